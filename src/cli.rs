@@ -1,0 +1,85 @@
+//! The command line: clap definitions only. `main.rs` wires them to the engine and reports.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use fanout::engine::Strategy;
+use fanout::report::Format;
+
+/// Race one batch of tool calls under several execution strategies and see what parallelism buys.
+#[derive(Debug, Parser)]
+#[command(name = "fanout", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a scenario under its strategies and compare the walls.
+    Run(RunArgs),
+    /// Validate a scenario and print its calls and bounds; runs nothing.
+    Check(CheckArgs),
+    /// List the built-in scenarios.
+    List,
+    /// Re-render a saved record; never re-runs.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// A scenario file, or a built-in name (see `fanout list`).
+    pub scenario: String,
+    /// Lanes to run, comma-separated: sequential, parallel, waves, pool:N (default: the scenario's).
+    #[arg(long, value_delimiter = ',', value_parser = parse_strategy)]
+    pub strategies: Option<Vec<Strategy>>,
+    /// Divide simulated latencies by this factor (10 runs a 25 s scenario in 2.5 s).
+    #[arg(long, default_value_t = 1.0, value_parser = parse_speed)]
+    pub speed: f64,
+    /// Run the lanes one after another instead of racing them together.
+    #[arg(long)]
+    pub one_at_a_time: bool,
+    /// Print results instead of drawing them live.
+    #[arg(long)]
+    pub headless: bool,
+    /// Print the record as JSON on stdout (the table goes to stderr).
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the record to this file.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// A scenario file, or a built-in name.
+    pub scenario: String,
+    /// Show bounds for these lanes instead of the scenario's.
+    #[arg(long, value_delimiter = ',', value_parser = parse_strategy)]
+    pub strategies: Option<Vec<Strategy>>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A record written by `fanout run --record FILE` (or `--json`).
+    pub record: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+fn parse_strategy(s: &str) -> Result<Strategy, String> {
+    s.trim().parse()
+}
+
+fn parse_speed(s: &str) -> Result<f64, String> {
+    let x: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if x.is_finite() && x > 0.0 && x <= 1e6 {
+        Ok(x)
+    } else {
+        Err(format!(
+            "speed must be above 0 and at most 1000000, got {s}"
+        ))
+    }
+}

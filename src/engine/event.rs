@@ -1,0 +1,53 @@
+//! What a running lane reports, as it happens. The UI builds its view model from these; the
+//! headless CLI ignores them and reads the final record.
+
+use tokio::time::Instant;
+
+/// One thing that happened in one lane.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Index of the lane in the run.
+    pub lane: usize,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// The kinds of lane events. Times are milliseconds from the lane's start.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventKind {
+    /// The lane started at this instant; every `at_ms` of the lane counts from it.
+    LaneStarted {
+        /// The lane's time zero.
+        at: Instant,
+    },
+    /// A call began its effect.
+    Started {
+        /// Index of the call in the plan.
+        call: usize,
+        /// When it started.
+        at_ms: f64,
+    },
+    /// A call ended, successfully (`error: None`) or not.
+    Finished {
+        /// Index of the call in the plan.
+        call: usize,
+        /// When it ended.
+        at_ms: f64,
+        /// The failure message, if it failed.
+        error: Option<String>,
+    },
+    /// A call will not run because a dependency failed.
+    Skipped {
+        /// Index of the call in the plan.
+        call: usize,
+        /// When the lane decided to skip it.
+        at_ms: f64,
+        /// Which dependency failed.
+        reason: String,
+    },
+    /// Every call of the lane is resolved.
+    LaneDone {
+        /// The lane's wall-clock time.
+        wall_ms: f64,
+    },
+}

@@ -1,0 +1,69 @@
+//! A run: the same plan under several strategies, raced together or one after another, gathered
+//! into a [`Record`].
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::event::Event;
+use super::lane::{EngineError, run_lane};
+use super::plan::Plan;
+use super::record::{Mode, Record};
+use super::strategy::Strategy;
+
+/// How to run a plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOptions {
+    /// One lane per strategy, in this order.
+    pub strategies: Vec<Strategy>,
+    /// Divides simulated latencies (10 runs a 25 s scenario in 2.5 s).
+    pub speed: f64,
+    /// Race all lanes together, or run them one after another.
+    pub mode: Mode,
+}
+
+impl RunOptions {
+    /// The scenario's own strategies at speed 1, raced.
+    pub fn for_plan(plan: &Plan) -> Self {
+        RunOptions {
+            strategies: plan.strategies.clone(),
+            speed: 1.0,
+            mode: Mode::Race,
+        }
+    }
+}
+
+/// Runs every lane and returns the record. Lane `k` of the events is `opts.strategies[k]`.
+pub async fn run(
+    plan: Arc<Plan>,
+    opts: &RunOptions,
+    events: Option<UnboundedSender<Event>>,
+) -> Result<Record, EngineError> {
+    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let mut lanes = Vec::with_capacity(opts.strategies.len());
+    match opts.mode {
+        Mode::Race => {
+            let handles: Vec<_> = opts
+                .strategies
+                .iter()
+                .enumerate()
+                .map(|(k, &s)| {
+                    tokio::spawn(run_lane(plan.clone(), s, opts.speed, k, events.clone()))
+                })
+                .collect();
+            for (handle, s) in handles.into_iter().zip(&opts.strategies) {
+                let lane = handle.await.map_err(|e| EngineError::Task {
+                    lane: s.to_string(),
+                    message: e.to_string(),
+                })??;
+                lanes.push(lane);
+            }
+        }
+        Mode::OneAtATime => {
+            for (k, &s) in opts.strategies.iter().enumerate() {
+                lanes.push(run_lane(plan.clone(), s, opts.speed, k, events.clone()).await?);
+            }
+        }
+    }
+    Ok(Record::new(&plan, opts.speed, opts.mode, started_at, lanes))
+}

@@ -1,0 +1,125 @@
+//! Execution strategies: the rule that decides when a call may start. Each strategy is one lane.
+
+use std::fmt;
+use std::str::FromStr;
+
+use super::plan::Bounds;
+
+/// How a lane schedules the batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Strategy {
+    /// One call at a time, in file order (topological, stable by file order).
+    Sequential,
+    /// Every call starts the instant its dependencies have finished; no limit.
+    Parallel,
+    /// Level by level: a wave starts only when the whole previous wave has finished.
+    Waves,
+    /// Eager with at most N calls in flight; among ready calls, file order first.
+    Pool(usize),
+}
+
+impl Strategy {
+    /// The names accepted on the command line and in scenario files.
+    pub const NAMES: &'static [&'static str] = &["sequential", "parallel", "waves", "pool:N"];
+
+    /// At most this many calls in flight (`None`: no limit).
+    pub fn limit(self) -> Option<usize> {
+        match self {
+            Strategy::Sequential => Some(1),
+            Strategy::Parallel | Strategy::Waves => None,
+            Strategy::Pool(n) => Some(n),
+        }
+    }
+
+    /// The wall no run of this strategy can beat, in the units of `bounds`.
+    pub fn lower_bound_ms(self, bounds: &Bounds) -> f64 {
+        match self {
+            Strategy::Sequential => bounds.sum_ms,
+            Strategy::Parallel | Strategy::Waves => bounds.critical_path_ms,
+            Strategy::Pool(n) => bounds.critical_path_ms.max(bounds.sum_ms / n as f64),
+        }
+    }
+}
+
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Strategy::Sequential => f.write_str("sequential"),
+            Strategy::Parallel => f.write_str("parallel"),
+            Strategy::Waves => f.write_str("waves"),
+            Strategy::Pool(n) => write!(f, "pool:{n}"),
+        }
+    }
+}
+
+impl FromStr for Strategy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "sequential" => Ok(Strategy::Sequential),
+            "parallel" => Ok(Strategy::Parallel),
+            "waves" => Ok(Strategy::Waves),
+            _ => {
+                if let Some(n) = s.strip_prefix("pool:") {
+                    return match n.parse::<usize>() {
+                        Ok(0) => Err(format!(
+                            "`{s}`: a pool needs at least one worker; use pool:1 or more"
+                        )),
+                        Ok(n) => Ok(Strategy::Pool(n)),
+                        Err(_) => Err(format!(
+                            "`{s}`: the pool size must be a whole number, e.g. pool:3"
+                        )),
+                    };
+                }
+                let hint =
+                    match super::error::nearest(s, ["sequential", "parallel", "waves", "pool"]) {
+                        Some("pool") => " (did you mean `pool:N`, e.g. pool:3?)".to_string(),
+                        Some(n) => format!(" (did you mean `{n}`?)"),
+                        None => String::new(),
+                    };
+                Err(format!(
+                    "unknown strategy `{s}`{hint}; known: {}",
+                    Strategy::NAMES.join(", ")
+                ))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_prints_every_strategy() {
+        for s in ["sequential", "parallel", "waves", "pool:3"] {
+            assert_eq!(s.parse::<Strategy>().unwrap().to_string(), s);
+        }
+        assert!(
+            "pool:0"
+                .parse::<Strategy>()
+                .unwrap_err()
+                .contains("at least one")
+        );
+        assert!(
+            "paralel"
+                .parse::<Strategy>()
+                .unwrap_err()
+                .contains("`parallel`")
+        );
+        assert!("pool".parse::<Strategy>().unwrap_err().contains("pool:N"));
+    }
+
+    #[test]
+    fn lower_bounds() {
+        let b = Bounds {
+            sum_ms: 10.0,
+            critical_path_ms: 2.0,
+        };
+        assert_eq!(Strategy::Sequential.lower_bound_ms(&b), 10.0);
+        assert_eq!(Strategy::Waves.lower_bound_ms(&b), 2.0);
+        assert_eq!(Strategy::Pool(3).lower_bound_ms(&b), 10.0 / 3.0);
+        assert_eq!(Strategy::Pool(10).lower_bound_ms(&b), 2.0);
+    }
+}

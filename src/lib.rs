@@ -1,0 +1,8 @@
+//! fanout: run one batch of tool calls under several execution strategies and measure what
+//! parallelism buys.
+//!
+//! - [`engine`]: scenarios, plans, strategies, lanes and records (no terminal code);
+//! - [`report`]: headless renderings of a record.
+
+pub mod engine;
+pub mod report;
