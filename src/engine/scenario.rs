@@ -186,6 +186,15 @@ pub fn read_file(path: &Path) -> Result<Source, InputError> {
 }
 
 impl Source {
+    /// A source from text in memory (tests, imports); relative paths resolve against `.`.
+    pub fn from_text(label: impl Into<String>, text: impl Into<String>) -> Source {
+        Source {
+            label: label.into(),
+            base_dir: PathBuf::from("."),
+            text: text.into(),
+        }
+    }
+
     /// Parses the text into a [`Scenario`], placing syntax and type errors by line:column.
     pub fn parse(&self) -> Result<Scenario, InputError> {
         parse_json(&self.label, &self.text)

@@ -1,0 +1,333 @@
+//! Engine tests on tokio's paused clock: a 25-second scenario runs in milliseconds, and every
+//! start, end and wall is exact.
+
+use std::sync::Arc;
+
+use fanout::engine::scenario::{BUILTINS, Source};
+use fanout::engine::{
+    CallStatus, Event, EventKind, Mode, Plan, Record, RunOptions, Strategy, run, run_lane,
+};
+
+fn plan(json: &str) -> Arc<Plan> {
+    Arc::new(Plan::from_source(&Source::from_text("test.json", json)).unwrap())
+}
+
+fn builtin(name: &str) -> Arc<Plan> {
+    Arc::new(Plan::load(name).unwrap())
+}
+
+async fn race(plan: &Arc<Plan>, strategies: &[Strategy]) -> Record {
+    let opts = RunOptions {
+        strategies: strategies.to_vec(),
+        speed: 1.0,
+        mode: Mode::Race,
+    };
+    run(plan.clone(), &opts, None).await.unwrap()
+}
+
+fn wall(record: &Record, strategy: &str) -> f64 {
+    record
+        .lanes
+        .iter()
+        .find(|l| l.strategy == strategy)
+        .unwrap()
+        .wall_ms
+}
+
+/// `(start, end)` of a call in a lane.
+fn span(record: &Record, strategy: &str, id: &str) -> (Option<f64>, Option<f64>) {
+    let lane = record
+        .lanes
+        .iter()
+        .find(|l| l.strategy == strategy)
+        .unwrap();
+    let c = lane.calls.iter().find(|c| c.id == id).unwrap();
+    (c.start_ms, c.end_ms)
+}
+
+use Strategy::{Parallel, Pool, Sequential, Waves};
+
+#[tokio::test(start_paused = true)]
+async fn three_calls_of_two_seconds_take_six_then_two() {
+    let p = builtin("latency-3x2s");
+    let r = race(&p, &[Sequential, Parallel]).await;
+    assert_eq!(wall(&r, "sequential"), 6000.0);
+    assert_eq!(wall(&r, "parallel"), 2000.0);
+    let seq = &r.lanes[0];
+    let starts: Vec<_> = seq.calls.iter().map(|c| c.start_ms.unwrap()).collect();
+    assert_eq!(starts, [0.0, 2000.0, 4000.0]);
+    for c in &r.lanes[1].calls {
+        assert_eq!((c.start_ms, c.end_ms), (Some(0.0), Some(2000.0)));
+    }
+    assert_eq!(r.lanes[1].speedup, 3.0);
+    assert_eq!(r.lanes[1].lower_bound_ms, 2000.0);
+    assert_eq!(r.lanes[0].lower_bound_ms, 6000.0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_latency_table_rows_hold() {
+    for (name, seq, par) in [
+        ("fetch-5-urls", 25_000.0, 5_000.0),
+        ("latency-5x3s", 15_000.0, 3_000.0),
+        ("latency-10x1s", 10_000.0, 1_000.0),
+    ] {
+        let r = race(&builtin(name), &[Sequential, Parallel]).await;
+        assert_eq!(
+            (wall(&r, "sequential"), wall(&r, "parallel")),
+            (seq, par),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn waves_wait_for_the_slowest_of_each_level() {
+    // a(500) -> b(4000); c(4000) -> d(500): waves pay 4 s twice, parallel runs each chain.
+    let p = builtin("unbalanced-graph");
+    let r = race(&p, &[Sequential, Waves, Parallel]).await;
+    assert_eq!(wall(&r, "sequential"), 9000.0);
+    assert_eq!(wall(&r, "waves"), 8000.0);
+    assert_eq!(wall(&r, "parallel"), 4500.0);
+    assert_eq!(r.lanes[1].lower_bound_ms, 4500.0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn staircase_gives_thirty_twenty_four_and_ten() {
+    let p = builtin("staircase");
+    let r = race(&p, &[Sequential, Waves, Parallel]).await;
+    assert_eq!(wall(&r, "sequential"), 30_000.0);
+    assert_eq!(wall(&r, "waves"), 24_000.0);
+    assert_eq!(wall(&r, "parallel"), 10_000.0);
+    // The second wave starts when the 8 s call of the first has finished, not before.
+    assert_eq!(span(&r, "waves", "b2"), (Some(8000.0), Some(16_000.0)));
+    assert_eq!(span(&r, "parallel", "b2"), (Some(1000.0), Some(9000.0)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_pool_keeps_at_most_n_in_flight_in_file_order() {
+    let p = builtin("pool-of-3");
+    let r = race(&p, &[Pool(3)]).await;
+    assert_eq!(wall(&r, "pool:3"), 4000.0);
+    let starts: Vec<f64> = r.lanes[0]
+        .calls
+        .iter()
+        .map(|c| c.start_ms.unwrap())
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            0.0, 0.0, 0.0, 1000.0, 1000.0, 1000.0, 2000.0, 2000.0, 2000.0, 3000.0
+        ]
+    );
+    assert_eq!(r.lanes[0].lower_bound_ms, 10_000.0 / 3.0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_pool_prefers_ready_calls_in_file_order() {
+    let p = plan(
+        r#"{"name": "t", "calls": [
+            {"id": "slow", "latency_ms": 300},
+            {"id": "after", "latency_ms": 100, "depends_on": ["fast"]},
+            {"id": "fast", "latency_ms": 100},
+            {"id": "other", "latency_ms": 100}
+        ]}"#,
+    );
+    let r = race(&p, &[Pool(2)]).await;
+    // t=0: slow and fast (after is not ready); t=100: after (file order beats other); t=200: other.
+    assert_eq!(span(&r, "pool:2", "fast"), (Some(0.0), Some(100.0)));
+    assert_eq!(span(&r, "pool:2", "after"), (Some(100.0), Some(200.0)));
+    assert_eq!(span(&r, "pool:2", "other"), (Some(200.0), Some(300.0)));
+    assert_eq!(wall(&r, "pool:2"), 300.0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn sequential_follows_dependencies_stably_by_file_order() {
+    let p = plan(
+        r#"{"name": "t", "calls": [
+            {"id": "post", "latency_ms": 10, "depends_on": ["fetch"]},
+            {"id": "fetch", "latency_ms": 20},
+            {"id": "log", "latency_ms": 5}
+        ]}"#,
+    );
+    let r = race(&p, &[Sequential]).await;
+    assert_eq!(span(&r, "sequential", "fetch"), (Some(0.0), Some(20.0)));
+    assert_eq!(span(&r, "sequential", "post"), (Some(20.0), Some(30.0)));
+    assert_eq!(span(&r, "sequential", "log"), (Some(30.0), Some(35.0)));
+    // The record keeps file order whatever the run order.
+    let ids: Vec<&str> = r.lanes[0].calls.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["post", "fetch", "log"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_call_skips_its_dependents_and_nothing_else() {
+    let p = plan(
+        r#"{"name": "t", "calls": [
+            {"id": "a", "latency_ms": 100, "fail": "HTTP 503"},
+            {"id": "b", "latency_ms": 300},
+            {"id": "c", "latency_ms": 50, "depends_on": ["a", "b"]},
+            {"id": "d", "latency_ms": 50, "depends_on": ["c"]},
+            {"id": "e", "latency_ms": 50, "depends_on": ["b"]}
+        ]}"#,
+    );
+    let r = race(&p, &[Sequential, Parallel, Waves, Pool(1)]).await;
+    for lane in &r.lanes {
+        let by_id = |id: &str| lane.calls.iter().find(|c| c.id == id).unwrap();
+        assert_eq!(by_id("a").status, CallStatus::Error, "{}", lane.strategy);
+        assert_eq!(by_id("a").error.as_deref(), Some("HTTP 503"));
+        assert_eq!(by_id("b").status, CallStatus::Ok);
+        assert_eq!(by_id("e").status, CallStatus::Ok);
+        let c = by_id("c");
+        assert_eq!(c.status, CallStatus::Skipped);
+        assert_eq!((c.start_ms, c.end_ms), (None, None));
+        assert_eq!(c.error.as_deref(), Some("dependency `a` failed"));
+        assert_eq!(
+            by_id("d").error.as_deref(),
+            Some("dependency `c` was skipped (`a` failed)")
+        );
+    }
+    // The failure costs its latency, and the lane goes on.
+    assert_eq!(span(&r, "parallel", "a"), (Some(0.0), Some(100.0)));
+    assert_eq!(wall(&r, "parallel"), 350.0);
+    assert_eq!(wall(&r, "sequential"), 450.0);
+    // Skipped calls are left out of the bounds: c and d never run.
+    assert_eq!(r.bounds.sum_ms, 450.0);
+    assert_eq!(r.bounds.critical_path_ms, 350.0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn speed_divides_simulated_time_and_the_bounds() {
+    let p = builtin("fetch-5-urls");
+    let opts = RunOptions {
+        strategies: vec![Sequential, Parallel],
+        speed: 10.0,
+        mode: Mode::Race,
+    };
+    let r = run(p, &opts, None).await.unwrap();
+    assert_eq!(wall(&r, "sequential"), 2500.0);
+    assert_eq!(wall(&r, "parallel"), 500.0);
+    assert_eq!(r.bounds.sum_ms, 2500.0);
+    assert_eq!(r.lanes[1].lower_bound_ms, 500.0);
+    assert_eq!(r.lanes[1].speedup, 5.0);
+    assert_eq!(r.speed, 10.0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn one_at_a_time_runs_lanes_back_to_back() {
+    let p = builtin("latency-3x2s");
+    let opts = RunOptions {
+        strategies: vec![Sequential, Parallel],
+        speed: 1.0,
+        mode: Mode::OneAtATime,
+    };
+    let started = tokio::time::Instant::now();
+    let r = run(p, &opts, None).await.unwrap();
+    // Each lane measures from its own start; together they took the sum.
+    assert_eq!(wall(&r, "sequential"), 6000.0);
+    assert_eq!(wall(&r, "parallel"), 2000.0);
+    assert_eq!(started.elapsed().as_millis(), 8000);
+}
+
+#[tokio::test(start_paused = true)]
+async fn speedup_without_a_sequential_lane_uses_the_sum() {
+    let r = race(&builtin("pool-of-3"), &[Pool(3), Parallel]).await;
+    assert_eq!(r.lanes[0].speedup, 10_000.0 / 4000.0);
+    assert_eq!(r.lanes[1].speedup, 10.0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lane_emits_events_in_order() {
+    let p = plan(
+        r#"{"name": "t", "calls": [
+            {"id": "a", "latency_ms": 100, "fail": "boom"},
+            {"id": "b", "latency_ms": 10, "depends_on": ["a"]}
+        ]}"#,
+    );
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    run_lane(p, Parallel, 1.0, 7, Some(tx)).await.unwrap();
+    let mut kinds = Vec::new();
+    while let Ok(Event { lane, kind }) = rx.try_recv() {
+        assert_eq!(lane, 7);
+        kinds.push(kind);
+    }
+    assert!(matches!(kinds[0], EventKind::LaneStarted { .. }));
+    assert_eq!(
+        kinds[1],
+        EventKind::Started {
+            call: 0,
+            at_ms: 0.0
+        }
+    );
+    assert_eq!(
+        kinds[2],
+        EventKind::Finished {
+            call: 0,
+            at_ms: 100.0,
+            error: Some("boom".into())
+        }
+    );
+    assert_eq!(
+        kinds[3],
+        EventKind::Skipped {
+            call: 1,
+            at_ms: 100.0,
+            reason: "dependency `a` failed".into()
+        }
+    );
+    assert_eq!(kinds[4], EventKind::LaneDone { wall_ms: 100.0 });
+    assert_eq!(kinds.len(), 5);
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_builtin_runs_to_its_bounds_on_every_strategy() {
+    // On an exact clock parallel meets the critical path and sequential the sum; no lane may
+    // beat its lower bound.
+    for (name, _) in BUILTINS {
+        let p = builtin(name);
+        let r = race(&p, &[Sequential, Parallel, Waves, Pool(2)]).await;
+        assert_eq!(wall(&r, "sequential"), r.bounds.sum_ms, "{name}");
+        assert_eq!(wall(&r, "parallel"), r.bounds.critical_path_ms, "{name}");
+        for lane in &r.lanes {
+            assert!(
+                lane.wall_ms >= lane.lower_bound_ms,
+                "{name} {}",
+                lane.strategy
+            );
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_record_round_trips_through_json() {
+    let r = race(&builtin("one-failing-call"), &[Sequential, Parallel]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.json");
+    std::fs::write(&path, fanout::report::json(&r)).unwrap();
+    let (back, plan) = Record::load(&path).unwrap();
+    assert_eq!(back, r);
+    assert_eq!(plan.calls.len(), r.scenario.calls.len());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_large_batch_runs() {
+    let calls: Vec<String> = (0..20_000)
+        .map(|i| {
+            let dep = if i % 3 == 2 {
+                format!(r#", "depends_on": ["c{}"]"#, i - 1)
+            } else {
+                String::new()
+            };
+            format!(r#"{{"id": "c{i}", "latency_ms": {}{dep}}}"#, i % 7)
+        })
+        .collect();
+    let p = plan(&format!(
+        r#"{{"name": "big", "calls": [{}]}}"#,
+        calls.join(",")
+    ));
+    let r = race(&p, &[Parallel, Waves, Pool(8)]).await;
+    assert_eq!(wall(&r, "parallel"), r.bounds.critical_path_ms);
+    assert!(
+        r.lanes
+            .iter()
+            .all(|l| l.calls.iter().all(|c| c.status == CallStatus::Ok))
+    );
+}
