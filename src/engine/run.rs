@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::event::Event;
-use super::lane::{EngineError, run_lane};
+use super::lane::{EngineError, LaneResult, run_lane};
 use super::plan::Plan;
 use super::record::{Mode, Record};
 use super::strategy::Strategy;
@@ -43,21 +43,22 @@ pub async fn run(
     let mut lanes = Vec::with_capacity(opts.strategies.len());
     match opts.mode {
         Mode::Race => {
-            let handles: Vec<_> = opts
-                .strategies
-                .iter()
-                .enumerate()
-                .map(|(k, &s)| {
-                    tokio::spawn(run_lane(plan.clone(), s, opts.speed, k, events.clone()))
-                })
-                .collect();
-            for (handle, s) in handles.into_iter().zip(&opts.strategies) {
-                let lane = handle.await.map_err(|e| EngineError::Task {
-                    lane: s.to_string(),
-                    message: e.to_string(),
-                })??;
-                lanes.push(lane);
+            // A JoinSet, so that dropping the run (a re-run in the TUI) aborts every lane.
+            let mut set = tokio::task::JoinSet::new();
+            let mut lane_of = std::collections::HashMap::new();
+            for (k, &s) in opts.strategies.iter().enumerate() {
+                let handle = set.spawn(run_lane(plan.clone(), s, opts.speed, k, events.clone()));
+                lane_of.insert(handle.id(), k);
             }
+            let mut done: Vec<Option<LaneResult>> = vec![None; opts.strategies.len()];
+            while let Some(joined) = set.join_next_with_id().await {
+                let (id, lane) = joined.map_err(|e| EngineError::Task {
+                    lane: opts.strategies[lane_of[&e.id()]].to_string(),
+                    message: e.to_string(),
+                })?;
+                done[lane_of[&id]] = Some(lane?);
+            }
+            lanes.extend(done.into_iter().flatten());
         }
         Mode::OneAtATime => {
             for (k, &s) in opts.strategies.iter().enumerate() {
