@@ -72,7 +72,8 @@ impl std::error::Error for InputError {}
 
 /// The closest of `candidates` to `word`, if it is close enough to be a likely typo.
 pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let limit = (word.chars().count() / 3).max(2);
+    let len = word.chars().count();
+    let limit = if len >= 6 { (len / 3).max(3) } else { 2 };
     candidates
         .into_iter()
         .map(|c| (edit_distance(word, c), c))
@@ -112,6 +113,7 @@ mod tests {
         assert_eq!(nearest("latency", fields), Some("latency_ms"));
         assert_eq!(nearest("tol", fields), Some("tool"));
         assert_eq!(nearest("zzzzzzzz", fields), None);
+        assert_eq!(nearest("strategy", ["strategies", "calls"]), Some("strategies"));
     }
 
     #[test]

@@ -244,7 +244,7 @@ fn json_error(label: &str, text: &str, e: &serde_json::Error) -> InputError {
             err = err.hint("this is not valid JSON; check for a missing comma, quote or bracket");
         }
     } else if message.starts_with("missing field") {
-        err = err.hint("add the field (see README: Scenario file)");
+        err = err.hint("add the field (see the README, section \"Scenario file format\")");
     }
     err
 }
