@@ -16,7 +16,7 @@ pub const MAX_LATENCY_MS: f64 = 3_600_000.0;
 /// The two numbers that bound every lane, computed from the scenario alone.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Bounds {
-    /// Sum of all latencies: what a sequential lane waits.
+    /// Sum of the latencies of the calls that run: what a sequential lane waits.
     pub sum_ms: f64,
     /// Longest dependency chain: what no lane can beat.
     pub critical_path_ms: f64,
@@ -66,6 +66,10 @@ pub struct Plan {
     pub strategies: Vec<Strategy>,
     /// Nominal bounds (speed 1).
     pub bounds: Bounds,
+    /// Whether each call runs at all: false downstream of a `fail` call, in every lane.
+    pub runs: Vec<bool>,
+    /// Nominal wall of the `waves` strategy: the sum of each level's slowest call.
+    pub waves_ms: f64,
 }
 
 impl Plan {
@@ -209,6 +213,15 @@ impl Plan {
         for (i, &l) in level.iter().enumerate() {
             levels[l].push(i);
         }
+        let waves_ms = levels
+            .iter()
+            .map(|l| {
+                l.iter()
+                    .filter(|&&i| runs[i])
+                    .map(|&i| calls[i].effect.nominal_ms())
+                    .fold(0.0, f64::max)
+            })
+            .sum();
         let bounds = Bounds {
             sum_ms,
             critical_path_ms: finish.iter().copied().fold(0.0, f64::max),
@@ -223,6 +236,8 @@ impl Plan {
             levels,
             strategies,
             bounds,
+            runs,
+            waves_ms,
         })
     }
 

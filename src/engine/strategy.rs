@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::plan::Bounds;
+use super::plan::{Bounds, Plan};
 
 /// How a lane schedules the batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -28,6 +28,22 @@ impl Strategy {
             Strategy::Sequential => Some(1),
             Strategy::Parallel | Strategy::Waves => None,
             Strategy::Pool(n) => Some(n),
+        }
+    }
+
+    /// The wall a run of this strategy cannot exceed on an exact clock (nominal ms): the sum for
+    /// sequential, the critical path for parallel, each level's slowest call summed for waves,
+    /// and Graham's bound `sum / N + (1 - 1/N) · critical path` for any greedy pool of N.
+    pub fn upper_bound_ms(self, plan: &Plan) -> f64 {
+        let b = &plan.bounds;
+        match self {
+            Strategy::Sequential => b.sum_ms,
+            Strategy::Parallel => b.critical_path_ms,
+            Strategy::Waves => plan.waves_ms,
+            Strategy::Pool(n) => {
+                let n = n as f64;
+                b.sum_ms.min(b.sum_ms / n + (1.0 - 1.0 / n) * b.critical_path_ms)
+            }
         }
     }
 
