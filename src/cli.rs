@@ -25,6 +25,8 @@ pub enum Command {
     List,
     /// Re-render a saved record; never re-runs.
     Report(ReportArgs),
+    /// Animate a saved record in the live view; the timings drawn are the recorded ones.
+    Replay(ReplayArgs),
 }
 
 #[derive(Debug, Args)]
@@ -40,7 +42,8 @@ pub struct RunArgs {
     /// Run the lanes one after another instead of racing them together.
     #[arg(long)]
     pub one_at_a_time: bool,
-    /// Print results instead of drawing them live.
+    /// Print the final chart and table instead of drawing live (the default when stdout is
+    /// not a terminal).
     #[arg(long)]
     pub headless: bool,
     /// Print the record as JSON on stdout (the table goes to stderr).
@@ -67,6 +70,15 @@ pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// A record written by `fanout run --record FILE`.
+    pub record: PathBuf,
+    /// Playback rate: 2 plays twice as fast as recorded.
+    #[arg(long, default_value_t = 1.0, value_parser = parse_speed)]
+    pub speed: f64,
 }
 
 fn parse_strategy(s: &str) -> Result<Strategy, String> {

@@ -2,7 +2,9 @@
 //! parallelism buys.
 //!
 //! - [`engine`]: scenarios, plans, strategies, lanes and records (no terminal code);
-//! - [`report`]: headless renderings of a record.
+//! - [`report`]: headless renderings of a record;
+//! - [`ui`]: the live terminal UI (view model, drawing, keys, event loop).
 
 pub mod engine;
 pub mod report;
+pub mod ui;

@@ -2,16 +2,17 @@
 
 mod cli;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
 
-use cli::{CheckArgs, Cli, Command, ReportArgs, RunArgs};
+use cli::{CheckArgs, Cli, Command, ReplayArgs, ReportArgs, RunArgs};
 use fanout::engine::scenario::{BUILTINS, DEMO, parse_json};
 use fanout::engine::{InputError, Mode, Plan, Record, RunOptions, Scenario, Strategy};
 use fanout::report::{self, duration};
+use fanout::ui::{self, app::App, model::ViewModel, theme::Theme, view};
 
 /// Why a command stopped: bad input (exit 2) or a failure of fanout itself (exit 1).
 enum Failure {
@@ -33,10 +34,11 @@ fn main() -> ExitCode {
             strategies: None,
             speed: 1.0,
             one_at_a_time: false,
-            headless: true,
+            headless: false,
             json: false,
             record: None,
         }),
+        Some(Command::Replay(args)) => replay(args),
         Some(Command::Run(args)) => run(args),
         Some(Command::Check(args)) => check(args),
         Some(Command::List) => list(),
@@ -75,6 +77,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 
 fn run(args: RunArgs) -> Result<(), Failure> {
     let plan = Arc::new(Plan::load(&args.scenario)?);
+    let asked = args.strategies.is_some();
     let opts = RunOptions {
         strategies: lanes(args.strategies, &plan),
         speed: args.speed,
@@ -84,6 +87,18 @@ fn run(args: RunArgs) -> Result<(), Failure> {
             Mode::Race
         },
     };
+    let interactive = !args.headless && !args.json && std::io::stdout().is_terminal();
+    if interactive {
+        let asked = asked.then(|| opts.strategies.clone());
+        let last = live(plan, &opts, asked, &args.scenario)?;
+        if let (Some(record), Some(path)) = (&last, &args.record) {
+            write_record(record, path)?;
+        }
+        if let Some(record) = last {
+            print(&report::table(&record))?;
+        }
+        return Ok(());
+    }
     let names: Vec<String> = opts.strategies.iter().map(|s| s.to_string()).collect();
     eprintln!(
         "running {} ({} calls) under {} at speed {}× …",
@@ -93,24 +108,91 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         fanout::engine::tools::fmt_num(opts.speed)
     );
     let record = runtime()?
-        .block_on(fanout::engine::run(plan, &opts, None))
+        .block_on(fanout::engine::run(plan.clone(), &opts, None))
         .map_err(|e| Failure::Internal(e.to_string()))?;
     if let Some(path) = &args.record {
-        std::fs::write(path, report::json(&record)).map_err(|e| {
-            Failure::Internal(format!(
-                "cannot write the record to {}: {e}",
-                path.display()
-            ))
-        })?;
-        eprintln!("record written to {}", path.display());
+        write_record(&record, path)?;
     }
-    let table = report::table(&record);
+    let picture = headless_text(&record, &plan);
     if args.json {
-        eprint!("{table}");
+        eprint!("{picture}");
         print(&report::json(&record))
     } else {
-        print(&table)
+        print(&picture)
     }
+}
+
+/// The final frame (every lane's chart on one axis) and the comparison table, as plain text.
+fn headless_text(record: &Record, plan: &Plan) -> String {
+    let model = ViewModel::from_record(record, plan);
+    let width = terminal_width().unwrap_or(100);
+    format!(
+        "{}\n{}",
+        view::final_frame(&model, width),
+        report::table(record)
+    )
+}
+
+/// The terminal's width when stdout or stderr is one; `None` when piped to a file.
+fn terminal_width() -> Option<u16> {
+    if std::io::stdout().is_terminal() || std::io::stderr().is_terminal() {
+        ratatui::crossterm::terminal::size()
+            .ok()
+            .map(|(w, _)| w.clamp(60, 200))
+    } else {
+        None
+    }
+}
+
+fn write_record(record: &Record, path: &std::path::Path) -> Result<(), Failure> {
+    std::fs::write(path, report::json(record)).map_err(|e| {
+        InputError::new(
+            path.display().to_string(),
+            format!("cannot write the record: {e}"),
+        )
+        .hint("check that the folder exists and is writable")
+    })?;
+    eprintln!("record written to {}", path.display());
+    Ok(())
+}
+
+/// Runs the live TUI; returns the last run that finished.
+fn live(
+    plan: Arc<Plan>,
+    opts: &RunOptions,
+    strategies: Option<Vec<Strategy>>,
+    arg: &str,
+) -> Result<Option<Record>, Failure> {
+    let entries = ui::app::entries(std::path::Path::new("scenarios"), Some(arg));
+    let current = entries.iter().position(|e| e.arg == arg).unwrap_or(0);
+    let app = App::live(plan, opts, strategies, entries, current, Theme::from_env());
+    let app = tui(app)?;
+    Ok(app.last_record)
+}
+
+/// Sets up the terminal, runs the app, and restores the terminal on every path.
+fn tui(mut app: App) -> Result<App, Failure> {
+    let rt = runtime()?;
+    let (mut terminal, guard) = ui::terminal::init()
+        .map_err(|e| Failure::Internal(format!("cannot set up the terminal: {e}")))?;
+    let (input_thread, input) = ui::InputThread::start();
+    let result = rt.block_on(ui::run(&mut terminal, &mut app, input));
+    drop(input_thread);
+    drop(guard);
+    // Lanes still running (a quit mid-run) are cancelled, not waited for.
+    rt.shutdown_background();
+    result.map_err(Failure::Internal)?;
+    Ok(app)
+}
+
+fn replay(args: ReplayArgs) -> Result<(), Failure> {
+    let (record, plan) = Record::load(&args.record)?;
+    if !std::io::stdout().is_terminal() {
+        return print(&headless_text(&record, &plan));
+    }
+    let app = App::replay(&record, plan, args.speed, Theme::from_env());
+    tui(app)?;
+    Ok(())
 }
 
 /// The lanes asked for on the command line (each once, in order), or the scenario's own.

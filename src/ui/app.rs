@@ -1,0 +1,441 @@
+//! The app: state plus actions. It never touches the terminal and never awaits the engine;
+//! the event loop (`ui::run`) feeds it engine events, key actions and the clock, and carries
+//! out the [`Command`]s it returns.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use tokio::time::Instant;
+
+use super::keys::{Action, Context};
+use super::model::{Playback, ViewModel};
+use super::theme::Theme;
+use super::view::{Chrome, Picker};
+use crate::engine::lane::millis;
+use crate::engine::record::Mode;
+use crate::engine::scenario::{BUILTINS, parse_json};
+use crate::engine::{Event, Plan, Record, RunOptions, Scenario, Strategy};
+
+/// Speeds `+` and `-` step through.
+pub const SPEEDS: &[f64] = &[0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 1000.0];
+
+/// Something the event loop must do for the app.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Start a run of this plan (stopping any run in progress).
+    Start(Arc<Plan>, RunOptions),
+    /// Leave.
+    Quit,
+}
+
+/// A scenario the user can switch to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// What `Plan::load` takes: a built-in name or a path.
+    pub arg: String,
+    /// One line for the picker.
+    pub about: String,
+}
+
+/// Where the run's timings come from.
+#[derive(Debug)]
+enum Source {
+    /// Live runs of scenarios the user can switch between.
+    Live {
+        entries: Vec<Entry>,
+        current: usize,
+        /// Lanes given on the command line, kept across scenarios.
+        strategies: Option<Vec<Strategy>>,
+        mode: Mode,
+        /// When the run in progress started; `None` once it has finished.
+        started: Option<Instant>,
+    },
+    /// A saved record played back.
+    Replay {
+        /// Playback rate (2 plays twice as fast as recorded).
+        rate: f64,
+        /// While playing: the instant and position playback last resumed from.
+        anchor: Option<(Instant, f64)>,
+    },
+}
+
+/// The whole interactive state.
+#[derive(Debug)]
+pub struct App {
+    /// What the screen shows of the run.
+    pub model: ViewModel,
+    /// Overlays, scroll and notices.
+    pub chrome: Chrome,
+    /// Colours or not.
+    pub theme: Theme,
+    /// The last run that finished (printed on quit).
+    pub last_record: Option<Record>,
+    plan: Arc<Plan>,
+    source: Source,
+}
+
+/// The scenarios the picker offers: the built-ins, the `.json` files in `dir` that are not
+/// built-ins, and `extra` (the path given on the command line) if it is a file.
+pub fn entries(dir: &Path, extra: Option<&str>) -> Vec<Entry> {
+    let mut out: Vec<Entry> = BUILTINS
+        .iter()
+        .map(|(name, text)| Entry {
+            arg: name.to_string(),
+            about: format!(
+                "{name:<26} {}",
+                about(parse_json::<Scenario>(name, text).ok())
+            ),
+        })
+        .collect();
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "json"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    let add_file = |path: &Path, out: &mut Vec<Entry>| {
+        let arg = path.display().to_string();
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        let same_builtin = BUILTINS
+            .iter()
+            .any(|(n, t)| *n == stem && std::fs::read_to_string(path).is_ok_and(|text| text == *t));
+        if same_builtin || out.iter().any(|e| e.arg == arg) {
+            return;
+        }
+        let scenario = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|t| parse_json::<Scenario>(&arg, &t).ok());
+        out.push(Entry {
+            about: format!("{:<26} {}", arg, about(scenario)),
+            arg,
+        });
+    };
+    for f in &files {
+        add_file(f, &mut out);
+    }
+    if let Some(extra) = extra
+        && Path::new(extra).is_file()
+    {
+        add_file(Path::new(extra), &mut out);
+    }
+    out
+}
+
+fn about(s: Option<Scenario>) -> String {
+    match s {
+        Some(s) => s.description.unwrap_or(s.name),
+        None => "(does not parse: run it to see why)".to_string(),
+    }
+}
+
+impl App {
+    /// An app that will run `plan` live. `entries` are the scenarios to switch between;
+    /// `current` is the one `plan` came from (if it is among them).
+    pub fn live(
+        plan: Arc<Plan>,
+        opts: &RunOptions,
+        strategies: Option<Vec<Strategy>>,
+        entries: Vec<Entry>,
+        current: usize,
+        theme: Theme,
+    ) -> App {
+        let model = ViewModel::new(&plan, &opts.strategies, opts.speed);
+        App {
+            model,
+            chrome: Chrome {
+                next_speed: opts.speed,
+                ..Chrome::default()
+            },
+            theme,
+            last_record: None,
+            plan,
+            source: Source::Live {
+                entries,
+                current,
+                strategies,
+                mode: opts.mode,
+                started: None,
+            },
+        }
+    }
+
+    /// An app that plays back `record` at `rate`, starting at the beginning, playing.
+    pub fn replay(record: &Record, plan: Arc<Plan>, rate: f64, theme: Theme) -> App {
+        let mut model = ViewModel::from_record(record, &plan);
+        model.now_ms = 0.0;
+        model.playback = Playback::Replay { paused: false };
+        App {
+            model,
+            chrome: Chrome {
+                next_speed: record.speed,
+                ..Chrome::default()
+            },
+            theme,
+            last_record: None,
+            plan,
+            source: Source::Replay { rate, anchor: None },
+        }
+    }
+
+    /// The command to begin with: a live app starts its first run.
+    pub fn first_command(&self) -> Option<Command> {
+        match self.source {
+            Source::Live { .. } => Some(Command::Start(self.plan.clone(), self.run_options())),
+            Source::Replay { .. } => None,
+        }
+    }
+
+    fn run_options(&self) -> RunOptions {
+        match &self.source {
+            Source::Live {
+                strategies, mode, ..
+            } => RunOptions {
+                strategies: strategies
+                    .clone()
+                    .unwrap_or_else(|| self.plan.strategies.clone()),
+                speed: self.chrome.next_speed,
+                mode: *mode,
+            },
+            Source::Replay { .. } => RunOptions::for_plan(&self.plan),
+        }
+    }
+
+    /// A run has just been started at `at` with these options: show it from zero.
+    pub fn run_started(&mut self, opts: &RunOptions, at: Instant) {
+        self.model = ViewModel::new(&self.plan, &opts.strategies, opts.speed);
+        if let Source::Live { started, .. } = &mut self.source {
+            *started = Some(at);
+        }
+    }
+
+    /// Applies an engine event.
+    pub fn on_event(&mut self, event: Event) {
+        if let Source::Live {
+            started: Some(at), ..
+        } = self.source
+        {
+            self.model.apply(event.lane, event.kind, at);
+        }
+    }
+
+    /// The run finished: keep its record, or show why it failed.
+    pub fn run_finished(&mut self, result: Result<Record, String>, now: Instant) {
+        self.tick(now);
+        match result {
+            Ok(record) => {
+                self.model.now_ms = self.model.now_ms.max(self.model.end_ms());
+                self.last_record = Some(record);
+            }
+            Err(e) => self.model.error = Some(e),
+        }
+        if let Source::Live { started, .. } = &mut self.source {
+            *started = None;
+        }
+    }
+
+    /// Whether the screen changes by itself (a run or a replay in progress).
+    pub fn animating(&self) -> bool {
+        match &self.source {
+            Source::Live { started, .. } => started.is_some(),
+            Source::Replay { anchor, .. } => anchor.is_some(),
+        }
+    }
+
+    /// Moves the clock the screen shows to `now`.
+    pub fn tick(&mut self, now: Instant) {
+        match &mut self.source {
+            Source::Live {
+                started: Some(at), ..
+            } => self.model.now_ms = millis(now.saturating_duration_since(*at)),
+            Source::Live { started: None, .. } => {}
+            Source::Replay { rate, anchor } => {
+                let end = self.model.end_ms();
+                match *anchor {
+                    Some((since, from)) => {
+                        let pos = from + millis(now.saturating_duration_since(since)) * *rate;
+                        self.model.now_ms = pos.min(end);
+                        if pos >= end {
+                            *anchor = None;
+                            self.model.playback = Playback::Replay { paused: true };
+                        }
+                    }
+                    None if !matches!(self.model.playback, Playback::Replay { paused: true }) => {
+                        // Playing but not anchored yet: the first tick starts the clock.
+                        *anchor = Some((now, self.model.now_ms));
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
+
+    /// What keys mean right now.
+    pub fn key_context(&self) -> Context {
+        Context {
+            help: self.chrome.help,
+            picker: self.chrome.picker.is_some(),
+            replay: matches!(self.source, Source::Replay { .. }),
+        }
+    }
+
+    /// Carries out an action; returns what the event loop must do.
+    pub fn on_action(&mut self, action: Action, now: Instant) -> Option<Command> {
+        self.chrome.notice = None;
+        match action {
+            Action::Quit => return Some(Command::Quit),
+            Action::Help => self.chrome.help = true,
+            Action::Close => {
+                self.chrome.help = false;
+                self.chrome.picker = None;
+            }
+            Action::ToggleLesson => {
+                self.chrome.lesson = !self.chrome.lesson;
+                if self.model.lesson.is_none() {
+                    self.chrome.notice = Some("this scenario has no lesson".into());
+                }
+            }
+            Action::Scroll(by) => {
+                let max = self.model.calls.len().saturating_sub(1) as i64;
+                let from = self.chrome.scroll.unwrap_or(0) as i64;
+                self.chrome.scroll = Some((from + i64::from(by)).clamp(0, max) as usize);
+            }
+            Action::SpeedUp | Action::SpeedDown => {
+                let cur = self.chrome.next_speed;
+                let next = if action == Action::SpeedUp {
+                    SPEEDS.iter().copied().find(|&s| s > cur + 1e-9)
+                } else {
+                    SPEEDS.iter().rev().copied().find(|&s| s < cur - 1e-9)
+                };
+                if let Some(s) = next {
+                    self.chrome.next_speed = s;
+                }
+                self.chrome.notice = Some(format!(
+                    "speed {}× from the next run (r re-runs now)",
+                    crate::engine::tools::fmt_num(self.chrome.next_speed)
+                ));
+            }
+            Action::Rerun => return self.rerun(now),
+            Action::NextScenario => return self.switch(1),
+            Action::PrevScenario => return self.switch(-1),
+            Action::OpenPicker => {
+                if let Source::Live {
+                    entries, current, ..
+                } = &self.source
+                {
+                    self.chrome.picker = Some(Picker {
+                        entries: entries.iter().map(|e| e.about.clone()).collect(),
+                        selected: *current,
+                    });
+                }
+            }
+            Action::PickerMove(by) => {
+                if let Some(p) = &mut self.chrome.picker {
+                    let max = p.entries.len().saturating_sub(1) as i64;
+                    p.selected = (p.selected as i64 + i64::from(by)).clamp(0, max) as usize;
+                }
+            }
+            Action::PickerChoose => {
+                if let Some(p) = self.chrome.picker.take() {
+                    return self.load(p.selected);
+                }
+            }
+            Action::Pause => self.toggle_pause(now),
+            Action::StepBack | Action::StepForward => {
+                let step = self.model.end_ms() / 40.0;
+                let by = if action == Action::StepBack {
+                    -step
+                } else {
+                    step
+                };
+                self.seek(self.model.now_ms + by, now);
+            }
+            Action::Home => self.seek(0.0, now),
+            Action::End => self.seek(self.model.end_ms(), now),
+        }
+        None
+    }
+
+    fn rerun(&mut self, now: Instant) -> Option<Command> {
+        match self.source {
+            Source::Live { .. } => Some(Command::Start(self.plan.clone(), self.run_options())),
+            Source::Replay { .. } => {
+                self.seek(0.0, now);
+                if let Source::Replay { anchor, .. } = &mut self.source {
+                    *anchor = Some((now, 0.0));
+                }
+                self.model.playback = Playback::Replay { paused: false };
+                None
+            }
+        }
+    }
+
+    fn switch(&mut self, by: i64) -> Option<Command> {
+        let Source::Live {
+            entries, current, ..
+        } = &self.source
+        else {
+            return None;
+        };
+        if entries.is_empty() {
+            return None;
+        }
+        let n = entries.len() as i64;
+        let next = ((*current as i64 + by) % n + n) % n;
+        self.load(next as usize)
+    }
+
+    fn load(&mut self, index: usize) -> Option<Command> {
+        let Source::Live {
+            entries, current, ..
+        } = &mut self.source
+        else {
+            return None;
+        };
+        let entry = entries.get(index)?.clone();
+        match Plan::load(&entry.arg) {
+            Ok(plan) => {
+                *current = index;
+                self.plan = Arc::new(plan);
+                self.chrome.scroll = None;
+                Some(Command::Start(self.plan.clone(), self.run_options()))
+            }
+            Err(e) => {
+                let first = e.to_string();
+                let first = first.lines().next().unwrap_or_default();
+                self.chrome.notice = Some(format!("cannot load {}: {first}", entry.arg));
+                None
+            }
+        }
+    }
+
+    fn toggle_pause(&mut self, now: Instant) {
+        let Source::Replay { anchor, .. } = &mut self.source else {
+            return;
+        };
+        if anchor.take().is_some() {
+            self.model.playback = Playback::Replay { paused: true };
+        } else {
+            let at_end = self.model.now_ms >= self.model.end_ms();
+            let from = if at_end { 0.0 } else { self.model.now_ms };
+            self.model.now_ms = from;
+            *anchor = Some((now, from));
+            self.model.playback = Playback::Replay { paused: false };
+        }
+    }
+
+    fn seek(&mut self, to: f64, now: Instant) {
+        let to = to.clamp(0.0, self.model.end_ms());
+        self.model.now_ms = to;
+        if let Source::Replay { anchor, .. } = &mut self.source
+            && anchor.is_some()
+        {
+            *anchor = Some((now, to));
+        }
+    }
+}

@@ -1,0 +1,357 @@
+//! The view model: what the screen shows, built from engine events (a live run) or from a record
+//! (a replay, a headless final frame). Drawing reads it and nothing else.
+
+use tokio::time::Instant;
+
+use crate::engine::record::{CallStatus, Record};
+use crate::engine::{Bounds, EventKind, Plan, Strategy};
+
+/// A call as every lane shares it: who it is and what it waits for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallInfo {
+    /// The call's id.
+    pub id: String,
+    /// The tool's display name.
+    pub tool: String,
+    /// Indices of the calls it depends on.
+    pub deps: Vec<usize>,
+}
+
+/// What one lane knows of one call, in milliseconds from the lane's start.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CallTiming {
+    /// When it started.
+    pub start: Option<f64>,
+    /// When it ended.
+    pub end: Option<f64>,
+    /// Its failure message.
+    pub error: Option<String>,
+    /// When and why the lane skipped it.
+    pub skipped: Option<(f64, String)>,
+}
+
+/// A call's state at one instant of its lane.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CallState<'a> {
+    /// Not started: its dependencies are not done, or the strategy holds it back.
+    Waiting,
+    /// Started at `start` and still running.
+    Running {
+        /// When it started.
+        start: f64,
+    },
+    /// Completed.
+    Done {
+        /// When it started.
+        start: f64,
+        /// When it ended.
+        end: f64,
+    },
+    /// Failed with a message.
+    Failed {
+        /// When it started.
+        start: f64,
+        /// When it ended.
+        end: f64,
+        /// The failure.
+        error: &'a str,
+    },
+    /// Will never run.
+    Skipped {
+        /// Which dependency failed.
+        reason: &'a str,
+    },
+}
+
+impl CallTiming {
+    /// The call's state at lane time `t`.
+    pub fn state_at(&self, t: f64) -> CallState<'_> {
+        if let Some((at, reason)) = &self.skipped
+            && *at <= t
+        {
+            return CallState::Skipped { reason };
+        }
+        match (self.start, self.end) {
+            (Some(start), Some(end)) if start <= t && end <= t => match &self.error {
+                Some(error) => CallState::Failed { start, end, error },
+                None => CallState::Done { start, end },
+            },
+            (Some(start), _) if start <= t => CallState::Running { start },
+            _ => CallState::Waiting,
+        }
+    }
+}
+
+/// One strategy's lane on screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LaneView {
+    /// The strategy it runs.
+    pub strategy: Strategy,
+    /// Its lower bound, ms at the run's speed.
+    pub lower_bound_ms: f64,
+    /// The wall it cannot exceed on an exact clock, ms at the run's speed (for the axis).
+    pub upper_bound_ms: f64,
+    /// When the lane started, ms from the run's start; `None` while it waits its turn.
+    pub offset_ms: Option<f64>,
+    /// Its wall, once done.
+    pub wall_ms: Option<f64>,
+    /// One timing per call, in file order.
+    pub calls: Vec<CallTiming>,
+}
+
+impl LaneView {
+    /// The lane's own clock at run time `now`: `None` before it starts, its wall once done.
+    pub fn time_at(&self, now: f64) -> Option<f64> {
+        let offset = self.offset_ms?;
+        let t = (now - offset).max(0.0);
+        Some(match self.wall_ms {
+            Some(wall) => t.min(wall),
+            None => t,
+        })
+    }
+
+    /// Whether the lane has finished by run time `now`.
+    pub fn is_done_at(&self, now: f64) -> bool {
+        match (self.offset_ms, self.wall_ms) {
+            (Some(offset), Some(wall)) => now - offset >= wall,
+            _ => false,
+        }
+    }
+}
+
+/// Live or replayed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Playback {
+    /// Timings arrive from a running engine.
+    Live,
+    /// Timings come from a saved record.
+    Replay {
+        /// Whether the replay is paused.
+        paused: bool,
+    },
+}
+
+/// Everything the screen draws.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ViewModel {
+    /// The scenario's name.
+    pub title: String,
+    /// Its description.
+    pub description: Option<String>,
+    /// Its lesson.
+    pub lesson: Option<String>,
+    /// The run's speed factor.
+    pub speed: f64,
+    /// The calls, in file order.
+    pub calls: Vec<CallInfo>,
+    /// Bounds at the run's speed.
+    pub bounds: Bounds,
+    /// One per strategy.
+    pub lanes: Vec<LaneView>,
+    /// Run time shown, ms from the run's start (the replay position in a replay).
+    pub now_ms: f64,
+    /// Live or replay.
+    pub playback: Playback,
+    /// An engine failure to show instead of pretending the run finished.
+    pub error: Option<String>,
+}
+
+impl ViewModel {
+    /// An empty model for a run of `plan` under `strategies` at `speed`: every call waiting.
+    pub fn new(plan: &Plan, strategies: &[Strategy], speed: f64) -> ViewModel {
+        let bounds = plan.bounds.at_speed(speed);
+        let lanes = strategies
+            .iter()
+            .map(|&s| LaneView {
+                strategy: s,
+                lower_bound_ms: s.lower_bound_ms(&bounds),
+                upper_bound_ms: s.upper_bound_ms(plan) / speed,
+                offset_ms: None,
+                wall_ms: None,
+                calls: vec![CallTiming::default(); plan.calls.len()],
+            })
+            .collect();
+        ViewModel {
+            title: plan.scenario.name.clone(),
+            description: plan.scenario.description.clone(),
+            lesson: plan.scenario.lesson.clone(),
+            speed,
+            calls: plan
+                .calls
+                .iter()
+                .map(|c| CallInfo {
+                    id: c.id.clone(),
+                    tool: c.tool.clone(),
+                    deps: c.deps.clone(),
+                })
+                .collect(),
+            bounds,
+            lanes,
+            now_ms: 0.0,
+            playback: Playback::Live,
+            error: None,
+        }
+    }
+
+    /// A model holding a whole record, for a replay or a final frame. Every lane starts at 0.
+    pub fn from_record(record: &Record, plan: &Plan) -> ViewModel {
+        let strategies: Vec<Strategy> = record
+            .lanes
+            .iter()
+            .map(|l| l.strategy.parse().unwrap_or(Strategy::Parallel))
+            .collect();
+        let mut model = ViewModel::new(plan, &strategies, record.speed);
+        for (view, lane) in model.lanes.iter_mut().zip(&record.lanes) {
+            view.offset_ms = Some(0.0);
+            view.wall_ms = Some(lane.wall_ms);
+            view.lower_bound_ms = lane.lower_bound_ms;
+            for (timing, call) in view.calls.iter_mut().zip(&lane.calls) {
+                *timing = match call.status {
+                    CallStatus::Skipped => CallTiming {
+                        skipped: Some((0.0, call.error.clone().unwrap_or_default())),
+                        ..CallTiming::default()
+                    },
+                    _ => CallTiming {
+                        start: call.start_ms,
+                        end: call.end_ms,
+                        error: call.error.clone(),
+                        skipped: None,
+                    },
+                };
+            }
+        }
+        model.now_ms = model.end_ms();
+        model
+    }
+
+    /// Applies one engine event. `run_start` is the instant the run began (lane offsets count
+    /// from it).
+    pub fn apply(&mut self, lane: usize, kind: EventKind, run_start: Instant) {
+        let Some(view) = self.lanes.get_mut(lane) else {
+            return;
+        };
+        match kind {
+            EventKind::LaneStarted { at } => {
+                let offset = at.saturating_duration_since(run_start);
+                view.offset_ms = Some(offset.as_secs_f64() * 1000.0);
+            }
+            EventKind::Started { call, at_ms } => {
+                if let Some(c) = view.calls.get_mut(call) {
+                    c.start = Some(at_ms);
+                }
+            }
+            EventKind::Finished { call, at_ms, error } => {
+                if let Some(c) = view.calls.get_mut(call) {
+                    c.end = Some(at_ms);
+                    c.error = error;
+                }
+            }
+            EventKind::Skipped {
+                call,
+                at_ms,
+                reason,
+            } => {
+                if let Some(c) = view.calls.get_mut(call) {
+                    c.skipped = Some((at_ms, reason));
+                }
+            }
+            EventKind::LaneDone { wall_ms } => view.wall_ms = Some(wall_ms),
+        }
+    }
+
+    /// Whether every lane has finished by the time shown.
+    pub fn all_done(&self) -> bool {
+        self.lanes.iter().all(|l| l.is_done_at(self.now_ms))
+    }
+
+    /// Run time when the last lane ends (its offset plus its wall), if all are done.
+    pub fn end_ms(&self) -> f64 {
+        self.lanes
+            .iter()
+            .filter_map(|l| Some(l.offset_ms? + l.wall_ms?))
+            .fold(0.0, f64::max)
+    }
+
+    /// The time axis's extent in lane milliseconds: every lane's exact-clock upper bound, and
+    /// anything already measured beyond it, so the scale stays put during a run.
+    pub fn axis_ms(&self) -> f64 {
+        let mut t: f64 = self
+            .lanes
+            .iter()
+            .map(|l| l.upper_bound_ms * 1.02)
+            .fold(0.0, f64::max);
+        for l in &self.lanes {
+            if let Some(now) = l.time_at(self.now_ms) {
+                t = t.max(now);
+            }
+            if let Some(w) = l.wall_ms {
+                t = t.max(w);
+            }
+        }
+        if t > 0.0 { t } else { 1.0 }
+    }
+
+    /// The sequential lane's wall if done; else its elapsed time as a lower estimate.
+    pub fn baseline_ms(&self) -> Option<(f64, bool)> {
+        let seq = self
+            .lanes
+            .iter()
+            .find(|l| l.strategy == Strategy::Sequential);
+        match seq {
+            Some(l) => match (l.is_done_at(self.now_ms), l.wall_ms) {
+                (true, Some(w)) => Some((w, true)),
+                _ => l.time_at(self.now_ms).map(|t| (t, false)),
+            },
+            None => Some((self.bounds.sum_ms, true)),
+        }
+    }
+
+    /// How many calls are in flight in `lane` at lane time `t`.
+    pub fn in_flight(&self, lane: usize, t: f64) -> usize {
+        self.lanes[lane]
+            .calls
+            .iter()
+            .filter(|c| matches!(c.state_at(t), CallState::Running { .. }))
+            .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_call_moves_from_waiting_to_done_as_time_passes() {
+        let c = CallTiming {
+            start: Some(10.0),
+            end: Some(20.0),
+            error: None,
+            skipped: None,
+        };
+        assert_eq!(c.state_at(5.0), CallState::Waiting);
+        assert_eq!(c.state_at(15.0), CallState::Running { start: 10.0 });
+        assert_eq!(
+            c.state_at(20.0),
+            CallState::Done {
+                start: 10.0,
+                end: 20.0
+            }
+        );
+    }
+
+    #[test]
+    fn a_lane_clock_starts_at_its_offset_and_stops_at_its_wall() {
+        let lane = LaneView {
+            strategy: Strategy::Parallel,
+            lower_bound_ms: 0.0,
+            upper_bound_ms: 0.0,
+            offset_ms: Some(100.0),
+            wall_ms: Some(50.0),
+            calls: vec![],
+        };
+        assert_eq!(lane.time_at(120.0), Some(20.0));
+        assert_eq!(lane.time_at(500.0), Some(50.0));
+        assert!(!lane.is_done_at(120.0));
+        assert!(lane.is_done_at(150.0));
+    }
+}
