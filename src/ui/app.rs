@@ -347,7 +347,7 @@ impl App {
             }
             Action::Pause => self.toggle_pause(now),
             Action::StepBack | Action::StepForward => {
-                let step = self.model.end_ms() / 40.0;
+                let step = self.model.end_ms() / 20.0;
                 let by = if action == Action::StepBack {
                     -step
                 } else {

@@ -206,18 +206,39 @@ impl ViewModel {
             view.wall_ms = Some(lane.wall_ms);
             view.lower_bound_ms = lane.lower_bound_ms;
             for (timing, call) in view.calls.iter_mut().zip(&lane.calls) {
-                *timing = match call.status {
-                    CallStatus::Skipped => CallTiming {
-                        skipped: Some((0.0, call.error.clone().unwrap_or_default())),
-                        ..CallTiming::default()
-                    },
-                    _ => CallTiming {
-                        start: call.start_ms,
-                        end: call.end_ms,
-                        error: call.error.clone(),
-                        skipped: None,
-                    },
+                *timing = CallTiming {
+                    start: call.start_ms,
+                    end: call.end_ms,
+                    error: call.error.clone(),
+                    skipped: None,
                 };
+            }
+            // A record has no skip times: the lane skips a call the moment its first dependency
+            // fails (or is skipped), so walk the levels in order.
+            for level in &plan.levels {
+                for &i in level {
+                    if lane.calls.get(i).map(|c| c.status) != Some(CallStatus::Skipped) {
+                        continue;
+                    }
+                    let at = plan.calls[i]
+                        .deps
+                        .iter()
+                        .filter_map(|&d| {
+                            let dep = &view.calls[d];
+                            match (&dep.skipped, &dep.error) {
+                                (Some((at, _)), _) => Some(*at),
+                                (None, Some(_)) => dep.end,
+                                (None, None) => None,
+                            }
+                        })
+                        .fold(f64::INFINITY, f64::min);
+                    let at = if at.is_finite() { at } else { 0.0 };
+                    let reason = lane.calls[i].error.clone().unwrap_or_default();
+                    view.calls[i] = CallTiming {
+                        skipped: Some((at, reason)),
+                        ..CallTiming::default()
+                    };
+                }
             }
         }
         model.now_ms = model.end_ms();

@@ -464,6 +464,13 @@ fn draw_call(
             buf.set_stringn(x, y, text, (right - x) as usize, style);
         }
     };
+    // Text that marks a moment (waiting, skipped) slides left to stay whole when it can.
+    let bar_start = geo.bar_x;
+    let fit_at = |buf: &mut Buffer, x: u16, text: &str, style: Style| {
+        let width = text.chars().count() as u16;
+        let x = x.min(right.saturating_sub(width)).max(bar_start);
+        text_at(buf, x, text, style);
+    };
     match state {
         CallState::Waiting => {
             let now = t.unwrap_or(0.0);
@@ -482,8 +489,7 @@ fn draw_call(
             } else {
                 "· queued".to_string()
             };
-            let x = geo.column(now);
-            text_at(buf, x, &text, theme.dim());
+            fit_at(buf, geo.column(now), &text, theme.dim());
         }
         CallState::Running { start } => {
             let now = t.unwrap_or(start);
@@ -509,11 +515,19 @@ fn draw_call(
                 geo.cells(end),
                 theme.failed(),
             );
-            text_at(buf, x, &format!("✗ {error}"), theme.failed());
+            let text = format!("✗ {error}");
+            let width = text.chars().count() as u16;
+            let bar_from = geo.bar_x + geo.cells(start) as u16;
+            if x + width > right && bar_from >= geo.bar_x + width + 1 {
+                // No room after the bar but room before it: keep the message whole.
+                text_at(buf, bar_from - width - 1, &text, theme.failed());
+            } else {
+                text_at(buf, x, &text, theme.failed());
+            }
         }
         CallState::Skipped { reason } => {
             let at = timing.skipped.as_ref().map_or(0.0, |s| s.0);
-            text_at(
+            fit_at(
                 buf,
                 geo.column(at),
                 &format!("⊘ skipped: {reason}"),
@@ -624,14 +638,9 @@ fn draw_header(model: &ViewModel, chrome: &Chrome, theme: Theme, area: Rect, buf
     }
     let right = Line::from(right);
     let rw = right.width() as u16;
-    let title = format!(" fanout · {}", model.title);
-    buf.set_stringn(
-        area.x,
-        area.y,
-        &title,
-        area.width.saturating_sub(rw + 1) as usize,
-        theme.bold(),
-    );
+    let room = area.width.saturating_sub(rw + 1) as usize;
+    let title = ellipsize(&format!(" fanout · {}", model.title), room);
+    buf.set_stringn(area.x, area.y, &title, room, theme.bold());
     right.render(
         Rect::new(
             area.x + area.width.saturating_sub(rw),
@@ -643,7 +652,10 @@ fn draw_header(model: &ViewModel, chrome: &Chrome, theme: Theme, area: Rect, buf
     );
     let (text, style) = match (&model.error, &model.description) {
         (Some(e), _) => (format!(" error: {e}"), theme.failed()),
-        (None, Some(d)) => (format!(" {d}"), theme.dim()),
+        (None, Some(d)) => (
+            format!(" {}", ellipsize(d, area.width.saturating_sub(2) as usize)),
+            theme.dim(),
+        ),
         (None, None) => (String::new(), theme.dim()),
     };
     buf.set_stringn(area.x, area.y + 1, text, area.width as usize, style);

@@ -1,0 +1,147 @@
+//! End to end, as a person sees it: the real binary in a real terminal (tmux), read off the
+//! screen, quit with `q`, and the terminal checked to be back to normal.
+//!
+//! Needs tmux. CI installs it; elsewhere, without tmux, the test says so and passes.
+
+use std::process::Command;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn cmd(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("tmux runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.cmd(&["capture-pane", "-p", "-t", "e2e"])
+    }
+
+    /// Waits up to `secs` for the screen to contain `text`; returns the last screen.
+    fn wait_for(&self, text: &str, secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) || Instant::now() > deadline {
+                return screen;
+            }
+            sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+fn tmux_available() -> bool {
+    let found = Command::new("tmux").arg("-V").output().is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have tmux (.ci/run installs it)"
+        );
+        eprintln!("tmux is not installed: skipping the end-to-end terminal test");
+    }
+    found
+}
+
+#[test]
+fn the_race_runs_live_and_q_leaves_a_clean_terminal() {
+    if !tmux_available() {
+        return;
+    }
+    let tmux = Tmux {
+        socket: format!("fanout-e2e-{}", std::process::id()),
+    };
+    let bin = env!("CARGO_BIN_EXE_fanout");
+    // After fanout exits, the shell reports its exit code, whether the alternate screen is
+    // still on, and the tty mode, so the test can see the terminal was restored.
+    let script = format!(
+        "{bin} run fetch-5-urls --speed 10; echo EXIT=$?; stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo; sleep 30"
+    );
+    tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "-s",
+        "e2e",
+        "sh",
+        "-c",
+        &script,
+    ]);
+
+    // Mid-run: both lanes, bars, and the sequential lane still running.
+    let screen = tmux.wait_for("running", 10);
+    assert!(screen.contains("sequential"), "{screen}");
+    assert!(screen.contains("parallel"), "{screen}");
+    assert!(
+        screen.contains("fanout · Fetch 5 URLs for research"),
+        "{screen}"
+    );
+
+    // The race ends at about 2.5 s: the parallel lane about 5× faster.
+    let screen = tmux.wait_for("done 2.5 s · 1.00×", 15);
+    assert!(screen.contains("done 2.5 s · 1.00×"), "{screen}");
+    assert!(screen.contains("█"), "{screen}");
+    assert!(
+        screen.contains("done 0.5 s")
+            || screen.contains("done 500 ms")
+            || screen.contains("done 501 ms"),
+        "{screen}"
+    );
+    let speedup = screen
+        .lines()
+        .find(|l| l.contains("parallel") && l.contains('×'))
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        speedup.contains("4.9") || speedup.contains("5.0"),
+        "{screen}"
+    );
+    assert_eq!(
+        tmux.cmd(&["display", "-p", "-t", "e2e", "#{alternate_on}"])
+            .trim(),
+        "1"
+    );
+
+    // The help overlay opens and closes.
+    tmux.cmd(&["send-keys", "-t", "e2e", "?"]);
+    let screen = tmux.wait_for("any key closes", 5);
+    assert!(screen.contains("any key closes"), "{screen}");
+    tmux.cmd(&["send-keys", "-t", "e2e", "x"]);
+    sleep(Duration::from_millis(300));
+    assert!(!tmux.screen().contains("any key closes"));
+
+    // q quits: the alternate screen is gone, the summary stays, the tty is cooked again.
+    tmux.cmd(&["send-keys", "-t", "e2e", "q"]);
+    let screen = tmux.wait_for("EXIT=", 5);
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(
+        screen.contains("parallel ran"),
+        "the summary is printed: {screen}"
+    );
+    let tty = tmux.wait_for("icanon", 5);
+    assert!(tty.contains("icanon echo"), "terminal restored: {tty}");
+    assert!(!tty.contains("-icanon"), "{tty}");
+    assert_eq!(
+        tmux.cmd(&["display", "-p", "-t", "e2e", "#{alternate_on}"])
+            .trim(),
+        "0"
+    );
+}

@@ -1,0 +1,281 @@
+//! UI tests: the screen drawn on ratatui's `TestBackend` from view models built the way the
+//! app builds them — engine events on tokio's paused clock, so every frame is exact — and
+//! snapshotted with insta.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+
+use fanout::engine::scenario::Source;
+use fanout::engine::{Mode, Plan, RunOptions, Strategy, run};
+use fanout::ui::app::App;
+use fanout::ui::keys::Action;
+use fanout::ui::model::{Playback, ViewModel};
+use fanout::ui::theme::Theme;
+use fanout::ui::view::{self, Chrome};
+
+const PLAIN: Theme = Theme { color: false };
+
+fn builtin(name: &str) -> Arc<Plan> {
+    Arc::new(Plan::load(name).unwrap())
+}
+
+/// Runs `plan` on the paused clock for `at_ms`, folding the engine's events into a view model
+/// as the app does, and returns the model as it stands at that instant.
+async fn model_at(plan: &Arc<Plan>, strategies: &[Strategy], speed: f64, at_ms: u64) -> ViewModel {
+    let opts = RunOptions {
+        strategies: strategies.to_vec(),
+        speed,
+        mode: Mode::Race,
+    };
+    let mut model = ViewModel::new(plan, strategies, speed);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let start = tokio::time::Instant::now();
+    let p = plan.clone();
+    let task = tokio::spawn(async move { run(p, &opts, Some(tx)).await });
+    tokio::time::sleep(Duration::from_millis(at_ms)).await;
+    while let Ok(e) = rx.try_recv() {
+        model.apply(e.lane, e.kind, start);
+    }
+    model.now_ms = at_ms as f64;
+    task.abort();
+    model
+}
+
+/// The finished run, folded from every event.
+async fn finished(plan: &Arc<Plan>, strategies: &[Strategy]) -> ViewModel {
+    let opts = RunOptions {
+        strategies: strategies.to_vec(),
+        speed: 1.0,
+        mode: Mode::Race,
+    };
+    let mut model = ViewModel::new(plan, strategies, 1.0);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let start = tokio::time::Instant::now();
+    run(plan.clone(), &opts, Some(tx)).await.unwrap();
+    while let Ok(e) = rx.try_recv() {
+        model.apply(e.lane, e.kind, start);
+    }
+    model.now_ms = model.end_ms();
+    model
+}
+
+fn draw(model: &ViewModel, chrome: &Chrome, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal
+        .draw(|f| view::draw(f, model, chrome, PLAIN))
+        .unwrap();
+    terminal
+}
+
+fn text(terminal: &Terminal<TestBackend>) -> String {
+    view::buffer_text(terminal.backend().buffer())
+}
+
+use Strategy::{Parallel, Pool, Sequential, Waves};
+
+#[tokio::test(start_paused = true)]
+async fn mid_run_the_parallel_lane_is_done_while_sequential_climbs() {
+    let plan = builtin("fetch-5-urls");
+    let model = model_at(&plan, &[Sequential, Parallel], 1.0, 7300).await;
+    for (w, h) in [(80, 24), (120, 40)] {
+        let t = draw(&model, &Chrome::default(), w, h);
+        let screen = text(&t);
+        assert!(screen.contains("running 7.3 s"), "{screen}");
+        assert!(screen.contains("done 5.0 s"), "{screen}");
+        // The sequential lane is on its second call; the first is done.
+        assert!(screen.contains("· queued"), "{screen}");
+        assert!(screen.contains("≥ 1.46×"), "{screen}");
+        insta::assert_snapshot!(format!("mid_run_{w}x{h}"), t.backend());
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_finished_race_shows_every_speedup() {
+    let plan = builtin("staircase");
+    let model = finished(&plan, &[Sequential, Waves, Parallel]).await;
+    for (w, h) in [(80, 24), (120, 40)] {
+        let t = draw(&model, &Chrome::default(), w, h);
+        let screen = text(&t);
+        assert!(screen.contains("done 30.0 s"), "{screen}");
+        assert!(screen.contains("done 24.0 s · 1.25×"), "{screen}");
+        assert!(screen.contains("done 10.0 s · 3.00×"), "{screen}");
+        insta::assert_snapshot!(format!("finished_{w}x{h}"), t.backend());
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_call_is_red_with_its_message_and_dependents_are_skipped() {
+    let plan = builtin("one-failing-call");
+    let model = finished(&plan, &[Sequential, Parallel]).await;
+    for (w, h) in [(80, 24), (120, 40)] {
+        let t = draw(&model, &Chrome::default(), w, h);
+        let screen = text(&t);
+        assert!(screen.contains("✗ HTTP 503"), "{screen}");
+        assert!(
+            screen.contains("⊘ skipped: dependency `fetch_wiki` failed"),
+            "{screen}"
+        );
+        insta::assert_snapshot!(format!("failed_{w}x{h}"), t.backend());
+    }
+    // In colour, the failed bar is red; without colour, no cell has a colour at all.
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    terminal
+        .draw(|f| view::draw(f, &model, &Chrome::default(), Theme { color: true }))
+        .unwrap();
+    let buf = terminal.backend().buffer();
+    let red = buf
+        .content
+        .iter()
+        .any(|c| c.symbol() == "✗" && c.fg == Color::Red);
+    assert!(red, "the ✗ of a failed call is red");
+    let plain = draw(&model, &Chrome::default(), 120, 40);
+    let coloured = plain
+        .backend()
+        .buffer()
+        .content
+        .iter()
+        .any(|c| c.fg != Color::Reset || c.bg != Color::Reset);
+    assert!(!coloured, "NO_COLOR draws no colour");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_help_overlay_lists_every_key() {
+    let plan = builtin("fetch-5-urls");
+    let model = model_at(&plan, &[Sequential, Parallel], 1.0, 2000).await;
+    let chrome = Chrome {
+        help: true,
+        ..Chrome::default()
+    };
+    for (w, h) in [(80, 24), (120, 40)] {
+        let t = draw(&model, &chrome, w, h);
+        let screen = text(&t);
+        for (key, what) in view::KEYS {
+            assert!(
+                screen.contains(key) && screen.contains(what),
+                "{key}: {screen}"
+            );
+        }
+        insta::assert_snapshot!(format!("help_{w}x{h}"), t.backend());
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_terminal_too_small_says_so() {
+    let plan = builtin("fetch-5-urls");
+    let model = model_at(&plan, &[Sequential, Parallel], 1.0, 2000).await;
+    for (w, h) in [(40, 10), (80, 12), (59, 24), (1, 1), (0, 0)] {
+        let t = draw(&model, &Chrome::default(), w, h);
+        if w >= 20 && h >= 3 {
+            assert!(
+                text(&t).contains("terminal too small"),
+                "{w}x{h}: {}",
+                text(&t)
+            );
+        }
+    }
+    insta::assert_snapshot!(
+        "too_small_40x10",
+        draw(&model, &Chrome::default(), 40, 10).backend()
+    );
+}
+
+fn many_calls(n: usize) -> Arc<Plan> {
+    let calls: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                r#"{{"id": "call_with_a_long_name_{i:02}", "latency_ms": {}}}"#,
+                100 + (i * 37) % 400
+            )
+        })
+        .collect();
+    let json = format!(
+        r#"{{"name": "Many calls", "calls": [{}]}}"#,
+        calls.join(",")
+    );
+    Arc::new(Plan::from_source(&Source::from_text("many.json", json)).unwrap())
+}
+
+#[tokio::test(start_paused = true)]
+async fn many_calls_compress_with_a_count_of_the_rest() {
+    let plan = many_calls(60);
+    let model = model_at(&plan, &[Sequential, Pool(4), Parallel], 1.0, 3000).await;
+    for (w, h) in [(80, 24), (120, 40)] {
+        let t = draw(&model, &Chrome::default(), w, h);
+        let screen = text(&t);
+        assert!(screen.contains("more"), "{screen}");
+        // Long ids are cut with an ellipsis, never wrapped or overflowing.
+        assert!(screen.contains("call_with_a_lon…"), "{screen}");
+        insta::assert_snapshot!(format!("many_{w}x{h}"), t.backend());
+    }
+    // Scrolling shows later calls.
+    let chrome = Chrome {
+        scroll: Some(50),
+        ..Chrome::default()
+    };
+    let screen = text(&draw(&model, &chrome, 120, 40));
+    assert!(screen.contains("above"), "{screen}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_replay_is_marked_and_draws_the_recorded_timings() {
+    let plan = builtin("latency-3x2s");
+    let opts = RunOptions {
+        strategies: vec![Sequential, Parallel],
+        speed: 1.0,
+        mode: Mode::Race,
+    };
+    let record = run(plan.clone(), &opts, None).await.unwrap();
+    let mut app = App::replay(&record, plan, 1.0, PLAIN);
+    let t0 = tokio::time::Instant::now();
+    app.tick(t0);
+    app.tick(t0 + Duration::from_millis(3000));
+    assert_eq!(app.model.now_ms, 3000.0);
+    assert_eq!(app.model.playback, Playback::Replay { paused: false });
+    let screen = text(&draw(&app.model, &app.chrome, 100, 30));
+    assert!(screen.contains("REPLAY ▶"), "{screen}");
+    assert!(screen.contains("running 3.0 s"), "{screen}");
+    // Pause, then step and jump: the position moves only when asked.
+    let now = t0 + Duration::from_millis(3000);
+    app.on_action(Action::Pause, now);
+    app.tick(now + Duration::from_millis(1000));
+    assert_eq!(app.model.now_ms, 3000.0);
+    app.on_action(Action::End, now);
+    assert_eq!(app.model.now_ms, 6000.0);
+    app.on_action(Action::StepBack, now);
+    assert_eq!(app.model.now_ms, 5700.0);
+    app.on_action(Action::Home, now);
+    assert_eq!(app.model.now_ms, 0.0);
+    let screen = text(&draw(&app.model, &app.chrome, 100, 30));
+    assert!(screen.contains("REPLAY ⏸"), "{screen}");
+    insta::assert_snapshot!(
+        "replay_paused_at_start",
+        draw(&app.model, &app.chrome, 100, 30).backend()
+    );
+}
+
+#[test]
+fn the_headless_final_frame_shows_every_call_and_lane() {
+    let plan = builtin("pool-of-3");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    let opts = RunOptions {
+        strategies: vec![Sequential, Pool(3), Parallel],
+        speed: 1.0,
+        mode: Mode::Race,
+    };
+    let record = rt.block_on(run(plan.clone(), &opts, None)).unwrap();
+    let frame = view::final_frame(&ViewModel::from_record(&record, &plan), 100);
+    for lane in ["sequential", "pool:3", "parallel"] {
+        assert!(frame.contains(lane), "{frame}");
+    }
+    assert_eq!(frame.matches("✓").count(), 30, "{frame}");
+    assert!(frame.contains("done 4.0 s · 2.50×"), "{frame}");
+    insta::assert_snapshot!("headless_pool_of_3", frame);
+}
