@@ -518,7 +518,7 @@ fn draw_call(
             let text = format!("✗ {error}");
             let width = text.chars().count() as u16;
             let bar_from = geo.bar_x + geo.cells(start) as u16;
-            if x + width > right && bar_from >= geo.bar_x + width + 1 {
+            if x + width > right && bar_from > geo.bar_x + width {
                 // No room after the bar but room before it: keep the message whole.
                 text_at(buf, bar_from - width - 1, &text, theme.failed());
             } else {
