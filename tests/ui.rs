@@ -11,7 +11,7 @@ use ratatui::style::Color;
 
 use fanout::engine::scenario::Source;
 use fanout::engine::{Mode, Plan, RunOptions, Strategy, run};
-use fanout::ui::app::App;
+use fanout::ui::app::{App, Command};
 use fanout::ui::keys::Action;
 use fanout::ui::model::{Playback, ViewModel};
 use fanout::ui::theme::Theme;
@@ -278,4 +278,116 @@ fn the_headless_final_frame_shows_every_call_and_lane() {
     assert_eq!(frame.matches("✓").count(), 30, "{frame}");
     assert!(frame.contains("done 4.0 s · 2.50×"), "{frame}");
     insta::assert_snapshot!("headless_pool_of_3", frame);
+}
+
+fn live_app(name: &str) -> App {
+    let plan = builtin(name);
+    let opts = RunOptions::for_plan(&plan);
+    let entries = fanout::ui::app::entries(std::path::Path::new("scenarios"), None);
+    let current = entries.iter().position(|e| e.arg == name).unwrap();
+    App::live(plan, &opts, None, entries, current, PLAIN)
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_engine_failure_is_shown_on_screen_not_hidden() {
+    let mut app = live_app("fetch-5-urls");
+    let now = tokio::time::Instant::now();
+    let Some(Command::Start(_, opts)) = app.first_command() else {
+        panic!("a live app starts a run");
+    };
+    app.run_started(&opts, now);
+    assert!(app.animating());
+    app.run_finished(Err("the engine crashed: task panicked".into()), now);
+    assert!(!app.animating(), "a crashed run stops the frame clock");
+    let screen = text(&draw(&app.model, &app.chrome, 100, 30));
+    assert!(
+        screen.contains("error: the engine crashed: task panicked"),
+        "{screen}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn keys_switch_scenarios_change_speed_and_rerun() {
+    let mut app = live_app("fetch-5-urls");
+    let now = tokio::time::Instant::now();
+    // n: the next built-in, run at once.
+    match app.on_action(Action::NextScenario, now) {
+        Some(Command::Start(plan, _)) => {
+            assert_eq!(plan.scenario.name, builtin("latency-3x2s").scenario.name)
+        }
+        other => panic!("n starts the next scenario, got {other:?}"),
+    }
+    // p twice wraps around to the last built-in.
+    app.on_action(Action::PrevScenario, now);
+    match app.on_action(Action::PrevScenario, now) {
+        Some(Command::Start(plan, _)) => {
+            assert_eq!(plan.scenario.name, builtin("agent-loop").scenario.name)
+        }
+        other => panic!("p wraps around, got {other:?}"),
+    }
+    // + changes the speed of the next run only, and says so; r applies it.
+    assert_eq!(app.on_action(Action::SpeedUp, now).map(|_| ()), None);
+    assert!(app.chrome.notice.as_deref().unwrap().contains("speed 2×"));
+    match app.on_action(Action::Rerun, now) {
+        Some(Command::Start(_, opts)) => assert_eq!(opts.speed, 2.0),
+        other => panic!("r re-runs, got {other:?}"),
+    }
+    app.on_action(Action::SpeedDown, now);
+    app.on_action(Action::SpeedDown, now);
+    assert_eq!(app.chrome.next_speed, 0.5);
+    // s opens the picker on the current scenario; Enter runs the highlighted one.
+    app.on_action(Action::OpenPicker, now);
+    let picker = app.chrome.picker.clone().unwrap();
+    assert_eq!(
+        picker.entries.len(),
+        fanout::engine::scenario::BUILTINS.len()
+    );
+    app.on_action(Action::PickerMove(-1), now);
+    match app.on_action(Action::PickerChoose, now) {
+        Some(Command::Start(plan, _)) => {
+            assert_eq!(plan.scenario.name, builtin("staircase").scenario.name)
+        }
+        other => panic!("Enter runs the pick, got {other:?}"),
+    }
+    assert!(app.chrome.picker.is_none());
+    // l hides the lesson, ? opens the help, and q quits.
+    assert!(app.chrome.lesson);
+    app.on_action(Action::ToggleLesson, now);
+    assert!(!app.chrome.lesson);
+    app.on_action(Action::Help, now);
+    assert!(app.chrome.help);
+    app.on_action(Action::Close, now);
+    assert!(!app.chrome.help);
+    assert!(matches!(
+        app.on_action(Action::Quit, now),
+        Some(Command::Quit)
+    ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_event_loop_runs_a_race_and_quits_on_q() {
+    use ratatui::crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
+    let mut app = live_app("latency-3x2s");
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let keys = tokio::spawn(async move {
+        // Let the race finish (6 s of paused time), then quit.
+        tokio::time::sleep(Duration::from_millis(6500)).await;
+        tx.send(TermEvent::Key(KeyEvent::new(
+            KeyCode::Char('q'),
+            KeyModifiers::NONE,
+        )))
+        .unwrap();
+        tx
+    });
+    fanout::ui::run(&mut terminal, &mut app, rx).await.unwrap();
+    drop(keys.await);
+    let record = app
+        .last_record
+        .expect("the finished run is kept for the summary");
+    assert_eq!(record.lanes[0].wall_ms, 6000.0);
+    assert_eq!(record.lanes[1].wall_ms, 2000.0);
+    let screen = text(&terminal);
+    assert!(screen.contains("done 6.0 s · 1.00×"), "{screen}");
+    assert!(screen.contains("done 2.0 s · 3.00×"), "{screen}");
 }
