@@ -29,6 +29,21 @@ pub enum EngineError {
         /// What the runtime said.
         message: String,
     },
+    /// The speed factor is not a positive finite number, so simulated time cannot be divided by it.
+    #[error("speed {speed} is not a positive number")]
+    Speed {
+        /// The speed asked for.
+        speed: f64,
+    },
+}
+
+/// Checks a speed factor before any time is divided by it.
+pub(crate) fn check_speed(speed: f64) -> Result<(), EngineError> {
+    if speed.is_finite() && speed > 0.0 {
+        Ok(())
+    } else {
+        Err(EngineError::Speed { speed })
+    }
 }
 
 /// What one lane measured.
@@ -75,6 +90,7 @@ pub async fn run_lane(
     lane: usize,
     events: Option<UnboundedSender<Event>>,
 ) -> Result<LaneResult, EngineError> {
+    check_speed(speed)?;
     let emitter = Emitter { lane, tx: events };
     let t0 = Instant::now();
     emitter.emit(EventKind::LaneStarted { at: t0 });

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::event::Event;
-use super::lane::{EngineError, LaneResult, run_lane};
+use super::lane::{EngineError, LaneResult, check_speed, run_lane};
 use super::plan::Plan;
 use super::record::{Mode, Record};
 use super::strategy::Strategy;
@@ -39,6 +39,8 @@ pub async fn run(
     opts: &RunOptions,
     events: Option<UnboundedSender<Event>>,
 ) -> Result<Record, EngineError> {
+    // Checked before any lane starts, so a bad speed fails the run instead of one lane of it.
+    check_speed(opts.speed)?;
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let mut lanes = Vec::with_capacity(opts.strategies.len());
     match opts.mode {
