@@ -42,7 +42,8 @@ impl Strategy {
             Strategy::Waves => plan.waves_ms,
             Strategy::Pool(n) => {
                 let n = n as f64;
-                b.sum_ms.min(b.sum_ms / n + (1.0 - 1.0 / n) * b.critical_path_ms)
+                b.sum_ms
+                    .min(b.sum_ms / n + (1.0 - 1.0 / n) * b.critical_path_ms)
             }
         }
     }
