@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use fanout::engine::error::Part;
 use fanout::engine::scenario::{BUILTINS, Source};
 use fanout::engine::{
     CallStatus, Event, EventKind, Mode, Plan, Record, RunOptions, Strategy, run, run_lane,
@@ -330,4 +331,103 @@ async fn a_large_batch_runs() {
             .iter()
             .all(|l| l.calls.iter().all(|c| c.status == CallStatus::Ok))
     );
+}
+
+#[tokio::test]
+async fn zero_latency_calls_never_wait_for_the_timer() {
+    // On the real clock: tokio's timer ticks in whole milliseconds, so a sleep per call would
+    // make 2 000 sequential calls take over 2 s.
+    let calls: Vec<String> = (0..2_000)
+        .map(|i| format!(r#"{{"id": "c{i}", "latency_ms": 0}}"#))
+        .collect();
+    let p = plan(&format!(
+        r#"{{"name": "zero", "calls": [{}]}}"#,
+        calls.join(",")
+    ));
+    let started = std::time::Instant::now();
+    let r = race(&p, &[Sequential, Pool(4)]).await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(1_000),
+        "took {:?}",
+        started.elapsed()
+    );
+    for lane in &r.lanes {
+        assert_eq!(lane.lower_bound_ms, 0.0);
+        assert_eq!(lane.efficiency(), 1.0, "no bound to miss");
+    }
+    // A sequential lane exists, so speedups compare measured walls.
+    assert_eq!(r.lanes[0].speedup, 1.0);
+    assert!(r.lanes[1].speedup > 0.0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn zero_work_without_a_sequential_lane_has_speedup_one() {
+    let p = plan(
+        r#"{"name": "zero", "calls": [{"id": "a", "latency_ms": 0}, {"id": "b", "latency_ms": 0}]}"#,
+    );
+    let r = race(&p, &[Parallel, Pool(1)]).await;
+    for lane in &r.lanes {
+        assert_eq!(lane.speedup, 1.0, "{lane:?}");
+        assert_eq!(lane.efficiency(), 1.0, "{lane:?}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_bad_speed_is_an_error_not_a_panic() {
+    let p = builtin("latency-3x2s");
+    for speed in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let opts = RunOptions {
+            strategies: vec![Sequential],
+            speed,
+            mode: Mode::Race,
+        };
+        let err = run(p.clone(), &opts, None).await.unwrap_err();
+        assert!(
+            err.to_string().contains("is not a positive number"),
+            "{err}"
+        );
+        assert!(run_lane(p.clone(), Parallel, speed, 0, None).await.is_err());
+    }
+}
+
+#[test]
+fn a_scenario_error_inside_a_record_names_the_record_and_says_embedded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.json");
+    let text = r#"{
+  "fanout_version": "0.1.0",
+  "started_at": "2026-01-01T00:00:00.000Z",
+  "speed": 1.0,
+  "lanes": [
+    {"strategy": "parallel", "wall_ms": 1.0, "lower_bound_ms": 1.0, "speedup": 1.0,
+     "calls": [{"id": "a", "status": "ok", "start_ms": 0.0, "end_ms": 1.0, "error": null}]}
+  ],
+  "bounds": {"sum_ms": 1.0, "critical_path_ms": 1.0},
+  "scenario": {"name": "x", "calls": [
+    {"id": "a", "latency_ms": 1, "depends_on": ["a"]}
+  ]}
+}"#;
+    std::fs::write(&path, text).unwrap();
+    let err = Record::load(&path).unwrap_err();
+    let label = path.display().to_string();
+    assert_eq!(err.file, label);
+    assert_eq!(err.within, Some(Part::EmbeddedScenario));
+    // Line 11, at the scenario's `"a"`, not the lane's call entry on line 7.
+    assert_eq!(err.line_col, Some((11, 12)));
+    assert_eq!(
+        err.to_string().lines().next().unwrap(),
+        format!("{label}:11:12: embedded scenario: call `a`: depends on itself")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn effects_never_panic_on_extreme_durations() {
+    use fanout::engine::tools::Effect;
+    for (ms, speed) in [(0.0, 1.0), (1.0, 1e300), (f64::NAN, 1.0), (-5.0, 1.0)] {
+        Effect::Latency { ms }.perform(speed).await.unwrap();
+    }
+    // Longer than a Duration can hold: it waits (here: still waiting after an hour).
+    let forever = Effect::Latency { ms: 3_600_000.0 }.perform(1e-300);
+    let r = tokio::time::timeout(std::time::Duration::from_secs(3600), forever).await;
+    assert!(r.is_err());
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::error::{InputError, nearest};
-use super::scenario::{self, Scenario, Source};
+use super::scenario::{self, Scenario, Source, Step};
 use super::strategy::Strategy;
 use super::tools::Effect;
 
@@ -85,23 +85,29 @@ impl Plan {
         Plan::new(scenario, source)
     }
 
-    /// Validates a parsed scenario. `source` names the file and places errors.
+    /// Validates a parsed scenario. `source` names the file and places errors: every error
+    /// carries the line:column of what it is about (the call's id, or the top-level key).
     pub fn new(scenario: Scenario, source: &Source) -> Result<Plan, InputError> {
         let label = source.label.as_str();
-        let at_call = |id: &str, message: String| {
-            InputError::new(label, message)
-                .at(source.locate_call(id))
-                .call(id)
+        // Calls are placed by index, not by searching for their id: exact for a repeated id, and
+        // inside a record the lanes' call entries are never mistaken for the scenario's.
+        let at_call = |i: usize, message: String| {
+            source
+                .error(message)
+                .at(source.place_of_call(i))
+                .call(&scenario.calls[i].id)
         };
         if scenario.calls.is_empty() {
-            return Err(InputError::new(
-                label,
-                "`calls` is empty: a batch needs at least one call",
-            )
-            .hint("add calls such as {\"id\": \"fetch_1\", \"latency_ms\": 500}"));
+            return Err(source
+                .error("`calls` is empty: a batch needs at least one call")
+                .at(source.place_of_key("calls"))
+                .hint("add calls such as {\"id\": \"fetch_1\", \"latency_ms\": 500}"));
         }
         if scenario.name.trim().is_empty() {
-            return Err(InputError::new(label, "`name` is empty").hint("give the scenario a title"));
+            return Err(source
+                .error("`name` is empty")
+                .at(source.place_of_key("name"))
+                .hint("give the scenario a title, e.g. \"name\": \"Fetch 5 URLs\""));
         }
 
         let mut index: HashMap<&str, usize> = HashMap::with_capacity(scenario.calls.len());
@@ -109,24 +115,28 @@ impl Plan {
         for (i, spec) in scenario.calls.iter().enumerate() {
             let id = spec.id.as_str();
             if !valid_id(id) {
-                return Err(at_call(id, format!("invalid id `{id}`")).hint(
+                return Err(at_call(i, format!("invalid id `{id}`")).hint(
                     "ids use only letters, digits and _ . : - (no spaces), and are not empty",
                 ));
             }
-            if index.insert(id, i).is_some() {
-                return Err(at_call(id, format!("duplicate id `{id}`"))
+            if let Some(first) = index.insert(id, i) {
+                let first_at = match source.place_of_call(first) {
+                    Some((line, _)) => format!(" (first at line {line})"),
+                    None => format!(" (first as call {} of the list)", first + 1),
+                };
+                return Err(at_call(i, format!("duplicate id `{id}`{first_at}"))
                     .hint("every call needs its own id; rename one of them"));
             }
             let effect = match spec.latency_ms {
                 Some(ms) => {
                     if !ms.is_finite() || !(0.0..=MAX_LATENCY_MS).contains(&ms) {
-                        return Err(at_call(id, format!("latency_ms {ms} is out of range"))
+                        return Err(at_call(i, format!("latency_ms {ms} is out of range"))
                             .hint("use a number of milliseconds from 0 to 3600000 (one hour)"));
                     }
                     Effect::Latency { ms }
                 }
                 None => {
-                    return Err(at_call(id, "has no effect".to_string())
+                    return Err(at_call(i, "has no effect".to_string())
                         .hint("give it one effect, e.g. \"latency_ms\": 500"));
                 }
             };
@@ -139,21 +149,27 @@ impl Plan {
             });
         }
 
+        // `added[d] == i` once call `i` lists `d`: drops repeated dependencies in O(E), where a
+        // `contains` per dependency would be quadratic in a long depends_on.
+        let mut added = vec![usize::MAX; scenario.calls.len()];
         for (i, spec) in scenario.calls.iter().enumerate() {
             for dep in &spec.depends_on {
                 let Some(&d) = index.get(dep.as_str()) else {
-                    let mut err = at_call(&spec.id, format!("depends on unknown call `{dep}`"));
-                    err = match nearest(dep, index.keys().copied()) {
+                    let mut err = at_call(i, format!("depends on unknown call `{dep}`"));
+                    // File order, so that among equally close ids the suggestion is stable.
+                    let ids = scenario.calls.iter().map(|c| c.id.as_str());
+                    err = match nearest(dep, ids) {
                         Some(n) => err.hint(format!("did you mean `{n}`?")),
                         None => err.hint("depends_on lists ids of other calls in this file"),
                     };
                     return Err(err);
                 };
                 if d == i {
-                    return Err(at_call(&spec.id, "depends on itself".to_string())
+                    return Err(at_call(i, "depends on itself".to_string())
                         .hint(format!("remove `{dep}` from its depends_on")));
                 }
-                if !calls[i].deps.contains(&d) {
+                if added[d] != i {
+                    added[d] = i;
                     calls[i].deps.push(d);
                 }
             }
@@ -162,15 +178,21 @@ impl Plan {
         let strategies = match &scenario.strategies {
             None => vec![Strategy::Sequential, Strategy::Parallel],
             Some(list) if list.is_empty() => {
-                return Err(InputError::new(label, "`strategies` is empty").hint(
-                    "list at least one, e.g. [\"sequential\", \"parallel\"], or remove the field",
-                ));
+                return Err(source
+                    .error("`strategies` is empty")
+                    .at(source.place_of_key("strategies"))
+                    .hint(
+                        "list at least one, e.g. [\"sequential\", \"parallel\"], or remove the field",
+                    ));
             }
             Some(list) => {
                 let mut out = Vec::new();
-                for name in list {
+                for (k, name) in list.iter().enumerate() {
                     let s: Strategy = name.parse().map_err(|m: String| {
-                        InputError::new(label, format!("in `strategies`: {m}"))
+                        let at = source
+                            .place(&[Step::Key("strategies"), Step::Index(k)])
+                            .or_else(|| source.place_of_key("strategies"));
+                        source.error(format!("in `strategies`: {m}")).at(at)
                     })?;
                     if !out.contains(&s) {
                         out.push(s);
@@ -187,8 +209,8 @@ impl Plan {
             }
         }
         let order = topological_order(&calls, &successors).map_err(|cycle| {
-            let path: Vec<&str> = cycle.iter().map(|&i| calls[i].id.as_str()).collect();
-            at_call(&calls[cycle[0]].id, format!("dependency cycle: {}", path.join(" -> ")))
+            let ids: Vec<&str> = cycle.iter().map(|&i| calls[i].id.as_str()).collect();
+            at_call(cycle[0], describe_cycle(&ids))
                 .hint("each call in the cycle waits for the next, so none can start; remove one of these depends_on")
         })?;
 
@@ -245,6 +267,24 @@ impl Plan {
     pub fn index_of(&self, id: &str) -> Option<usize> {
         self.calls.iter().position(|c| c.id == id)
     }
+}
+
+/// `dependency cycle: a -> b -> a` for a cycle given with its first call repeated at the end.
+/// A cycle of more than 12 calls prints its first 5 and last 5, with its length, so that a
+/// 100 000-call cycle is one readable line instead of 700 KB.
+fn describe_cycle(ids: &[&str]) -> String {
+    const LONG: usize = 12;
+    const SHOWN: usize = 5;
+    let n = ids.len().saturating_sub(1);
+    if n <= LONG {
+        return format!("dependency cycle: {}", ids.join(" -> "));
+    }
+    format!(
+        "dependency cycle of {n} calls: {} -> … ({} more) … -> {}",
+        ids[..SHOWN].join(" -> "),
+        n - 2 * SHOWN,
+        ids[n - SHOWN..].join(" -> ")
+    )
 }
 
 fn valid_id(id: &str) -> bool {

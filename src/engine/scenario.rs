@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::error::{InputError, nearest};
+use super::error::{InputError, Part, nearest};
 
 /// A batch of tool calls and the strategies to race it under, as written in a scenario file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,6 +54,131 @@ pub struct CallSpec {
 const SCENARIO_FIELDS: &[&str] = &["name", "description", "lesson", "strategies", "calls"];
 const CALL_FIELDS: &[&str] = &["id", "tool", "depends_on", "latency_ms", "fail"];
 
+/// What a file is meant to be, so that messages and hints speak of the right thing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// A scenario file (`run`, `check`).
+    Scenario,
+    /// A run record (`report`).
+    Record,
+}
+
+impl FileKind {
+    /// `scenario` or `record`.
+    pub fn noun(self) -> &'static str {
+        match self {
+            FileKind::Scenario => "scenario",
+            FileKind::Record => "record",
+        }
+    }
+
+    /// What a file of this kind is, for a file that is empty or of the wrong shape.
+    fn what_it_is(self) -> &'static str {
+        match self {
+            FileKind::Scenario => "a scenario is a JSON object with `name` and `calls`",
+            FileKind::Record => "a record is the JSON object a recorded run writes",
+        }
+    }
+
+    /// How to get a good file of this kind.
+    fn example(self) -> &'static str {
+        match self {
+            FileKind::Scenario => {
+                "e.g. {\"name\": \"My batch\", \"calls\": [{\"id\": \"fetch_1\", \"latency_ms\": 500}]}"
+            }
+            FileKind::Record => "record a run with `fanout run SCENARIO --record FILE`",
+        }
+    }
+
+    /// The README section that documents this kind of file.
+    pub fn readme_section(self) -> &'static str {
+        match self {
+            FileKind::Scenario => "Scenario file format",
+            FileKind::Record => "Run record format",
+        }
+    }
+}
+
+/// A type read from one of fanout's JSON files. Besides its kind it knows, for hints, the field
+/// names and the fixes of type errors at every place inside it: errors are explained by which
+/// object they are in (found from the JSON text), never by guessing from serde's wording.
+pub trait JsonFile: serde::de::DeserializeOwned {
+    /// What kind of file this is.
+    const KIND: FileKind;
+
+    /// The field names of the object at `path` (keys and list indices from the top), if `path`
+    /// leads to an object of a known shape.
+    fn fields_at(path: &[Step<'_>]) -> Option<&'static [&'static str]>;
+
+    /// A fix for a value of the wrong type at `path`. `found` is what the file has there, in
+    /// serde's words (`string "500"`, ``integer `7` ``).
+    fn type_hint(path: &[Step<'_>], found: &str) -> Option<String>;
+
+    /// Whether `path` is inside a scenario embedded in this file (a record's `scenario`).
+    fn embedded(_path: &[Step<'_>]) -> bool {
+        false
+    }
+}
+
+impl JsonFile for Scenario {
+    const KIND: FileKind = FileKind::Scenario;
+
+    fn fields_at(path: &[Step<'_>]) -> Option<&'static [&'static str]> {
+        match path {
+            [] => Some(SCENARIO_FIELDS),
+            [Step::Key("calls"), Step::Index(_)] => Some(CALL_FIELDS),
+            _ => None,
+        }
+    }
+
+    fn type_hint(path: &[Step<'_>], found: &str) -> Option<String> {
+        use Step::{Index, Key};
+        const TEXT: &str = "put the text in double quotes";
+        Some(match path {
+            [Key("name")] => "put the title in double quotes, e.g. \"name\": \"My batch\"".into(),
+            [Key("description" | "lesson")] => TEXT.into(),
+            [Key("strategies"), ..] => {
+                "`strategies` is a list of names, e.g. \"strategies\": [\"sequential\", \"pool:3\"]"
+                    .into()
+            }
+            [Key("calls")] | [Key("calls"), Index(_)] => {
+                "`calls` is a list of call objects, e.g. \"calls\": [{\"id\": \"fetch_1\", \"latency_ms\": 500}]"
+                    .into()
+            }
+            [Key("calls"), Index(_), Key("id")] => match number_in(found) {
+                Some(n) => format!("ids are strings: \"id\": \"{n}\""),
+                None => "ids are strings, e.g. \"id\": \"fetch_1\"".into(),
+            },
+            [Key("calls"), Index(_), Key("tool" | "fail")] => TEXT.into(),
+            [Key("calls"), Index(_), Key("depends_on"), ..] => {
+                "`depends_on` is a list of call ids, e.g. \"depends_on\": [\"fetch_1\"]".into()
+            }
+            [Key("calls"), Index(_), Key("latency_ms")] => match quoted_number(found) {
+                Some(n) => format!("write the number without quotes: \"latency_ms\": {n}"),
+                None => "use a number of milliseconds from 0 to 3600000, e.g. \"latency_ms\": 500"
+                    .into(),
+            },
+            _ => return None,
+        })
+    }
+}
+
+/// `7` from ``integer `7` `` or `1.5` from ``floating point `1.5` ``.
+fn number_in(found: &str) -> Option<&str> {
+    ["integer `", "floating point `"]
+        .iter()
+        .find_map(|p| found.strip_prefix(p)?.strip_suffix('`'))
+}
+
+/// `500` from `string "500"`, when the string holds a finite number.
+fn quoted_number(found: &str) -> Option<&str> {
+    let inner = found.strip_prefix("string \"")?.strip_suffix('"')?.trim();
+    inner
+        .parse::<f64>()
+        .is_ok_and(f64::is_finite)
+        .then_some(inner)
+}
+
 /// A scenario together with where it came from.
 #[derive(Debug, Clone)]
 pub struct Source {
@@ -63,6 +188,9 @@ pub struct Source {
     pub base_dir: PathBuf,
     /// The JSON text, kept so later errors can be placed by line and column.
     pub text: String,
+    /// Whether the scenario is the `scenario` object of a run record in `text`, not a file of its
+    /// own: places then point into the record, and messages say "embedded scenario".
+    pub embedded: bool,
 }
 
 /// The built-in scenarios, embedded in the binary: `(name, json)`.
@@ -132,16 +260,21 @@ pub fn builtin(name: &str) -> Option<&'static str> {
 /// An argument that names an existing path, ends in `.json` or contains a path separator is a
 /// file; anything else is a built-in name.
 pub fn resolve(arg: &str) -> Result<Source, InputError> {
+    if arg.trim().is_empty() {
+        return Err(InputError::new("(empty argument)", "no scenario given")
+            .hint("give a path to a scenario file, or a name from `fanout list`"));
+    }
     let path = Path::new(arg);
     let looks_like_path = arg.ends_with(".json") || arg.contains('/') || arg.contains('\\');
     if path.exists() || looks_like_path {
-        return read_file(path);
+        return read_file(path, FileKind::Scenario);
     }
     match builtin(arg) {
         Some(text) => Ok(Source {
             label: format!("built-in {arg}"),
             base_dir: PathBuf::from("scenarios"),
             text: text.to_string(),
+            embedded: false,
         }),
         None => {
             let mut err =
@@ -157,22 +290,35 @@ pub fn resolve(arg: &str) -> Result<Source, InputError> {
     }
 }
 
-/// Reads a file's text, with a clear error for a missing file, a directory or unreadable bytes.
-pub fn read_file(path: &Path) -> Result<Source, InputError> {
+/// Reads a file of the given kind, with a clear error for a missing file, a directory or bytes
+/// that are not UTF-8.
+pub fn read_file(path: &Path, kind: FileKind) -> Result<Source, InputError> {
     let label = path.display().to_string();
+    let noun = kind.noun();
     if path.is_dir() {
-        return Err(
-            InputError::new(&label, "is a directory, not a scenario file")
-                .hint("give one of the .json files inside it"),
-        );
+        let err = InputError::new(&label, format!("is a directory, not a {noun} file"));
+        return Err(match kind {
+            FileKind::Scenario => err.hint("give one of the .json files inside it"),
+            FileKind::Record => err.hint("give the file `fanout run SCENARIO --record FILE` wrote"),
+        });
     }
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        let err = InputError::new(&label, format!("cannot read: {e}"));
-        if e.kind() == std::io::ErrorKind::NotFound {
-            err.hint("check the path, or use a built-in name from `fanout list`")
-        } else {
-            err
+    let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            let err = InputError::new(&label, format!("cannot read: {e}"));
+            match kind {
+                FileKind::Scenario => {
+                    err.hint("check the path, or use a built-in name from `fanout list`")
+                }
+                FileKind::Record => {
+                    err.hint("check the path; `fanout run SCENARIO --record FILE` writes a record")
+                }
+            }
         }
+        std::io::ErrorKind::InvalidData => {
+            InputError::new(&label, "cannot read: the file is not UTF-8 text")
+                .hint(format!("a {noun} is a JSON text file; save it as UTF-8"))
+        }
+        _ => InputError::new(&label, format!("cannot read: {e}")),
     })?;
     let base_dir = path
         .parent()
@@ -182,6 +328,7 @@ pub fn read_file(path: &Path) -> Result<Source, InputError> {
         label,
         base_dir,
         text,
+        embedded: false,
     })
 }
 
@@ -192,6 +339,7 @@ impl Source {
             label: label.into(),
             base_dir: PathBuf::from("."),
             text: text.into(),
+            embedded: false,
         }
     }
 
@@ -200,82 +348,670 @@ impl Source {
         parse_json(&self.label, &self.text)
     }
 
-    /// Line and column (1-based) of the `"id": "<id>"` that declares a call, for placing errors.
+    /// An error about this scenario with no place yet: names the file and, for a scenario inside
+    /// a record, says so.
+    pub fn error(&self, message: impl Into<String>) -> InputError {
+        let err = InputError::new(&self.label, message);
+        if self.embedded {
+            err.within(Part::EmbeddedScenario)
+        } else {
+            err
+        }
+    }
+
+    /// The JSON path of `path` (relative to the scenario) in the text.
+    fn full_path<'a>(&self, path: &[Step<'a>]) -> Vec<Step<'a>> {
+        let mut full = Vec::with_capacity(path.len() + 1);
+        if self.embedded {
+            full.push(Step::Key("scenario"));
+        }
+        full.extend_from_slice(path);
+        full
+    }
+
+    /// Line and column of the value at `path` (relative to the scenario), e.g.
+    /// `[Key("strategies"), Index(1)]`.
+    pub fn place(&self, path: &[Step<'_>]) -> Option<(usize, usize)> {
+        locate(&self.text, &self.full_path(path)).map(|at| line_col(&self.text, at))
+    }
+
+    /// Line and column of the scenario's top-level key `key` (its opening quote).
+    pub fn place_of_key(&self, key: &str) -> Option<(usize, usize)> {
+        locate_key(&self.text, &self.full_path(&[Step::Key(key)]))
+            .map(|at| line_col(&self.text, at))
+    }
+
+    /// Line and column of the id of the `index`-th call (0-based, file order): exact even when
+    /// ids repeat, and inside a record it never mistakes a lane's call entry for the scenario's.
+    pub fn place_of_call(&self, index: usize) -> Option<(usize, usize)> {
+        let call = [Step::Key("calls"), Step::Index(index)];
+        self.place(&[call[0], call[1], Step::Key("id")])
+            .or_else(|| self.place(&call))
+    }
+
+    /// Line and column (1-based) of the first `"id": "<id>"` in the text, for placing errors.
     pub fn locate_call(&self, id: &str) -> Option<(usize, usize)> {
         locate_call(&self.text, id)
     }
 }
 
-/// Parses JSON text into `T`, turning serde's error into a placed [`InputError`] with a hint.
-pub fn parse_json<T: serde::de::DeserializeOwned>(
-    label: &str,
-    text: &str,
-) -> Result<T, InputError> {
-    serde_json::from_str(text).map_err(|e| json_error(label, text, &e))
+/// Parses the JSON text of a fanout file into `T`, turning serde's error into a placed
+/// [`InputError`] with a hint. What the file is meant to be (a scenario or a record) and the
+/// fields of every object in it come from `T`, see [`JsonFile`].
+pub fn parse_json<T: JsonFile>(label: &str, text: &str) -> Result<T, InputError> {
+    let kind = T::KIND;
+    let noun = kind.noun();
+    // RFC 8259 lets a parser ignore a byte-order mark; serde_json does not, so skip it.
+    let body_start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let body = &text[body_start..];
+    let Some(first) = body.find(|c: char| !matches!(c, ' ' | '\t' | '\n' | '\r')) else {
+        return Err(
+            InputError::new(label, format!("is empty: {}", kind.what_it_is())).hint(kind.example()),
+        );
+    };
+    let top = body_start + first;
+    let place = Some(line_col(text, top));
+    // A document whose top is not an object: say so before serde's "expected struct Scenario".
+    let rest = &text[top..];
+    let valid = || serde_json::from_str::<serde_json::Value>(body).is_ok();
+    let not_object = match rest.as_bytes()[0] {
+        b'[' => Some("an array"),
+        b'"' if valid() => Some("a string"),
+        b'-' | b'0'..=b'9' if valid() => Some("a number"),
+        b't' | b'f' if valid() => Some("`true` or `false`"),
+        b'n' if valid() => Some("`null`"),
+        _ => None,
+    };
+    if let Some(what) = not_object {
+        let err = InputError::new(
+            label,
+            format!("a {noun} must be a JSON object {{…}}, not {what}"),
+        )
+        .at(place);
+        return Err(match (kind, what) {
+            (FileKind::Scenario, "an array") => err.hint(
+                "if this is the list of calls, wrap it: {\"name\": \"My batch\", \"calls\": […]}",
+            ),
+            _ => err.hint(kind.what_it_is()),
+        });
+    }
+    serde_json::from_str(body).map_err(|e| {
+        wrong_kind(kind, label, body)
+            .map(|err| err.at(place))
+            .unwrap_or_else(|| json_error::<T>(label, text, body_start, &e))
+    })
 }
 
-fn json_error(label: &str, text: &str, e: &serde_json::Error) -> InputError {
+/// A scenario given where a record is expected, or the other way round.
+fn wrong_kind(kind: FileKind, label: &str, body: &str) -> Option<InputError> {
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    let top = value.as_object()?;
+    match kind {
+        FileKind::Record if top.contains_key("calls") && !top.contains_key("lanes") => Some(
+            InputError::new(label, "is a scenario, not a run record").hint(format!(
+                "run it first with `fanout run {label} --record out.json`, then `fanout report out.json`"
+            )),
+        ),
+        FileKind::Scenario if top.contains_key("lanes") && top.contains_key("scenario") => Some(
+            InputError::new(label, "is a run record, not a scenario").hint(format!(
+                "`fanout report {label}` shows it; to run its scenario again, save its `scenario` object as a file of its own"
+            )),
+        ),
+        _ => None,
+    }
+}
+
+fn json_error<T: JsonFile>(
+    label: &str,
+    text: &str,
+    body_start: usize,
+    e: &serde_json::Error,
+) -> InputError {
+    use serde_json::error::Category;
+    let kind = T::KIND;
     let full = e.to_string();
     // serde_json appends " at line L column C"; we print the place ourselves.
     let message = match full.rfind(" at line ") {
         Some(i) => full[..i].to_string(),
         None => full.clone(),
     };
-    let place = (e.line() > 0).then(|| (e.line(), e.column()));
-    let mut err = InputError::new(label, message.clone()).at(place);
-    if let Some(field) = unknown_field(&message) {
-        let known = if message.contains("`calls`") {
-            SCENARIO_FIELDS
-        } else {
-            CALL_FIELDS
-        };
-        err = match nearest(field, known.iter().copied()) {
-            Some(n) => err.hint(format!("did you mean `{n}`?")),
-            None => err.hint(format!(
-                "remove `{field}`; known fields: {}",
-                known.join(", ")
-            )),
-        };
-        err.message = format!("unknown field `{field}`");
-    } else if e.is_syntax() || e.is_eof() {
-        if looks_like_nan(text, e.line(), e.column()) {
-            err = err.hint("NaN and Infinity are not numbers in JSON: use a finite number");
-        } else {
-            err = err.hint("this is not valid JSON; check for a missing comma, quote or bracket");
-        }
-    } else if message.starts_with("missing field") {
-        err = err.hint("add the field (see the README, section \"Scenario file format\")");
-    }
-    err
-}
-
-fn unknown_field(message: &str) -> Option<&str> {
-    let rest = message.strip_prefix("unknown field `")?;
-    rest.split('`').next()
-}
-
-fn looks_like_nan(text: &str, line: usize, column: usize) -> bool {
-    let Some(l) = text.lines().nth(line.saturating_sub(1)) else {
-        return false;
+    // serde's column is 1-based and counts bytes up to the last one it read; 0 means it stopped
+    // at the very start of a line. `point` is that byte, or where the line starts.
+    let line_start = body_start + nth_line_start(&text[body_start..], e.line());
+    let point = if e.column() > 0 {
+        floor_boundary(text, line_start + e.column() - 1)
+    } else {
+        line_start
     };
-    let start = column.saturating_sub(4);
-    let window: String = l.chars().skip(start).take(12).collect();
+    let eof = e.classify() == Category::Eof;
+    let scan = scan_prefix(text, if eof { text.len() } else { point });
+    let value_path = scan.value_path();
+    let container = scan.container();
+    // A file that stops early, or an error at the start of a line: point just past the last
+    // thing written rather than at column 0 of a line that may not exist.
+    let place = if eof {
+        end_of_content(text, text.len())
+    } else if e.column() == 0 {
+        end_of_content(text, point)
+    } else {
+        Some(line_col(text, point))
+    };
+    let mut err = InputError::new(label, message.clone()).at(place);
+    let embedded = T::embedded(&container);
+    if embedded {
+        err = err.within(Part::EmbeddedScenario);
+    }
+    // Paths in messages are relative to the part of the file the error is in.
+    let skip = usize::from(embedded);
+    let readme = if embedded {
+        FileKind::Scenario.readme_section()
+    } else {
+        kind.readme_section()
+    };
+    let field = value_path.iter().rev().find_map(|s| match s {
+        Step::Key(k) => Some(*k),
+        Step::Index(_) => None,
+    });
+
+    match e.classify() {
+        Category::Eof => {
+            let closers: String = scan
+                .frames
+                .iter()
+                .rev()
+                .map(|f| if f.open == b'{' { '}' } else { ']' })
+                .collect();
+            let opened: Vec<String> = scan
+                .frames
+                .iter()
+                .rev()
+                .take(3)
+                .map(|f| {
+                    let (l, c) = line_col(text, f.at);
+                    format!("`{}` from {l}:{c}", f.open as char)
+                })
+                .collect();
+            let mut hint = String::from("the file ends early: ");
+            if scan.in_string {
+                hint.push_str("close the string with `\"`, then ");
+            }
+            if closers.is_empty() {
+                hint.push_str("finish the last value");
+            } else {
+                let more = scan.frames.len().saturating_sub(opened.len());
+                hint.push_str(&format!(
+                    "add `{closers}` to close the open bracket/brace ({}{})",
+                    opened.join(", "),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
+            err.hint(hint)
+        }
+        Category::Syntax => {
+            let at = text[point..].chars().next();
+            let hint = if message.starts_with("number out of range") {
+                if field == Some("latency_ms") {
+                    "use a number of milliseconds from 0 to 3600000".to_string()
+                } else {
+                    "use a number of ordinary size, e.g. 1500.5".to_string()
+                }
+            } else if looks_like_nan(text, point) {
+                "NaN and Infinity are not numbers in JSON: use a finite number".to_string()
+            } else if message.starts_with("trailing characters") {
+                format!(
+                    "a file holds one {}: remove what follows its closing `}}`",
+                    kind.noun()
+                )
+            } else if message.starts_with("trailing comma") {
+                "JSON allows no comma before a closing bracket or brace: remove it".to_string()
+            } else if at == Some('/') {
+                "JSON has no comments: remove the `//` or `/* */` comment".to_string()
+            } else if message.starts_with("key must be a string") {
+                "put field names in double quotes, e.g. \"name\"".to_string()
+            } else if message.starts_with("control character") {
+                "a string cannot span lines: write a line break as \\n and a tab as \\t".to_string()
+            } else if message.starts_with("invalid escape") {
+                "a backslash starts an escape in a JSON string: write \\\\ for a backslash"
+                    .to_string()
+            } else if message.starts_with("recursion limit") {
+                "lists and objects are nested too deeply".to_string()
+            } else if place == Some((1, 1)) || (point == body_start) {
+                format!("this is not JSON: {}", kind.what_it_is())
+            } else {
+                "this is not valid JSON; check for a missing comma, quote or bracket".to_string()
+            };
+            err.hint(hint)
+        }
+        Category::Data => {
+            if let Some(name) = quoted_after(&message, "unknown field `") {
+                err.message = format!("unknown field `{name}`");
+                let known = T::fields_at(&container);
+                match known.and_then(|k| nearest(name, k.iter().copied())) {
+                    Some(n) => err.hint(format!("did you mean `{n}`?")),
+                    None => match known {
+                        Some(k) => {
+                            err.hint(format!("remove `{name}`; known fields: {}", k.join(", ")))
+                        }
+                        None => err.hint(format!("remove `{name}`")),
+                    },
+                }
+            } else if let Some(name) = quoted_after(&message, "missing field `") {
+                if container.len() > skip {
+                    err.message = format!("{message} in `{}`", dotted(&container[skip..]));
+                }
+                err.hint(format!(
+                    "add `{name}` (see the README, section \"{readme}\")"
+                ))
+            } else if let Some(name) = quoted_after(&message, "duplicate field `") {
+                err.hint(format!("remove one of the two `{name}` fields"))
+            } else if let Some((found, expected)) = invalid_type(&message) {
+                err.message = format!(
+                    "expected {}, found {}",
+                    plain_expected(expected),
+                    plain_found(found)
+                );
+                if value_path.len() > skip {
+                    err.message = format!("`{}`: {}", dotted(&value_path[skip..]), err.message);
+                }
+                match T::type_hint(&value_path, found) {
+                    Some(h) => err.hint(h),
+                    None => err,
+                }
+            } else {
+                err
+            }
+        }
+        Category::Io => err,
+    }
+}
+
+/// `name` from "unknown field `name`, expected …" with `prefix` "unknown field `".
+fn quoted_after<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {
+    message.strip_prefix(prefix)?.split('`').next()
+}
+
+/// `(found, expected)` from serde's "invalid type: FOUND, expected EXPECTED".
+fn invalid_type(message: &str) -> Option<(&str, &str)> {
+    let rest = message.strip_prefix("invalid type: ")?;
+    let i = rest.rfind(", expected ")?;
+    Some((&rest[..i], &rest[i + ", expected ".len()..]))
+}
+
+/// serde's name of a found value, in plain words.
+fn plain_found(found: &str) -> String {
+    if let Some(s) = found.strip_prefix("string ") {
+        return format!("the string {s}");
+    }
+    if let Some(n) = number_in(found) {
+        return format!("the number {n}");
+    }
+    if let Some(b) = found
+        .strip_prefix("boolean `")
+        .and_then(|r| r.strip_suffix('`'))
+    {
+        return b.to_string();
+    }
+    match found {
+        "sequence" => "a list […]".into(),
+        "map" => "an object {…}".into(),
+        "unit" => "null".into(),
+        other => other.into(),
+    }
+}
+
+/// serde's name of an expected type, in plain words.
+fn plain_expected(expected: &str) -> String {
+    match expected {
+        "f64" | "f32" => "a number".into(),
+        "a string" | "a borrowed string" => "a string".into(),
+        "a sequence" => "a list […]".into(),
+        "a boolean" => "true or false".into(),
+        "usize" | "u64" | "u32" | "u16" | "u8" => "a whole number".into(),
+        "variant identifier" => "a name in double quotes".into(),
+        e if e.starts_with("struct ") => "an object {…}".into(),
+        e => e.into(),
+    }
+}
+
+/// A JSON path as people write it: `calls[2].latency_ms`.
+fn dotted(path: &[Step<'_>]) -> String {
+    let mut s = String::new();
+    for step in path {
+        match step {
+            Step::Key(k) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(k);
+            }
+            Step::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
+}
+
+fn looks_like_nan(text: &str, point: usize) -> bool {
+    let start = floor_boundary(text, point.saturating_sub(8));
+    let window: String = text[start..].chars().take(20).collect();
     window.contains("NaN") || window.contains("Infinity")
 }
 
-/// Finds `"id": "<id>"` in JSON text and returns the line and column of the id's value.
+// ---------------------------------------------------------------------------------------------
+// Places in JSON text
+// ---------------------------------------------------------------------------------------------
+
+/// One step of a path into a JSON document: a key of an object or an index of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step<'a> {
+    /// The value of this key.
+    Key(&'a str),
+    /// The element at this 0-based index.
+    Index(usize),
+}
+
+/// 1-based line and column of a byte offset; the column counts characters, as editors do.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = floor_boundary(text, offset);
+    let line_start = text[..offset].rfind('\n').map_or(0, |n| n + 1);
+    let line = text.as_bytes()[..line_start]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1;
+    (line, text[line_start..offset].chars().count() + 1)
+}
+
+/// The largest char boundary at or before `i` (clamped to the text).
+fn floor_boundary(text: &str, i: usize) -> usize {
+    let mut i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Byte offset of the start of 1-based line `line` (the end of the text past the last line).
+fn nth_line_start(text: &str, line: usize) -> usize {
+    if line <= 1 {
+        return 0;
+    }
+    text.match_indices('\n')
+        .nth(line - 2)
+        .map_or(text.len(), |(i, _)| i + 1)
+}
+
+/// The place just past the last non-whitespace character before `end`, or `None` when there is
+/// none: where to point at a file that stops too early.
+fn end_of_content(text: &str, end: usize) -> Option<(usize, usize)> {
+    let end = floor_boundary(text, end);
+    let (i, c) = text[..end]
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !c.is_whitespace())?;
+    Some(line_col(text, i + c.len_utf8()))
+}
+
+/// An object or list still open at some point of a JSON text.
+#[derive(Debug)]
+struct Frame {
+    /// `{` or `[`.
+    open: u8,
+    /// Byte offset of the bracket.
+    at: usize,
+    /// In an object: the key whose value is being read.
+    key: Option<String>,
+    /// In a list: the index of the element being read.
+    index: usize,
+}
+
+/// What is open at some point of a JSON text.
+#[derive(Debug)]
+struct Scan {
+    frames: Vec<Frame>,
+    in_string: bool,
+}
+
+impl Scan {
+    fn step(f: &Frame) -> Option<Step<'_>> {
+        if f.open == b'[' {
+            Some(Step::Index(f.index))
+        } else {
+            f.key.as_deref().map(Step::Key)
+        }
+    }
+
+    /// The path from the top to the innermost open object or list.
+    fn container(&self) -> Vec<Step<'_>> {
+        let n = self.frames.len().saturating_sub(1);
+        self.frames[..n].iter().map_while(Scan::step).collect()
+    }
+
+    /// The path from the top to the value being read.
+    fn value_path(&self) -> Vec<Step<'_>> {
+        self.frames.iter().map_while(Scan::step).collect()
+    }
+}
+
+/// Scans `text[..end]` (a prefix serde accepted) and returns what is open at `end`. Iterative,
+/// so any depth is fine; linear in `end`.
+fn scan_prefix(text: &str, end: usize) -> Scan {
+    let bytes = text.as_bytes();
+    let end = end.min(bytes.len());
+    let mut frames: Vec<Frame> = Vec::new();
+    let mut string_start: Option<usize> = None;
+    let mut last_string: Option<(usize, usize)> = None;
+    let mut i = 0;
+    while i < end {
+        let b = bytes[i];
+        if let Some(start) = string_start {
+            match b {
+                b'\\' => i += 1,
+                b'"' => {
+                    last_string = Some((start, i + 1));
+                    string_start = None;
+                }
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        match b {
+            b'"' => string_start = Some(i),
+            b'{' | b'[' => frames.push(Frame {
+                open: b,
+                at: i,
+                key: None,
+                index: 0,
+            }),
+            b'}' | b']' => {
+                frames.pop();
+            }
+            b':' => {
+                if let Some(f) = frames.last_mut().filter(|f| f.open == b'{') {
+                    f.key = last_string.map(|(s, e)| unquote(&text[s..e]));
+                }
+            }
+            b',' => {
+                if let Some(f) = frames.last_mut() {
+                    if f.open == b'{' {
+                        f.key = None;
+                    } else {
+                        f.index += 1;
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Scan {
+        frames,
+        in_string: string_start.is_some(),
+    }
+}
+
+/// The contents of a quoted JSON string, unescaped.
+fn unquote(quoted: &str) -> String {
+    if quoted.contains('\\')
+        && let Ok(s) = serde_json::from_str::<String>(quoted)
+    {
+        return s;
+    }
+    quoted
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(quoted)
+        .to_string()
+}
+
+/// Byte offset of the value at `path` in a JSON text (its first character), if there is one.
+/// Linear in the text before the value; iterative, so any depth is fine.
+pub fn locate(text: &str, path: &[Step<'_>]) -> Option<usize> {
+    walk(text, path).map(|(value, _)| value)
+}
+
+/// Byte offset of the opening quote of the key at the end of `path` (the last step is a key).
+pub fn locate_key(text: &str, path: &[Step<'_>]) -> Option<usize> {
+    walk(text, path).and_then(|(_, key)| key)
+}
+
+/// Follows `path` from the top of `text`: the value's offset and, when the last step is a key,
+/// the key's.
+fn walk(text: &str, path: &[Step<'_>]) -> Option<(usize, Option<usize>)> {
+    let b = text.as_bytes();
+    let mut i = skip_ws(b, 0);
+    let mut key_at = None;
+    for step in path {
+        match (*step, b.get(i)?) {
+            (Step::Key(want), b'{') => {
+                i += 1;
+                loop {
+                    i = skip_ws(b, i);
+                    if *b.get(i)? != b'"' {
+                        return None;
+                    }
+                    let key_start = i;
+                    let key_end = skip_string(b, i)?;
+                    i = skip_ws(b, key_end);
+                    if *b.get(i)? != b':' {
+                        return None;
+                    }
+                    i = skip_ws(b, i + 1);
+                    if unquote(&text[key_start..key_end]) == want {
+                        key_at = Some(key_start);
+                        break;
+                    }
+                    i = skip_ws(b, skip_value(b, i)?);
+                    if *b.get(i)? != b',' {
+                        return None;
+                    }
+                    i += 1;
+                }
+            }
+            (Step::Index(n), b'[') => {
+                i = skip_ws(b, i + 1);
+                for _ in 0..n {
+                    if *b.get(i)? == b']' {
+                        return None;
+                    }
+                    i = skip_ws(b, skip_value(b, i)?);
+                    if *b.get(i)? != b',' {
+                        return None;
+                    }
+                    i = skip_ws(b, i + 1);
+                }
+                if *b.get(i)? == b']' {
+                    return None;
+                }
+                key_at = None;
+            }
+            _ => return None,
+        }
+    }
+    Some((i, key_at))
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        i += 1;
+    }
+    i
+}
+
+/// From an opening quote at `i`, the offset just past the closing one.
+fn skip_string(b: &[u8], mut i: usize) -> Option<usize> {
+    i += 1;
+    loop {
+        match *b.get(i)? {
+            b'\\' => i += 2,
+            b'"' => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+}
+
+/// From the first character of a value at `i`, the offset just past it.
+fn skip_value(b: &[u8], mut i: usize) -> Option<usize> {
+    match *b.get(i)? {
+        b'"' => skip_string(b, i),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            loop {
+                match *b.get(i)? {
+                    b'"' => {
+                        i = skip_string(b, i)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+        }
+        _ => {
+            while !matches!(
+                b.get(i),
+                None | Some(b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
+            ) {
+                i += 1;
+            }
+            Some(i)
+        }
+    }
+}
+
+/// Finds the first `"id": "<id>"` in JSON text and returns the line and column of the id's value.
 pub fn locate_call(text: &str, id: &str) -> Option<(usize, usize)> {
+    locate_call_nth(text, id, 0)
+}
+
+/// Like [`locate_call`], for the `n`-th (0-based) `"id": "<id>"` in the text: where a repeated id
+/// is declared again. [`Source::place_of_call`] places a call by its index instead, which is exact
+/// inside a record too.
+pub fn locate_call_nth(text: &str, id: &str, n: usize) -> Option<(usize, usize)> {
     let needle = format!("\"{id}\"");
     let mut from = 0;
+    let mut seen = 0;
     while let Some(pos) = text[from..].find(&needle) {
         let at = from + pos;
         let before = text[..at].trim_end();
         if let Some(before) = before.strip_suffix(':')
             && before.trim_end().ends_with("\"id\"")
         {
-            let line = text[..at].matches('\n').count() + 1;
-            let col = at - text[..at].rfind('\n').map_or(0, |n| n + 1) + 1;
-            return Some((line, col));
+            if seen == n {
+                return Some(line_col(text, at));
+            }
+            seen += 1;
         }
         from = at + needle.len();
     }
@@ -302,6 +1038,46 @@ mod tests {
         assert_eq!(err.message, "unknown field `depends`");
         assert_eq!(err.hint.as_deref(), Some("did you mean `depends_on`?"));
         assert_eq!(err.line_col.map(|p| p.0), Some(2));
+    }
+
+    #[test]
+    fn locates_values_and_keys_by_path() {
+        use Step::{Index, Key};
+        let text = "{\"a\": {\"x\": [1, {\"y\": \"}]\\\"\"}, [2]]},\n \"calls\": [\n  {\"id\": \"é\"},\n  {\"id\": \"b\"}\n]}";
+        let at = |path: &[Step<'_>]| locate(text, path).map(|i| line_col(text, i));
+        assert_eq!(at(&[Key("calls"), Index(1), Key("id")]), Some((4, 10)));
+        assert_eq!(at(&[Key("calls"), Index(2)]), None);
+        assert_eq!(at(&[Key("a"), Key("x"), Index(2), Index(0)]), Some((1, 33)));
+        assert_eq!(at(&[Key("nope")]), None);
+        assert_eq!(
+            locate_key(text, &[Key("calls")]).map(|i| line_col(text, i)),
+            Some((2, 2))
+        );
+    }
+
+    #[test]
+    fn columns_count_characters() {
+        let text = "{\"é\": 1,\n \"ü\": x}";
+        assert_eq!(line_col(text, text.find('x').unwrap()), (2, 7));
+        assert_eq!(line_col(text, text.find('1').unwrap()), (1, 7));
+    }
+
+    #[test]
+    fn the_prefix_scan_knows_which_object_it_is_in() {
+        let text = "{\"name\": \"x\", \"calls\": [{\"id\": \"a\"}, {\"id\": \"b\", \"lat";
+        let scan = scan_prefix(text, text.len());
+        assert!(scan.in_string);
+        assert_eq!(scan.container(), [Step::Key("calls"), Step::Index(1)]);
+        let fields = <Scenario as JsonFile>::fields_at(&scan.container());
+        assert_eq!(fields, Some(CALL_FIELDS));
+    }
+
+    #[test]
+    fn locates_the_nth_declaration_of_an_id() {
+        let text = "{\"calls\": [\n  {\"id\": \"a\"},\n  {\"id\": \"b\"},\n  {\"id\": \"a\"}\n]}";
+        assert_eq!(locate_call_nth(text, "a", 0), Some((2, 10)));
+        assert_eq!(locate_call_nth(text, "a", 1), Some((4, 10)));
+        assert_eq!(locate_call_nth(text, "a", 2), None);
     }
 
     #[test]
