@@ -218,10 +218,10 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
     }
     let edges: usize = plan.calls.iter().map(|c| c.deps.len()).sum();
     out.push_str(&format!(
-        "\n{} calls · {} dependencies · {} levels\n\n",
-        plan.calls.len(),
-        edges,
-        plan.levels.len()
+        "\n{} · {} · {}\n\n",
+        plural(plan.calls.len(), "call"),
+        plural(edges, "dependency"),
+        plural(plan.levels.len(), "level")
     ));
     let rows: Vec<[String; 5]> = plan
         .calls
@@ -264,6 +264,15 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
         out.push_str(&format!("\nlesson: {l}\n"));
     }
     print(&out)
+}
+
+/// `1 call`, `3 calls`, `2 dependencies`.
+fn plural(n: usize, word: &str) -> String {
+    match (n, word.strip_suffix('y')) {
+        (1, _) => format!("1 {word}"),
+        (_, Some(stem)) => format!("{n} {stem}ies"),
+        _ => format!("{n} {word}s"),
+    }
 }
 
 /// Left-aligned columns separated by two spaces.

@@ -1319,7 +1319,7 @@ fn hundred_thousand_calls_load() {
     s.write("big.json", &independent_calls(100_000));
     let out = s.run(&["check", "big.json", "--strategies", "parallel,pool:4"]);
     assert_ok(&out);
-    assert_stdout_has(&out, "100000 calls · 0 dependencies · 1 levels");
+    assert_stdout_has(&out, "100000 calls · 0 dependencies · 1 level");
 }
 
 #[test]

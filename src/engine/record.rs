@@ -79,11 +79,16 @@ impl LaneRecord {
     /// skipped) no run could have done better than the nominal bound, so this is 1.0 rather than
     /// 0 / wall = 0 %; likewise for a wall of 0.
     pub fn efficiency(&self) -> f64 {
-        if self.lower_bound_ms > 0.0 && self.wall_ms > 0.0 {
-            self.lower_bound_ms / self.wall_ms
-        } else {
-            1.0
-        }
+        efficiency(self.lower_bound_ms, self.wall_ms)
+    }
+}
+
+/// `lower bound ÷ wall`, or 1.0 when either is 0 (see [`LaneRecord::efficiency`]).
+pub fn efficiency(lower_bound_ms: f64, wall_ms: f64) -> f64 {
+    if lower_bound_ms > 0.0 && wall_ms > 0.0 {
+        lower_bound_ms / wall_ms
+    } else {
+        1.0
     }
 }
 

@@ -89,7 +89,8 @@ pub fn verdict(record: &Record) -> Option<String> {
                 .iter()
                 .max_by(|a, b| a.wall_ms.total_cmp(&b.wall_ms))
         })?;
-    if std::ptr::eq(fastest, baseline) || fastest.wall_ms <= 0.0 {
+    // With no nominal work at all, any ratio of walls is scheduler noise, not a result.
+    if std::ptr::eq(fastest, baseline) || fastest.wall_ms <= 0.0 || record.bounds.sum_ms <= 0.0 {
         return None;
     }
     Some(format!(

@@ -14,6 +14,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
 use super::model::{CallState, LaneView, Playback, ViewModel};
 use super::theme::Theme;
 use crate::engine::Strategy;
+use crate::engine::record::{efficiency, speedup};
 use crate::engine::tools::fmt_num;
 
 /// The narrowest terminal fanout draws in.
@@ -578,7 +579,7 @@ fn lane_status(model: &ViewModel, lane: &LaneView, theme: Theme) -> Line<'static
     }
     spans.push(Span::raw(format!(
         " · {bound} · {} ",
-        percent(lane.lower_bound_ms / t.max(f64::EPSILON))
+        percent(efficiency(lane.lower_bound_ms, t))
     )));
     Line::from(spans)
 }
@@ -587,10 +588,7 @@ fn lane_status(model: &ViewModel, lane: &LaneView, theme: Theme) -> Line<'static
 fn speedup_text(model: &ViewModel, lane: &LaneView) -> Option<String> {
     let wall = lane.wall_ms.filter(|_| lane.is_done_at(model.now_ms))?;
     let (base, exact) = model.baseline_ms()?;
-    if wall <= 0.0 {
-        return None;
-    }
-    let x = base / wall;
+    let x = speedup(base, wall);
     Some(if exact {
         format!("{x:.2}×")
     } else {
@@ -745,7 +743,7 @@ fn draw_bottom(model: &ViewModel, chrome: &Chrome, theme: Theme, area: Rect, buf
         let (wall, eff) = match lane.time_at(model.now_ms) {
             None => ("—".to_string(), "—".to_string()),
             Some(t) if lane.is_done_at(model.now_ms) => {
-                (secs(t), percent(lane.lower_bound_ms / t.max(f64::EPSILON)))
+                (secs(t), percent(efficiency(lane.lower_bound_ms, t)))
             }
             Some(t) => (format!("{}…", secs(t)), "—".to_string()),
         };
