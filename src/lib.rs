@@ -7,4 +7,5 @@
 
 pub mod engine;
 pub mod report;
+pub mod serve;
 pub mod ui;

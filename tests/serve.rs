@@ -1,0 +1,295 @@
+//! The local test server, driven over real loopback HTTP with a real client (no mocks).
+//!
+//! Timing asserts are lenient so they hold on a loaded 2-core machine: lower bounds (a sleep
+//! lasts at least what was asked) are strict, upper bounds allow twice the ideal time.
+
+use std::time::{Duration, Instant};
+
+use fanout::serve::{LocalServer, ServeOptions, start_local};
+use reqwest::{Client, StatusCode};
+
+/// A client that never goes through a proxy (loopback only) and never hangs a test.
+fn client() -> Client {
+    Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("build the HTTP client")
+}
+
+async fn server() -> LocalServer {
+    start_local(ServeOptions::default())
+        .await
+        .expect("start the local server")
+}
+
+#[tokio::test]
+async fn base_url_is_loopback_with_the_bound_port() {
+    let server = server().await;
+    let url = server.base_url();
+    assert_eq!(url, format!("http://127.0.0.1:{}", server.addr().port()));
+    assert_ne!(server.addr().port(), 0);
+}
+
+#[tokio::test]
+async fn index_lists_the_routes() {
+    let server = server().await;
+    let response = client().get(server.base_url()).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    for route in [
+        "/delay/{ms}",
+        "/status/{code}",
+        "/bytes/{n}",
+        "/limited/{ms}",
+    ] {
+        assert!(text.contains(route), "index lacks {route}:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn delay_sleeps_at_least_the_time_asked() {
+    let server = server().await;
+    let client = client();
+    let start = Instant::now();
+    let response = client
+        .get(format!("{}/delay/200", server.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(!response.text().await.unwrap().is_empty());
+    let took = start.elapsed();
+    assert!(took >= Duration::from_millis(200), "took {took:?}");
+    assert!(took < Duration::from_millis(400), "took {took:?}");
+}
+
+#[tokio::test]
+async fn delay_accepts_post() {
+    let server = server().await;
+    let response = client()
+        .post(format!("{}/delay/10", server.base_url()))
+        .body("payload")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_delays_overlap() {
+    let server = server().await;
+    let client = client();
+    let url = format!("{}/delay/300", server.base_url());
+    let start = Instant::now();
+    let (a, b) = tokio::join!(client.get(&url).send(), client.get(&url).send());
+    let took = start.elapsed();
+    assert_eq!(a.unwrap().status(), StatusCode::OK);
+    assert_eq!(b.unwrap().status(), StatusCode::OK);
+    assert!(took >= Duration::from_millis(300), "took {took:?}");
+    // One after the other would take at least 600 ms; so < 600 ms proves they overlapped,
+    // and leaves twice the ideal 300 ms.
+    assert!(
+        took < Duration::from_millis(600),
+        "took {took:?}: no overlap"
+    );
+}
+
+#[tokio::test]
+async fn status_answers_with_the_code_asked() {
+    let server = server().await;
+    let client = client();
+    let base = server.base_url();
+
+    let response = client
+        .get(format!("{base}/status/500"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+
+    let start = Instant::now();
+    let response = client
+        .get(format!("{base}/status/404?delay_ms=50"))
+        .send()
+        .await
+        .unwrap();
+    let took = start.elapsed();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(took >= Duration::from_millis(50), "took {took:?}");
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+
+    let response = client
+        .post(format!("{base}/status/201"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn status_out_of_range_is_a_bad_request() {
+    let server = server().await;
+    let client = client();
+    for code in ["99", "600", "65535", "abc"] {
+        let response = client
+            .get(format!("{}/status/{code}", server.base_url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "code {code}");
+    }
+}
+
+#[tokio::test]
+async fn bytes_sends_exactly_n_deterministic_bytes() {
+    let server = server().await;
+    let client = client();
+    let url = format!("{}/bytes/1000", server.base_url());
+
+    let response = client.get(&url).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.content_length(), Some(1000));
+    let first = response.bytes().await.unwrap();
+    assert_eq!(first.len(), 1000);
+    assert!(first.starts_with(b"abcdefghijklmnopqrstuvwxyzabc"));
+
+    let second = client
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(first, second);
+
+    let empty = client
+        .get(format!("{}/bytes/0", server.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(empty.status(), StatusCode::OK);
+    assert!(empty.bytes().await.unwrap().is_empty());
+
+    let too_many = client
+        .get(format!("{}/bytes/100000001", server.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_many.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limited_admits_the_limit_and_refuses_the_rest_at_once() {
+    let server = start_local(ServeOptions {
+        limit_per_second: 3,
+    })
+    .await
+    .unwrap();
+    let client = client();
+    let url = format!("{}/limited/100", server.base_url());
+
+    let send = |client: Client, url: String| async move {
+        let start = Instant::now();
+        let response = client.get(&url).send().await.unwrap();
+        let took = start.elapsed();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_string());
+        (response.status(), retry_after, took)
+    };
+    let tasks: Vec<_> = (0..6)
+        .map(|_| tokio::spawn(send(client.clone(), url.clone())))
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.unwrap());
+    }
+
+    let ok: Vec<_> = answers
+        .iter()
+        .filter(|(s, _, _)| *s == StatusCode::OK)
+        .collect();
+    let limited: Vec<_> = answers
+        .iter()
+        .filter(|(s, _, _)| *s == StatusCode::TOO_MANY_REQUESTS)
+        .collect();
+    assert_eq!(ok.len(), 3, "{answers:?}");
+    assert_eq!(limited.len(), 3, "{answers:?}");
+    for (_, retry_after, took) in &ok {
+        assert_eq!(*retry_after, None);
+        assert!(
+            *took >= Duration::from_millis(100),
+            "admitted took {took:?}"
+        );
+    }
+    for (_, retry_after, _) in &limited {
+        assert_eq!(retry_after.as_deref(), Some("1"));
+    }
+
+    // A new window opens a second after the first request: admitted again.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let response = client
+        .post(format!("{}/limited/0", server.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+/// Tries new connections until one is refused, for up to two seconds.
+async fn refuses_connections(addr: std::net::SocketAddr) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline {
+        if tokio::net::TcpStream::connect(addr).await.is_err() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn dropping_the_server_stops_it() {
+    let server = server().await;
+    let addr = server.addr();
+    let response = client().get(server.base_url()).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+
+    drop(server);
+    assert!(
+        refuses_connections(addr).await,
+        "still accepting after drop"
+    );
+    // A fresh client (no pooled connection) cannot reach it either.
+    assert!(
+        client()
+            .get(format!("http://{addr}/"))
+            .send()
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_answers_requests_under_way_first() {
+    let server = server().await;
+    let addr = server.addr();
+    let url = format!("{}/delay/1000", server.base_url());
+    let request = tokio::spawn(async move { client().get(&url).send().await });
+    // Let the request reach the server before shutting down.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    server.shutdown().await.expect("clean shutdown");
+    let response = request
+        .await
+        .unwrap()
+        .expect("the request under way is answered");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        refuses_connections(addr).await,
+        "still accepting after shutdown"
+    );
+}
