@@ -27,6 +27,15 @@ pub enum Command {
     Report(ReportArgs),
     /// Animate a saved record in the live view; the timings drawn are the recorded ones.
     Replay(ReplayArgs),
+    /// Run fanout's small HTTP test server on 127.0.0.1 (what `{local}` URLs use).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The port to listen on (0: any free port).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
 }
 
 #[derive(Debug, Args)]

@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use clap::Parser;
 
-use cli::{CheckArgs, Cli, Command, ReplayArgs, ReportArgs, RunArgs};
+use cli::{CheckArgs, Cli, Command, ReplayArgs, ReportArgs, RunArgs, ServeArgs};
 use fanout::engine::scenario::{BUILTINS, DEMO, parse_json};
 use fanout::engine::{InputError, Mode, Plan, Record, RunOptions, Scenario, Strategy};
 use fanout::report::{self, duration};
+use fanout::serve::{self, ServeOptions};
 use fanout::ui::{self, app::App, model::ViewModel, theme::Theme, view};
 
 /// Why a command stopped: bad input (exit 2) or a failure of fanout itself (exit 1).
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
             record: None,
         }),
         Some(Command::Replay(args)) => replay(args),
+        Some(Command::Serve(args)) => serve_cmd(args),
         Some(Command::Run(args)) => run(args),
         Some(Command::Check(args)) => check(args),
         Some(Command::List) => list(),
@@ -78,7 +80,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 fn run(args: RunArgs) -> Result<(), Failure> {
     let plan = Arc::new(Plan::load(&args.scenario)?);
     let asked = args.strategies.is_some();
-    let opts = RunOptions {
+    let mut opts = RunOptions {
         strategies: lanes(args.strategies, &plan),
         speed: args.speed,
         mode: if args.one_at_a_time {
@@ -86,11 +88,25 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         } else {
             Mode::Race
         },
+        local: None,
     };
+    let rt = runtime()?;
     let interactive = !args.headless && !args.json && std::io::stdout().is_terminal();
+    // `{local}` URLs go to fanout's own server, started here on a free loopback port. The TUI
+    // always has one, since the user may switch to a scenario that needs it.
+    let server = if interactive || plan.uses_local() {
+        let server = rt
+            .block_on(serve::start_local(ServeOptions::default()))
+            .map_err(|e| Failure::Internal(format!("cannot start the local server: {e}")))?;
+        opts.local = Some(server.base_url());
+        Some(server)
+    } else {
+        None
+    };
     if interactive {
         let asked = asked.then(|| opts.strategies.clone());
-        let last = live(plan, &opts, asked, &args.scenario)?;
+        let last = live(rt, plan, &opts, asked, &args.scenario)?;
+        drop(server);
         if let (Some(record), Some(path)) = (&last, &args.record) {
             write_record(record, path)?;
         }
@@ -107,9 +123,10 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         names.join(", "),
         fanout::engine::tools::fmt_num(opts.speed)
     );
-    let record = runtime()?
+    let record = rt
         .block_on(fanout::engine::run(plan.clone(), &opts, None))
         .map_err(|e| Failure::Internal(e.to_string()))?;
+    drop(server);
     if let Some(path) = &args.record {
         write_record(&record, path)?;
     }
@@ -158,6 +175,7 @@ fn write_record(record: &Record, path: &std::path::Path) -> Result<(), Failure> 
 
 /// Runs the live TUI; returns the last run that finished.
 fn live(
+    rt: tokio::runtime::Runtime,
     plan: Arc<Plan>,
     opts: &RunOptions,
     strategies: Option<Vec<Strategy>>,
@@ -166,13 +184,12 @@ fn live(
     let entries = ui::app::entries(std::path::Path::new("scenarios"), Some(arg));
     let current = entries.iter().position(|e| e.arg == arg).unwrap_or(0);
     let app = App::live(plan, opts, strategies, entries, current, Theme::from_env());
-    let app = tui(app)?;
+    let app = tui(rt, app)?;
     Ok(app.last_record)
 }
 
 /// Sets up the terminal, runs the app, and restores the terminal on every path.
-fn tui(mut app: App) -> Result<App, Failure> {
-    let rt = runtime()?;
+fn tui(rt: tokio::runtime::Runtime, mut app: App) -> Result<App, Failure> {
     let (mut terminal, guard) = ui::terminal::init()
         .map_err(|e| Failure::Internal(format!("cannot set up the terminal: {e}")))?;
     let (input_thread, input) = ui::InputThread::start();
@@ -191,8 +208,33 @@ fn replay(args: ReplayArgs) -> Result<(), Failure> {
         return print(&headless_text(&record, &plan));
     }
     let app = App::replay(&record, plan, args.speed, Theme::from_env());
-    tui(app)?;
+    tui(runtime()?, app)?;
     Ok(())
+}
+
+fn serve_cmd(args: ServeArgs) -> Result<(), Failure> {
+    let rt = runtime()?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, args.port))
+            .await
+            .map_err(|e| {
+                InputError::new(
+                    format!("--port {}", args.port),
+                    format!("cannot listen on 127.0.0.1:{}: {e}", args.port),
+                )
+                .hint("pick another port, or 0 for any free one")
+            })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Failure::Internal(e.to_string()))?;
+        eprintln!("fanout serve: listening on http://{addr} (loopback only); Ctrl-C stops it");
+        eprintln!(
+            "routes: /delay/{{ms}}  /status/{{code}}?delay_ms=N  /bytes/{{n}}  /limited/{{ms}}"
+        );
+        serve::serve(listener, ServeOptions::default())
+            .await
+            .map_err(|e| Failure::Internal(format!("the server stopped: {e}")))
+    })
 }
 
 /// The lanes asked for on the command line (each once, in order), or the scenario's own.
@@ -257,7 +299,12 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
     ));
     let rows: Vec<[String; 2]> = strategies
         .iter()
-        .map(|st| [st.to_string(), duration(st.lower_bound_ms(&plan.bounds))])
+        .map(|st| {
+            [
+                st.to_string(),
+                duration(st.lower_bound_ms(&plan.bounds, fanout::engine::strategy::cores())),
+            ]
+        })
         .collect();
     out.push_str(&columns(&["strategy", "lower bound"], &rows));
     if let Some(l) = &s.lesson {

@@ -386,7 +386,10 @@ fn unknown_top_level_field_far_from_any_lists_the_known_ones() {
     );
     assert_input_error(&out, "s.json:1:");
     assert_stderr_has(&out, "unknown field `colour`");
-    assert_stderr_has(&out, "name, description, lesson, strategies, calls");
+    assert_stderr_has(
+        &out,
+        "name, description, lesson, strategies, seed, on_error, rate_limit, calls",
+    );
 }
 
 #[test]
@@ -426,7 +429,7 @@ fn a_call_field_named_calls_lists_the_call_fields() {
     assert_stderr_has(&out, "unknown field `calls`");
     assert_stderr_has(
         &out,
-        "hint: remove `calls`; known fields: id, tool, depends_on, latency_ms, fail",
+        "hint: remove `calls`; known fields: id, tool, depends_on, latency_ms, latency, http, file, cpu_ms, timeout_ms, retries, fail, fail_attempts",
     );
     assert!(!out.stderr.contains("did you mean"), "{out:#?}");
 }

@@ -22,6 +22,7 @@ async fn race(plan: &Arc<Plan>, strategies: &[Strategy]) -> Record {
         strategies: strategies.to_vec(),
         speed: 1.0,
         mode: Mode::Race,
+        local: None,
     };
     run(plan.clone(), &opts, None).await.unwrap()
 }
@@ -202,6 +203,7 @@ async fn speed_divides_simulated_time_and_the_bounds() {
         strategies: vec![Sequential, Parallel],
         speed: 10.0,
         mode: Mode::Race,
+        local: None,
     };
     let r = run(p, &opts, None).await.unwrap();
     assert_eq!(wall(&r, "sequential"), 2500.0);
@@ -219,6 +221,7 @@ async fn one_at_a_time_runs_lanes_back_to_back() {
         strategies: vec![Sequential, Parallel],
         speed: 1.0,
         mode: Mode::OneAtATime,
+        local: None,
     };
     let started = tokio::time::Instant::now();
     let r = run(p, &opts, None).await.unwrap();
@@ -244,7 +247,15 @@ async fn a_lane_emits_events_in_order() {
         ]}"#,
     );
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    run_lane(p, Parallel, 1.0, 7, Some(tx)).await.unwrap();
+    run_lane(
+        p,
+        Parallel,
+        fanout::engine::tools::Context::new(1.0, None),
+        7,
+        Some(tx),
+    )
+    .await
+    .unwrap();
     let mut kinds = Vec::new();
     while let Ok(Event { lane, kind }) = rx.try_recv() {
         assert_eq!(lane, 7);
@@ -255,7 +266,8 @@ async fn a_lane_emits_events_in_order() {
         kinds[1],
         EventKind::Started {
             call: 0,
-            at_ms: 0.0
+            at_ms: 0.0,
+            waited_ms: 0.0
         }
     );
     assert_eq!(
@@ -380,13 +392,15 @@ async fn a_bad_speed_is_an_error_not_a_panic() {
             strategies: vec![Sequential],
             speed,
             mode: Mode::Race,
+            local: None,
         };
         let err = run(p.clone(), &opts, None).await.unwrap_err();
         assert!(
             err.to_string().contains("is not a positive number"),
             "{err}"
         );
-        assert!(run_lane(p.clone(), Parallel, speed, 0, None).await.is_err());
+        let ctx = fanout::engine::tools::Context::new(speed, None);
+        assert!(run_lane(p.clone(), Parallel, ctx, 0, None).await.is_err());
     }
 }
 
@@ -422,12 +436,14 @@ fn a_scenario_error_inside_a_record_names_the_record_and_says_embedded() {
 
 #[tokio::test(start_paused = true)]
 async fn effects_never_panic_on_extreme_durations() {
-    use fanout::engine::tools::Effect;
+    use fanout::engine::tools::{Context, Effect};
     for (ms, speed) in [(0.0, 1.0), (1.0, 1e300), (f64::NAN, 1.0), (-5.0, 1.0)] {
-        Effect::Latency { ms }.perform(speed).await.unwrap();
+        let ctx = Context::new(speed, None);
+        Effect::Latency { ms }.perform(&ctx).await.0.unwrap();
     }
     // Longer than a Duration can hold: it waits (here: still waiting after an hour).
-    let forever = Effect::Latency { ms: 3_600_000.0 }.perform(1e-300);
+    let ctx = Context::new(1e-300, None);
+    let forever = Effect::Latency { ms: 3_600_000.0 }.perform(&ctx);
     let r = tokio::time::timeout(std::time::Duration::from_secs(3600), forever).await;
     assert!(r.is_err());
 }

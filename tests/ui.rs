@@ -30,6 +30,7 @@ async fn model_at(plan: &Arc<Plan>, strategies: &[Strategy], speed: f64, at_ms: 
         strategies: strategies.to_vec(),
         speed,
         mode: Mode::Race,
+        local: None,
     };
     let mut model = ViewModel::new(plan, strategies, speed);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -51,6 +52,7 @@ async fn finished(plan: &Arc<Plan>, strategies: &[Strategy]) -> ViewModel {
         strategies: strategies.to_vec(),
         speed: 1.0,
         mode: Mode::Race,
+        local: None,
     };
     let mut model = ViewModel::new(plan, strategies, 1.0);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -227,6 +229,7 @@ async fn a_replay_is_marked_and_draws_the_recorded_timings() {
         strategies: vec![Sequential, Parallel],
         speed: 1.0,
         mode: Mode::Race,
+        local: None,
     };
     let record = run(plan.clone(), &opts, None).await.unwrap();
     let mut app = App::replay(&record, plan, 1.0, PLAIN);
@@ -269,6 +272,7 @@ fn the_headless_final_frame_shows_every_call_and_lane() {
         strategies: vec![Sequential, Pool(3), Parallel],
         speed: 1.0,
         mode: Mode::Race,
+        local: None,
     };
     let record = rt.block_on(run(plan.clone(), &opts, None)).unwrap();
     let frame = view::final_frame(&ViewModel::from_record(&record, &plan), 100);

@@ -20,12 +20,39 @@ pub enum EventKind {
         /// The lane's time zero.
         at: Instant,
     },
-    /// A call began its effect.
+    /// A call began its effect (its first attempt).
     Started {
         /// Index of the call in the plan.
         call: usize,
         /// When it started.
         at_ms: f64,
+        /// How long it waited for a rate-limit token before that.
+        waited_ms: f64,
+    },
+    /// An attempt failed and the call will be retried after its backoff.
+    AttemptFailed {
+        /// Index of the call in the plan.
+        call: usize,
+        /// When the attempt ended.
+        at_ms: f64,
+        /// Why it failed.
+        error: String,
+    },
+    /// A retry began.
+    AttemptStarted {
+        /// Index of the call in the plan.
+        call: usize,
+        /// When it started.
+        at_ms: f64,
+    },
+    /// The lane cancelled the call (`on_error: cancel`).
+    Cancelled {
+        /// Index of the call in the plan.
+        call: usize,
+        /// When.
+        at_ms: f64,
+        /// Whether it was running (else it never started).
+        started: bool,
     },
     /// A call ended, successfully (`error: None`) or not.
     Finished {

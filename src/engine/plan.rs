@@ -5,32 +5,67 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::dist::{DEFAULT_SEED, Distribution, draw_all};
 use super::error::{InputError, nearest};
-use super::scenario::{self, Scenario, Source, Step};
+use super::scenario::{self, CallSpec, OnError, Scenario, Source, Step};
 use super::strategy::Strategy;
-use super::tools::Effect;
+use super::tools::{Effect, LOCAL_PLACEHOLDER};
 
 /// The largest simulated latency a call may ask for: one hour.
 pub const MAX_LATENCY_MS: f64 = 3_600_000.0;
 
-/// The two numbers that bound every lane, computed from the scenario alone.
+/// The numbers that bound every lane, computed from the scenario (and, for real I/O, from
+/// what a run measured).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Bounds {
-    /// Sum of the latencies of the calls that run: what a sequential lane waits.
+    /// Sum of the durations of the calls that run: what a sequential lane waits.
     pub sum_ms: f64,
     /// Longest dependency chain: what no lane can beat.
     pub critical_path_ms: f64,
+    /// CPU-bound work among them: no lane finishes it faster than this ÷ the cores.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cpu_ms: f64,
 }
 
-impl Bounds {
-    /// These bounds with simulated time divided by `speed`.
-    pub fn at_speed(self, speed: f64) -> Bounds {
-        Bounds {
-            sum_ms: self.sum_ms / speed,
-            critical_path_ms: self.critical_path_ms / speed,
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
+/// Retrying a failed call: `max` more attempts, waiting `backoff_ms`, doubled each time.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Retries {
+    /// Retries after the first attempt.
+    pub max: u32,
+    /// Wait before the first retry, nominal ms.
+    pub backoff_ms: f64,
+}
+
+impl Retries {
+    /// The wait before attempt `n` (1-based; attempt 1 has none).
+    pub fn backoff_before(&self, n: u32) -> f64 {
+        if n <= 1 {
+            0.0
+        } else {
+            self.backoff_ms * 2f64.powi(n as i32 - 2)
         }
     }
 }
+
+/// A validated token bucket (see [`crate::engine::scenario::RateLimitSpec`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateLimit {
+    /// Tokens per second.
+    pub per_second: f64,
+    /// Bucket size.
+    pub burst: u32,
+    /// Only calls of this tool take tokens (all calls when `None`).
+    pub tool: Option<String>,
+}
+
+/// The most CPU work one call may ask for: a minute.
+pub const MAX_CPU_MS: f64 = 60_000.0;
+/// The most retries a call may ask for.
+pub const MAX_RETRIES: u32 = 10;
 
 /// One validated call.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,8 +78,48 @@ pub struct PlanCall {
     pub effect: Effect,
     /// The call fails with this message after its effect.
     pub fail: Option<String>,
+    /// Only the first this many attempts fail (all when `None`).
+    pub fail_attempts: Option<u32>,
+    /// Each attempt fails after this long (nominal ms for simulated effects).
+    pub timeout_ms: Option<f64>,
+    /// Retries after a failed attempt.
+    pub retries: Retries,
     /// Indices of the calls it waits for.
     pub deps: Vec<usize>,
+}
+
+impl PlanCall {
+    /// Whether attempt `n` (1-based) fails on purpose (`fail`, `fail_attempts`).
+    pub fn fails_attempt(&self, n: u32) -> bool {
+        self.fail.is_some() && self.fail_attempts.is_none_or(|k| n <= k)
+    }
+
+    /// How long the call takes and whether it fails in the end, when that is known before
+    /// running (simulated and CPU effects): every attempt, timeout and backoff counted.
+    /// Real I/O counts 0 and succeeds until measured. Simulated time is divided by `speed`.
+    pub fn expected(&self, speed: f64) -> (f64, bool) {
+        let scale = if self.effect.is_simulated() {
+            1.0 / speed
+        } else {
+            1.0
+        };
+        let base = self.effect.nominal_ms().unwrap_or(0.0);
+        let times_out = self.timeout_ms.is_some_and(|t| base > t);
+        let attempt_ms = if times_out {
+            self.timeout_ms.unwrap_or(base)
+        } else {
+            base
+        };
+        let allowed = self.retries.max + 1;
+        let mut total = 0.0;
+        for n in 1..=allowed {
+            total += self.retries.backoff_before(n) + attempt_ms;
+            if !times_out && !self.fails_attempt(n) {
+                return (total * scale, false);
+            }
+        }
+        (total * scale, true)
+    }
 }
 
 /// A validated scenario, ready to run under any strategy.
@@ -64,12 +139,21 @@ pub struct Plan {
     pub levels: Vec<Vec<usize>>,
     /// The scenario's default lanes.
     pub strategies: Vec<Strategy>,
-    /// Nominal bounds (speed 1).
+    /// Nominal bounds (speed 1; real I/O counted as 0 until measured).
     pub bounds: Bounds,
-    /// Whether each call runs at all: false downstream of a `fail` call, in every lane.
+    /// Whether each call runs at all: false downstream of a call that is known to fail, in
+    /// every lane.
     pub runs: Vec<bool>,
     /// Nominal wall of the `waves` strategy: the sum of each level's slowest call.
     pub waves_ms: f64,
+    /// The calls in a topological order.
+    pub order: Vec<usize>,
+    /// What a failure does to the rest of a lane.
+    pub on_error: OnError,
+    /// The token bucket calls take from, if any.
+    pub rate_limit: Option<RateLimit>,
+    /// The seed the `latency` draws came from.
+    pub seed: u64,
 }
 
 impl Plan {
@@ -110,6 +194,10 @@ impl Plan {
                 .hint("give the scenario a title, e.g. \"name\": \"Fetch 5 URLs\""));
         }
 
+        let seed = scenario.seed.unwrap_or(DEFAULT_SEED);
+        let dists: Vec<Option<&Distribution>> =
+            scenario.calls.iter().map(|c| c.latency.as_ref()).collect();
+        let draws = draw_all(seed, &dists);
         let mut index: HashMap<&str, usize> = HashMap::with_capacity(scenario.calls.len());
         let mut calls = Vec::with_capacity(scenario.calls.len());
         for (i, spec) in scenario.calls.iter().enumerate() {
@@ -127,24 +215,27 @@ impl Plan {
                 return Err(at_call(i, format!("duplicate id `{id}`{first_at}"))
                     .hint("every call needs its own id; rename one of them"));
             }
-            let effect = match spec.latency_ms {
-                Some(ms) => {
-                    if !ms.is_finite() || !(0.0..=MAX_LATENCY_MS).contains(&ms) {
-                        return Err(at_call(i, format!("latency_ms {ms} is out of range"))
-                            .hint("use a number of milliseconds from 0 to 3600000 (one hour)"));
-                    }
-                    Effect::Latency { ms }
+            let effect = effect_of(spec, i, draws[i], source).map_err(|(message, hint)| {
+                let err = at_call(i, message);
+                match hint {
+                    Some(h) => err.hint(h),
+                    None => err,
                 }
-                None => {
-                    return Err(at_call(i, "has no effect".to_string())
-                        .hint("give it one effect, e.g. \"latency_ms\": 500"));
-                }
-            };
+            })?;
+            let (timeout_ms, retries) =
+                attempts_of(spec).map_err(|(message, hint)| at_call(i, message).hint(hint))?;
+            if spec.fail_attempts.is_some() && spec.fail.is_none() {
+                return Err(at_call(i, "`fail_attempts` without `fail`".into())
+                    .hint("add \"fail\": \"message\" to say how its first attempts fail"));
+            }
             calls.push(PlanCall {
                 id: spec.id.clone(),
                 tool: spec.tool.clone().unwrap_or_else(|| spec.id.clone()),
                 effect,
                 fail: spec.fail.clone(),
+                fail_attempts: spec.fail_attempts,
+                timeout_ms,
+                retries,
                 deps: Vec::with_capacity(spec.depends_on.len()),
             });
         }
@@ -214,55 +305,103 @@ impl Plan {
                 .hint("each call in the cycle waits for the next, so none can start; remove one of these depends_on")
         })?;
 
-        // A call downstream of a `fail` call is skipped in every lane, so it costs no time:
-        // leave it out of the bounds, or a lane would seem to beat its own lower bound.
+        // A call downstream of a call known to fail is skipped in every lane, so it costs no
+        // time: leave it out of the bounds, or a lane would seem to beat its own lower bound.
         let mut level = vec![0usize; calls.len()];
-        let mut finish = vec![0f64; calls.len()];
         let mut runs = vec![true; calls.len()];
-        let mut sum_ms = 0.0;
+        let fails: Vec<bool> = calls.iter().map(|c| c.expected(1.0).1).collect();
         for &i in &order {
             let c = &calls[i];
             level[i] = c.deps.iter().map(|&d| level[d] + 1).max().unwrap_or(0);
-            runs[i] = c.deps.iter().all(|&d| runs[d] && calls[d].fail.is_none());
-            if runs[i] {
-                let ready = c.deps.iter().map(|&d| finish[d]).fold(0.0, f64::max);
-                finish[i] = ready + c.effect.nominal_ms();
-                sum_ms += c.effect.nominal_ms();
-            }
+            runs[i] = c.deps.iter().all(|&d| runs[d] && !fails[d]);
         }
         let depth = level.iter().copied().max().unwrap_or(0) + 1;
         let mut levels = vec![Vec::new(); depth];
         for (i, &l) in level.iter().enumerate() {
             levels[l].push(i);
         }
-        let waves_ms = levels
-            .iter()
-            .map(|l| {
-                l.iter()
-                    .filter(|&&i| runs[i])
-                    .map(|&i| calls[i].effect.nominal_ms())
-                    .fold(0.0, f64::max)
-            })
-            .sum();
-        let bounds = Bounds {
-            sum_ms,
-            critical_path_ms: finish.iter().copied().fold(0.0, f64::max),
-        };
+        let rate_limit = rate_limit_of(&scenario, &calls, source)?;
 
-        Ok(Plan {
+        let mut plan = Plan {
             label: label.to_string(),
-            scenario,
+            scenario: scenario.clone(),
             calls,
             successors,
             level,
             levels,
             strategies,
-            bounds,
+            bounds: Bounds {
+                sum_ms: 0.0,
+                critical_path_ms: 0.0,
+                cpu_ms: 0.0,
+            },
             runs,
-            waves_ms,
-        })
+            waves_ms: 0.0,
+            order,
+            on_error: scenario.on_error.unwrap_or_default(),
+            rate_limit,
+            seed,
+        };
+        let durations = plan.durations_at(1.0);
+        plan.bounds = plan.bounds_from(&durations);
+        plan.waves_ms = plan.waves_from(&durations);
+        Ok(plan)
     }
 
+    /// Whether any call's URL needs fanout's local server (`{local}`).
+    pub fn uses_local(&self) -> bool {
+        self.calls.iter().any(
+            |c| matches!(&c.effect, Effect::Http { url, .. } if url.contains(LOCAL_PLACEHOLDER)),
+        )
+    }
+
+    /// Each call's expected duration at `speed` (see [`PlanCall::expected`]).
+    pub fn durations_at(&self, speed: f64) -> Vec<f64> {
+        self.calls.iter().map(|c| c.expected(speed).0).collect()
+    }
+
+    /// Sum, critical path and CPU work over the calls that run, for these durations.
+    pub fn bounds_from(&self, durations: &[f64]) -> Bounds {
+        let mut finish = vec![0f64; self.calls.len()];
+        let mut sum_ms = 0.0;
+        let mut cpu_ms = 0.0;
+        for &i in &self.order {
+            if !self.runs[i] {
+                continue;
+            }
+            let ready = self.calls[i]
+                .deps
+                .iter()
+                .map(|&d| finish[d])
+                .fold(0.0, f64::max);
+            finish[i] = ready + durations[i];
+            sum_ms += durations[i];
+            if matches!(self.calls[i].effect, Effect::Cpu { .. }) {
+                cpu_ms += durations[i];
+            }
+        }
+        Bounds {
+            sum_ms,
+            critical_path_ms: finish.iter().copied().fold(0.0, f64::max),
+            cpu_ms,
+        }
+    }
+
+    /// The wall of the `waves` strategy for these durations: each level's slowest call, summed.
+    pub fn waves_from(&self, durations: &[f64]) -> f64 {
+        self.levels
+            .iter()
+            .map(|l| {
+                l.iter()
+                    .filter(|&&i| self.runs[i])
+                    .map(|&i| durations[i])
+                    .fold(0.0, f64::max)
+            })
+            .sum()
+    }
+}
+
+impl Plan {
     /// The index of the call with this id.
     pub fn index_of(&self, id: &str) -> Option<usize> {
         self.calls.iter().position(|c| c.id == id)
@@ -285,6 +424,217 @@ fn describe_cycle(ids: &[&str]) -> String {
         n - 2 * SHOWN,
         ids[n - SHOWN..].join(" -> ")
     )
+}
+
+/// An error about one call: a message and, where there is an obvious one, the fix.
+type CallProblem = (String, Option<String>);
+
+fn in_range(x: f64, max: f64) -> bool {
+    x.is_finite() && (0.0..=max).contains(&x)
+}
+
+/// The one effect a call asks for, checked.
+fn effect_of(
+    spec: &CallSpec,
+    _i: usize,
+    draw: Option<f64>,
+    source: &Source,
+) -> Result<Effect, CallProblem> {
+    let given: Vec<&str> = [
+        ("latency_ms", spec.latency_ms.is_some()),
+        ("latency", spec.latency.is_some()),
+        ("http", spec.http.is_some()),
+        ("file", spec.file.is_some()),
+        ("cpu_ms", spec.cpu_ms.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, set)| set.then_some(name))
+    .collect();
+    match given.len() {
+        0 => {
+            return Err((
+                "has no effect".into(),
+                Some("give it one effect: \"latency_ms\": 500, \"latency\": {…}, \"http\": {\"url\": …}, \"file\": {\"path\": …} or \"cpu_ms\": 200".into()),
+            ));
+        }
+        1 => {}
+        _ => {
+            return Err((
+                format!("has more than one effect: {}", given.join(", ")),
+                Some("a call does one thing: keep one of them".into()),
+            ));
+        }
+    }
+    if let Some(ms) = spec.latency_ms {
+        if !in_range(ms, MAX_LATENCY_MS) {
+            return Err((
+                format!("latency_ms {ms} is out of range"),
+                Some("use a number of milliseconds from 0 to 3600000 (one hour)".into()),
+            ));
+        }
+        return Ok(Effect::Latency { ms });
+    }
+    if let Some(dist) = &spec.latency {
+        dist.validate()
+            .map_err(|m| (format!("latency: {m}"), None))?;
+        return Ok(Effect::Drawn {
+            dist: dist.clone(),
+            ms: draw.unwrap_or_else(|| dist.median_ms()),
+        });
+    }
+    if let Some(http) = &spec.http {
+        let method = http.method.as_deref().unwrap_or("GET").to_ascii_uppercase();
+        const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+        if !METHODS.contains(&method.as_str()) {
+            return Err((
+                format!("http method `{method}` is not one fanout sends"),
+                Some(format!("use one of {}", METHODS.join(", "))),
+            ));
+        }
+        // `{local}` is only known once a run starts its server: check the rest of the URL.
+        let probe = http.url.replace(LOCAL_PLACEHOLDER, "http://127.0.0.1:9");
+        match reqwest::Url::parse(&probe) {
+            Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
+            Ok(u) => {
+                return Err((
+                    format!(
+                        "http url `{}` is not http or https (it is `{}:`)",
+                        http.url,
+                        u.scheme()
+                    ),
+                    Some(
+                        "use an http:// or https:// URL, or {local}/path for fanout's own server"
+                            .into(),
+                    ),
+                ));
+            }
+            Err(e) => {
+                return Err((
+                    format!("http url `{}` is not a URL: {e}", http.url),
+                    Some("write a full URL such as \"https://example.com/page\" or \"{local}/delay/800\"".into()),
+                ));
+            }
+        }
+        if let Some(t) = http.timeout_ms
+            && (!in_range(t, MAX_LATENCY_MS) || t == 0.0)
+        {
+            return Err((
+                format!("http timeout_ms {t} is out of range"),
+                Some("use milliseconds above 0 and at most 3600000".into()),
+            ));
+        }
+        return Ok(Effect::Http {
+            url: http.url.clone(),
+            method,
+            timeout_ms: http.timeout_ms,
+        });
+    }
+    if let Some(file) = &spec.file {
+        if file.path.trim().is_empty() {
+            return Err((
+                "file path is empty".into(),
+                Some("give the file to read, e.g. \"file\": {\"path\": \"data/a.txt\"}".into()),
+            ));
+        }
+        let path = std::path::Path::new(&file.path);
+        let path = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            source.base_dir.join(path)
+        };
+        return Ok(Effect::File { path });
+    }
+    if let Some(ms) = spec.cpu_ms {
+        if !in_range(ms, MAX_CPU_MS) {
+            return Err((
+                format!("cpu_ms {ms} is out of range"),
+                Some("use milliseconds of CPU work from 0 to 60000 (a minute)".into()),
+            ));
+        }
+        return Ok(Effect::Cpu { ms });
+    }
+    unreachable!("exactly one effect was given")
+}
+
+/// A call's `timeout_ms` and `retries`, checked.
+fn attempts_of(spec: &CallSpec) -> Result<(Option<f64>, Retries), (String, String)> {
+    if let Some(t) = spec.timeout_ms
+        && (!in_range(t, MAX_LATENCY_MS) || t == 0.0)
+    {
+        return Err((
+            format!("timeout_ms {t} is out of range"),
+            "use milliseconds above 0 and at most 3600000".into(),
+        ));
+    }
+    let retries = match &spec.retries {
+        None => Retries::default(),
+        Some(r) => {
+            if r.max > MAX_RETRIES {
+                return Err((
+                    format!("retries.max {} is too many", r.max),
+                    format!("use at most {MAX_RETRIES} retries"),
+                ));
+            }
+            if !in_range(r.backoff_ms, MAX_LATENCY_MS) {
+                return Err((
+                    format!("retries.backoff_ms {} is out of range", r.backoff_ms),
+                    "use milliseconds from 0 to 3600000".into(),
+                ));
+            }
+            Retries {
+                max: r.max,
+                backoff_ms: r.backoff_ms,
+            }
+        }
+    };
+    Ok((spec.timeout_ms, retries))
+}
+
+/// The scenario's `rate_limit`, checked against its calls.
+fn rate_limit_of(
+    scenario: &Scenario,
+    calls: &[PlanCall],
+    source: &Source,
+) -> Result<Option<RateLimit>, InputError> {
+    let Some(spec) = &scenario.rate_limit else {
+        return Ok(None);
+    };
+    let err = |message: String, hint: &str| {
+        source
+            .error(message)
+            .at(source.place_of_key("rate_limit"))
+            .hint(hint.to_string())
+    };
+    if !(spec.per_second.is_finite() && spec.per_second > 0.0 && spec.per_second <= 1e6) {
+        return Err(err(
+            format!("rate_limit.per_second {} must be above 0", spec.per_second),
+            "tokens added per second, e.g. \"per_second\": 2",
+        ));
+    }
+    if spec.burst == 0 {
+        return Err(err(
+            "rate_limit.burst is 0: no call could ever start".into(),
+            "use a bucket of at least 1, e.g. \"burst\": 5",
+        ));
+    }
+    if let Some(tool) = &spec.tool
+        && !calls.iter().any(|c| &c.tool == tool)
+    {
+        let mut e = err(
+            format!("rate_limit.tool `{tool}` is the tool of no call"),
+            "name a tool the calls use, or remove `tool` to limit every call",
+        );
+        let tools: Vec<&str> = calls.iter().map(|c| c.tool.as_str()).collect();
+        if let Some(n) = nearest(tool, tools) {
+            e = e.hint(format!("did you mean `{n}`?"));
+        }
+        return Err(e);
+    }
+    Ok(Some(RateLimit {
+        per_second: spec.per_second,
+        burst: spec.burst,
+        tool: spec.tool.clone(),
+    }))
 }
 
 fn valid_id(id: &str) -> bool {

@@ -1,6 +1,7 @@
 //! The run record: every lane's measured timings, self-contained (it carries the scenario as
 //! run), so it can be reported and replayed without the scenario file and without re-running.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -12,7 +13,8 @@ use super::plan::{Bounds, Plan};
 use super::scenario::{
     FileKind, JsonFile, Scenario, Step, line_col, locate, parse_json, read_file,
 };
-use super::strategy::Strategy;
+use super::strategy::{Strategy, cores};
+use super::tools::Effect;
 
 /// The outcome of one call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +26,20 @@ pub enum CallStatus {
     Error,
     /// The call never ran because a dependency failed; the reason is in `error`.
     Skipped,
+    /// The lane stopped the call (`on_error: cancel`) after another call failed.
+    Cancelled,
+}
+
+/// One attempt of a call that was tried more than once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attempt {
+    /// When the attempt started (ms from the lane's start).
+    pub start_ms: f64,
+    /// When it ended.
+    pub end_ms: f64,
+    /// Why it failed; `null` for the attempt that succeeded.
+    pub error: Option<String>,
 }
 
 /// One call's timings in one lane.
@@ -38,8 +54,20 @@ pub struct CallRecord {
     pub start_ms: Option<f64>,
     /// Milliseconds from the lane's start to the call's end; `null` when skipped.
     pub end_ms: Option<f64>,
-    /// The failure message, or why the call was skipped.
+    /// The failure message, or why the call was skipped or cancelled.
     pub error: Option<String>,
+    /// Milliseconds it waited for a rate-limit token before `start_ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_ms: Option<f64>,
+    /// Every attempt, when there was more than one (retries).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<Attempt>,
+    /// Bytes received (HTTP) or read (file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+    /// The HTTP status code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
 }
 
 impl CallRecord {
@@ -51,7 +79,16 @@ impl CallRecord {
             start_ms: None,
             end_ms: None,
             error: Some(reason),
+            wait_ms: None,
+            attempts: Vec::new(),
+            bytes: None,
+            http_status: None,
         }
+    }
+
+    /// How long the call ran, if it ran.
+    pub fn duration_ms(&self) -> Option<f64> {
+        Some(self.end_ms? - self.start_ms?)
     }
 }
 
@@ -102,6 +139,21 @@ pub fn speedup(baseline_ms: f64, wall_ms: f64) -> f64 {
     }
 }
 
+/// The median of some numbers (0 for none).
+fn median(values: impl Iterator<Item = f64>) -> f64 {
+    let mut v: Vec<f64> = values.collect();
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] + v[m]) / 2.0
+    }
+}
+
 /// How the lanes of a run were started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -127,10 +179,21 @@ pub struct Record {
     pub mode: Mode,
     /// The scenario as run.
     pub scenario: Scenario,
-    /// Sum of work and critical path, nominal ÷ speed.
+    /// Sum of work and critical path: nominal ÷ speed for simulated calls, measured (the median
+    /// over lanes) for real I/O.
     pub bounds: Bounds,
+    /// The cores of the machine that ran it (CPU-bound work is bounded by them).
+    #[serde(default = "one_core")]
+    pub cores: usize,
+    /// The latencies drawn from `latency` distributions, by call id (the same in every lane).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub draws: BTreeMap<String, f64>,
     /// One per strategy, in the order run.
     pub lanes: Vec<LaneRecord>,
+}
+
+fn one_core() -> usize {
+    1
 }
 
 fn default_mode() -> Mode {
@@ -146,7 +209,27 @@ impl Record {
         started_at: String,
         lanes: Vec<LaneResult>,
     ) -> Record {
-        let bounds = plan.bounds.at_speed(speed);
+        let cores = cores();
+        // Simulated and CPU calls count what they are known to take; real I/O counts what it
+        // took, the median over the lanes (one slow lane should not move the bound).
+        let durations: Vec<f64> = plan
+            .calls
+            .iter()
+            .enumerate()
+            .map(|(i, c)| match c.effect.nominal_ms() {
+                Some(_) => c.expected(speed).0,
+                None => median(lanes.iter().filter_map(|l| l.calls.get(i)?.duration_ms())),
+            })
+            .collect();
+        let bounds = plan.bounds_from(&durations);
+        let draws = plan
+            .calls
+            .iter()
+            .filter_map(|c| match c.effect {
+                Effect::Drawn { ms, .. } => Some((c.id.clone(), ms)),
+                _ => None,
+            })
+            .collect();
         let baseline = lanes
             .iter()
             .find(|l| l.strategy == Strategy::Sequential)
@@ -156,7 +239,7 @@ impl Record {
             .map(|l| LaneRecord {
                 strategy: l.strategy.to_string(),
                 wall_ms: l.wall_ms,
-                lower_bound_ms: l.strategy.lower_bound_ms(&bounds),
+                lower_bound_ms: l.strategy.lower_bound_ms(&bounds, cores),
                 speedup: speedup(baseline, l.wall_ms),
                 calls: l.calls,
             })
@@ -168,6 +251,8 @@ impl Record {
             mode,
             scenario: plan.scenario.clone(),
             bounds,
+            cores,
+            draws,
             lanes,
         }
     }
@@ -299,11 +384,24 @@ const RECORD_FIELDS: &[&str] = &[
     "mode",
     "scenario",
     "bounds",
+    "cores",
+    "draws",
     "lanes",
 ];
-const BOUNDS_FIELDS: &[&str] = &["sum_ms", "critical_path_ms"];
+const BOUNDS_FIELDS: &[&str] = &["sum_ms", "critical_path_ms", "cpu_ms"];
 const LANE_FIELDS: &[&str] = &["strategy", "wall_ms", "lower_bound_ms", "speedup", "calls"];
-const CALL_RECORD_FIELDS: &[&str] = &["id", "status", "start_ms", "end_ms", "error"];
+const CALL_RECORD_FIELDS: &[&str] = &[
+    "id",
+    "status",
+    "start_ms",
+    "end_ms",
+    "error",
+    "wait_ms",
+    "attempts",
+    "bytes",
+    "http_status",
+];
+const ATTEMPT_FIELDS: &[&str] = &["start_ms", "end_ms", "error"];
 
 impl JsonFile for Record {
     const KIND: FileKind = FileKind::Record;
@@ -315,6 +413,14 @@ impl JsonFile for Record {
             [Key("bounds")] => Some(BOUNDS_FIELDS),
             [Key("lanes"), Index(_)] => Some(LANE_FIELDS),
             [Key("lanes"), Index(_), Key("calls"), Index(_)] => Some(CALL_RECORD_FIELDS),
+            [
+                Key("lanes"),
+                Index(_),
+                Key("calls"),
+                Index(_),
+                Key("attempts"),
+                Index(_),
+            ] => Some(ATTEMPT_FIELDS),
             [Key("scenario"), rest @ ..] => Scenario::fields_at(rest),
             _ => None,
         }
@@ -343,15 +449,33 @@ mod tests {
         v.as_object().unwrap().keys().cloned().collect()
     }
 
+    fn sorted_keys(v: serde_json::Value, list: &[&str]) {
+        let mut a = keys(&v);
+        let mut b: Vec<String> = list.iter().map(|s| s.to_string()).collect();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
+    }
+
     #[test]
     fn field_lists_match_the_types() {
+        let attempt = Attempt {
+            start_ms: 0.0,
+            end_ms: 1.0,
+            error: None,
+        };
         let call = CallRecord {
             id: "a".into(),
             status: CallStatus::Ok,
             start_ms: Some(0.0),
             end_ms: Some(1.0),
             error: None,
+            wait_ms: Some(0.0),
+            attempts: vec![attempt.clone()],
+            bytes: Some(1),
+            http_status: Some(200),
         };
+        sorted_keys(serde_json::to_value(&attempt).unwrap(), ATTEMPT_FIELDS);
         let lane = LaneRecord {
             strategy: "parallel".into(),
             wall_ms: 1.0,
@@ -359,22 +483,18 @@ mod tests {
             speedup: 1.0,
             calls: vec![call.clone()],
         };
-        let sorted = |v: serde_json::Value, list: &[&str]| {
-            let mut a = keys(&v);
-            let mut b: Vec<String> = list.iter().map(|s| s.to_string()).collect();
-            a.sort();
-            b.sort();
-            assert_eq!(a, b);
-        };
+        let sorted = sorted_keys;
         sorted(serde_json::to_value(&call).unwrap(), CALL_RECORD_FIELDS);
         sorted(serde_json::to_value(&lane).unwrap(), LANE_FIELDS);
         let bounds = Bounds {
             sum_ms: 1.0,
             critical_path_ms: 1.0,
+            cpu_ms: 1.0,
         };
         sorted(serde_json::to_value(bounds).unwrap(), BOUNDS_FIELDS);
         let plan = Plan::load("fetch-5-urls").unwrap();
-        let record = Record::new(&plan, 1.0, Mode::Race, "now".into(), vec![]);
+        let mut record = Record::new(&plan, 1.0, Mode::Race, "now".into(), vec![]);
+        record.draws.insert("a".into(), 1.0);
         sorted(serde_json::to_value(&record).unwrap(), RECORD_FIELDS);
     }
 

@@ -10,6 +10,7 @@ use super::lane::{EngineError, LaneResult, check_speed, run_lane};
 use super::plan::Plan;
 use super::record::{Mode, Record};
 use super::strategy::Strategy;
+use super::tools::Context;
 
 /// How to run a plan.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +21,8 @@ pub struct RunOptions {
     pub speed: f64,
     /// Race all lanes together, or run them one after another.
     pub mode: Mode,
+    /// What `{local}` in an HTTP call stands for (fanout's own server), when one runs.
+    pub local: Option<String>,
 }
 
 impl RunOptions {
@@ -29,6 +32,7 @@ impl RunOptions {
             strategies: plan.strategies.clone(),
             speed: 1.0,
             mode: Mode::Race,
+            local: None,
         }
     }
 }
@@ -49,7 +53,8 @@ pub async fn run(
             let mut set = tokio::task::JoinSet::new();
             let mut lane_of = std::collections::HashMap::new();
             for (k, &s) in opts.strategies.iter().enumerate() {
-                let handle = set.spawn(run_lane(plan.clone(), s, opts.speed, k, events.clone()));
+                let ctx = Context::new(opts.speed, opts.local.clone());
+                let handle = set.spawn(run_lane(plan.clone(), s, ctx, k, events.clone()));
                 lane_of.insert(handle.id(), k);
             }
             let mut done: Vec<Option<LaneResult>> = vec![None; opts.strategies.len()];
@@ -64,7 +69,8 @@ pub async fn run(
         }
         Mode::OneAtATime => {
             for (k, &s) in opts.strategies.iter().enumerate() {
-                lanes.push(run_lane(plan.clone(), s, opts.speed, k, events.clone()).await?);
+                let ctx = Context::new(opts.speed, opts.local.clone());
+                lanes.push(run_lane(plan.clone(), s, ctx, k, events.clone()).await?);
             }
         }
     }

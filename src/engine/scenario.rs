@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::dist::Distribution;
 use super::error::{InputError, Part, nearest};
 
 /// A batch of tool calls and the strategies to race it under, as written in a scenario file.
@@ -25,8 +26,79 @@ pub struct Scenario {
     /// The default lanes (`sequential`, `parallel`, `waves`, `pool:N`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strategies: Option<Vec<String>>,
+    /// Seed of the latency draws (`latency` distributions); a fixed default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// What a failure does to the rest of its lane.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_error: Option<OnError>,
+    /// A token bucket every lane's calls (or one tool's calls) must take a token from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimitSpec>,
     /// The calls, in file order.
     pub calls: Vec<CallSpec>,
+}
+
+/// What a failed call does to the rest of its lane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnError {
+    /// Errors are results: the lane goes on; only dependents are skipped.
+    #[default]
+    Continue,
+    /// Task-group semantics: the first failure cancels the lane's running and pending calls.
+    Cancel,
+}
+
+/// A token bucket: `burst` tokens, refilled at `per_second`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSpec {
+    /// Tokens added per second.
+    pub per_second: f64,
+    /// Bucket size: how many calls may start at once after a pause.
+    #[serde(default = "one")]
+    pub burst: u32,
+    /// Limit only the calls of this tool (all calls when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// A real HTTP request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSpec {
+    /// The URL; `{local}` stands for fanout's own local server.
+    pub url: String,
+    /// The method, `GET` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// The request's own timeout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<f64>,
+}
+
+/// A real file read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSpec {
+    /// The file; relative paths start at the scenario file's folder.
+    pub path: String,
+}
+
+/// Retrying a failed call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetrySpec {
+    /// Retries after the first attempt.
+    pub max: u32,
+    /// Wait before the first retry; doubled before each further one.
+    #[serde(default)]
+    pub backoff_ms: f64,
 }
 
 /// One tool call as written in the file. Its effect fields are all optional here; the plan
@@ -45,14 +117,71 @@ pub struct CallSpec {
     /// Effect: a simulated call that takes this many milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<f64>,
+    /// Effect: a simulated call whose latency is drawn from a distribution (seeded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<Distribution>,
+    /// Effect: a real HTTP request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpSpec>,
+    /// Effect: a real file read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<FileSpec>,
+    /// Effect: this many milliseconds of CPU-bound work on the blocking pool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_ms: Option<f64>,
+    /// Each attempt fails after this long.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<f64>,
+    /// Retries after a failed attempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries: Option<RetrySpec>,
     /// The call fails with this message after its effect.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail: Option<String>,
+    /// Only the first this many attempts fail (every attempt when absent): a flaky call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_attempts: Option<u32>,
 }
 
 /// Field names of [`Scenario`] and [`CallSpec`], for "did you mean" hints.
-const SCENARIO_FIELDS: &[&str] = &["name", "description", "lesson", "strategies", "calls"];
-const CALL_FIELDS: &[&str] = &["id", "tool", "depends_on", "latency_ms", "fail"];
+const SCENARIO_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "lesson",
+    "strategies",
+    "seed",
+    "on_error",
+    "rate_limit",
+    "calls",
+];
+const CALL_FIELDS: &[&str] = &[
+    "id",
+    "tool",
+    "depends_on",
+    "latency_ms",
+    "latency",
+    "http",
+    "file",
+    "cpu_ms",
+    "timeout_ms",
+    "retries",
+    "fail",
+    "fail_attempts",
+];
+const HTTP_FIELDS: &[&str] = &["url", "method", "timeout_ms"];
+const FILE_FIELDS: &[&str] = &["path"];
+const RETRY_FIELDS: &[&str] = &["max", "backoff_ms"];
+const RATE_LIMIT_FIELDS: &[&str] = &["per_second", "burst", "tool"];
+const LATENCY_FIELDS: &[&str] = &[
+    "dist",
+    "ms",
+    "min_ms",
+    "max_ms",
+    "mean_ms",
+    "sd_ms",
+    "median_ms",
+    "p99_ms",
+];
 
 /// What a file is meant to be, so that messages and hints speak of the right thing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,7 +255,15 @@ impl JsonFile for Scenario {
     fn fields_at(path: &[Step<'_>]) -> Option<&'static [&'static str]> {
         match path {
             [] => Some(SCENARIO_FIELDS),
+            [Step::Key("rate_limit")] => Some(RATE_LIMIT_FIELDS),
             [Step::Key("calls"), Step::Index(_)] => Some(CALL_FIELDS),
+            [Step::Key("calls"), Step::Index(_), Step::Key(key)] => match *key {
+                "http" => Some(HTTP_FIELDS),
+                "file" => Some(FILE_FIELDS),
+                "retries" => Some(RETRY_FIELDS),
+                "latency" => Some(LATENCY_FIELDS),
+                _ => None,
+            },
             _ => None,
         }
     }

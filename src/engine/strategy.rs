@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::plan::{Bounds, Plan};
+use super::plan::Bounds;
 
 /// How a lane schedules the batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -31,31 +31,49 @@ impl Strategy {
         }
     }
 
-    /// The wall a run of this strategy cannot exceed on an exact clock (nominal ms): the sum for
-    /// sequential, the critical path for parallel, each level's slowest call summed for waves,
-    /// and Graham's bound `sum / N + (1 - 1/N) · critical path` for any greedy pool of N.
-    pub fn upper_bound_ms(self, plan: &Plan) -> f64 {
-        let b = &plan.bounds;
-        match self {
+    /// The wall a run of this strategy should not exceed on an exact clock (for the time axis):
+    /// the sum for sequential, the critical path for parallel, each level's slowest call summed
+    /// for waves (`waves_ms`), and Graham's bound `sum / N + (1 - 1/N) · critical path` for any
+    /// greedy pool of N; never less than the lower bound (CPU work shares the cores).
+    pub fn upper_bound_ms(self, bounds: &Bounds, waves_ms: f64, cores: usize) -> f64 {
+        let b = bounds;
+        let upper = match self {
             Strategy::Sequential => b.sum_ms,
             Strategy::Parallel => b.critical_path_ms,
-            Strategy::Waves => plan.waves_ms,
+            Strategy::Waves => waves_ms,
             Strategy::Pool(n) => {
                 let n = n as f64;
                 b.sum_ms
                     .min(b.sum_ms / n + (1.0 - 1.0 / n) * b.critical_path_ms)
             }
-        }
+        };
+        upper.max(self.lower_bound_ms(bounds, cores))
     }
 
-    /// The wall no run of this strategy can beat, in the units of `bounds`.
-    pub fn lower_bound_ms(self, bounds: &Bounds) -> f64 {
+    /// The wall no run of this strategy can beat, in the units of `bounds`: the sum for
+    /// sequential; the critical path for the others, and the pool's share of the work
+    /// (`sum / N`). CPU-bound work cannot go faster than the cores allow: `cpu_ms / cores`.
+    pub fn lower_bound_ms(self, bounds: &Bounds, cores: usize) -> f64 {
+        let cores = cores.max(1) as f64;
         match self {
             Strategy::Sequential => bounds.sum_ms,
-            Strategy::Parallel | Strategy::Waves => bounds.critical_path_ms,
-            Strategy::Pool(n) => bounds.critical_path_ms.max(bounds.sum_ms / n as f64),
+            Strategy::Parallel | Strategy::Waves => {
+                bounds.critical_path_ms.max(bounds.cpu_ms / cores)
+            }
+            Strategy::Pool(n) => {
+                let n = n as f64;
+                bounds
+                    .critical_path_ms
+                    .max(bounds.sum_ms / n)
+                    .max(bounds.cpu_ms / n.min(cores))
+            }
         }
     }
+}
+
+/// The cores this machine offers (1 when unknown).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 impl fmt::Display for Strategy {
@@ -133,10 +151,25 @@ mod tests {
         let b = Bounds {
             sum_ms: 10.0,
             critical_path_ms: 2.0,
+            cpu_ms: 0.0,
         };
-        assert_eq!(Strategy::Sequential.lower_bound_ms(&b), 10.0);
-        assert_eq!(Strategy::Waves.lower_bound_ms(&b), 2.0);
-        assert_eq!(Strategy::Pool(3).lower_bound_ms(&b), 10.0 / 3.0);
-        assert_eq!(Strategy::Pool(10).lower_bound_ms(&b), 2.0);
+        assert_eq!(Strategy::Sequential.lower_bound_ms(&b, 2), 10.0);
+        assert_eq!(Strategy::Waves.lower_bound_ms(&b, 2), 2.0);
+        assert_eq!(Strategy::Pool(3).lower_bound_ms(&b, 2), 10.0 / 3.0);
+        assert_eq!(Strategy::Pool(10).lower_bound_ms(&b, 2), 2.0);
+    }
+
+    #[test]
+    fn cpu_work_is_bounded_by_the_cores() {
+        // Eight calls of 200 ms of CPU: on 2 cores no lane beats 800 ms.
+        let b = Bounds {
+            sum_ms: 1600.0,
+            critical_path_ms: 200.0,
+            cpu_ms: 1600.0,
+        };
+        assert_eq!(Strategy::Parallel.lower_bound_ms(&b, 2), 800.0);
+        assert_eq!(Strategy::Pool(4).lower_bound_ms(&b, 2), 800.0);
+        assert_eq!(Strategy::Pool(1).lower_bound_ms(&b, 2), 1600.0);
+        assert_eq!(Strategy::Parallel.upper_bound_ms(&b, 200.0, 2), 800.0);
     }
 }

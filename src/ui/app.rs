@@ -47,6 +47,8 @@ enum Source {
         /// Lanes given on the command line, kept across scenarios.
         strategies: Option<Vec<Strategy>>,
         mode: Mode,
+        /// What `{local}` stands for (fanout's own server), when it runs.
+        local: Option<String>,
         /// When the run in progress started; `None` once it has finished.
         started: Option<Instant>,
     },
@@ -160,6 +162,7 @@ impl App {
                 current,
                 strategies,
                 mode: opts.mode,
+                local: opts.local.clone(),
                 started: None,
             },
         }
@@ -194,13 +197,17 @@ impl App {
     fn run_options(&self) -> RunOptions {
         match &self.source {
             Source::Live {
-                strategies, mode, ..
+                strategies,
+                mode,
+                local,
+                ..
             } => RunOptions {
                 strategies: strategies
                     .clone()
                     .unwrap_or_else(|| self.plan.strategies.clone()),
                 speed: self.chrome.next_speed,
                 mode: *mode,
+                local: local.clone(),
             },
             Source::Replay { .. } => RunOptions::for_plan(&self.plan),
         }

@@ -4,6 +4,7 @@
 use tokio::time::Instant;
 
 use crate::engine::record::{CallStatus, Record};
+use crate::engine::strategy::cores;
 use crate::engine::{Bounds, EventKind, Plan, Strategy};
 
 /// A call as every lane shares it: who it is and what it waits for.
@@ -28,6 +29,14 @@ pub struct CallTiming {
     pub error: Option<String>,
     /// When and why the lane skipped it.
     pub skipped: Option<(f64, String)>,
+    /// How long it waited for a rate-limit token before `start`.
+    pub waited_ms: f64,
+    /// Attempts that failed and were retried: start, end, error.
+    pub failed_attempts: Vec<(f64, f64, String)>,
+    /// When the current (or last) attempt started, when it is not the first.
+    pub attempt_start: Option<f64>,
+    /// When the lane cancelled it (`on_error: cancel`).
+    pub cancelled: Option<f64>,
 }
 
 /// A call's state at one instant of its lane.
@@ -61,6 +70,13 @@ pub enum CallState<'a> {
         /// Which dependency failed.
         reason: &'a str,
     },
+    /// Stopped by the lane after another call failed (`on_error: cancel`).
+    Cancelled {
+        /// When it had started, if it had.
+        start: Option<f64>,
+        /// When it was stopped.
+        at: f64,
+    },
 }
 
 impl CallTiming {
@@ -71,7 +87,23 @@ impl CallTiming {
         {
             return CallState::Skipped { reason };
         }
-        match (self.start, self.end) {
+        if let Some(at) = self.cancelled
+            && at <= t
+        {
+            return CallState::Cancelled {
+                start: self.start.filter(|&s| s <= at),
+                at,
+            };
+        }
+        // A retry in progress runs from its own start; earlier attempts are drawn apart.
+        // Between attempts (a backoff, or an earlier attempt of a replay) the current attempt
+        // has not begun: it shows as just starting, and the view draws the earlier ones.
+        let current = match self.attempt_start {
+            Some(a) if a <= t => Some(a),
+            Some(_) => self.start.map(|s| s.max(t)),
+            None => self.start,
+        };
+        match (current, self.end) {
             (Some(start), Some(end)) if start <= t && end <= t => match &self.error {
                 Some(error) => CallState::Failed { start, end, error },
                 None => CallState::Done { start, end },
@@ -159,13 +191,16 @@ pub struct ViewModel {
 impl ViewModel {
     /// An empty model for a run of `plan` under `strategies` at `speed`: every call waiting.
     pub fn new(plan: &Plan, strategies: &[Strategy], speed: f64) -> ViewModel {
-        let bounds = plan.bounds.at_speed(speed);
+        let durations = plan.durations_at(speed);
+        let bounds = plan.bounds_from(&durations);
+        let waves_ms = plan.waves_from(&durations);
+        let cores = cores();
         let lanes = strategies
             .iter()
             .map(|&s| LaneView {
                 strategy: s,
-                lower_bound_ms: s.lower_bound_ms(&bounds),
-                upper_bound_ms: s.upper_bound_ms(plan) / speed,
+                lower_bound_ms: s.lower_bound_ms(&bounds, cores),
+                upper_bound_ms: s.upper_bound_ms(&bounds, waves_ms, cores),
                 offset_ms: None,
                 wall_ms: None,
                 calls: vec![CallTiming::default(); plan.calls.len()],
@@ -206,11 +241,23 @@ impl ViewModel {
             view.wall_ms = Some(lane.wall_ms);
             view.lower_bound_ms = lane.lower_bound_ms;
             for (timing, call) in view.calls.iter_mut().zip(&lane.calls) {
+                let cancelled = call.status == CallStatus::Cancelled;
+                let (earlier, last) = match call.attempts.split_last() {
+                    Some((last, earlier)) => (earlier, Some(last)),
+                    None => (&[][..], None),
+                };
                 *timing = CallTiming {
                     start: call.start_ms,
-                    end: call.end_ms,
+                    end: if cancelled { None } else { call.end_ms },
                     error: call.error.clone(),
                     skipped: None,
+                    waited_ms: call.wait_ms.unwrap_or(0.0),
+                    failed_attempts: earlier
+                        .iter()
+                        .map(|a| (a.start_ms, a.end_ms, a.error.clone().unwrap_or_default()))
+                        .collect(),
+                    attempt_start: last.map(|a| a.start_ms).filter(|_| !earlier.is_empty()),
+                    cancelled: if cancelled { call.end_ms } else { None },
                 };
             }
             // A record has no skip times: the lane skips a call the moment its first dependency
@@ -241,6 +288,7 @@ impl ViewModel {
                 }
             }
         }
+        model.bounds = record.bounds;
         model.now_ms = model.end_ms();
         model
     }
@@ -256,9 +304,32 @@ impl ViewModel {
                 let offset = at.saturating_duration_since(run_start);
                 view.offset_ms = Some(offset.as_secs_f64() * 1000.0);
             }
-            EventKind::Started { call, at_ms } => {
+            EventKind::Started {
+                call,
+                at_ms,
+                waited_ms,
+            } => {
                 if let Some(c) = view.calls.get_mut(call) {
                     c.start = Some(at_ms);
+                    c.waited_ms = waited_ms;
+                }
+            }
+            EventKind::AttemptFailed { call, at_ms, error } => {
+                if let Some(c) = view.calls.get_mut(call) {
+                    let from = c.attempt_start.or(c.start).unwrap_or(at_ms);
+                    c.failed_attempts.push((from, at_ms, error));
+                    // Until the retry starts (after its backoff) nothing runs.
+                    c.attempt_start = Some(f64::INFINITY);
+                }
+            }
+            EventKind::AttemptStarted { call, at_ms } => {
+                if let Some(c) = view.calls.get_mut(call) {
+                    c.attempt_start = Some(at_ms);
+                }
+            }
+            EventKind::Cancelled { call, at_ms, .. } => {
+                if let Some(c) = view.calls.get_mut(call) {
+                    c.cancelled = Some(at_ms);
                 }
             }
             EventKind::Finished { call, at_ms, error } => {
@@ -347,7 +418,7 @@ mod tests {
             start: Some(10.0),
             end: Some(20.0),
             error: None,
-            skipped: None,
+            ..CallTiming::default()
         };
         assert_eq!(c.state_at(5.0), CallState::Waiting);
         assert_eq!(c.state_at(15.0), CallState::Running { start: 10.0 });

@@ -452,7 +452,7 @@ fn draw_call(
         CallState::Running { .. } => theme.running(),
         CallState::Done { .. } => Style::new(),
         CallState::Failed { .. } => theme.failed(),
-        CallState::Skipped { .. } => theme.skipped(),
+        CallState::Skipped { .. } | CallState::Cancelled { .. } => theme.skipped(),
     };
     buf.set_string(
         geo.label_x,
@@ -472,7 +472,42 @@ fn draw_call(
         let x = x.min(right.saturating_sub(width)).max(bar_start);
         text_at(buf, x, text, style);
     };
+    // What happened before the current attempt: the wait for a rate-limit token (dim) and
+    // attempts that failed and were retried (red, each its own segment).
+    if let (Some(start), Some(now)) = (timing.start, t)
+        && timing.waited_ms > 0.0
+        && start <= now
+    {
+        let from = geo.cells(start - timing.waited_ms);
+        let to = geo.cells(start);
+        let (a, b) = (from.round() as u16, to.round() as u16);
+        for x in a..b.min(geo.bar_w) {
+            buf.set_string(geo.bar_x + x, y, "░", theme.dim());
+        }
+    }
+    if let Some(now) = t {
+        for (start, end, _) in &timing.failed_attempts {
+            if *start <= now {
+                let end = end.min(now);
+                draw_bar(
+                    buf,
+                    geo,
+                    y,
+                    geo.cells(*start),
+                    geo.cells(end),
+                    theme.failed(),
+                );
+            }
+        }
+    }
     match state {
+        CallState::Cancelled { start, at } => {
+            let x = match start {
+                Some(s) => draw_bar(buf, geo, y, geo.cells(s), geo.cells(at), theme.skipped()),
+                None => geo.column(at),
+            };
+            fit_at(buf, x, "⊗ cancelled", theme.skipped());
+        }
         CallState::Waiting => {
             let now = t.unwrap_or(0.0);
             let waits: Vec<&str> = info
