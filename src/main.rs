@@ -10,6 +10,7 @@ use clap::Parser;
 
 use cli::{CheckArgs, Cli, Command, ReplayArgs, ReportArgs, RunArgs, ServeArgs};
 use fanout::engine::scenario::{BUILTINS, DEMO, parse_json};
+use fanout::engine::tools::fmt_num;
 use fanout::engine::{InputError, Mode, Plan, Record, RunOptions, Scenario, Strategy};
 use fanout::report::{self, duration};
 use fanout::serve::{self, ServeOptions};
@@ -121,7 +122,7 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         plan.label,
         plan.calls.len(),
         names.join(", "),
-        fanout::engine::tools::fmt_num(opts.speed)
+        fmt_num(opts.speed)
     );
     let record = rt
         .block_on(fanout::engine::run(plan.clone(), &opts, None))
@@ -273,7 +274,20 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
             let deps: Vec<&str> = c.deps.iter().map(|&d| plan.calls[d].id.as_str()).collect();
             let mut effect = c.effect.describe();
             if let Some(f) = &c.fail {
-                effect.push_str(&format!(", then fails: {f}"));
+                match c.fail_attempts {
+                    Some(k) => effect.push_str(&format!(", first {k} attempts fail: {f}")),
+                    None => effect.push_str(&format!(", then fails: {f}")),
+                }
+            }
+            if let Some(t) = c.timeout_ms {
+                effect.push_str(&format!(", timeout {} ms", fmt_num(t)));
+            }
+            if c.retries.max > 0 {
+                effect.push_str(&format!(
+                    ", {} retries (backoff {} ms, doubling)",
+                    c.retries.max,
+                    fmt_num(c.retries.backoff_ms)
+                ));
             }
             [
                 c.id.clone(),
@@ -293,10 +307,52 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
         &rows,
     ));
     out.push_str(&format!(
-        "\nsum of work {} · critical path {}\n\n",
+        "\nsum of work {} · critical path {}",
         duration(plan.bounds.sum_ms),
         duration(plan.bounds.critical_path_ms)
     ));
+    if plan.bounds.cpu_ms > 0.0 {
+        out.push_str(&format!(
+            " · CPU work {} on {}",
+            duration(plan.bounds.cpu_ms),
+            plural(fanout::engine::strategy::cores(), "core")
+        ));
+    }
+    out.push('\n');
+    let mut notes = Vec::new();
+    if plan.calls.iter().any(|c| c.effect.nominal_ms().is_none()) {
+        notes.push(
+            "HTTP and file calls count 0 here: their time is measured when they run".to_string(),
+        );
+    }
+    if plan
+        .calls
+        .iter()
+        .any(|c| matches!(c.effect, fanout::engine::tools::Effect::Drawn { .. }))
+    {
+        notes.push(format!(
+            "latencies drawn with seed {}, the same in every lane and every run",
+            plan.seed
+        ));
+    }
+    if let Some(r) = &plan.rate_limit {
+        let scope = r
+            .tool
+            .as_ref()
+            .map_or("every call".to_string(), |t| format!("calls of `{t}`"));
+        notes.push(format!(
+            "rate limit: {} per second, burst {}, on {scope}",
+            fmt_num(r.per_second),
+            r.burst
+        ));
+    }
+    if plan.on_error == fanout::engine::scenario::OnError::Cancel {
+        notes.push("on_error: cancel — the first failure cancels the rest of its lane".to_string());
+    }
+    for n in notes {
+        out.push_str(&format!("note: {n}\n"));
+    }
+    out.push('\n');
     let rows: Vec<[String; 2]> = strategies
         .iter()
         .map(|st| {

@@ -137,7 +137,17 @@ pub async fn run_lane(
         }
         while running.len() < limit {
             let Some(Reverse(i)) = ready.pop() else { break };
-            running.spawn(perform_call(shared.clone(), i));
+            // Tokens are reserved here, in dispatch order, not inside the tasks, which the
+            // runtime may start in any order: first ready, first served.
+            let token = shared
+                .limiter
+                .as_ref()
+                .filter(|l| l.applies_to(&plan.calls[i].tool))
+                .map(|l| {
+                    let asked = Instant::now();
+                    (asked, l.reserve(asked))
+                });
+            running.spawn(perform_call(shared.clone(), i, token));
         }
         let Some(joined) = running.join_next().await else {
             break;
@@ -249,15 +259,17 @@ impl Limiter {
     }
 }
 
-async fn perform_call(shared: Arc<Shared>, i: usize) -> (usize, CallRecord) {
+/// Runs one call: waits for its rate-limit `token` (when it was asked for, when it may start),
+/// then makes every attempt its retries allow.
+async fn perform_call(
+    shared: Arc<Shared>,
+    i: usize,
+    token: Option<(Instant, Instant)>,
+) -> (usize, CallRecord) {
     let call = &shared.plan.calls[i];
     let ctx = &shared.ctx;
     let mut wait_ms = None;
-    if let Some(limiter) = &shared.limiter
-        && limiter.applies_to(&call.tool)
-    {
-        let asked = Instant::now();
-        let at = limiter.reserve(asked);
+    if let Some((asked, at)) = token {
         tokio::time::sleep_until(at).await;
         wait_ms = Some(millis(at.duration_since(asked)));
     }

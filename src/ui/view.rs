@@ -301,17 +301,31 @@ fn flight_counts(model: &ViewModel, k: usize, geo: &Geometry) -> Vec<usize> {
     let upto = (geo.cells(t).ceil() as usize).min(cells);
     let mut diff = vec![0i64; cells + 1];
     let mid_cell = |ms: f64| (geo.cells(ms) - 0.5).ceil().max(0.0) as usize;
-    for c in &lane.calls {
-        let (start, end) = match c.state_at(t) {
-            CallState::Running { start } => (start, t),
-            CallState::Done { start, end } | CallState::Failed { start, end, .. } => (start, end),
-            _ => continue,
-        };
+    let mut add = |start: f64, end: f64| {
         let a = mid_cell(start).min(cells);
         let b = mid_cell(end).min(cells);
         if a < b {
             diff[a] += 1;
             diff[b] -= 1;
+        }
+    };
+    for c in &lane.calls {
+        // Attempts that failed and were retried ran too.
+        for &(start, end, _) in &c.failed_attempts {
+            if start <= t {
+                add(start, end.min(t));
+            }
+        }
+        match c.state_at(t) {
+            CallState::Running { start } => add(start, t),
+            CallState::Done { start, end } | CallState::Failed { start, end, .. } => {
+                add(start, end)
+            }
+            CallState::Cancelled {
+                start: Some(start),
+                at,
+            } => add(start, at),
+            _ => {}
         }
     }
     let mut out = Vec::with_capacity(upto);
