@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use fanout::engine::Strategy;
+use fanout::engine::clock::Clock;
 use fanout::report::Format;
 
 /// Race one batch of tool calls under several execution strategies and see what parallelism buys.
@@ -42,7 +43,8 @@ pub struct ServeArgs {
 pub struct RunArgs {
     /// A scenario file, or a built-in name (see `fanout list`).
     pub scenario: String,
-    /// Lanes to run, comma-separated: sequential, parallel, waves, pool:N (default: the scenario's).
+    /// Lanes to run, comma-separated: sequential, parallel, waves, pool:N, pool:N:cp (default:
+    /// the scenario's).
     #[arg(long, value_delimiter = ',', value_parser = parse_strategy)]
     pub strategies: Option<Vec<Strategy>>,
     /// Divide simulated latencies by this factor (10 runs a 25 s scenario in 2.5 s).
@@ -61,6 +63,12 @@ pub struct RunArgs {
     /// Also write the record to this file.
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+    /// `real` measures; `virtual` simulates on an exact clock and finishes at once.
+    #[arg(long, value_enum, default_value_t = Clock::Real)]
+    pub clock: Clock,
+    /// Run the race this many times and report mean ± σ (headless).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub runs: u32,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use clap::Parser;
 
 use cli::{CheckArgs, Cli, Command, ReplayArgs, ReportArgs, RunArgs, ServeArgs};
+use fanout::engine::clock::{Clock, predicted_walls, run_virtual};
 use fanout::engine::scenario::{BUILTINS, DEMO, parse_json};
 use fanout::engine::tools::fmt_num;
 use fanout::engine::{InputError, Mode, Plan, Record, RunOptions, Scenario, Strategy};
@@ -39,6 +40,8 @@ fn main() -> ExitCode {
             headless: false,
             json: false,
             record: None,
+            clock: Clock::Real,
+            runs: 1,
         }),
         Some(Command::Replay(args)) => replay(args),
         Some(Command::Serve(args)) => serve_cmd(args),
@@ -82,7 +85,7 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     let plan = Arc::new(Plan::load(&args.scenario)?);
     let asked = args.strategies.is_some();
     let mut opts = RunOptions {
-        strategies: lanes(args.strategies, &plan),
+        strategies: lanes(args.strategies.clone(), &plan),
         speed: args.speed,
         mode: if args.one_at_a_time {
             Mode::OneAtATime
@@ -92,7 +95,12 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         local: None,
     };
     let rt = runtime()?;
-    let interactive = !args.headless && !args.json && std::io::stdout().is_terminal();
+    let interactive =
+        !args.headless && !args.json && args.runs == 1 && std::io::stdout().is_terminal();
+    if args.clock == Clock::Virtual {
+        let record = run_virtual(&plan, &opts);
+        return finish_run(&record, &plan, &args, interactive);
+    }
     // `{local}` URLs go to fanout's own server, started here on a free loopback port. The TUI
     // always has one, since the user may switch to a scenario that needs it.
     let server = if interactive || plan.uses_local() {
@@ -124,17 +132,49 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         names.join(", "),
         fmt_num(opts.speed)
     );
-    let record = rt
-        .block_on(fanout::engine::run(plan.clone(), &opts, None))
-        .map_err(|e| Failure::Internal(e.to_string()))?;
-    drop(server);
-    if let Some(path) = &args.record {
-        write_record(&record, path)?;
+    let mut record: Option<Record> = None;
+    for k in 1..=args.runs {
+        if args.runs > 1 {
+            eprintln!("run {k}/{} …", args.runs);
+        }
+        let this = rt
+            .block_on(fanout::engine::run(plan.clone(), &opts, None))
+            .map_err(|e| Failure::Internal(e.to_string()))?;
+        match &mut record {
+            None => record = Some(this),
+            Some(first) => {
+                if first.runs.is_empty() {
+                    first.runs.push(first.lanes.clone());
+                }
+                first.runs.push(this.lanes);
+            }
+        }
     }
-    let picture = headless_text(&record, &plan);
+    drop(server);
+    let record = record.expect("at least one run");
+    finish_run(&record, &plan, &args, false)
+}
+
+/// Writes the record if asked, then shows it: as a replay in the live view, as JSON, or as the
+/// final frame and table.
+fn finish_run(
+    record: &Record,
+    plan: &Arc<Plan>,
+    args: &RunArgs,
+    interactive: bool,
+) -> Result<(), Failure> {
+    if let Some(path) = &args.record {
+        write_record(record, path)?;
+    }
+    if interactive {
+        let app = App::replay(record, plan.clone(), 1.0, Theme::from_env());
+        tui(runtime()?, app)?;
+        return print(&report::table(record));
+    }
+    let picture = headless_text(record, plan);
     if args.json {
         eprint!("{picture}");
-        print(&report::json(&record))
+        print(&report::json(record))
     } else {
         print(&picture)
     }
@@ -353,16 +393,34 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
         out.push_str(&format!("note: {n}\n"));
     }
     out.push('\n');
-    let rows: Vec<[String; 2]> = strategies
+    let cores = fanout::engine::strategy::cores();
+    let predicted = predicted_walls(&plan, &strategies, 1.0);
+    let rows: Vec<[String; 4]> = strategies
         .iter()
-        .map(|st| {
+        .zip(&predicted)
+        .map(|(st, p)| {
+            let upper = match st {
+                Strategy::Pool(_) | Strategy::PoolCp(_) => {
+                    duration(st.upper_bound_ms(&plan.bounds, plan.waves_ms, cores))
+                }
+                _ => "—".to_string(),
+            };
             [
                 st.to_string(),
-                duration(st.lower_bound_ms(&plan.bounds, fanout::engine::strategy::cores())),
+                duration(st.lower_bound_ms(&plan.bounds, cores)),
+                duration(*p),
+                upper,
             ]
         })
         .collect();
-    out.push_str(&columns(&["strategy", "lower bound"], &rows));
+    out.push_str(&columns(
+        &["strategy", "lower bound", "predicted", "Graham upper"],
+        &rows,
+    ));
+    out.push_str(
+        "\npredicted: the wall on an exact clock (the virtual clock); a greedy pool of N never \
+         exceeds Graham's sum/N + (1 - 1/N)·critical path\n",
+    );
     if let Some(l) = &s.lesson {
         out.push_str(&format!("\nlesson: {l}\n"));
     }

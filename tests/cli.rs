@@ -1088,9 +1088,22 @@ fn check_staircase_prints_bounds() {
             .find(|l| l.trim_start().starts_with(lane))
             .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
     };
-    assert_eq!(bound("sequential").as_deref(), Some("30.000 s"), "{out:#?}");
-    assert_eq!(bound("waves").as_deref(), Some("10.000 s"), "{out:#?}");
-    assert_eq!(bound("parallel").as_deref(), Some("10.000 s"), "{out:#?}");
+    // Lower bound, then the wall the virtual clock predicts, then Graham's bound for pools.
+    assert_eq!(
+        bound("sequential").as_deref(),
+        Some("30.000 s 30.000 s —"),
+        "{out:#?}"
+    );
+    assert_eq!(
+        bound("waves").as_deref(),
+        Some("10.000 s 24.000 s —"),
+        "{out:#?}"
+    );
+    assert_eq!(
+        bound("parallel").as_deref(),
+        Some("10.000 s 10.000 s —"),
+        "{out:#?}"
+    );
 }
 
 #[test]
@@ -1252,7 +1265,7 @@ fn record_then_report_re_renders_without_running() {
     );
     assert!(
         md.stdout
-            .contains("| lane | wall | speedup | lower bound | efficiency | calls |"),
+            .contains("| lane | wall | speedup | lower bound | predicted | vs predicted | efficiency | calls |"),
         "{md:#?}"
     );
     assert!(md.stdout.contains("| sequential | "), "{md:#?}");
@@ -1393,4 +1406,270 @@ fn hundred_thousand_call_chain_checks_without_overflow() {
     let out = s.run(&["check", "chain.json"]);
     assert_ok(&out);
     assert_stdout_has(&out, "100000 calls · 99999 dependencies · 100000 levels");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Effects, distributions, retries and rate limits: bad input
+// ---------------------------------------------------------------------------------------------
+
+/// A scenario whose one call `a` is `{"id": "a", CALL}` on line 2, with `top` (top-level fields
+/// and a trailing comma, or nothing) on line 1.
+fn one_call_scenario(top: &str, call: &str) -> String {
+    format!("{{\"name\": \"x\", {top}\"calls\": [\n  {{\"id\": \"a\", {call}}}\n]}}\n")
+}
+
+/// `check` of a one-call scenario fails at the call's id (2:10), naming the call, with `message`
+/// and `hint`.
+#[track_caller]
+fn assert_call_error(call: &str, message: &str, hint: &str) {
+    let out = check_text(&one_call_scenario("", call));
+    assert_input_error(&out, "s.json:2:10: call `a`: ");
+    assert_stderr_has(&out, message);
+    assert_stderr_has(&out, &format!("\n  hint: {hint}"));
+}
+
+#[test]
+fn http_url_that_is_not_a_url() {
+    assert_call_error(
+        "\"http\": {\"url\": \"not a url\"}",
+        "http url `not a url` is not a URL",
+        "write a full URL such as",
+    );
+}
+
+#[test]
+fn http_url_that_is_not_http() {
+    assert_call_error(
+        "\"http\": {\"url\": \"ftp://x\"}",
+        "http url `ftp://x` is not http or https (it is `ftp:`)",
+        "use an http:// or https:// URL, or {local}/path",
+    );
+}
+
+#[test]
+fn a_bad_url_stops_run_before_anything_runs() {
+    let s = Scratch::new();
+    s.write(
+        "s.json",
+        &one_call_scenario("", "\"http\": {\"url\": \"not a url\"}"),
+    );
+    let out = s.run(&["run", "s.json", "--headless"]);
+    assert_input_error(&out, "s.json:2:10: call `a`: ");
+    assert_stderr_has(&out, "is not a URL");
+}
+
+#[test]
+fn http_method_fanout_does_not_send() {
+    assert_call_error(
+        "\"http\": {\"url\": \"{local}/x\", \"method\": \"fetch\"}",
+        "http method `FETCH` is not one fanout sends",
+        "use one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS",
+    );
+}
+
+#[test]
+fn http_timeout_of_zero() {
+    assert_call_error(
+        "\"http\": {\"url\": \"{local}/x\", \"timeout_ms\": 0}",
+        "http timeout_ms 0 is out of range",
+        "use milliseconds above 0",
+    );
+}
+
+#[test]
+fn empty_file_path() {
+    assert_call_error(
+        "\"file\": {\"path\": \" \"}",
+        "file path is empty",
+        "give the file to read",
+    );
+}
+
+#[test]
+fn unknown_latency_distribution_is_placed() {
+    let out = check_text(&one_call_scenario(
+        "",
+        "\"latency\": {\"dist\": \"pareto\"}",
+    ));
+    assert_input_error(&out, "s.json:2:");
+    assert!(place(&out.stderr, "s.json").is_some(), "{out:#?}");
+    assert_stderr_has(&out, "unknown variant `pareto`");
+    assert_stderr_has(&out, "`fixed`, `uniform`, `normal`, `lognormal`");
+}
+
+#[test]
+#[ignore = "bug: an unknown `dist` gets serde's message and no hint"]
+fn unknown_latency_distribution_has_a_hint() {
+    let out = check_text(&one_call_scenario(
+        "",
+        "\"latency\": {\"dist\": \"pareto\"}",
+    ));
+    assert_input_error(&out, "s.json:2:");
+    assert_stderr_has(&out, "\n  hint: ");
+}
+
+#[test]
+fn lognormal_p99_below_its_median() {
+    let out = check_text(&one_call_scenario(
+        "",
+        "\"latency\": {\"dist\": \"lognormal\", \"median_ms\": 200, \"p99_ms\": 100}",
+    ));
+    assert_input_error(&out, "s.json:2:10: call `a`: ");
+    assert_stderr_has(
+        &out,
+        "latency: p99_ms must be at least median_ms, but p99_ms is 100 and median_ms is 200",
+    );
+    // The fix is in the message itself.
+    assert_stderr_has(&out, "write \"median_ms\": 100, \"p99_ms\": 200");
+}
+
+#[test]
+fn uniform_min_above_max() {
+    let out = check_text(&one_call_scenario(
+        "",
+        "\"latency\": {\"dist\": \"uniform\", \"min_ms\": 9, \"max_ms\": 1}",
+    ));
+    assert_input_error(&out, "s.json:2:10: call `a`: ");
+    assert_stderr_has(&out, "latency: min_ms must be at most max_ms");
+    assert_stderr_has(&out, "swap them: \"min_ms\": 1, \"max_ms\": 9");
+}
+
+#[test]
+fn seed_as_a_string_is_a_placed_type_error() {
+    let out = check_text(&one_call_scenario(
+        "\"seed\": \"42\", ",
+        "\"latency_ms\": 1",
+    ));
+    assert_input_error(&out, "s.json:1:26");
+    assert_stderr_has(
+        &out,
+        "`seed`: expected a whole number, found the string \"42\"",
+    );
+}
+
+#[test]
+#[ignore = "bug: a seed of the wrong type has no hint (a string: no hint; -1: serde's raw \"invalid value: integer `-1`, expected u64\")"]
+fn seed_of_the_wrong_type_has_a_hint() {
+    for seed in ["\"42\"", "-1", "1.5"] {
+        let out = check_text(&one_call_scenario(
+            &format!("\"seed\": {seed}, "),
+            "\"latency_ms\": 1",
+        ));
+        assert_input_error(&out, "s.json:1:");
+        assert_stderr_has(&out, "seed");
+        assert_stderr_has(&out, "\n  hint: ");
+    }
+}
+
+#[test]
+fn cpu_work_above_a_minute() {
+    assert_call_error(
+        "\"cpu_ms\": 60001",
+        "cpu_ms 60001 is out of range",
+        "use milliseconds of CPU work from 0 to 60000 (a minute)",
+    );
+}
+
+#[test]
+fn two_effects_on_one_call() {
+    assert_call_error(
+        "\"latency_ms\": 1, \"cpu_ms\": 5",
+        "has more than one effect: latency_ms, cpu_ms",
+        "a call does one thing: keep one of them",
+    );
+}
+
+#[test]
+fn fail_attempts_without_fail() {
+    assert_call_error(
+        "\"latency_ms\": 1, \"fail_attempts\": 1",
+        "`fail_attempts` without `fail`",
+        "add \"fail\": \"message\"",
+    );
+}
+
+#[test]
+fn too_many_retries() {
+    assert_call_error(
+        "\"latency_ms\": 1, \"retries\": {\"max\": 11}",
+        "retries.max 11 is too many",
+        "use at most 10 retries",
+    );
+}
+
+#[test]
+fn ten_retries_are_fine() {
+    let out = check_text(&one_call_scenario(
+        "",
+        "\"latency_ms\": 1, \"retries\": {\"max\": 10}",
+    ));
+    assert_ok(&out);
+}
+
+#[test]
+fn negative_backoff() {
+    assert_call_error(
+        "\"latency_ms\": 1, \"retries\": {\"max\": 1, \"backoff_ms\": -1}",
+        "retries.backoff_ms -1 is out of range",
+        "use milliseconds from 0 to 3600000",
+    );
+}
+
+#[test]
+fn timeout_of_zero() {
+    assert_call_error(
+        "\"latency_ms\": 5, \"timeout_ms\": 0",
+        "timeout_ms 0 is out of range",
+        "use milliseconds above 0 and at most 3600000",
+    );
+}
+
+/// `check` of a one-call scenario (tool `search`) with this `rate_limit` fails at the
+/// `rate_limit` key (1:15) with `message` and `hint`.
+#[track_caller]
+fn assert_rate_limit_error(rate_limit: &str, message: &str, hint: &str) {
+    let out = check_text(&one_call_scenario(
+        &format!("\"rate_limit\": {rate_limit}, "),
+        "\"tool\": \"search\", \"latency_ms\": 1",
+    ));
+    assert_input_error(&out, "s.json:1:15: ");
+    assert_stderr_has(&out, message);
+    assert_stderr_has(&out, &format!("\n  hint: {hint}"));
+}
+
+#[test]
+fn rate_limit_of_zero_per_second() {
+    assert_rate_limit_error(
+        "{\"per_second\": 0}",
+        "rate_limit.per_second 0 must be above 0",
+        "tokens added per second",
+    );
+    assert_rate_limit_error(
+        "{\"per_second\": -3}",
+        "rate_limit.per_second -3 must be above 0",
+        "tokens added per second",
+    );
+}
+
+#[test]
+fn rate_limit_with_an_empty_bucket() {
+    assert_rate_limit_error(
+        "{\"per_second\": 2, \"burst\": 0}",
+        "rate_limit.burst is 0: no call could ever start",
+        "use a bucket of at least 1",
+    );
+}
+
+#[test]
+fn rate_limit_of_an_unknown_tool() {
+    assert_rate_limit_error(
+        "{\"per_second\": 2, \"tool\": \"serch\"}",
+        "rate_limit.tool `serch` is the tool of no call",
+        "did you mean `search`?",
+    );
+    assert_rate_limit_error(
+        "{\"per_second\": 2, \"tool\": \"zzzzzzzzzz\"}",
+        "rate_limit.tool `zzzzzzzzzz` is the tool of no call",
+        "name a tool the calls use, or remove `tool` to limit every call",
+    );
 }

@@ -1,25 +1,21 @@
-//! Drives one plan under one strategy: a single dispatcher for every strategy, which differ only
-//! in their limit (calls in flight) and their readiness rule (eager or wave by wave).
-//!
-//! Each call and each dependency edge is handled a constant number of times, so a lane costs
-//! O((V + E) log V) for the ready heap, never a rescan of pending calls.
+//! Drives one plan under one strategy on the real clock (tokio's, which tests pause): the
+//! [`Dispatcher`] decides which call starts when; this module runs the calls and measures them.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use super::dispatch::{Dispatcher, Gcra, planned_attempts, timed_out};
 use super::event::{Event, EventKind};
-use super::plan::{Plan, RateLimit};
+use super::plan::Plan;
 use super::record::{Attempt, CallRecord, CallStatus};
 use super::scenario::OnError;
 use super::strategy::Strategy;
-use super::tools::{Context, Detail, fmt_num, sleep_ms};
+use super::tools::{Context, Detail};
 
 /// An error inside the engine itself (not bad input, not a failed call).
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +83,11 @@ impl Emitter {
 /// Runs every call of `plan` under `strategy`. `ctx` carries the speed (which divides
 /// simulated time), the lane's HTTP client and the local server. Events, if a sender is given,
 /// carry `lane` as their lane index.
+///
+/// Simulated calls sleep until absolute deadlines on the lane's *ideal* timeline (what an exact
+/// clock would give, with real calls counted at what they measured), not for relative
+/// durations: tokio's timer rounds every sleep up to the next millisecond, and chained
+/// relative sleeps would add those roundings up along a chain; deadlines do not.
 pub async fn run_lane(
     plan: Arc<Plan>,
     strategy: Strategy,
@@ -99,101 +100,83 @@ pub async fn run_lane(
     let t0 = Instant::now();
     emitter.emit(EventKind::LaneStarted { at: t0 });
 
-    let n = plan.calls.len();
-    let limit = strategy.limit().unwrap_or(usize::MAX);
-    let waves = strategy == Strategy::Waves;
     // Rate limits are in simulated seconds: at speed 10 tokens come 10 times as often.
-    let limiter = plan.rate_limit.as_ref().map(|r| Limiter::new(r, ctx.speed));
+    let mut limiter = plan.rate_limit.as_ref().map(|r| Gcra::new(r, ctx.speed));
     let shared = Arc::new(Shared {
         plan: plan.clone(),
         ctx,
         t0,
         emitter: emitter.clone(),
-        limiter,
-        starts: (0..n).map(|_| AtomicU64::new(NOT_STARTED)).collect(),
+        starts: (0..plan.calls.len())
+            .map(|_| AtomicU64::new(NOT_STARTED))
+            .collect(),
     });
-    let mut waiting_on: Vec<usize> = plan.calls.iter().map(|c| c.deps.len()).collect();
-    let mut outcome: Vec<Option<CallRecord>> = vec![None; n];
-    let mut ready: BinaryHeap<Reverse<usize>> = BinaryHeap::new();
-    if !waves {
-        ready.extend((0..n).filter(|&i| waiting_on[i] == 0).map(Reverse));
-    }
-    let mut next_wave = 0;
-    let mut wave_left = 0usize;
-    let mut running: JoinSet<(usize, CallRecord)> = JoinSet::new();
+    let mut dispatcher = Dispatcher::new(&plan, strategy);
+    let mut running: JoinSet<Finished> = JoinSet::new();
+    // The ideal time of the completions being handled: what newly started calls count from.
+    let mut ideal_now = 0.0;
 
     loop {
-        if waves && wave_left == 0 {
-            // Skipped calls are already resolved, so a wave may turn out empty: move past it.
-            while wave_left == 0 && next_wave < plan.levels.len() {
-                for &i in &plan.levels[next_wave] {
-                    if outcome[i].is_none() {
-                        ready.push(Reverse(i));
-                        wave_left += 1;
-                    }
-                }
-                next_wave += 1;
-            }
-        }
-        while running.len() < limit {
-            let Some(Reverse(i)) = ready.pop() else { break };
-            // Tokens are reserved here, in dispatch order, not inside the tasks, which the
-            // runtime may start in any order: first ready, first served.
-            let token = shared
-                .limiter
-                .as_ref()
-                .filter(|l| l.applies_to(&plan.calls[i].tool))
-                .map(|l| {
-                    let asked = Instant::now();
-                    (asked, l.reserve(asked))
-                });
-            running.spawn(perform_call(shared.clone(), i, token));
+        while let Some(i) = dispatcher.next_call() {
+            let call = &plan.calls[i];
+            let ideal_start = match limiter.as_mut().filter(|l| l.applies_to(&call.tool)) {
+                // Reserved here, in dispatch order, not inside the tasks, which the runtime may
+                // start in any order: first ready, first served.
+                Some(l) => l.reserve(ideal_now),
+                None => ideal_now,
+            };
+            running.spawn(perform_call(shared.clone(), i, ideal_now, ideal_start));
         }
         let Some(joined) = running.join_next().await else {
             break;
         };
-        let (i, record) = joined.map_err(|e| EngineError::Task {
-            lane: strategy.to_string(),
-            message: e.to_string(),
-        })?;
-        let failed = record.status == CallStatus::Error;
-        outcome[i] = Some(record);
-        if waves {
-            wave_left -= 1;
+        // Calls that ended at the same instant are handled together, in ideal order, before
+        // anything new starts: the virtual clock does the same, so both pick the same calls.
+        let mut batch = vec![joined];
+        while let Some(more) = running.try_join_next() {
+            batch.push(more);
         }
-        if failed && plan.on_error == OnError::Cancel {
-            cancel_the_rest(&shared, i, &mut running, &mut outcome).await;
-            break;
+        let mut done = Vec::with_capacity(batch.len());
+        for joined in batch {
+            done.push(joined.map_err(|e| EngineError::Task {
+                lane: strategy.to_string(),
+                message: e.to_string(),
+            })?);
         }
-        if failed {
-            skip_downstream(&plan, i, &mut outcome, t0, &emitter);
-        }
-        for &s in &plan.successors[i] {
-            waiting_on[s] -= 1;
-            if waiting_on[s] == 0 && !waves && outcome[s].is_none() {
-                ready.push(Reverse(s));
+        done.sort_by(|a, b| {
+            a.ideal_end
+                .total_cmp(&b.ideal_end)
+                .then(a.index.cmp(&b.index))
+        });
+        let mut cancel = None;
+        for f in done {
+            ideal_now = f.ideal_end.max(ideal_now);
+            let failed = f.record.status == CallStatus::Error;
+            let i = f.index;
+            for (s, reason) in dispatcher.finish(i, f.record) {
+                emitter.emit(EventKind::Skipped {
+                    call: s,
+                    at_ms: shared.now_ms(),
+                    reason,
+                });
             }
+            if failed && plan.on_error == OnError::Cancel && cancel.is_none() {
+                cancel = Some(i);
+            }
+        }
+        if let Some(failed) = cancel {
+            cancel_the_rest(&shared, failed, &mut running, &mut dispatcher).await;
+            break;
         }
     }
 
     let wall_ms = millis(t0.elapsed());
     emitter.emit(EventKind::LaneDone { wall_ms });
-    let calls = outcome
-        .into_iter()
-        .enumerate()
-        .map(|(i, o)| o.unwrap_or_else(|| unreachable_call(&plan, i)))
-        .collect();
     Ok(LaneResult {
         strategy,
         wall_ms,
-        calls,
+        calls: dispatcher.into_records(),
     })
-}
-
-/// Every call is resolved when the dispatcher stops (the plan has no cycles); should that ever
-/// break, record the call as skipped rather than crash a run.
-fn unreachable_call(plan: &Plan, i: usize) -> CallRecord {
-    CallRecord::skipped(&plan.calls[i].id, "never became ready (engine bug)".into())
 }
 
 /// `starts` value of a call that has not started.
@@ -205,7 +188,6 @@ struct Shared {
     ctx: Context,
     t0: Instant,
     emitter: Emitter,
-    limiter: Option<Limiter>,
     /// Each call's start (ms, as f64 bits), so a cancel knows which calls were running.
     starts: Vec<AtomicU64>,
 }
@@ -214,64 +196,41 @@ impl Shared {
     fn now_ms(&self) -> f64 {
         millis(self.t0.elapsed())
     }
-}
 
-/// A token bucket as a generic cell rate algorithm: each call reserves the earliest instant it
-/// may start, in dispatch order, so waits are exact and first come, first served.
-struct Limiter {
-    /// Time between tokens.
-    interval: Duration,
-    /// How far ahead of its turn a call may start: `burst - 1` intervals.
-    tolerance: Duration,
-    /// Theoretical arrival time of the next call.
-    tat: Mutex<Option<Instant>>,
-    /// Only calls of this tool take tokens.
-    tool: Option<String>,
-}
-
-impl Limiter {
-    fn new(r: &RateLimit, speed: f64) -> Limiter {
-        let interval = Duration::try_from_secs_f64(1.0 / (r.per_second * speed))
-            .unwrap_or(Duration::from_secs(3600));
-        Limiter {
-            interval,
-            tolerance: interval * (r.burst.max(1) - 1),
-            tat: Mutex::new(None),
-            tool: r.tool.clone(),
+    /// Sleeps until lane time `ms` on the ideal timeline.
+    async fn sleep_until_ms(&self, ms: f64) {
+        let deadline = Duration::try_from_secs_f64(ms.max(0.0) / 1000.0)
+            .map(|d| self.t0 + d)
+            .unwrap_or_else(|_| self.t0 + Duration::from_secs(86_400 * 365));
+        if deadline <= Instant::now() {
+            // Already late (or a zero latency): no timer tick to wait for.
+            tokio::task::yield_now().await;
+        } else {
+            tokio::time::sleep_until(deadline).await;
         }
     }
-
-    fn applies_to(&self, tool: &str) -> bool {
-        self.tool.as_deref().is_none_or(|t| t == tool)
-    }
-
-    /// The instant a call asking `now` may start.
-    fn reserve(&self, now: Instant) -> Instant {
-        let mut tat = self.tat.lock().unwrap_or_else(|e| e.into_inner());
-        let t = tat.map_or(now, |x| x.max(now));
-        let allowed = if t.duration_since(now) <= self.tolerance {
-            now
-        } else {
-            t - self.tolerance
-        };
-        *tat = Some(t + self.interval);
-        allowed
-    }
 }
 
-/// Runs one call: waits for its rate-limit `token` (when it was asked for, when it may start),
-/// then makes every attempt its retries allow.
+/// A call's task result.
+struct Finished {
+    index: usize,
+    record: CallRecord,
+    /// When it ended on the ideal timeline.
+    ideal_end: f64,
+}
+
+/// Runs one call: waits for its rate-limit token (`ideal_start` later than `dispatched`), then
+/// makes every attempt its retries allow.
 async fn perform_call(
     shared: Arc<Shared>,
     i: usize,
-    token: Option<(Instant, Instant)>,
-) -> (usize, CallRecord) {
+    dispatched: f64,
+    ideal_start: f64,
+) -> Finished {
     let call = &shared.plan.calls[i];
-    let ctx = &shared.ctx;
-    let mut wait_ms = None;
-    if let Some((asked, at)) = token {
-        tokio::time::sleep_until(at).await;
-        wait_ms = Some(millis(at.duration_since(asked)));
+    let wait_ms = (ideal_start > dispatched).then_some(ideal_start - dispatched);
+    if wait_ms.is_some() {
+        shared.sleep_until_ms(ideal_start).await;
     }
     let start = shared.now_ms();
     shared.starts[i].store(start.to_bits(), Ordering::Relaxed);
@@ -280,63 +239,13 @@ async fn perform_call(
         at_ms: start,
         waited_ms: wait_ms.unwrap_or(0.0),
     });
-    // Timeouts and backoffs of a simulated call are simulated time too.
-    let scale = if call.effect.is_simulated() {
-        1.0 / ctx.speed
+    let (attempts, detail, ideal_end) = if call.effect.is_simulated() {
+        simulated_attempts(&shared, i, ideal_start).await
     } else {
-        1.0
+        real_attempts(&shared, i, ideal_start).await
     };
-    let mut attempts = Vec::new();
-    let mut detail = Detail::default();
-    let mut error = None;
-    let tries = call.retries.max + 1;
-    for n in 1..=tries {
-        if n > 1 {
-            sleep_ms(call.retries.backoff_before(n) * scale).await;
-            shared.emitter.emit(EventKind::AttemptStarted {
-                call: i,
-                at_ms: shared.now_ms(),
-            });
-        }
-        let attempt_start = shared.now_ms();
-        let (result, d) = match call
-            .timeout_ms
-            .map(|t| (t, Duration::try_from_secs_f64(t * scale / 1000.0)))
-        {
-            Some((t, Ok(limit))) => {
-                match tokio::time::timeout(limit, call.effect.perform(ctx)).await {
-                    Ok(outcome) => outcome,
-                    Err(_) => (
-                        Err(format!("timed out after {} ms", fmt_num(t))),
-                        Detail::default(),
-                    ),
-                }
-            }
-            _ => call.effect.perform(ctx).await,
-        };
-        detail = d;
-        let result = result.and_then(|()| match &call.fail {
-            Some(message) if call.fails_attempt(n) => Err(message.clone()),
-            _ => Ok(()),
-        });
-        let attempt_end = shared.now_ms();
-        error = result.err();
-        attempts.push(Attempt {
-            start_ms: attempt_start,
-            end_ms: attempt_end,
-            error: error.clone(),
-        });
-        match &error {
-            None => break,
-            Some(e) if n < tries => shared.emitter.emit(EventKind::AttemptFailed {
-                call: i,
-                at_ms: attempt_end,
-                error: e.clone(),
-            }),
-            Some(_) => {}
-        }
-    }
     let end = shared.now_ms();
+    let error = attempts.last().and_then(|a| a.error.clone());
     shared.emitter.emit(EventKind::Finished {
         call: i,
         at_ms: end,
@@ -347,12 +256,14 @@ async fn perform_call(
     } else {
         CallStatus::Ok
     };
-    if attempts.len() == 1 {
-        attempts.clear();
-    }
-    (
-        i,
-        CallRecord {
+    let attempts = if attempts.len() > 1 {
+        attempts
+    } else {
+        Vec::new()
+    };
+    Finished {
+        index: i,
+        record: CallRecord {
             id: call.id.clone(),
             status,
             start_ms: Some(start),
@@ -363,7 +274,105 @@ async fn perform_call(
             bytes: detail.bytes,
             http_status: detail.http_status,
         },
-    )
+        ideal_end,
+    }
+}
+
+/// A simulated call: its attempts are known in advance, so each one sleeps until its ideal
+/// start and end. Returns the attempts as measured, and the ideal end.
+async fn simulated_attempts(
+    shared: &Shared,
+    i: usize,
+    ideal_start: f64,
+) -> (Vec<Attempt>, Detail, f64) {
+    let call = &shared.plan.calls[i];
+    let base = call.effect.nominal_ms().unwrap_or(0.0);
+    let planned = planned_attempts(call, ideal_start, base, 1.0 / shared.ctx.speed);
+    let mut measured = Vec::with_capacity(planned.len());
+    let last = planned.len() - 1;
+    for (n, a) in planned.iter().enumerate() {
+        if n > 0 {
+            shared.sleep_until_ms(a.start_ms).await;
+            shared.emitter.emit(EventKind::AttemptStarted {
+                call: i,
+                at_ms: shared.now_ms(),
+            });
+        }
+        let start = shared.now_ms();
+        shared.sleep_until_ms(a.end_ms).await;
+        let end = shared.now_ms();
+        if let Some(e) = &a.error
+            && n < last
+        {
+            shared.emitter.emit(EventKind::AttemptFailed {
+                call: i,
+                at_ms: end,
+                error: e.clone(),
+            });
+        }
+        measured.push(Attempt {
+            start_ms: start,
+            end_ms: end,
+            error: a.error.clone(),
+        });
+    }
+    let ideal_end = planned.last().map_or(ideal_start, |a| a.end_ms);
+    (measured, Detail::default(), ideal_end)
+}
+
+/// A real call (HTTP, file, CPU): each attempt takes what it takes; the ideal timeline moves on
+/// by what was measured.
+async fn real_attempts(shared: &Shared, i: usize, ideal_start: f64) -> (Vec<Attempt>, Detail, f64) {
+    let call = &shared.plan.calls[i];
+    let ctx = &shared.ctx;
+    let mut ideal = ideal_start;
+    let mut attempts = Vec::new();
+    let mut detail = Detail::default();
+    let tries = call.retries.max + 1;
+    for n in 1..=tries {
+        if n > 1 {
+            ideal += call.retries.backoff_before(n);
+            shared.sleep_until_ms(ideal).await;
+            shared.emitter.emit(EventKind::AttemptStarted {
+                call: i,
+                at_ms: shared.now_ms(),
+            });
+        }
+        let start = shared.now_ms();
+        let limit = call
+            .timeout_ms
+            .and_then(|t| Duration::try_from_secs_f64(t / 1000.0).ok().map(|d| (t, d)));
+        let (result, d) = match limit {
+            Some((t, d)) => match tokio::time::timeout(d, call.effect.perform(ctx)).await {
+                Ok(outcome) => outcome,
+                Err(_) => (Err(timed_out(t)), Detail::default()),
+            },
+            None => call.effect.perform(ctx).await,
+        };
+        detail = d;
+        let result = result.and_then(|()| match &call.fail {
+            Some(message) if call.fails_attempt(n) => Err(message.clone()),
+            _ => Ok(()),
+        });
+        let end = shared.now_ms();
+        ideal += end - start;
+        let error = result.err();
+        attempts.push(Attempt {
+            start_ms: start,
+            end_ms: end,
+            error: error.clone(),
+        });
+        match error {
+            None => break,
+            Some(e) if n < tries => shared.emitter.emit(EventKind::AttemptFailed {
+                call: i,
+                at_ms: end,
+                error: e,
+            }),
+            Some(_) => {}
+        }
+    }
+    (attempts, detail, ideal)
 }
 
 /// Task-group semantics: the call `failed` failed, so every call still running is stopped and
@@ -371,22 +380,20 @@ async fn perform_call(
 async fn cancel_the_rest(
     shared: &Shared,
     failed: usize,
-    running: &mut JoinSet<(usize, CallRecord)>,
-    outcome: &mut [Option<CallRecord>],
+    running: &mut JoinSet<Finished>,
+    dispatcher: &mut Dispatcher<'_>,
 ) {
+    dispatcher.stop();
     let at_ms = shared.now_ms();
     running.abort_all();
     // A call may have finished between the failure and the abort: keep what it did.
     while let Some(joined) = running.join_next().await {
-        if let Ok((i, record)) = joined {
-            outcome[i] = Some(record);
+        if let Ok(f) = joined {
+            dispatcher.finish(f.index, f.record);
         }
     }
     let root = &shared.plan.calls[failed].id;
-    for (i, slot) in outcome.iter_mut().enumerate() {
-        if slot.is_some() {
-            continue;
-        }
+    for i in dispatcher.unresolved() {
         let bits = shared.starts[i].load(Ordering::Relaxed);
         let start = (bits != NOT_STARTED).then(|| f64::from_bits(bits));
         shared.emitter.emit(EventKind::Cancelled {
@@ -394,49 +401,16 @@ async fn cancel_the_rest(
             at_ms,
             started: start.is_some(),
         });
-        let mut record = CallRecord::skipped(
-            &shared.plan.calls[i].id,
-            format!("cancelled: `{root}` failed (on_error: cancel)"),
-        );
-        record.status = CallStatus::Cancelled;
-        record.start_ms = start;
-        record.end_ms = Some(at_ms);
-        *slot = Some(record);
+        dispatcher.cancel(i, cancelled(&shared.plan.calls[i].id, root, start, at_ms));
     }
 }
 
-/// Marks every call downstream of the failed call `failed` as skipped, naming the failure.
-fn skip_downstream(
-    plan: &Plan,
-    failed: usize,
-    outcome: &mut [Option<CallRecord>],
-    t0: Instant,
-    emitter: &Emitter,
-) {
-    let at_ms = millis(t0.elapsed());
-    let root = &plan.calls[failed].id;
-    let mut stack: Vec<(usize, usize)> = plan.successors[failed]
-        .iter()
-        .map(|&s| (s, failed))
-        .collect();
-    while let Some((s, via)) = stack.pop() {
-        if outcome[s].is_some() {
-            continue;
-        }
-        let reason = if via == failed {
-            format!("dependency `{root}` failed")
-        } else {
-            format!(
-                "dependency `{}` was skipped (`{root}` failed)",
-                plan.calls[via].id
-            )
-        };
-        emitter.emit(EventKind::Skipped {
-            call: s,
-            at_ms,
-            reason: reason.clone(),
-        });
-        outcome[s] = Some(CallRecord::skipped(&plan.calls[s].id, reason));
-        stack.extend(plan.successors[s].iter().map(|&t| (t, s)));
-    }
+/// The record of a call the lane stopped at `at_ms` after `root` failed.
+pub(crate) fn cancelled(id: &str, root: &str, start: Option<f64>, at_ms: f64) -> CallRecord {
+    let mut record =
+        CallRecord::skipped(id, format!("cancelled: `{root}` failed (on_error: cancel)"));
+    record.status = CallStatus::Cancelled;
+    record.start_ms = start;
+    record.end_ms = Some(at_ms);
+    record
 }

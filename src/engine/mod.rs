@@ -1,6 +1,8 @@
 //! The engine: scenario model, validation, strategies, tools, lanes and records. No terminal
 //! code and no printing lives here.
 
+pub mod clock;
+pub mod dispatch;
 pub mod dist;
 pub mod error;
 pub mod event;

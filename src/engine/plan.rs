@@ -154,6 +154,9 @@ pub struct Plan {
     pub rate_limit: Option<RateLimit>,
     /// The seed the `latency` draws came from.
     pub seed: u64,
+    /// For each call, its duration plus the longest chain after it (nominal): the priority of
+    /// `pool:N:cp`.
+    pub remaining_ms: Vec<f64>,
 }
 
 impl Plan {
@@ -341,10 +344,20 @@ impl Plan {
             on_error: scenario.on_error.unwrap_or_default(),
             rate_limit,
             seed,
+            remaining_ms: Vec::new(),
         };
         let durations = plan.durations_at(1.0);
         plan.bounds = plan.bounds_from(&durations);
         plan.waves_ms = plan.waves_from(&durations);
+        let mut remaining = durations.clone();
+        for &i in plan.order.iter().rev() {
+            let after = plan.successors[i]
+                .iter()
+                .map(|&s| remaining[s])
+                .fold(0.0, f64::max);
+            remaining[i] = durations[i] + after;
+        }
+        plan.remaining_ms = remaining;
         Ok(plan)
     }
 
@@ -477,9 +490,10 @@ fn effect_of(
     if let Some(dist) = &spec.latency {
         dist.validate()
             .map_err(|m| (format!("latency: {m}"), None))?;
+        // Whole milliseconds: the timer's resolution, so the record's draws are what ran.
         return Ok(Effect::Drawn {
             dist: dist.clone(),
-            ms: draw.unwrap_or_else(|| dist.median_ms()),
+            ms: draw.unwrap_or_else(|| dist.median_ms()).round(),
         });
     }
     if let Some(http) = &spec.http {

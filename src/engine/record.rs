@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::clock::Clock;
 use super::error::InputError;
 use super::lane::LaneResult;
 use super::plan::{Bounds, Plan};
@@ -105,6 +106,9 @@ pub struct LaneRecord {
     /// The sequential lane's wall (or `sum_ms` without one) ÷ this lane's wall; 1.0 when either
     /// is 0 (no work to speed up, or nothing measured), since JSON has no NaN or infinity.
     pub speedup: f64,
+    /// The wall the virtual clock predicts for this lane (the simulated part of the batch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicted_ms: Option<f64>,
     /// One entry per call, in file order.
     pub calls: Vec<CallRecord>,
 }
@@ -177,6 +181,9 @@ pub struct Record {
     /// Whether the lanes raced or ran one at a time.
     #[serde(default = "default_mode")]
     pub mode: Mode,
+    /// Real (measured) or virtual (exact, simulated) time.
+    #[serde(default)]
+    pub clock: Clock,
     /// The scenario as run.
     pub scenario: Scenario,
     /// Sum of work and critical path: nominal ÷ speed for simulated calls, measured (the median
@@ -190,6 +197,9 @@ pub struct Record {
     pub draws: BTreeMap<String, f64>,
     /// One per strategy, in the order run.
     pub lanes: Vec<LaneRecord>,
+    /// With `--runs N`: every run's lanes, the first of which is `lanes`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runs: Vec<Vec<LaneRecord>>,
 }
 
 fn one_core() -> usize {
@@ -241,6 +251,7 @@ impl Record {
                 wall_ms: l.wall_ms,
                 lower_bound_ms: l.strategy.lower_bound_ms(&bounds, cores),
                 speedup: speedup(baseline, l.wall_ms),
+                predicted_ms: None,
                 calls: l.calls,
             })
             .collect();
@@ -249,11 +260,26 @@ impl Record {
             started_at,
             speed,
             mode,
+            clock: Clock::Real,
             scenario: plan.scenario.clone(),
             bounds,
             cores,
             draws,
             lanes,
+            runs: Vec::new(),
+        }
+    }
+
+    /// Gives each lane the wall the virtual clock predicts for it. Under `on_error: cancel` a
+    /// lane may stop before doing all its work, so its lower bound is no bound: it is lowered
+    /// to the prediction, which an exact clock achieves. (Elsewhere the prediction is not a cap:
+    /// the virtual clock gives every CPU call a core of its own.)
+    pub fn set_predicted(&mut self, walls: &[f64], cancels: bool) {
+        for (lane, &p) in self.lanes.iter_mut().zip(walls) {
+            lane.predicted_ms = Some(p);
+            if cancels {
+                lane.lower_bound_ms = lane.lower_bound_ms.min(p);
+            }
         }
     }
 
@@ -382,14 +408,23 @@ const RECORD_FIELDS: &[&str] = &[
     "started_at",
     "speed",
     "mode",
+    "clock",
     "scenario",
     "bounds",
     "cores",
     "draws",
     "lanes",
+    "runs",
 ];
 const BOUNDS_FIELDS: &[&str] = &["sum_ms", "critical_path_ms", "cpu_ms"];
-const LANE_FIELDS: &[&str] = &["strategy", "wall_ms", "lower_bound_ms", "speedup", "calls"];
+const LANE_FIELDS: &[&str] = &[
+    "strategy",
+    "wall_ms",
+    "lower_bound_ms",
+    "speedup",
+    "predicted_ms",
+    "calls",
+];
 const CALL_RECORD_FIELDS: &[&str] = &[
     "id",
     "status",
@@ -481,6 +516,7 @@ mod tests {
             wall_ms: 1.0,
             lower_bound_ms: 1.0,
             speedup: 1.0,
+            predicted_ms: Some(1.0),
             calls: vec![call.clone()],
         };
         let sorted = sorted_keys;
@@ -495,6 +531,7 @@ mod tests {
         let plan = Plan::load("fetch-5-urls").unwrap();
         let mut record = Record::new(&plan, 1.0, Mode::Race, "now".into(), vec![]);
         record.draws.insert("a".into(), 1.0);
+        record.runs.push(Vec::new());
         sorted(serde_json::to_value(&record).unwrap(), RECORD_FIELDS);
     }
 
@@ -508,6 +545,7 @@ mod tests {
             wall_ms,
             lower_bound_ms,
             speedup: 1.0,
+            predicted_ms: None,
             calls: vec![],
         };
         assert_eq!(lane(0.0, 3.0).efficiency(), 1.0);

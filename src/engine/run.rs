@@ -5,10 +5,12 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::clock::predicted_walls;
 use super::event::Event;
 use super::lane::{EngineError, LaneResult, check_speed, run_lane};
 use super::plan::Plan;
 use super::record::{Mode, Record};
+use super::scenario::OnError;
 use super::strategy::Strategy;
 use super::tools::Context;
 
@@ -74,5 +76,10 @@ pub async fn run(
             }
         }
     }
-    Ok(Record::new(&plan, opts.speed, opts.mode, started_at, lanes))
+    let mut record = Record::new(&plan, opts.speed, opts.mode, started_at, lanes);
+    record.set_predicted(
+        &predicted_walls(&plan, &opts.strategies, opts.speed),
+        plan.on_error == OnError::Cancel,
+    );
+    Ok(record)
 }

@@ -16,18 +16,22 @@ pub enum Strategy {
     Waves,
     /// Eager with at most N calls in flight; among ready calls, file order first.
     Pool(usize),
+    /// Eager with at most N calls in flight; among ready calls, the one with the longest
+    /// remaining path (its own duration plus the longest chain after it) first.
+    PoolCp(usize),
 }
 
 impl Strategy {
     /// The names accepted on the command line and in scenario files.
-    pub const NAMES: &'static [&'static str] = &["sequential", "parallel", "waves", "pool:N"];
+    pub const NAMES: &'static [&'static str] =
+        &["sequential", "parallel", "waves", "pool:N", "pool:N:cp"];
 
     /// At most this many calls in flight (`None`: no limit).
     pub fn limit(self) -> Option<usize> {
         match self {
             Strategy::Sequential => Some(1),
             Strategy::Parallel | Strategy::Waves => None,
-            Strategy::Pool(n) => Some(n),
+            Strategy::Pool(n) | Strategy::PoolCp(n) => Some(n),
         }
     }
 
@@ -41,13 +45,18 @@ impl Strategy {
             Strategy::Sequential => b.sum_ms,
             Strategy::Parallel => b.critical_path_ms,
             Strategy::Waves => waves_ms,
-            Strategy::Pool(n) => {
+            Strategy::Pool(n) | Strategy::PoolCp(n) => {
                 let n = n as f64;
                 b.sum_ms
                     .min(b.sum_ms / n + (1.0 - 1.0 / n) * b.critical_path_ms)
             }
         };
         upper.max(self.lower_bound_ms(bounds, cores))
+    }
+
+    /// Whether ready calls are taken by longest remaining path rather than file order.
+    pub fn critical_path_first(self) -> bool {
+        matches!(self, Strategy::PoolCp(_))
     }
 
     /// The wall no run of this strategy can beat, in the units of `bounds`: the sum for
@@ -60,7 +69,7 @@ impl Strategy {
             Strategy::Parallel | Strategy::Waves => {
                 bounds.critical_path_ms.max(bounds.cpu_ms / cores)
             }
-            Strategy::Pool(n) => {
+            Strategy::Pool(n) | Strategy::PoolCp(n) => {
                 let n = n as f64;
                 bounds
                     .critical_path_ms
@@ -83,6 +92,7 @@ impl fmt::Display for Strategy {
             Strategy::Parallel => f.write_str("parallel"),
             Strategy::Waves => f.write_str("waves"),
             Strategy::Pool(n) => write!(f, "pool:{n}"),
+            Strategy::PoolCp(n) => write!(f, "pool:{n}:cp"),
         }
     }
 }
@@ -96,14 +106,19 @@ impl FromStr for Strategy {
             "parallel" => Ok(Strategy::Parallel),
             "waves" => Ok(Strategy::Waves),
             _ => {
-                if let Some(n) = s.strip_prefix("pool:") {
+                if let Some(rest) = s.strip_prefix("pool:") {
+                    let (n, cp) = match rest.strip_suffix(":cp") {
+                        Some(n) => (n, true),
+                        None => (rest, false),
+                    };
                     return match n.parse::<usize>() {
                         Ok(0) => Err(format!(
                             "`{s}`: a pool needs at least one worker; use pool:1 or more"
                         )),
+                        Ok(n) if cp => Ok(Strategy::PoolCp(n)),
                         Ok(n) => Ok(Strategy::Pool(n)),
                         Err(_) => Err(format!(
-                            "`{s}`: the pool size must be a whole number, e.g. pool:3"
+                            "`{s}`: the pool size must be a whole number, e.g. pool:3 (or pool:3:cp for critical-path priority)"
                         )),
                     };
                 }
@@ -128,7 +143,7 @@ mod tests {
 
     #[test]
     fn parses_and_prints_every_strategy() {
-        for s in ["sequential", "parallel", "waves", "pool:3"] {
+        for s in ["sequential", "parallel", "waves", "pool:3", "pool:2:cp"] {
             assert_eq!(s.parse::<Strategy>().unwrap().to_string(), s);
         }
         assert!(

@@ -1,0 +1,178 @@
+//! The virtual clock: a lane simulated as discrete events, exact and instant. It runs the same
+//! [`Dispatcher`] as the real clock, so it answers "what *should* this take?": `fanout check`
+//! prints its walls, `--clock virtual` records them, and a real run's lanes carry them as
+//! `predicted_ms` to show the tool's own overhead.
+//!
+//! Simulated calls take their latency, CPU calls their CPU time (as if each had a core), and
+//! real I/O (HTTP, files) takes 0: the prediction is for the simulated part of a batch.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::dispatch::{Dispatcher, Gcra, planned_attempts};
+use super::lane::{LaneResult, cancelled};
+use super::plan::Plan;
+use super::record::{CallRecord, CallStatus, Mode, Record};
+use super::run::RunOptions;
+use super::scenario::OnError;
+use super::strategy::Strategy;
+
+/// Which clock a run used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Clock {
+    /// Real time: calls really wait, fetch, read and compute; every time is measured.
+    #[default]
+    Real,
+    /// Virtual time: simulated calls finish instantly with exact times.
+    Virtual,
+}
+
+/// A finished call in the event queue: ordered by end time, then by call index.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Event {
+    end: f64,
+    index: usize,
+}
+
+impl Eq for Event {}
+
+impl PartialOrd for Event {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Event {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.end
+            .total_cmp(&other.end)
+            .then(self.index.cmp(&other.index))
+    }
+}
+
+/// The outcome of one lane on the virtual clock, with how much scheduling work it took.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Simulated {
+    /// The lane as a real run would record it on an exact clock.
+    pub lane: LaneResult,
+    /// Ready-heap operations: linear in the calls (a measure that the scheduler scales).
+    pub steps: u64,
+}
+
+/// Runs one lane of `plan` under `strategy` on the virtual clock at `speed`.
+pub fn simulate_lane(plan: &Plan, strategy: Strategy, speed: f64) -> Simulated {
+    let mut dispatcher = Dispatcher::new(plan, strategy);
+    let mut limiter = plan.rate_limit.as_ref().map(|r| Gcra::new(r, speed));
+    let mut queue: BinaryHeap<Reverse<Event>> = BinaryHeap::new();
+    let mut pending: Vec<Option<CallRecord>> = vec![None; plan.calls.len()];
+    let mut now = 0.0f64;
+    loop {
+        while let Some(i) = dispatcher.next_call() {
+            let call = &plan.calls[i];
+            let start = match limiter.as_mut().filter(|l| l.applies_to(&call.tool)) {
+                Some(l) => l.reserve(now),
+                None => now,
+            };
+            let scale = if call.effect.is_simulated() {
+                1.0 / speed
+            } else {
+                1.0
+            };
+            let base = call.effect.nominal_ms().unwrap_or(0.0);
+            let attempts = planned_attempts(call, start, base, scale);
+            let end = attempts.last().map_or(start, |a| a.end_ms);
+            let error = attempts.last().and_then(|a| a.error.clone());
+            pending[i] = Some(CallRecord {
+                id: call.id.clone(),
+                status: if error.is_some() {
+                    CallStatus::Error
+                } else {
+                    CallStatus::Ok
+                },
+                start_ms: Some(start),
+                end_ms: Some(end),
+                error,
+                wait_ms: (start > now).then_some(start - now),
+                attempts: if attempts.len() > 1 {
+                    attempts
+                } else {
+                    Vec::new()
+                },
+                bytes: None,
+                http_status: None,
+            });
+            queue.push(Reverse(Event { end, index: i }));
+        }
+        let Some(Reverse(first)) = queue.pop() else {
+            break;
+        };
+        now = now.max(first.end);
+        // Everything ending at this instant is handled before anything new starts.
+        let mut batch = vec![first];
+        while let Some(Reverse(e)) = queue.peek()
+            && e.end <= now
+        {
+            batch.push(*e);
+            queue.pop();
+        }
+        let mut failed_first = None;
+        for e in batch {
+            let record = pending[e.index].take().expect("a queued call has a record");
+            let failed = record.status == CallStatus::Error;
+            dispatcher.finish(e.index, record);
+            if failed && plan.on_error == OnError::Cancel && failed_first.is_none() {
+                failed_first = Some(e.index);
+            }
+        }
+        if let Some(failed) = failed_first {
+            dispatcher.stop();
+            let root = &plan.calls[failed].id;
+            for i in dispatcher.unresolved() {
+                // A call in the queue had started (unless it still waited for a token).
+                let start = pending[i]
+                    .as_ref()
+                    .and_then(|r| r.start_ms)
+                    .filter(|&s| s <= now);
+                dispatcher.cancel(i, cancelled(&plan.calls[i].id, root, start, now));
+            }
+            queue.clear();
+            break;
+        }
+    }
+    let steps = dispatcher.steps;
+    Simulated {
+        lane: LaneResult {
+            strategy,
+            wall_ms: now,
+            calls: dispatcher.into_records(),
+        },
+        steps,
+    }
+}
+
+/// The wall each strategy would take on an exact clock.
+pub fn predicted_walls(plan: &Plan, strategies: &[Strategy], speed: f64) -> Vec<f64> {
+    strategies
+        .iter()
+        .map(|&s| simulate_lane(plan, s, speed).lane.wall_ms)
+        .collect()
+}
+
+/// A whole run on the virtual clock: the same record a real run makes, flagged `virtual`.
+pub fn run_virtual(plan: &Arc<Plan>, opts: &RunOptions) -> Record {
+    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let lanes: Vec<LaneResult> = opts
+        .strategies
+        .iter()
+        .map(|&s| simulate_lane(plan, s, opts.speed).lane)
+        .collect();
+    let walls: Vec<f64> = lanes.iter().map(|l: &LaneResult| l.wall_ms).collect();
+    let mut record = Record::new(plan, opts.speed, Mode::Race, started_at, lanes);
+    record.clock = Clock::Virtual;
+    record.set_predicted(&walls, plan.on_error == OnError::Cancel);
+    record
+}

@@ -1,0 +1,278 @@
+//! The scheduling state of one lane, shared by the real-clock driver ([`super::lane`]) and the
+//! virtual clock ([`super::clock`]): which call may start now, and what a finished call
+//! releases. Strategies differ only in their limit (calls in flight), their readiness rule
+//! (eager, or wave by wave) and their priority (file order, or longest remaining path).
+//!
+//! Each call and each dependency edge is handled a constant number of times: O(V + E) plus the
+//! ready heap's log V, never a rescan of pending calls.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use super::plan::{Plan, PlanCall, RateLimit};
+use super::record::{Attempt, CallRecord, CallStatus};
+use super::strategy::Strategy;
+
+/// Which call may start next, for one lane.
+pub struct Dispatcher<'p> {
+    plan: &'p Plan,
+    limit: usize,
+    waves: bool,
+    /// Priority rank of each call (lower first): its file index, or its place by remaining path.
+    rank: Vec<u32>,
+    waiting_on: Vec<u32>,
+    outcome: Vec<Option<CallRecord>>,
+    ready: BinaryHeap<Reverse<(u32, u32)>>,
+    next_wave: usize,
+    wave_left: usize,
+    in_flight: usize,
+    stopped: bool,
+    /// How many times a call was taken from or put on the ready heap (a measure of work).
+    pub steps: u64,
+}
+
+impl<'p> Dispatcher<'p> {
+    /// A lane of `plan` under `strategy`, before anything started.
+    pub fn new(plan: &'p Plan, strategy: Strategy) -> Dispatcher<'p> {
+        let n = plan.calls.len();
+        let rank: Vec<u32> = if strategy.critical_path_first() {
+            let mut by_path: Vec<u32> = (0..n as u32).collect();
+            by_path.sort_by(|&a, &b| {
+                plan.remaining_ms[b as usize]
+                    .total_cmp(&plan.remaining_ms[a as usize])
+                    .then(a.cmp(&b))
+            });
+            let mut rank = vec![0u32; n];
+            for (r, &i) in by_path.iter().enumerate() {
+                rank[i as usize] = r as u32;
+            }
+            rank
+        } else {
+            (0..n as u32).collect()
+        };
+        let waves = strategy == Strategy::Waves;
+        let waiting_on: Vec<u32> = plan.calls.iter().map(|c| c.deps.len() as u32).collect();
+        let mut d = Dispatcher {
+            plan,
+            limit: strategy.limit().unwrap_or(usize::MAX),
+            waves,
+            rank,
+            waiting_on,
+            outcome: vec![None; n],
+            ready: BinaryHeap::new(),
+            next_wave: 0,
+            wave_left: 0,
+            in_flight: 0,
+            stopped: false,
+            steps: 0,
+        };
+        if !waves {
+            for i in 0..n {
+                if d.waiting_on[i] == 0 {
+                    d.push(i);
+                }
+            }
+        }
+        d
+    }
+
+    fn push(&mut self, i: usize) {
+        self.steps += 1;
+        self.ready.push(Reverse((self.rank[i], i as u32)));
+    }
+
+    /// The next call to start now, if the strategy allows one; the caller must start it.
+    pub fn next_call(&mut self) -> Option<usize> {
+        if self.stopped {
+            return None;
+        }
+        if self.waves && self.wave_left == 0 {
+            // Skipped calls are already resolved, so a wave may turn out empty: move past it.
+            while self.wave_left == 0 && self.next_wave < self.plan.levels.len() {
+                for k in 0..self.plan.levels[self.next_wave].len() {
+                    let i = self.plan.levels[self.next_wave][k];
+                    if self.outcome[i].is_none() {
+                        self.push(i);
+                        self.wave_left += 1;
+                    }
+                }
+                self.next_wave += 1;
+            }
+        }
+        if self.in_flight >= self.limit {
+            return None;
+        }
+        let Reverse((_, i)) = self.ready.pop()?;
+        self.steps += 1;
+        self.in_flight += 1;
+        Some(i as usize)
+    }
+
+    /// Calls started and not yet finished.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
+    /// Records a finished call. Returns the calls skipped because it failed, each with the
+    /// reason, already recorded as skipped (their time is the caller's to emit).
+    pub fn finish(&mut self, i: usize, record: CallRecord) -> Vec<(usize, String)> {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        let failed = record.status == CallStatus::Error;
+        self.outcome[i] = Some(record);
+        if self.waves {
+            self.wave_left = self.wave_left.saturating_sub(1);
+        }
+        let skipped = if failed {
+            self.skip_downstream(i)
+        } else {
+            Vec::new()
+        };
+        for k in 0..self.plan.successors[i].len() {
+            let s = self.plan.successors[i][k];
+            self.waiting_on[s] -= 1;
+            if self.waiting_on[s] == 0 && !self.waves && self.outcome[s].is_none() {
+                self.push(s);
+            }
+        }
+        skipped
+    }
+
+    /// Every call downstream of the failed call `failed`, recorded as skipped, naming it.
+    fn skip_downstream(&mut self, failed: usize) -> Vec<(usize, String)> {
+        let plan = self.plan;
+        let root = &plan.calls[failed].id;
+        let mut out = Vec::new();
+        let mut stack: Vec<(usize, usize)> = plan.successors[failed]
+            .iter()
+            .map(|&s| (s, failed))
+            .collect();
+        while let Some((s, via)) = stack.pop() {
+            if self.outcome[s].is_some() {
+                continue;
+            }
+            let reason = if via == failed {
+                format!("dependency `{root}` failed")
+            } else {
+                format!(
+                    "dependency `{}` was skipped (`{root}` failed)",
+                    plan.calls[via].id
+                )
+            };
+            self.outcome[s] = Some(CallRecord::skipped(&plan.calls[s].id, reason.clone()));
+            out.push((s, reason));
+            stack.extend(plan.successors[s].iter().map(|&t| (t, s)));
+        }
+        out
+    }
+
+    /// Stops dispatching (`on_error: cancel`); the caller records what is left as cancelled.
+    pub fn stop(&mut self) {
+        self.stopped = true;
+    }
+
+    /// Records a call the lane stopped.
+    pub fn cancel(&mut self, i: usize, record: CallRecord) {
+        self.outcome[i] = Some(record);
+    }
+
+    /// Calls with no outcome yet.
+    pub fn unresolved(&self) -> Vec<usize> {
+        (0..self.outcome.len())
+            .filter(|&i| self.outcome[i].is_none())
+            .collect()
+    }
+
+    /// The records, in file order. A call left unresolved (which a plan without cycles never
+    /// leaves) is recorded as skipped rather than crash a run.
+    pub fn into_records(self) -> Vec<CallRecord> {
+        let plan = self.plan;
+        self.outcome
+            .into_iter()
+            .enumerate()
+            .map(|(i, o)| {
+                o.unwrap_or_else(|| {
+                    CallRecord::skipped(&plan.calls[i].id, "never became ready (engine bug)".into())
+                })
+            })
+            .collect()
+    }
+}
+
+/// A token bucket as a generic cell rate algorithm, in lane milliseconds: each call reserves
+/// the earliest time it may start, in dispatch order, so waits are exact and first come,
+/// first served.
+#[derive(Debug, Clone)]
+pub struct Gcra {
+    /// Time between tokens.
+    interval: f64,
+    /// How far ahead of its turn a call may start: `burst - 1` intervals.
+    tolerance: f64,
+    /// Theoretical arrival time of the next call.
+    tat: Option<f64>,
+    /// Only calls of this tool take tokens.
+    tool: Option<String>,
+}
+
+impl Gcra {
+    /// A bucket for `limit`, with simulated time running `speed` times faster.
+    pub fn new(limit: &RateLimit, speed: f64) -> Gcra {
+        let interval = 1000.0 / (limit.per_second * speed);
+        Gcra {
+            interval,
+            tolerance: interval * f64::from(limit.burst.max(1) - 1),
+            tat: None,
+            tool: limit.tool.clone(),
+        }
+    }
+
+    /// Whether calls of `tool` take tokens from this bucket.
+    pub fn applies_to(&self, tool: &str) -> bool {
+        self.tool.as_deref().is_none_or(|t| t == tool)
+    }
+
+    /// The time a call asking at `now` may start.
+    pub fn reserve(&mut self, now: f64) -> f64 {
+        let t = self.tat.map_or(now, |x| x.max(now));
+        let allowed = if t - now <= self.tolerance {
+            now
+        } else {
+            t - self.tolerance
+        };
+        self.tat = Some(t + self.interval);
+        allowed
+    }
+}
+
+/// The attempts of a call whose duration is known in advance (`base_ms` per attempt, at
+/// `scale`), starting at `start`: timeouts, deliberate failures, backoffs. Both clocks use this,
+/// so they agree to the microsecond.
+pub fn planned_attempts(call: &PlanCall, start: f64, base_ms: f64, scale: f64) -> Vec<Attempt> {
+    let tries = call.retries.max + 1;
+    let mut at = start;
+    let mut out = Vec::with_capacity(1);
+    for n in 1..=tries {
+        at += call.retries.backoff_before(n) * scale;
+        let (duration, error) = match call.timeout_ms {
+            Some(t) if base_ms > t => (t * scale, Some(timed_out(t))),
+            _ => (
+                base_ms * scale,
+                call.fail.clone().filter(|_| call.fails_attempt(n)),
+            ),
+        };
+        out.push(Attempt {
+            start_ms: at,
+            end_ms: at + duration,
+            error: error.clone(),
+        });
+        at += duration;
+        if error.is_none() {
+            break;
+        }
+    }
+    out
+}
+
+/// The message of a timed-out attempt.
+pub fn timed_out(timeout_ms: f64) -> String {
+    format!("timed out after {} ms", super::tools::fmt_num(timeout_ms))
+}
