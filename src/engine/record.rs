@@ -377,17 +377,21 @@ impl Record {
                 .hint("the record was edited or truncated; record the run again with --record"));
             }
             for (j, call) in lane.calls.iter().enumerate() {
-                let ran = call.status != CallStatus::Skipped;
-                let times_ok = match (call.start_ms, call.end_ms) {
-                    (Some(s), Some(e)) => ran && 0.0 <= s && s <= e,
-                    (None, None) => !ran,
+                let times_ok = match (call.status, call.start_ms, call.end_ms) {
+                    (CallStatus::Skipped, None, None) => true,
+                    // Cancelled before it started: only the time it was stopped.
+                    (CallStatus::Cancelled, None, Some(e)) => 0.0 <= e,
+                    (CallStatus::Skipped, _, _) => false,
+                    (_, Some(s), Some(e)) => 0.0 <= s && s <= e,
                     _ => false,
                 };
                 if !times_ok {
-                    let want = if ran {
-                        "a call that ran has start_ms <= end_ms, both 0 or more"
-                    } else {
-                        "a skipped call has null start_ms and end_ms"
+                    let want = match call.status {
+                        CallStatus::Skipped => "a skipped call has null start_ms and end_ms",
+                        CallStatus::Cancelled => {
+                            "a cancelled call has end_ms, and start_ms <= end_ms if it had started"
+                        }
+                        _ => "a call that ran has start_ms <= end_ms, both 0 or more",
                     };
                     return Err(InputError::new(
                         label,

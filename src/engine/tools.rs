@@ -56,6 +56,8 @@ pub struct Context {
     pub speed: f64,
     /// One client per lane: connection reuse is part of the real cost.
     pub http: reqwest::Client,
+    /// The same for fanout's own loopback server, which no proxy must stand in front of.
+    pub local_http: reqwest::Client,
     /// What `{local}` in a URL stands for, when fanout's local server runs.
     pub local: Option<String>,
 }
@@ -66,6 +68,10 @@ impl Context {
         Context {
             speed,
             http: reqwest::Client::new(),
+            local_http: reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .unwrap_or_else(|_| reqwest::Client::new()),
             local,
         }
     }
@@ -163,6 +169,11 @@ async fn http(
     timeout_ms: Option<f64>,
 ) -> (Result<(), String>, Detail) {
     let mut detail = Detail::default();
+    let client = if url.contains(LOCAL_PLACEHOLDER) {
+        &ctx.local_http
+    } else {
+        &ctx.http
+    };
     let url = if url.contains(LOCAL_PLACEHOLDER) {
         match &ctx.local {
             Some(base) => url.replace(LOCAL_PLACEHOLDER, base),
@@ -179,7 +190,7 @@ async fn http(
     let Ok(method) = reqwest::Method::from_bytes(method.as_bytes()) else {
         return (Err(format!("`{method}` is not an HTTP method")), detail);
     };
-    let mut request = ctx.http.request(method, &url);
+    let mut request = client.request(method, &url);
     if let Some(t) = timeout_ms
         && let Ok(d) = Duration::try_from_secs_f64(t / 1000.0)
     {
