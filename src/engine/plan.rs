@@ -325,9 +325,10 @@ impl Plan {
         }
         let rate_limit = rate_limit_of(&scenario, &calls, source)?;
 
+        let on_error = scenario.on_error.unwrap_or_default();
         let mut plan = Plan {
             label: label.to_string(),
-            scenario: scenario.clone(),
+            scenario,
             calls,
             successors,
             level,
@@ -341,7 +342,7 @@ impl Plan {
             runs,
             waves_ms: 0.0,
             order,
-            on_error: scenario.on_error.unwrap_or_default(),
+            on_error,
             rate_limit,
             seed,
             remaining_ms: Vec::new(),
@@ -453,17 +454,20 @@ fn effect_of(
     draw: Option<f64>,
     source: &Source,
 ) -> Result<Effect, CallProblem> {
-    let given: Vec<&str> = [
+    let effects = [
         ("latency_ms", spec.latency_ms.is_some()),
         ("latency", spec.latency.is_some()),
         ("http", spec.http.is_some()),
         ("file", spec.file.is_some()),
         ("cpu_ms", spec.cpu_ms.is_some()),
-    ]
-    .into_iter()
-    .filter_map(|(name, set)| set.then_some(name))
-    .collect();
-    match given.len() {
+    ];
+    let given = || -> Vec<&str> {
+        effects
+            .iter()
+            .filter_map(|&(name, set)| set.then_some(name))
+            .collect()
+    };
+    match effects.iter().filter(|e| e.1).count() {
         0 => {
             return Err((
                 "has no effect".into(),
@@ -473,7 +477,7 @@ fn effect_of(
         1 => {}
         _ => {
             return Err((
-                format!("has more than one effect: {}", given.join(", ")),
+                format!("has more than one effect: {}", given().join(", ")),
                 Some("a call does one thing: keep one of them".into()),
             ));
         }
