@@ -9,7 +9,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 
-use fanout::engine::scenario::Source;
+use fanout::engine::scenario::{BUILTINS, Source};
 use fanout::engine::{Mode, Plan, RunOptions, Strategy, run};
 use fanout::ui::app::{App, Command};
 use fanout::ui::keys::Action;
@@ -325,7 +325,10 @@ async fn keys_switch_scenarios_change_speed_and_rerun() {
     app.on_action(Action::PrevScenario, now);
     match app.on_action(Action::PrevScenario, now) {
         Some(Command::Start(plan, _)) => {
-            assert_eq!(plan.scenario.name, builtin("agent-loop").scenario.name)
+            assert_eq!(
+                plan.scenario.name,
+                builtin(BUILTINS[BUILTINS.len() - 1].0).scenario.name
+            )
         }
         other => panic!("p wraps around, got {other:?}"),
     }
@@ -349,7 +352,10 @@ async fn keys_switch_scenarios_change_speed_and_rerun() {
     app.on_action(Action::PickerMove(-1), now);
     match app.on_action(Action::PickerChoose, now) {
         Some(Command::Start(plan, _)) => {
-            assert_eq!(plan.scenario.name, builtin("staircase").scenario.name)
+            assert_eq!(
+                plan.scenario.name,
+                builtin(BUILTINS[BUILTINS.len() - 2].0).scenario.name
+            )
         }
         other => panic!("Enter runs the pick, got {other:?}"),
     }

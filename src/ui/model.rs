@@ -3,6 +3,7 @@
 
 use tokio::time::Instant;
 
+use crate::engine::clock::simulate_lane;
 use crate::engine::record::{CallStatus, Record};
 use crate::engine::strategy::cores;
 use crate::engine::{Bounds, EventKind, Plan, Strategy};
@@ -123,6 +124,8 @@ pub struct LaneView {
     pub lower_bound_ms: f64,
     /// The wall it cannot exceed on an exact clock, ms at the run's speed (for the axis).
     pub upper_bound_ms: f64,
+    /// The wall the virtual clock predicts, ms at the run's speed (drawn as a marker).
+    pub predicted_ms: Option<f64>,
     /// When the lane started, ms from the run's start; `None` while it waits its turn.
     pub offset_ms: Option<f64>,
     /// Its wall, once done.
@@ -201,6 +204,7 @@ impl ViewModel {
                 strategy: s,
                 lower_bound_ms: s.lower_bound_ms(&bounds, cores),
                 upper_bound_ms: s.upper_bound_ms(&bounds, waves_ms, cores),
+                predicted_ms: Some(simulate_lane(plan, s, speed).lane.wall_ms),
                 offset_ms: None,
                 wall_ms: None,
                 calls: vec![CallTiming::default(); plan.calls.len()],
@@ -240,6 +244,7 @@ impl ViewModel {
             view.offset_ms = Some(0.0);
             view.wall_ms = Some(lane.wall_ms);
             view.lower_bound_ms = lane.lower_bound_ms;
+            view.predicted_ms = lane.predicted_ms;
             for (timing, call) in view.calls.iter_mut().zip(&lane.calls) {
                 let cancelled = call.status == CallStatus::Cancelled;
                 let (earlier, last) = match call.attempts.split_last() {
@@ -437,6 +442,7 @@ mod tests {
             strategy: Strategy::Parallel,
             lower_bound_ms: 0.0,
             upper_bound_ms: 0.0,
+            predicted_ms: None,
             offset_ms: Some(100.0),
             wall_ms: Some(50.0),
             calls: vec![],

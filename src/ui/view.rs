@@ -428,8 +428,21 @@ fn draw_lane(
         };
         buf.set_string(geo.bar_x + i as u16, y, LEVELS[level], theme.strip());
     }
+    // Where an exact clock would finish this lane (◇, on the strip's row): the distance to the
+    // strip's end is the tool's own overhead (and, for real calls, the world's).
+    let mut after = geo.bar_x + counts.len() as u16 + 1;
+    if let Some(p) = lane.predicted_ms {
+        let x = geo.column(p);
+        if x < right && buf[(x, y)].symbol() == " " {
+            buf.set_string(x, y, "◇", theme.accent());
+            // The count or peak goes right after the strip, unless the marker is in its way.
+            if x >= after && x < after + 8 {
+                after = x + 2;
+            }
+        }
+    }
     if let Some(t) = t {
-        let x = geo.bar_x + counts.len() as u16 + 1;
+        let x = after;
         let label = if lane.is_done_at(model.now_ms) {
             let peak = counts.iter().max().unwrap_or(&0);
             if x + 7 < right {
@@ -909,7 +922,11 @@ fn draw_help(model: &ViewModel, theme: Theme, area: Rect, buf: &mut Buffer) {
         .collect();
     lines.push(Line::raw(""));
     lines.push(Line::styled(
-        " █…✓ done   █ running   █…✗ failed   ⊘ skipped   · waiting (dim)",
+        " █…✓ done  █ running  █…✗ failed  ⊘ skipped  · waiting  ░ rate wait",
+        theme.dim(),
+    ));
+    lines.push(Line::styled(
+        " ◇ where an exact clock would finish the lane (the virtual clock)",
         theme.dim(),
     ));
     if matches!(model.playback, Playback::Replay { .. }) {
