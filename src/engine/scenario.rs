@@ -382,6 +382,33 @@ pub const BUILTINS: &[(&str, &str)] = &[
         "agent-loop",
         include_str!("../../scenarios/agent-loop.json"),
     ),
+    (
+        "fetch-5-urls-live",
+        include_str!("../../scenarios/fetch-5-urls-live.json"),
+    ),
+    (
+        "read-10-files-live",
+        include_str!("../../scenarios/read-10-files-live.json"),
+    ),
+    ("cpu-bound", include_str!("../../scenarios/cpu-bound.json")),
+    (
+        "tail-latency",
+        include_str!("../../scenarios/tail-latency.json"),
+    ),
+    (
+        "rate-limited",
+        include_str!("../../scenarios/rate-limited.json"),
+    ),
+    ("hung-tool", include_str!("../../scenarios/hung-tool.json")),
+    (
+        "hung-tool-no-timeout",
+        include_str!("../../scenarios/hung-tool-no-timeout.json"),
+    ),
+    (
+        "timeouts-and-retries",
+        include_str!("../../scenarios/timeouts-and-retries.json"),
+    ),
+    ("fail-fast", include_str!("../../scenarios/fail-fast.json")),
 ];
 
 /// The demo the TUI opens on.
