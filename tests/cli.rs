@@ -1498,7 +1498,6 @@ fn unknown_latency_distribution_is_placed() {
 }
 
 #[test]
-#[ignore = "bug: an unknown `dist` gets serde's message and no hint"]
 fn unknown_latency_distribution_has_a_hint() {
     let out = check_text(&one_call_scenario(
         "",
@@ -1548,7 +1547,6 @@ fn seed_as_a_string_is_a_placed_type_error() {
 }
 
 #[test]
-#[ignore = "bug: a seed of the wrong type has no hint (a string: no hint; -1: serde's raw \"invalid value: integer `-1`, expected u64\")"]
 fn seed_of_the_wrong_type_has_a_hint() {
     for seed in ["\"42\"", "-1", "1.5"] {
         let out = check_text(&one_call_scenario(

@@ -273,6 +273,10 @@ impl JsonFile for Scenario {
         const TEXT: &str = "put the text in double quotes";
         Some(match path {
             [Key("name")] => "put the title in double quotes, e.g. \"name\": \"My batch\"".into(),
+            [Key("seed")] => match quoted_number(found) {
+                Some(n) => format!("write the seed without quotes: \"seed\": {n}"),
+                None => "the seed is a whole number of 0 or more, e.g. \"seed\": 42".into(),
+            },
             [Key("description" | "lesson")] => TEXT.into(),
             [Key("strategies"), ..] => {
                 "`strategies` is a list of names, e.g. \"strategies\": [\"sequential\", \"pool:3\"]"
@@ -772,6 +776,25 @@ fn json_error<T: JsonFile>(
                 ))
             } else if let Some(name) = quoted_after(&message, "duplicate field `") {
                 err.hint(format!("remove one of the two `{name}` fields"))
+            } else if let Some(name) = quoted_after(&message, "unknown variant `") {
+                // serde lists the names it knows; add the closest as the fix.
+                let known: Vec<&str> = message
+                    .split("expected one of ")
+                    .nth(1)
+                    .unwrap_or_default()
+                    .split(", ")
+                    .map(|v| v.trim_matches('`'))
+                    .collect();
+                match nearest(name, known.iter().copied()) {
+                    Some(n) => err.hint(format!("did you mean `{n}`?")),
+                    None => err.hint(format!("use one of {}", known.join(", "))),
+                }
+            } else if let Some(n) = quoted_after(&message, "invalid value: integer `") {
+                err.message = format!("expected a whole number of 0 or more, found {n}");
+                if value_path.len() > skip {
+                    err.message = format!("`{}`: {}", dotted(&value_path[skip..]), err.message);
+                }
+                err.hint("use a whole number of 0 or more")
             } else if let Some((found, expected)) = invalid_type(&message) {
                 err.message = format!(
                     "expected {}, found {}",
