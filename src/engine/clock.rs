@@ -3,8 +3,9 @@
 //! prints its walls, `--clock virtual` records them, and a real run's lanes carry them as
 //! `predicted_ms` to show the tool's own overhead.
 //!
-//! Simulated calls take their latency, CPU calls their CPU time (as if each had a core), and
-//! real I/O (HTTP, files) takes 0: the prediction is for the simulated part of a batch.
+//! Simulated calls take their latency, CPU calls their CPU time on one of the machine's cores
+//! (queued when all are busy), and real I/O (HTTP, files) takes 0: the prediction is for the
+//! simulated part of a batch.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -18,7 +19,8 @@ use super::plan::Plan;
 use super::record::{CallRecord, CallStatus, Mode, Record};
 use super::run::RunOptions;
 use super::scenario::OnError;
-use super::strategy::Strategy;
+use super::strategy::{Strategy, cores};
+use super::tools::Effect;
 
 /// Which clock a run used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
@@ -69,14 +71,26 @@ pub fn simulate_lane(plan: &Plan, strategy: Strategy, speed: f64) -> Simulated {
     let mut limiter = plan.rate_limit.as_ref().map(|r| Gcra::new(r, speed));
     let mut queue: BinaryHeap<Reverse<Event>> = BinaryHeap::new();
     let mut pending: Vec<Option<CallRecord>> = vec![None; plan.calls.len()];
+    // CPU calls need a core: each takes the earliest free one (the machine's cores, as the
+    // real clock has them), so 8 × 200 ms on 2 cores are predicted at 800 ms, not 200 ms.
+    let mut cores: BinaryHeap<Reverse<Event>> = (0..cores())
+        .map(|k| Reverse(Event { end: 0.0, index: k }))
+        .collect();
     let mut now = 0.0f64;
     loop {
         while let Some(i) = dispatcher.next_call() {
             let call = &plan.calls[i];
-            let start = match limiter.as_mut().filter(|l| l.applies_to(&call.tool)) {
+            let mut start = match limiter.as_mut().filter(|l| l.applies_to(&call.tool)) {
                 Some(l) => l.reserve(now),
                 None => now,
             };
+            let core = matches!(call.effect, Effect::Cpu { .. })
+                .then(|| cores.pop())
+                .flatten()
+                .map(|Reverse(core)| {
+                    start = start.max(core.end);
+                    core.index
+                });
             let scale = if call.effect.is_simulated() {
                 1.0 / speed
             } else {
@@ -85,6 +99,9 @@ pub fn simulate_lane(plan: &Plan, strategy: Strategy, speed: f64) -> Simulated {
             let base = call.effect.nominal_ms().unwrap_or(0.0);
             let attempts = planned_attempts(call, start, base, scale);
             let end = attempts.last().map_or(start, |a| a.end_ms);
+            if let Some(index) = core {
+                cores.push(Reverse(Event { end, index }));
+            }
             let error = attempts.last().and_then(|a| a.error.clone());
             pending[i] = Some(CallRecord {
                 id: call.id.clone(),

@@ -25,6 +25,10 @@ pub struct Bounds {
     /// CPU-bound work among them: no lane finishes it faster than this ÷ the cores.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub cpu_ms: f64,
+    /// With a rate limit: the earliest the last limited call can finish, whatever the strategy
+    /// (the bucket lets `burst` calls start at once, then one per interval).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rate_ms: f64,
 }
 
 fn is_zero(x: &f64) -> bool {
@@ -338,6 +342,7 @@ impl Plan {
                 sum_ms: 0.0,
                 critical_path_ms: 0.0,
                 cpu_ms: 0.0,
+                rate_ms: 0.0,
             },
             runs,
             waves_ms: 0.0,
@@ -348,7 +353,7 @@ impl Plan {
             remaining_ms: Vec::new(),
         };
         let durations = plan.durations_at(1.0);
-        plan.bounds = plan.bounds_from(&durations);
+        plan.bounds = plan.bounds_from(&durations, 1.0);
         plan.waves_ms = plan.waves_from(&durations);
         let mut remaining = durations.clone();
         for &i in plan.order.iter().rev() {
@@ -375,7 +380,7 @@ impl Plan {
     }
 
     /// Sum, critical path and CPU work over the calls that run, for these durations.
-    pub fn bounds_from(&self, durations: &[f64]) -> Bounds {
+    pub fn bounds_from(&self, durations: &[f64], speed: f64) -> Bounds {
         let mut finish = vec![0f64; self.calls.len()];
         let mut sum_ms = 0.0;
         let mut cpu_ms = 0.0;
@@ -394,10 +399,29 @@ impl Plan {
                 cpu_ms += durations[i];
             }
         }
+        let rate_ms = match &self.rate_limit {
+            None => 0.0,
+            Some(r) => {
+                let limited: Vec<f64> = (0..self.calls.len())
+                    .filter(|&i| {
+                        self.runs[i] && r.tool.as_deref().is_none_or(|t| t == self.calls[i].tool)
+                    })
+                    .map(|i| durations[i])
+                    .collect();
+                let extra = limited.len().saturating_sub(r.burst as usize);
+                if extra == 0 {
+                    0.0
+                } else {
+                    let shortest = limited.iter().copied().fold(f64::INFINITY, f64::min);
+                    extra as f64 * 1000.0 / (r.per_second * speed) + shortest
+                }
+            }
+        };
         Bounds {
             sum_ms,
             critical_path_ms: finish.iter().copied().fold(0.0, f64::max),
             cpu_ms,
+            rate_ms,
         }
     }
 

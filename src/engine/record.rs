@@ -143,21 +143,6 @@ pub fn speedup(baseline_ms: f64, wall_ms: f64) -> f64 {
     }
 }
 
-/// The median of some numbers (0 for none).
-fn median(values: impl Iterator<Item = f64>) -> f64 {
-    let mut v: Vec<f64> = values.collect();
-    if v.is_empty() {
-        return 0.0;
-    }
-    v.sort_by(f64::total_cmp);
-    let m = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[m]
-    } else {
-        (v[m - 1] + v[m]) / 2.0
-    }
-}
-
 /// How the lanes of a run were started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -220,18 +205,22 @@ impl Record {
         lanes: Vec<LaneResult>,
     ) -> Record {
         let cores = cores();
-        // Simulated and CPU calls count what they are known to take; real I/O counts what it
-        // took, the median over the lanes (one slow lane should not move the bound).
+        // Simulated and CPU calls count what they are known to take; real I/O counts the least
+        // it took in any lane, so that no lane can beat the bound with a lucky fast call.
         let durations: Vec<f64> = plan
             .calls
             .iter()
             .enumerate()
             .map(|(i, c)| match c.effect.nominal_ms() {
                 Some(_) => c.expected(speed).0,
-                None => median(lanes.iter().filter_map(|l| l.calls.get(i)?.duration_ms())),
+                None => lanes
+                    .iter()
+                    .filter_map(|l| l.calls.get(i)?.duration_ms())
+                    .fold(None, |m: Option<f64>, d| Some(m.map_or(d, |m| m.min(d))))
+                    .unwrap_or(0.0),
             })
             .collect();
-        let bounds = plan.bounds_from(&durations);
+        let bounds = plan.bounds_from(&durations, speed);
         let draws = plan
             .calls
             .iter()
@@ -273,7 +262,7 @@ impl Record {
     /// Gives each lane the wall the virtual clock predicts for it. Under `on_error: cancel` a
     /// lane may stop before doing all its work, so its lower bound is no bound: it is lowered
     /// to the prediction, which an exact clock achieves. (Elsewhere the prediction is not a cap:
-    /// the virtual clock gives every CPU call a core of its own.)
+    /// real I/O counts 0 in it.)
     pub fn set_predicted(&mut self, walls: &[f64], cancels: bool) {
         for (lane, &p) in self.lanes.iter_mut().zip(walls) {
             lane.predicted_ms = Some(p);
@@ -420,7 +409,7 @@ const RECORD_FIELDS: &[&str] = &[
     "lanes",
     "runs",
 ];
-const BOUNDS_FIELDS: &[&str] = &["sum_ms", "critical_path_ms", "cpu_ms"];
+const BOUNDS_FIELDS: &[&str] = &["sum_ms", "critical_path_ms", "cpu_ms", "rate_ms"];
 const LANE_FIELDS: &[&str] = &[
     "strategy",
     "wall_ms",
@@ -530,6 +519,7 @@ mod tests {
             sum_ms: 1.0,
             critical_path_ms: 1.0,
             cpu_ms: 1.0,
+            rate_ms: 1.0,
         };
         sorted(serde_json::to_value(bounds).unwrap(), BOUNDS_FIELDS);
         let plan = Plan::load("fetch-5-urls").unwrap();

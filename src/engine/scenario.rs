@@ -418,6 +418,17 @@ pub const BUILTINS: &[(&str, &str)] = &[
 /// The demo the TUI opens on.
 pub const DEMO: &str = "fetch-5-urls";
 
+/// Where built-ins' relative paths (`file` effects) resolve: the repository's `scenarios/`
+/// folder this binary was built from, else `scenarios/` under the current directory.
+pub fn builtin_dir() -> PathBuf {
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    if built.is_dir() {
+        built
+    } else {
+        PathBuf::from("scenarios")
+    }
+}
+
 /// The JSON text of a built-in scenario.
 pub fn builtin(name: &str) -> Option<&'static str> {
     BUILTINS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
@@ -440,7 +451,7 @@ pub fn resolve(arg: &str) -> Result<Source, InputError> {
     match builtin(arg) {
         Some(text) => Ok(Source {
             label: format!("built-in {arg}"),
-            base_dir: PathBuf::from("scenarios"),
+            base_dir: builtin_dir(),
             text: text.to_string(),
             embedded: false,
         }),

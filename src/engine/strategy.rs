@@ -64,7 +64,7 @@ impl Strategy {
     /// (`sum / N`). CPU-bound work cannot go faster than the cores allow: `cpu_ms / cores`.
     pub fn lower_bound_ms(self, bounds: &Bounds, cores: usize) -> f64 {
         let cores = cores.max(1) as f64;
-        match self {
+        let bound = match self {
             Strategy::Sequential => bounds.sum_ms,
             Strategy::Parallel | Strategy::Waves => {
                 bounds.critical_path_ms.max(bounds.cpu_ms / cores)
@@ -76,7 +76,8 @@ impl Strategy {
                     .max(bounds.sum_ms / n)
                     .max(bounds.cpu_ms / n.min(cores))
             }
-        }
+        };
+        bound.max(bounds.rate_ms)
     }
 }
 
@@ -167,6 +168,7 @@ mod tests {
             sum_ms: 10.0,
             critical_path_ms: 2.0,
             cpu_ms: 0.0,
+            rate_ms: 0.0,
         };
         assert_eq!(Strategy::Sequential.lower_bound_ms(&b, 2), 10.0);
         assert_eq!(Strategy::Waves.lower_bound_ms(&b, 2), 2.0);
@@ -181,6 +183,7 @@ mod tests {
             sum_ms: 1600.0,
             critical_path_ms: 200.0,
             cpu_ms: 1600.0,
+            rate_ms: 0.0,
         };
         assert_eq!(Strategy::Parallel.lower_bound_ms(&b, 2), 800.0);
         assert_eq!(Strategy::Pool(4).lower_bound_ms(&b, 2), 800.0);

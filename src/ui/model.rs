@@ -195,7 +195,7 @@ impl ViewModel {
     /// An empty model for a run of `plan` under `strategies` at `speed`: every call waiting.
     pub fn new(plan: &Plan, strategies: &[Strategy], speed: f64) -> ViewModel {
         let durations = plan.durations_at(speed);
-        let bounds = plan.bounds_from(&durations);
+        let bounds = plan.bounds_from(&durations, speed);
         let waves_ms = plan.waves_from(&durations);
         let cores = cores();
         let lanes = strategies
