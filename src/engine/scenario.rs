@@ -413,6 +413,14 @@ pub const BUILTINS: &[(&str, &str)] = &[
         include_str!("../../scenarios/timeouts-and-retries.json"),
     ),
     ("fail-fast", include_str!("../../scenarios/fail-fast.json")),
+    (
+        "graham-anomaly",
+        include_str!("../../scenarios/graham-anomaly.json"),
+    ),
+    (
+        "staircase-pool",
+        include_str!("../../scenarios/staircase-pool.json"),
+    ),
 ];
 
 /// The demo the TUI opens on.
