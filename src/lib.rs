@@ -6,6 +6,7 @@
 //! - [`ui`]: the live terminal UI (view model, drawing, keys, event loop).
 
 pub mod engine;
+pub mod import;
 pub mod report;
 pub mod serve;
 pub mod ui;

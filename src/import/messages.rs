@@ -1,0 +1,579 @@
+//! Model payloads: the tool calls an Anthropic or OpenAI model asked for.
+//!
+//! - Anthropic: a Messages API response, `{"content": [{"type": "tool_use", "id", "name",
+//!   "input"}, …]}`, or a conversation, `{"messages": [{"role", "content": […]}]}` or a bare
+//!   list of messages.
+//! - OpenAI: a Chat Completions response, `{"choices": [{"message": {"tool_calls": [{"id",
+//!   "function": {"name", "arguments"}}]}}]}`, or a messages list (`{"messages": […]}` or bare)
+//!   whose assistant messages carry `tool_calls`.
+//!
+//! One call per tool call. The calls of one assistant message form a batch: the model asked for
+//! them together, so none needs another's result. Each batch depends on every call of the batch
+//! before it, since the model turn between them read their results. The payloads carry no
+//! timings: latencies come from [`ImportOptions`].
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::{
+    Doc, ImportKind, ImportOptions, Imported, Input, Looks, body_start, dotted, finish, join,
+    looks_like, parse_doc, show_ms, wrong_format,
+};
+use crate::engine::InputError;
+use crate::engine::plan::MAX_LATENCY_MS;
+use crate::engine::scenario::{CallSpec, Scenario, Step};
+
+/// One requested tool call.
+struct Call {
+    /// The tool's name.
+    name: String,
+    /// Where its name is in the file.
+    place: Option<(usize, usize)>,
+}
+
+/// What was found in the payload.
+struct Found {
+    /// One batch per assistant message with tool calls, in order.
+    batches: Vec<Vec<Call>>,
+    /// The model that answered, when the payload says.
+    model: Option<String>,
+    /// Extra notes.
+    notes: Vec<String>,
+}
+
+/// Imports an Anthropic Messages payload.
+pub(crate) fn import_anthropic(
+    input: &Input<'_>,
+    opts: &ImportOptions,
+) -> Result<Imported, InputError> {
+    const KIND: ImportKind = ImportKind::Anthropic;
+    let doc = parse_doc(KIND, input, body_start(input.text), input.text.len())?;
+    if looks_like(&doc.value).is_some_and(|l| l != Looks::Import(KIND)) {
+        return Err(wrong_format(KIND, input, &doc));
+    }
+    let label = input.label;
+    let v = &doc.value;
+    let mut found = Found {
+        batches: Vec::new(),
+        model: v.get("model").and_then(Value::as_str).map(str::to_string),
+        notes: Vec::new(),
+    };
+    let mut server_tools = 0usize;
+    if v.get("type").and_then(Value::as_str) == Some("error") {
+        return Err(api_error(input, &doc));
+    }
+    let messages: Option<(&Vec<Value>, Vec<Step<'static>>)> = match v {
+        Value::Object(o) if o.get("content").is_some_and(Value::is_array) => {
+            // One response: its content blocks are one batch.
+            let path = vec![Step::Key("content")];
+            let batch = anthropic_blocks(input, &doc, &v["content"], &path, &mut server_tools)?;
+            if !batch.is_empty() {
+                found.batches.push(batch);
+            }
+            None
+        }
+        Value::Object(o) => match o.get("messages") {
+            Some(Value::Array(list)) => Some((list, vec![Step::Key("messages")])),
+            Some(_) => {
+                return Err(InputError::new(label, "`messages` is not a list")
+                    .at(doc.place(&[Step::Key("messages")]))
+                    .hint(KIND.expects()));
+            }
+            None => return Err(wrong_format(KIND, input, &doc)),
+        },
+        Value::Array(list) => Some((list, vec![])),
+        _ => return Err(wrong_format(KIND, input, &doc)),
+    };
+    if let Some((list, base)) = messages {
+        for (i, m) in list.iter().enumerate() {
+            let path = join(&base, Step::Index(i));
+            let role = message_role(input, &doc, m, &path, KIND)?;
+            if role != "assistant" {
+                continue;
+            }
+            let content_path = join(&path, Step::Key("content"));
+            match m.get("content") {
+                Some(c @ Value::Array(_)) => {
+                    let batch = anthropic_blocks(input, &doc, c, &content_path, &mut server_tools)?;
+                    if !batch.is_empty() {
+                        found.batches.push(batch);
+                    }
+                }
+                Some(Value::String(_)) | None | Some(Value::Null) => {}
+                Some(_) => {
+                    return Err(InputError::new(
+                        label,
+                        format!("`{}` is neither text nor a list of blocks", dotted(&content_path)),
+                    )
+                    .at(doc.place(&content_path))
+                    .hint("a message's content is a string or a list of blocks such as {\"type\": \"tool_use\", \"id\": …, \"name\": …, \"input\": {…}}"));
+                }
+            }
+        }
+    }
+    if server_tools > 0 {
+        found.notes.push(format!(
+            "left out {server_tools} server_tool_use block{}: Anthropic runs those tools itself, within the model's turn",
+            plural(server_tools)
+        ));
+    }
+    if found.batches.is_empty() {
+        if let Some(Looks::Import(other)) = looks_like(v)
+            && other != KIND
+        {
+            return Err(wrong_format(KIND, input, &doc));
+        }
+        let (message, place) = match v.get("stop_reason").and_then(Value::as_str) {
+            Some(reason) => (
+                format!(
+                    "the response asks for no tools: no tool_use block (stop_reason `{reason}`)"
+                ),
+                doc.place(&[Step::Key("stop_reason")]),
+            ),
+            None if v.get("content").is_some() => (
+                "the response asks for no tools: no tool_use block in `content`".to_string(),
+                doc.place(&[Step::Key("content")]),
+            ),
+            None => (
+                "no assistant message has a tool_use block".to_string(),
+                doc.place(&[]),
+            ),
+        };
+        return Err(InputError::new(label, message).at(place).hint(
+            "give a response whose stop_reason is `tool_use`, or a conversation in which the assistant asked for tools ({\"type\": \"tool_use\", \"id\": …, \"name\": …, \"input\": {…}} blocks)",
+        ));
+    }
+    build(KIND, input, found, opts)
+}
+
+/// The tool_use blocks of one content list.
+fn anthropic_blocks(
+    input: &Input<'_>,
+    doc: &Doc<'_>,
+    content: &Value,
+    path: &[Step<'static>],
+    server_tools: &mut usize,
+) -> Result<Vec<Call>, InputError> {
+    let mut out = Vec::new();
+    let Some(blocks) = content.as_array() else {
+        return Ok(out);
+    };
+    for (j, block) in blocks.iter().enumerate() {
+        let bpath = join(path, Step::Index(j));
+        match block.get("type").and_then(Value::as_str) {
+            Some("tool_use") => {
+                let name_path = join(&bpath, Step::Key("name"));
+                let name = tool_name(input, doc, block.get("name"), &name_path, "tool_use block")?;
+                out.push(Call {
+                    name,
+                    place: doc.place(&name_path),
+                });
+            }
+            Some("server_tool_use") => *server_tools += 1,
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Imports an OpenAI Chat Completions payload.
+pub(crate) fn import_openai(
+    input: &Input<'_>,
+    opts: &ImportOptions,
+) -> Result<Imported, InputError> {
+    const KIND: ImportKind = ImportKind::Openai;
+    let doc = parse_doc(KIND, input, body_start(input.text), input.text.len())?;
+    if looks_like(&doc.value).is_some_and(|l| l != Looks::Import(KIND)) {
+        return Err(wrong_format(KIND, input, &doc));
+    }
+    let label = input.label;
+    let v = &doc.value;
+    let mut found = Found {
+        batches: Vec::new(),
+        model: v.get("model").and_then(Value::as_str).map(str::to_string),
+        notes: Vec::new(),
+    };
+    if let Some(e) = v.get("error").filter(|e| e.is_object()) {
+        let message = e
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("(no message)");
+        return Err(
+            InputError::new(label, format!("is an API error response: {message}"))
+                .at(doc.place(&[Step::Key("error")]))
+                .hint("import a successful response, one whose choices ask for tools"),
+        );
+    }
+    let mut finish_reason = None;
+    match v {
+        Value::Object(o) if o.contains_key("choices") => {
+            let Some(choices) = o["choices"].as_array() else {
+                return Err(InputError::new(label, "`choices` is not a list")
+                    .at(doc.place(&[Step::Key("choices")]))
+                    .hint(KIND.expects()));
+            };
+            // Several choices are alternative answers (n > 1), not turns: take the first that
+            // asks for tools.
+            for (i, choice) in choices.iter().enumerate() {
+                let path = vec![Step::Key("choices"), Step::Index(i), Step::Key("message")];
+                let Some(message) = choice.get("message") else {
+                    continue;
+                };
+                finish_reason = finish_reason.or_else(|| {
+                    choice
+                        .get("finish_reason")
+                        .and_then(Value::as_str)
+                        .map(|r| (r.to_string(), i))
+                });
+                let batch = openai_calls(input, &doc, message, &path)?;
+                if !batch.is_empty() {
+                    found.batches.push(batch);
+                    if choices.len() > 1 {
+                        found.notes.push(format!(
+                            "the response holds {} alternative choices (n > 1); imported choice {i}, the first that asks for tools",
+                            choices.len()
+                        ));
+                    }
+                    break;
+                }
+            }
+        }
+        Value::Object(o) if o.contains_key("messages") => {
+            let Some(list) = o["messages"].as_array() else {
+                return Err(InputError::new(label, "`messages` is not a list")
+                    .at(doc.place(&[Step::Key("messages")]))
+                    .hint(KIND.expects()));
+            };
+            openai_messages(input, &doc, list, &[Step::Key("messages")], &mut found)?;
+        }
+        Value::Array(list) => openai_messages(input, &doc, list, &[], &mut found)?,
+        _ => return Err(wrong_format(KIND, input, &doc)),
+    }
+    if found.batches.is_empty() {
+        if let Some(Looks::Import(other)) = looks_like(v)
+            && other != KIND
+        {
+            return Err(wrong_format(KIND, input, &doc));
+        }
+        let (message, place) = match &finish_reason {
+            Some((reason, i)) => (
+                format!("the response asks for no tools: no tool_calls (finish_reason `{reason}`)"),
+                doc.place(&[
+                    Step::Key("choices"),
+                    Step::Index(*i),
+                    Step::Key("finish_reason"),
+                ]),
+            ),
+            None => (
+                "no assistant message has tool_calls".to_string(),
+                doc.place(&[]),
+            ),
+        };
+        return Err(InputError::new(label, message).at(place).hint(
+            "give a response whose finish_reason is `tool_calls`, or a messages list in which the assistant asked for tools (\"tool_calls\": [{\"id\": …, \"type\": \"function\", \"function\": {\"name\": …, \"arguments\": …}}])",
+        ));
+    }
+    build(KIND, input, found, opts)
+}
+
+/// The assistant messages of a list, one batch each.
+fn openai_messages(
+    input: &Input<'_>,
+    doc: &Doc<'_>,
+    list: &[Value],
+    base: &[Step<'static>],
+    found: &mut Found,
+) -> Result<(), InputError> {
+    for (i, m) in list.iter().enumerate() {
+        let path = join(base, Step::Index(i));
+        let role = message_role(input, doc, m, &path, ImportKind::Openai)?;
+        if role == "assistant" {
+            let batch = openai_calls(input, doc, m, &path)?;
+            if !batch.is_empty() {
+                found.batches.push(batch);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The tool calls of one assistant message: `tool_calls`, or the older single `function_call`.
+fn openai_calls(
+    input: &Input<'_>,
+    doc: &Doc<'_>,
+    message: &Value,
+    path: &[Step<'static>],
+) -> Result<Vec<Call>, InputError> {
+    let label = input.label;
+    let mut out = Vec::new();
+    match message.get("tool_calls") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(calls)) => {
+            for (j, call) in calls.iter().enumerate() {
+                let cpath = join(&join(path, Step::Key("tool_calls")), Step::Index(j));
+                // Function tools name themselves in `function`, custom tools in `custom`.
+                let key = if call.get("custom").is_some() && call.get("function").is_none() {
+                    "custom"
+                } else {
+                    "function"
+                };
+                let name_path = join(&join(&cpath, Step::Key(key)), Step::Key("name"));
+                let name = tool_name(
+                    input,
+                    doc,
+                    call.get(key).and_then(|f| f.get("name")),
+                    &name_path,
+                    "tool call",
+                )?;
+                out.push(Call {
+                    name,
+                    place: doc.place(&name_path),
+                });
+            }
+        }
+        Some(_) => {
+            let p = join(path, Step::Key("tool_calls"));
+            return Err(InputError::new(label, format!("`{}` is not a list", dotted(&p)))
+                .at(doc.place(&p))
+                .hint("\"tool_calls\": [{\"id\": \"call_1\", \"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"arguments\": \"{}\"}}]"));
+        }
+    }
+    if out.is_empty()
+        && let Some(f) = message.get("function_call").filter(|f| f.is_object())
+    {
+        let name_path = join(&join(path, Step::Key("function_call")), Step::Key("name"));
+        let name = tool_name(input, doc, f.get("name"), &name_path, "function_call")?;
+        out.push(Call {
+            name,
+            place: doc.place(&name_path),
+        });
+    }
+    Ok(out)
+}
+
+/// A message's role, checked.
+fn message_role<'v>(
+    input: &Input<'_>,
+    doc: &Doc<'_>,
+    m: &'v Value,
+    path: &[Step<'static>],
+    kind: ImportKind,
+) -> Result<&'v str, InputError> {
+    if !m.is_object() {
+        return Err(InputError::new(
+            input.label,
+            format!("`{}` is not a message object", dotted(path)),
+        )
+        .at(doc.place(path))
+        .hint(kind.expects()));
+    }
+    match m.get("role") {
+        Some(Value::String(r)) => Ok(r),
+        _ => Err(InputError::new(
+            input.label,
+            format!("message `{}` has no `role`", dotted(path)),
+        )
+        .at(doc.place(&join(path, Step::Key("role"))))
+        .hint("every message has a role: \"user\", \"assistant\" (and for OpenAI \"system\", \"tool\")")),
+    }
+}
+
+/// A tool name, checked: a non-empty string.
+fn tool_name(
+    input: &Input<'_>,
+    doc: &Doc<'_>,
+    name: Option<&Value>,
+    path: &[Step<'static>],
+    what: &str,
+) -> Result<String, InputError> {
+    match name {
+        Some(Value::String(n)) if !n.trim().is_empty() => Ok(n.clone()),
+        _ => Err(InputError::new(
+            input.label,
+            format!("a {what} without a tool name (`{}`)", dotted(path)),
+        )
+        .at(doc.place(path))
+        .hint("every tool call names its tool, e.g. \"name\": \"get_weather\"")),
+    }
+}
+
+/// The error for an Anthropic error response.
+fn api_error(input: &Input<'_>, doc: &Doc<'_>) -> InputError {
+    let message = doc
+        .value
+        .get("error")
+        .and_then(|e| e.get("message"))
+        .and_then(Value::as_str)
+        .unwrap_or("(no message)");
+    InputError::new(input.label, format!("is an API error response: {message}"))
+        .at(doc.place(&[Step::Key("error")]))
+        .hint("import a successful response, one whose stop_reason is `tool_use`")
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// The scenario: ids from tool names, batch after batch, latencies from the options.
+fn build(
+    kind: ImportKind,
+    input: &Input<'_>,
+    found: Found,
+    opts: &ImportOptions,
+) -> Result<Imported, InputError> {
+    for (name, &ms) in &opts.latency_by_tool {
+        if !(ms.is_finite() && (0.0..=MAX_LATENCY_MS).contains(&ms)) {
+            return Err(
+                InputError::new("--latency", format!("{name}={ms}: out of range"))
+                    .hint("use milliseconds from 0 to 3600000 (one hour)"),
+            );
+        }
+    }
+    if let Some(ms) = opts.default_latency_ms
+        && !(ms.is_finite() && (0.0..=MAX_LATENCY_MS).contains(&ms))
+    {
+        return Err(
+            InputError::new("--default-latency", format!("{ms}: out of range"))
+                .hint("use milliseconds from 0 to 3600000 (one hour)"),
+        );
+    }
+
+    // Latencies first: one error naming every tool that has none.
+    let mut missing: Vec<&Call> = Vec::new();
+    for call in found.batches.iter().flatten() {
+        if !opts.latency_by_tool.contains_key(&call.name)
+            && opts.default_latency_ms.is_none()
+            && !missing.iter().any(|m| m.name == call.name)
+        {
+            missing.push(call);
+        }
+    }
+    if let Some(first) = missing.first() {
+        let names: Vec<String> = missing.iter().map(|m| format!("`{}`", m.name)).collect();
+        let flags: Vec<String> = missing
+            .iter()
+            .map(|m| format!("--latency {}=MS", m.name))
+            .collect();
+        return Err(InputError::new(
+            input.label,
+            format!(
+                "no latency for tool{} {}: {} carries no timings",
+                plural(missing.len()),
+                names.join(", "),
+                kind.noun()
+            ),
+        )
+        .at(first.place)
+        .hint(format!(
+            "give {} a latency: {}, or --default-latency MS for every tool without one",
+            if missing.len() == 1 { "it" } else { "each" },
+            flags.join(" ")
+        )));
+    }
+
+    let mut notes = found.notes;
+    let total: usize = found.batches.iter().map(Vec::len).sum();
+    let turns = found.batches.len();
+    notes.insert(
+        0,
+        format!(
+            "{total} tool call{} in {turns} batch{} (one per assistant message that asks for tools)",
+            plural(total),
+            if turns == 1 { "" } else { "es" }
+        ),
+    );
+    if turns > 1 {
+        notes.push("each batch depends on every call of the batch before it: the model turn between them read their results; the model turns themselves take no time here (add them as calls, e.g. {\"tool\": \"llm\", \"latency_ms\": …}, if they matter)".to_string());
+    }
+    notes.push(
+        "ids are the tool names (`_2`, `_3` for repeats); the API's tool-call ids are not kept"
+            .to_string(),
+    );
+
+    // Which latency each tool got, and from where.
+    let mut used: BTreeMap<&str, (f64, &str)> = BTreeMap::new();
+    let mut ids = super::Ids::default();
+    let mut calls = Vec::with_capacity(total);
+    let mut previous: Vec<String> = Vec::new();
+    for batch in &found.batches {
+        let mut this = Vec::with_capacity(batch.len());
+        for call in batch {
+            let (ms, from) = match opts.latency_by_tool.get(&call.name) {
+                Some(&ms) => (ms, "--latency"),
+                None => (opts.default_latency_ms.unwrap_or(0.0), "--default-latency"),
+            };
+            used.insert(&call.name, (ms, from));
+            let id = ids.make(&call.name);
+            calls.push(CallSpec {
+                id: id.clone(),
+                tool: Some(call.name.clone()),
+                depends_on: previous.clone(),
+                latency_ms: Some(ms),
+                latency: None,
+                http: None,
+                file: None,
+                cpu_ms: None,
+                timeout_ms: None,
+                retries: None,
+                fail: None,
+                fail_attempts: None,
+            });
+            this.push(id);
+        }
+        previous = this;
+    }
+    let list: Vec<String> = used
+        .iter()
+        .map(|(name, (ms, from))| format!("{name} {} ({from})", show_ms(*ms)))
+        .collect();
+    notes.push(format!("latencies: {}", list.join(", ")));
+    let unused: Vec<&str> = opts
+        .latency_by_tool
+        .keys()
+        .map(String::as_str)
+        .filter(|n| !used.contains_key(n))
+        .collect();
+    if !unused.is_empty() {
+        notes.push(format!(
+            "--latency for {} matches no tool call (the tools are {})",
+            unused
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            used.keys()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+
+    let by = found
+        .model
+        .as_deref()
+        .map(|m| format!(" by {m}"))
+        .unwrap_or_default();
+    let lesson = if turns == 1 {
+        "The model asked for these tools in one turn, so none needs another's result: they can all run at once, and the batch takes as long as its slowest call instead of the sum. The latencies are the ones given to the import, not measured.".to_string()
+    } else {
+        "The calls the model asked for in one turn need none of each other's results and can run at once; each turn needs the results of the one before it, so the turns stay serial. The latencies are the ones given to the import, not measured.".to_string()
+    };
+    let scenario = Scenario {
+        name: format!("Imported from {}", input.name),
+        description: Some(format!(
+            "{total} tool call{} asked for{by} in {turns} turn{} ({}), imported with `fanout import {}`.",
+            plural(total),
+            plural(turns),
+            kind.noun(),
+            kind.name()
+        )),
+        lesson: Some(lesson),
+        strategies: Some(vec!["sequential".into(), "parallel".into()]),
+        seed: None,
+        on_error: None,
+        rate_limit: None,
+        calls,
+    };
+    finish(input, scenario, None, notes)
+}

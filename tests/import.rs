@@ -1,0 +1,953 @@
+//! `fanout::import`: the sample files in scenarios/imports/ import to exact calls, batches and
+//! latencies, the scenarios pass `Plan::new`, their predicted walls make sense, and bad input is
+//! an `InputError` with a place and a fix, never a panic.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use fanout::engine::clock::predicted_walls;
+use fanout::engine::scenario::Source;
+use fanout::engine::{CallStatus, InputError, Plan, Record, Scenario, Strategy};
+use fanout::import::{
+    ImportKind, ImportOptions, Imported, RECORDED_LANE, import, import_text, parse_latency,
+};
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/imports")
+        .join(name)
+}
+
+fn no_opts() -> ImportOptions {
+    ImportOptions::default()
+}
+
+fn latencies(pairs: &[(&str, f64)], default: Option<f64>) -> ImportOptions {
+    ImportOptions {
+        latency_by_tool: pairs.iter().map(|(n, ms)| (n.to_string(), *ms)).collect(),
+        default_latency_ms: default,
+    }
+}
+
+/// `(id, tool, depends_on, latency_ms)` of every call.
+fn calls(s: &Scenario) -> Vec<(&str, &str, Vec<&str>, f64)> {
+    s.calls
+        .iter()
+        .map(|c| {
+            (
+                c.id.as_str(),
+                c.tool.as_deref().unwrap_or(""),
+                c.depends_on.iter().map(String::as_str).collect(),
+                c.latency_ms.unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The scenario as `fanout run` would read it back: its JSON text through `Plan::new`.
+fn plan(imported: &Imported) -> Plan {
+    let source = Source::from_text("imported.json", imported.scenario_json());
+    let reparsed = source.parse().expect("the scenario JSON parses");
+    assert_eq!(reparsed, imported.scenario, "the JSON round-trips");
+    Plan::new(reparsed, &source).expect("the imported scenario passes Plan::new")
+}
+
+/// Predicted sequential and parallel walls.
+fn walls(plan: &Plan) -> (f64, f64) {
+    let w = predicted_walls(plan, &[Strategy::Sequential, Strategy::Parallel], 1.0);
+    (w[0], w[1])
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-6
+}
+
+/// `(id, status, start_ms, end_ms)` of the recorded lane.
+fn recorded(imported: &Imported) -> (f64, Vec<(&str, CallStatus, f64, f64)>) {
+    let record = imported
+        .recorded
+        .as_ref()
+        .expect("a trace has a recorded run");
+    assert_eq!(record.lanes.len(), 1);
+    let lane = &record.lanes[0];
+    assert_eq!(lane.strategy, RECORDED_LANE);
+    (
+        lane.wall_ms,
+        lane.calls
+            .iter()
+            .map(|c| {
+                (
+                    c.id.as_str(),
+                    c.status,
+                    c.start_ms.unwrap(),
+                    c.end_ms.unwrap(),
+                )
+            })
+            .collect(),
+    )
+}
+
+fn has_note(imported: &Imported, part: &str) -> bool {
+    imported.notes.iter().any(|n| n.contains(part))
+}
+
+fn err_text(kind: ImportKind, text: &str, opts: &ImportOptions) -> InputError {
+    match import_text(kind, "in.json", "in.json", text, opts) {
+        Ok(i) => panic!("expected an error, got {:#?}", i.scenario),
+        Err(e) => e,
+    }
+}
+
+/// 1-based line and column of the first occurrence of `needle` in `text`.
+fn place_of(text: &str, needle: &str) -> (usize, usize) {
+    let at = text.find(needle).expect("needle in text");
+    let line = text[..at].matches('\n').count() + 1;
+    let col = text[..at].rsplit('\n').next().unwrap().chars().count() + 1;
+    (line, col)
+}
+
+// ---------------------------------------------------------------------------------------------
+// OpenTelemetry
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn otel_sample_imports_turns_batches_and_measured_latencies() {
+    let imported = import(ImportKind::Otel, &sample("otel-agent-run.json"), &no_opts()).unwrap();
+    let s = &imported.scenario;
+    assert_eq!(
+        s.name,
+        "invoke_agent travel-planner (imported from otel-agent-run.json)"
+    );
+    let batch1 = vec![
+        "execute_tool_get_weather",
+        "execute_tool_search_flights",
+        "execute_tool_search_hotels",
+        "execute_tool_get_exchange_rate",
+    ];
+    let batch2 = vec!["execute_tool_book_flight", "execute_tool_book_hotel"];
+    assert_eq!(
+        calls(s),
+        vec![
+            ("chat_gpt-4o", "llm", vec![], 1287.403),
+            (
+                "execute_tool_get_weather",
+                "get_weather",
+                vec!["chat_gpt-4o"],
+                412.538
+            ),
+            (
+                "execute_tool_search_flights",
+                "search_flights",
+                vec!["chat_gpt-4o"],
+                1834.201
+            ),
+            (
+                "execute_tool_search_hotels",
+                "search_hotels",
+                vec!["chat_gpt-4o"],
+                1210.877
+            ),
+            (
+                "execute_tool_get_exchange_rate",
+                "get_exchange_rate",
+                vec!["chat_gpt-4o"],
+                98.405
+            ),
+            ("chat_gpt-4o_2", "llm", batch1, 2104.66),
+            (
+                "execute_tool_book_flight",
+                "book_flight",
+                vec!["chat_gpt-4o_2"],
+                956.312
+            ),
+            (
+                "execute_tool_book_hotel",
+                "book_hotel",
+                vec!["chat_gpt-4o_2"],
+                704.79
+            ),
+            ("chat_gpt-4o_3", "llm", batch2, 1633.25),
+        ]
+    );
+    assert!(s.calls.iter().all(|c| c.fail.is_none()));
+    assert!(s.lesson.as_deref().unwrap().contains("contention"));
+    assert!(s.description.as_deref().unwrap().contains("imported"));
+
+    let (wall, timings) = recorded(&imported);
+    assert_eq!(wall, 10252.959);
+    use CallStatus::Ok;
+    assert_eq!(
+        timings,
+        vec![
+            ("chat_gpt-4o", Ok, 0.0, 1287.403),
+            ("execute_tool_get_weather", Ok, 1289.207, 1701.744),
+            ("execute_tool_search_flights", Ok, 1702.657, 3536.858),
+            ("execute_tool_search_hotels", Ok, 3537.966, 4748.842),
+            ("execute_tool_get_exchange_rate", Ok, 4749.686, 4848.091),
+            ("chat_gpt-4o_2", Ok, 4849.604, 6954.264),
+            ("execute_tool_book_flight", Ok, 6955.997, 7912.309),
+            ("execute_tool_book_hotel", Ok, 7913.297, 8618.087),
+            ("chat_gpt-4o_3", Ok, 8619.708, 10252.959),
+        ]
+    );
+    let record = imported.recorded.as_ref().unwrap();
+    assert_eq!(record.started_at, "2026-01-01T12:00:00.001Z");
+    assert_eq!(record.scenario, imported.scenario);
+
+    // The run was sequential: predicting the sequential lane gives the recorded wall, less the
+    // 10.5 ms between spans; the parallel lane runs each batch at once.
+    let plan = plan(&imported);
+    let (sequential, parallel) = walls(&plan);
+    assert!(close(sequential, 10242.436), "{sequential}");
+    assert!(wall - sequential > 0.0 && wall - sequential < 11.0);
+    assert!(close(
+        parallel,
+        1287.403 + 1834.201 + 2104.66 + 956.312 + 1633.25
+    ));
+    assert!(parallel < 0.8 * sequential);
+    assert!(has_note(&imported, "left out 2 spans that are neither"));
+    assert!(has_note(&imported, "10.524 ms of the recorded wall"));
+    assert!(has_note(&imported, "form 2 batches"));
+}
+
+#[test]
+fn the_recorded_run_is_a_valid_record_but_for_its_lane_name() {
+    let imported = import(ImportKind::Otel, &sample("otel-agent-run.json"), &no_opts()).unwrap();
+    let record = imported.recorded.unwrap();
+    let text = serde_json::to_string_pretty(&record).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Every check of Record::load but the strategy name passes.
+    let path = dir.path().join("as-parallel.json");
+    let renamed = text.replace("\"strategy\": \"recorded\"", "\"strategy\": \"parallel\"");
+    std::fs::write(&path, renamed).unwrap();
+    let (loaded, _plan) = Record::load(&path).expect("the record loads as a parallel lane");
+    assert_eq!(loaded.lanes[0].calls, record.lanes[0].calls);
+    assert_eq!(loaded.bounds, record.bounds);
+}
+
+#[test]
+fn otel_json_lines_with_concurrent_tools_and_an_error() {
+    let imported = import(
+        ImportKind::Otel,
+        &sample("otel-agent-run.jsonl"),
+        &no_opts(),
+    )
+    .unwrap();
+    let s = &imported.scenario;
+    assert_eq!(s.name, "support_agent (imported from otel-agent-run.jsonl)");
+    assert_eq!(
+        calls(s),
+        vec![
+            ("ChatCompletion", "llm", vec![], 802.314),
+            (
+                "lookup_order",
+                "lookup_order",
+                vec!["ChatCompletion"],
+                312.517
+            ),
+            (
+                "check_inventory",
+                "check_inventory",
+                vec!["ChatCompletion"],
+                457.453
+            ),
+            (
+                "ChatCompletion_2",
+                "llm",
+                vec!["lookup_order", "check_inventory"],
+                607.726
+            ),
+            (
+                "refund_order",
+                "refund_order",
+                vec!["ChatCompletion_2"],
+                120.82
+            ),
+            ("ChatCompletion_3", "llm", vec!["refund_order"], 493.3),
+        ]
+    );
+    assert_eq!(s.calls[4].fail.as_deref(), Some("payment gateway timeout"));
+    let (wall, timings) = recorded(&imported);
+    assert_eq!(wall, 2487.3);
+    assert_eq!(
+        timings[2],
+        ("check_inventory", CallStatus::Ok, 804.102, 1261.555)
+    );
+    assert_eq!(
+        timings[4],
+        ("refund_order", CallStatus::Error, 1871.9, 1992.72)
+    );
+    let record = imported.recorded.as_ref().unwrap();
+    assert_eq!(
+        record.lanes[0].calls[4].error.as_deref(),
+        Some("payment gateway timeout")
+    );
+    assert!(has_note(&imported, "2 documents"));
+    assert!(has_note(&imported, "2 calls ran while another"));
+    assert!(has_note(
+        &imported,
+        "fanout skips the calls that depend on a failed call"
+    ));
+    // The failed refund skips the last model turn in every lane.
+    let plan = plan(&imported);
+    let (sequential, parallel) = walls(&plan);
+    assert!(close(
+        sequential,
+        802.314 + 312.517 + 457.453 + 607.726 + 120.82
+    ));
+    assert!(close(parallel, 802.314 + 457.453 + 607.726 + 120.82));
+}
+
+#[test]
+fn otel_tolerates_base64_ids_numeric_times_and_status_names() {
+    // Ids in base64 (the protobuf JSON mapping), times as numbers, status code by name; a tool
+    // call nested in another tool call (a sub-agent) is part of it.
+    let text = r#"{"resourceSpans": [{"scopeSpans": [{"spans": [
+  {"traceId": "CvdlGRbNQ92ESOshHIAxnA==", "spanId": "AAAAAAAAAAE=", "name": "chat claude",
+   "startTimeUnixNano": 1767225600000000000, "endTimeUnixNano": 1767225600500000000,
+   "attributes": [{"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}}]},
+  {"traceId": "CvdlGRbNQ92ESOshHIAxnA==", "spanId": "AAAAAAAAAAI=", "name": "execute_tool research",
+   "startTimeUnixNano": "1767225600501000000", "endTimeUnixNano": "1767225601501000000",
+   "attributes": [{"key": "gen_ai.operation.name", "value": {"stringValue": "execute_tool"}},
+                  {"key": "gen_ai.tool.name", "value": {"stringValue": "research"}}],
+   "status": {"code": "STATUS_CODE_ERROR"}},
+  {"traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "0000000000000003",
+   "parentSpanId": "0000000000000002", "name": "inner_lookup",
+   "startTimeUnixNano": "1767225600600000000", "endTimeUnixNano": "1767225600700000000",
+   "attributes": [{"key": "openinference.span.kind", "value": {"stringValue": "TOOL"}}]},
+  {"traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "0000000000000004",
+   "name": "summarize", "startTimeUnixNano": 1767225601502000000, "endTimeUnixNano": 1767225601802000000,
+   "attributes": [{"key": "openinference.span.kind", "value": {"stringValue": "LLM"}}]}
+]}]}]}"#;
+    let imported = import_text(ImportKind::Otel, "t.json", "t.json", text, &no_opts()).unwrap();
+    assert_eq!(
+        calls(&imported.scenario),
+        vec![
+            ("chat_claude", "llm", vec![], 500.0),
+            (
+                "execute_tool_research",
+                "research",
+                vec!["chat_claude"],
+                1000.0
+            ),
+            ("summarize", "llm", vec!["execute_tool_research"], 300.0),
+        ]
+    );
+    assert_eq!(
+        imported.scenario.calls[1].fail.as_deref(),
+        Some("span status ERROR")
+    );
+    assert!(has_note(
+        &imported,
+        "`inner_lookup` inside `execute_tool research`"
+    ));
+    plan(&imported);
+}
+
+#[test]
+fn otel_span_that_ends_before_it_starts() {
+    let text = r#"{"resourceSpans": [{"scopeSpans": [{"spans": [
+  {"name": "execute_tool search", "spanId": "0000000000000001",
+   "startTimeUnixNano": "1767225600500000000",
+   "endTimeUnixNano": "1767225600400000000",
+   "attributes": [{"key": "gen_ai.operation.name", "value": {"stringValue": "execute_tool"}}]}
+]}]}]}"#;
+    let e = err_text(ImportKind::Otel, text, &no_opts());
+    assert_eq!(e.file, "in.json");
+    assert!(e.message.contains("ends before it starts"), "{e}");
+    assert!(
+        e.message
+            .contains("resourceSpans[0].scopeSpans[0].spans[0]"),
+        "{e}"
+    );
+    let (line, col) = place_of(text, "\"1767225600400000000\"");
+    assert_eq!(e.line_col, Some((line, col)));
+    assert!(e.hint.is_some());
+    assert!(
+        e.to_string()
+            .starts_with(&format!("in.json:{line}:{col}: "))
+    );
+}
+
+#[test]
+fn otel_span_without_timestamps() {
+    let text = r#"{"resourceSpans": [{"scopeSpans": [{"spans": [
+  {"name": "chat gpt-4o", "attributes": [{"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}}]}
+]}]}]}"#;
+    let e = err_text(ImportKind::Otel, text, &no_opts());
+    assert!(e.message.contains("startTimeUnixNano is missing"), "{e}");
+    assert_eq!(e.line_col, Some(place_of(text, "{\"name\": \"chat")));
+    assert!(
+        e.hint
+            .as_deref()
+            .unwrap()
+            .contains("nanoseconds since the Unix epoch")
+    );
+
+    let zero = text.replace(
+        "\"attributes\"",
+        "\"startTimeUnixNano\": \"0\", \"endTimeUnixNano\": \"5\", \"attributes\"",
+    );
+    let e = err_text(ImportKind::Otel, &zero, &no_opts());
+    assert!(e.message.contains("startTimeUnixNano is 0 (unset)"), "{e}");
+    assert_eq!(e.line_col, Some(place_of(&zero, "\"0\"")));
+}
+
+#[test]
+fn otel_without_model_or_tool_spans_names_what_it_found() {
+    let text = r#"{"resourceSpans": [{"scopeSpans": [{"spans": [
+  {"name": "GET /health", "startTimeUnixNano": "1", "endTimeUnixNano": "2"}]}]}]}"#;
+    let e = err_text(ImportKind::Otel, text, &no_opts());
+    assert!(e.message.contains("`GET /health`"), "{e}");
+    assert!(e.hint.as_deref().unwrap().contains("execute_tool"));
+    assert_eq!(e.line_col, Some(place_of(text, "[{\"scopeSpans\"")));
+}
+
+#[test]
+fn otel_json_lines_place_errors_on_their_line() {
+    let good = std::fs::read_to_string(sample("otel-agent-run.jsonl")).unwrap();
+    let first = good.lines().next().unwrap();
+    let text = format!("{first}\n{{\"resourceSpans\": [}}\n");
+    let e = err_text(ImportKind::Otel, &text, &no_opts());
+    assert!(e.message.starts_with("is not valid JSON"), "{e}");
+    assert_eq!(e.line_col.map(|p| p.0), Some(2));
+}
+
+#[test]
+fn a_scenario_or_another_format_given_to_otel() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/agent-loop.json");
+    let e = import(ImportKind::Otel, &path, &no_opts()).unwrap_err();
+    assert!(e.file.ends_with("agent-loop.json"));
+    assert_eq!(
+        e.message,
+        "is a fanout scenario, not an OpenTelemetry OTLP JSON trace"
+    );
+    assert_eq!(e.line_col, Some((1, 1)));
+    assert!(e.hint.as_deref().unwrap().contains("fanout run"));
+
+    let e = import(
+        ImportKind::Otel,
+        &sample("chrome-trace-agent.json"),
+        &no_opts(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.message,
+        "is a Chrome trace, not an OpenTelemetry OTLP JSON trace"
+    );
+    assert!(
+        e.hint
+            .as_deref()
+            .unwrap()
+            .contains("fanout import chrome-trace")
+    );
+
+    let e = import(
+        ImportKind::Anthropic,
+        &sample("openai-completion.json"),
+        &no_opts(),
+    )
+    .unwrap_err();
+    assert!(
+        e.hint.as_deref().unwrap().contains("fanout import openai"),
+        "{e}"
+    );
+
+    let e = import(
+        ImportKind::ChromeTrace,
+        &sample("otel-agent-run.json"),
+        &no_opts(),
+    )
+    .unwrap_err();
+    assert!(
+        e.hint.as_deref().unwrap().contains("fanout import otel"),
+        "{e}"
+    );
+
+    let e = err_text(ImportKind::Otel, r#"{"spans": []}"#, &no_opts());
+    assert_eq!(
+        e.message,
+        "is not an OpenTelemetry OTLP JSON trace: found an object with `spans`"
+    );
+    assert!(e.hint.as_deref().unwrap().contains("resourceSpans"));
+}
+
+#[test]
+fn not_json_and_cut_off_json() {
+    for kind in [
+        ImportKind::Otel,
+        ImportKind::ChromeTrace,
+        ImportKind::Anthropic,
+        ImportKind::Openai,
+    ] {
+        let e = err_text(kind, "span chat 12ms\n", &no_opts());
+        assert!(e.message.starts_with("is not valid JSON"), "{kind}: {e}");
+        assert_eq!(e.line_col, Some((1, 1)), "{kind}");
+        let hint = e.hint.as_deref().unwrap();
+        assert!(hint.starts_with("this is not JSON"), "{kind}: {hint}");
+        assert!(hint.contains(&format!("`import {kind}`")), "{kind}: {hint}");
+
+        let e = err_text(kind, "{\"a\": [1, 2", &no_opts());
+        assert!(
+            e.hint.as_deref().unwrap().contains("ends early"),
+            "{kind}: {e}"
+        );
+
+        let e = err_text(kind, "  \n", &no_opts());
+        assert_eq!(e.message, "is empty");
+    }
+    let trailing = "{\n  \"resourceSpans\": []\n}\n}\n";
+    let e = err_text(ImportKind::Otel, trailing, &no_opts());
+    assert!(e.message.contains("trailing characters"), "{e}");
+    assert_eq!(e.line_col, Some((4, 1)));
+    assert!(
+        e.hint.as_deref().unwrap().contains("remove what follows"),
+        "{e}"
+    );
+
+    let events = r#"[{"name": "x", "ph": "X", "ts": 1, "dur": 2, "pid": 1, "tid": 1}]"#;
+    let e = err_text(ImportKind::Anthropic, events, &no_opts());
+    assert_eq!(
+        e.message,
+        "is a Chrome trace, not an Anthropic Messages payload"
+    );
+
+    let missing = import(
+        ImportKind::Otel,
+        Path::new("no/such/trace.json"),
+        &no_opts(),
+    )
+    .unwrap_err();
+    assert!(missing.message.starts_with("cannot read"));
+    assert_eq!(missing.file, "no/such/trace.json");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chrome traces
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn chrome_trace_sample_chains_slices_per_thread() {
+    let imported = import(
+        ImportKind::ChromeTrace,
+        &sample("chrome-trace-agent.json"),
+        &no_opts(),
+    )
+    .unwrap();
+    let arxiv = "fetch_arxiv.org_abs_2406.01234";
+    assert_eq!(
+        calls(&imported.scenario),
+        vec![
+            ("llm.plan", "main", vec![], 1187.251),
+            (arxiv, "io-worker-1", vec![], 895.313),
+            (
+                "fetch_en.wikipedia.org_wiki_Amdahl_s_law",
+                "io-worker-2",
+                vec![],
+                741.302
+            ),
+            ("sqlite:_SELECT_notes", "db", vec![], 38.212),
+            (
+                "fetch_github.com_openai_swarm_issues_12",
+                "io-worker-1",
+                vec![arxiv],
+                526.87
+            ),
+            ("llm.summarise", "main", vec!["llm.plan"], 1902.117),
+        ]
+    );
+    let (wall, timings) = recorded(&imported);
+    assert_eq!(wall, 4515.117);
+    assert_eq!(timings[0], ("llm.plan", CallStatus::Ok, 0.0, 1187.251));
+    assert_eq!(timings[1], (arxiv, CallStatus::Ok, 1189.12, 2084.433));
+    assert_eq!(
+        timings[5],
+        ("llm.summarise", CallStatus::Ok, 2613.0, 4515.117)
+    );
+    assert!(has_note(&imported, "a thread runs one slice at a time"));
+    assert!(has_note(&imported, "left out 1 slice nested"));
+    assert!(has_note(&imported, "2 `C`, 1 `i`"));
+
+    let plan = plan(&imported);
+    let (sequential, parallel) = walls(&plan);
+    assert!(close(
+        sequential,
+        1187.251 + 895.313 + 741.302 + 38.212 + 526.87 + 1902.117
+    ));
+    // Only the main thread's chain remains: plan, then summarise.
+    assert!(close(parallel, 1187.251 + 1902.117));
+}
+
+#[test]
+fn chrome_trace_bare_list_without_closing_bracket_and_unmatched_events() {
+    let text = r#"[
+{"name": "a", "ph": "E", "ts": 5, "pid": 1, "tid": 1},
+{"name": "load", "cat": "io", "ph": "B", "ts": 10, "pid": 1, "tid": 1},
+{"name": "load", "ph": "E", "ts": 2010, "pid": 1, "tid": 1},
+{"name": "parse", "ph": "X", "ts": 2020, "dur": 500, "pid": 1, "tid": 1},
+{"name": "upload", "ph": "X", "ts": 15, "dur": 3000, "pid": 1, "tid": 2},
+{"name": "never_ends", "ph": "B", "ts": 3000, "pid": 1, "tid": 2},
+"#;
+    let imported = import_text(
+        ImportKind::ChromeTrace,
+        "t.json",
+        "t.json",
+        text,
+        &no_opts(),
+    )
+    .unwrap();
+    assert_eq!(
+        calls(&imported.scenario),
+        vec![
+            ("load", "io", vec![], 2.0),
+            ("upload", "upload", vec![], 3.0),
+            ("parse", "parse", vec!["load"], 0.5),
+        ]
+    );
+    assert!(has_note(&imported, "no closing `]`"));
+    assert!(has_note(
+        &imported,
+        "left out 1 B event that no E event ends"
+    ));
+    assert!(has_note(&imported, "left out 1 E event with no B event"));
+    plan(&imported);
+}
+
+#[test]
+fn chrome_trace_bad_events() {
+    let missing_dur = "{\"traceEvents\": [\n  {\"name\": \"x\", \"ph\": \"X\", \"ts\": 1, \"pid\": 1, \"tid\": 1}\n]}";
+    let e = err_text(ImportKind::ChromeTrace, missing_dur, &no_opts());
+    assert!(e.message.contains("event 0 (traceEvents[0])"), "{e}");
+    assert!(e.message.contains("without `dur`"), "{e}");
+    assert_eq!(e.line_col, Some((2, 3)));
+    assert!(e.hint.as_deref().unwrap().contains("microseconds"));
+
+    let negative = missing_dur.replace("\"ts\": 1,", "\"ts\": 1, \"dur\": -4,");
+    let e = err_text(ImportKind::ChromeTrace, &negative, &no_opts());
+    assert!(e.message.contains("negative"), "{e}");
+    assert_eq!(e.line_col, Some(place_of(&negative, "-4")));
+
+    let backwards = r#"{"traceEvents": [
+  {"name": "x", "ph": "B", "ts": 100, "pid": 1, "tid": 1},
+  {"name": "x", "ph": "E", "ts": 50, "pid": 1, "tid": 1}]}"#;
+    let e = err_text(ImportKind::ChromeTrace, backwards, &no_opts());
+    assert!(e.message.contains("before it began"), "{e}");
+    assert_eq!(e.line_col, Some(place_of(backwards, "50")));
+
+    let only_metadata = r#"{"traceEvents": [{"name": "thread_name", "ph": "M", "pid": 1, "tid": 1, "args": {"name": "main"}}]}"#;
+    let e = err_text(ImportKind::ChromeTrace, only_metadata, &no_opts());
+    assert!(e.message.contains("no complete (X) events"), "{e}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Anthropic and OpenAI
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn anthropic_response_is_one_batch() {
+    let opts = latencies(&[("get_weather", 300.0)], Some(150.0));
+    let imported = import(
+        ImportKind::Anthropic,
+        &sample("anthropic-response.json"),
+        &opts,
+    )
+    .unwrap();
+    assert_eq!(
+        calls(&imported.scenario),
+        vec![
+            ("get_weather", "get_weather", vec![], 300.0),
+            ("get_weather_2", "get_weather", vec![], 300.0),
+            ("get_local_time", "get_local_time", vec![], 150.0),
+        ]
+    );
+    assert!(imported.recorded.is_none());
+    assert!(has_note(
+        &imported,
+        "get_local_time 150 ms (--default-latency), get_weather 300 ms (--latency)"
+    ));
+    let plan = plan(&imported);
+    assert_eq!(walls(&plan), (750.0, 300.0));
+}
+
+#[test]
+fn anthropic_conversation_chains_its_batches() {
+    let conversation = r#"{"model": "claude-sonnet-4-5", "max_tokens": 1024, "messages": [
+  {"role": "user", "content": "Compare the weather in Lisbon and Porto, then book the warmer one."},
+  {"role": "assistant", "content": [
+    {"type": "text", "text": "Checking both."},
+    {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Lisbon"}},
+    {"type": "tool_use", "id": "toolu_2", "name": "get_weather", "input": {"city": "Porto"}}]},
+  {"role": "user", "content": [
+    {"type": "tool_result", "tool_use_id": "toolu_1", "content": "24C"},
+    {"type": "tool_result", "tool_use_id": "toolu_2", "content": "19C"}]},
+  {"role": "assistant", "content": [
+    {"type": "tool_use", "id": "toolu_3", "name": "book_hotel", "input": {"city": "Lisbon"}}]},
+  {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_3", "content": "ok"}]},
+  {"role": "assistant", "content": "Booked in Lisbon."}
+]}"#;
+    let opts = latencies(&[("get_weather", 300.0), ("book_hotel", 900.0)], None);
+    let imported = import_text(
+        ImportKind::Anthropic,
+        "c.json",
+        "c.json",
+        conversation,
+        &opts,
+    )
+    .unwrap();
+    let expected = vec![
+        ("get_weather", "get_weather", vec![], 300.0),
+        ("get_weather_2", "get_weather", vec![], 300.0),
+        (
+            "book_hotel",
+            "book_hotel",
+            vec!["get_weather", "get_weather_2"],
+            900.0,
+        ),
+    ];
+    assert_eq!(calls(&imported.scenario), expected);
+    assert!(has_note(&imported, "2 batches"));
+    assert_eq!(walls(&plan(&imported)), (1500.0, 1200.0));
+
+    // The bare list of messages imports the same.
+    let value: serde_json::Value = serde_json::from_str(conversation).unwrap();
+    let bare = serde_json::to_string(&value["messages"]).unwrap();
+    let imported = import_text(ImportKind::Anthropic, "c.json", "c.json", &bare, &opts).unwrap();
+    assert_eq!(calls(&imported.scenario), expected);
+}
+
+#[test]
+fn anthropic_without_tool_use() {
+    let text = r#"{
+  "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+  "content": [{"type": "text", "text": "It is sunny in Lisbon."}],
+  "stop_reason": "end_turn"
+}"#;
+    let e = err_text(ImportKind::Anthropic, text, &latencies(&[], Some(100.0)));
+    assert!(e.message.contains("no tool_use block"), "{e}");
+    assert!(e.message.contains("stop_reason `end_turn`"), "{e}");
+    assert_eq!(e.line_col, Some(place_of(text, "\"end_turn\"")));
+    assert!(e.hint.as_deref().unwrap().contains("tool_use"));
+
+    let e = err_text(
+        ImportKind::Anthropic,
+        r#"{"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}"#,
+        &no_opts(),
+    );
+    assert_eq!(e.message, "is an API error response: Overloaded");
+}
+
+#[test]
+fn openai_completion_is_one_batch() {
+    let opts = latencies(
+        &[("search_docs", 420.0), ("query_metrics", 1250.5)],
+        Some(80.0),
+    );
+    let imported = import(ImportKind::Openai, &sample("openai-completion.json"), &opts).unwrap();
+    assert_eq!(
+        calls(&imported.scenario),
+        vec![
+            ("search_docs", "search_docs", vec![], 420.0),
+            ("search_docs_2", "search_docs", vec![], 420.0),
+            ("query_metrics", "query_metrics", vec![], 1250.5),
+            ("read_file", "read_file", vec![], 80.0),
+        ]
+    );
+    assert_eq!(walls(&plan(&imported)), (2170.5, 1250.5));
+}
+
+#[test]
+fn openai_messages_chain_their_batches() {
+    let messages = r#"[
+  {"role": "system", "content": "You are an SRE assistant."},
+  {"role": "user", "content": "Why is the API slow?"},
+  {"role": "assistant", "content": null, "tool_calls": [
+    {"id": "call_1", "type": "function", "function": {"name": "query_metrics", "arguments": "{}"}},
+    {"id": "call_2", "type": "function", "function": {"name": "read_logs", "arguments": "{}"}}]},
+  {"role": "tool", "tool_call_id": "call_1", "content": "p99 2.1s"},
+  {"role": "tool", "tool_call_id": "call_2", "content": "pool exhausted"},
+  {"role": "assistant", "content": null, "tool_calls": [
+    {"id": "call_3", "type": "function", "function": {"name": "read_file", "arguments": "{}"}}]},
+  {"role": "tool", "tool_call_id": "call_3", "content": "max_client_conn = 100"},
+  {"role": "assistant", "content": "Raise max_client_conn."}
+]"#;
+    let opts = latencies(&[], Some(200.0));
+    let imported = import_text(ImportKind::Openai, "m.json", "m.json", messages, &opts).unwrap();
+    assert_eq!(
+        calls(&imported.scenario),
+        vec![
+            ("query_metrics", "query_metrics", vec![], 200.0),
+            ("read_logs", "read_logs", vec![], 200.0),
+            (
+                "read_file",
+                "read_file",
+                vec!["query_metrics", "read_logs"],
+                200.0
+            ),
+        ]
+    );
+    let wrapped = format!("{{\"model\": \"gpt-4o\", \"messages\": {messages}}}");
+    let again = import_text(ImportKind::Openai, "m.json", "m.json", &wrapped, &opts).unwrap();
+    assert_eq!(again.scenario.calls, imported.scenario.calls);
+}
+
+#[test]
+fn openai_tool_without_latency_names_the_flags() {
+    let path = sample("openai-completion.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let e = import(
+        ImportKind::Openai,
+        &path,
+        &latencies(&[("search_docs", 420.0)], None),
+    )
+    .unwrap_err();
+    assert!(e.file.ends_with("openai-completion.json"));
+    assert_eq!(
+        e.message,
+        "no latency for tools `query_metrics`, `read_file`: an OpenAI Chat Completions payload carries no timings"
+    );
+    assert_eq!(e.line_col, Some(place_of(&text, "\"query_metrics\"")));
+    let hint = e.hint.as_deref().unwrap();
+    assert!(
+        hint.contains("--latency query_metrics=MS --latency read_file=MS"),
+        "{hint}"
+    );
+    assert!(hint.contains("--default-latency MS"), "{hint}");
+}
+
+#[test]
+fn openai_without_tool_calls_and_with_a_nameless_call() {
+    let text = r#"{"object": "chat.completion", "choices": [
+  {"index": 0, "message": {"role": "assistant", "content": "Hello!"}, "finish_reason": "stop"}]}"#;
+    let e = err_text(ImportKind::Openai, text, &latencies(&[], Some(1.0)));
+    assert!(e.message.contains("finish_reason `stop`"), "{e}");
+    assert_eq!(e.line_col, Some(place_of(text, "\"stop\"")));
+
+    let nameless = r#"{"choices": [{"message": {"role": "assistant", "tool_calls": [
+  {"id": "call_1", "type": "function", "function": {"arguments": "{}"}}]}}]}"#;
+    let e = err_text(ImportKind::Openai, nameless, &latencies(&[], Some(1.0)));
+    assert!(e.message.contains("without a tool name"), "{e}");
+    assert!(
+        e.message
+            .contains("choices[0].message.tool_calls[0].function.name"),
+        "{e}"
+    );
+    assert_eq!(e.line_col, Some(place_of(nameless, "{\"arguments\"")));
+}
+
+#[test]
+fn latency_flags_parse() {
+    assert_eq!(
+        parse_latency("read_file=12.5"),
+        Ok(("read_file".into(), 12.5))
+    );
+    assert!(parse_latency("read_file").is_err());
+    assert!(parse_latency("read_file=-3").is_err());
+    let bad = ImportOptions {
+        latency_by_tool: BTreeMap::from([("get_weather".to_string(), f64::NAN)]),
+        default_latency_ms: None,
+    };
+    let e = import(
+        ImportKind::Anthropic,
+        &sample("anthropic-response.json"),
+        &bad,
+    )
+    .unwrap_err();
+    assert_eq!(e.file, "--latency");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Robustness
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn odd_and_truncated_inputs_are_errors_not_panics() {
+    let kinds = [
+        ImportKind::Otel,
+        ImportKind::ChromeTrace,
+        ImportKind::Anthropic,
+        ImportKind::Openai,
+    ];
+    let odd = [
+        "{}",
+        "[]",
+        "null",
+        "42",
+        "\"x\"",
+        "\u{feff}{}",
+        r#"{"resourceSpans": 5}"#,
+        r#"{"resourceSpans": [5]}"#,
+        r#"{"resourceSpans": [{"scopeSpans": [{"spans": [7]}]}]}"#,
+        r#"{"resourceSpans": [{"scopeSpans": [{"spans": [{"name": 3}]}]}]}"#,
+        r#"{"resourceSpans": [{"scopeSpans": [{"spans": [{"spanId": "zz"}]}]}]}"#,
+        r#"{"resourceSpans": [{"scopeSpans": [{"spans": [{"attributes": {"a": 1}}]}]}]}"#,
+        r#"{"resource_spans": []}"#,
+        r#"{"traceEvents": 1}"#,
+        r#"{"traceEvents": [1]}"#,
+        r#"[{"ph": 5}]"#,
+        r#"[{"ph": "X", "ts": "soon", "dur": 1}]"#,
+        r#"[{"ph": "X", "ts": 1e308, "dur": 1e308}]"#,
+        r#"{"content": "x"}"#,
+        r#"{"content": [{"type": "tool_use"}]}"#,
+        r#"{"messages": {}}"#,
+        r#"[{"role": 1}]"#,
+        r#"[{"role": "assistant", "content": 5}]"#,
+        r#"{"choices": 1}"#,
+        r#"{"choices": [{"message": {"tool_calls": [{}]}}]}"#,
+        r#"{"choices": [{"message": {"tool_calls": 3}}]}"#,
+        r#"{"object": "response", "output": []}"#,
+        r#"{"name": "x", "context": {}, "start_time": "t"}"#,
+    ];
+    let opts = latencies(&[], Some(10.0));
+    for kind in kinds {
+        for text in odd {
+            if let Err(e) = import_text(kind, "odd.json", "odd.json", text, &opts) {
+                assert_eq!(e.file, "odd.json");
+                assert!(e.hint.is_some(), "{kind} {text}: no hint in {e}");
+            }
+        }
+    }
+    for name in [
+        "otel-agent-run.json",
+        "otel-agent-run.jsonl",
+        "chrome-trace-agent.json",
+        "anthropic-response.json",
+        "openai-completion.json",
+    ] {
+        let text = std::fs::read_to_string(sample(name)).unwrap();
+        let cuts: Vec<usize> = (1..40)
+            .map(|k| text.len() * k / 40)
+            .filter(|&c| text.is_char_boundary(c))
+            .collect();
+        for cut in cuts {
+            for kind in kinds {
+                let _ = import_text(kind, "cut.json", "cut.json", &text[..cut], &opts);
+            }
+        }
+    }
+}
+
+#[test]
+fn every_sample_passes_plan_new() {
+    let opts = latencies(&[], Some(100.0));
+    for (kind, name) in [
+        (ImportKind::Otel, "otel-agent-run.json"),
+        (ImportKind::Otel, "otel-agent-run.jsonl"),
+        (ImportKind::ChromeTrace, "chrome-trace-agent.json"),
+        (ImportKind::Anthropic, "anthropic-response.json"),
+        (ImportKind::Openai, "openai-completion.json"),
+    ] {
+        let imported = import(kind, &sample(name), &opts).unwrap();
+        let plan = plan(&imported);
+        let (sequential, parallel) = walls(&plan);
+        assert!(parallel <= sequential, "{name}");
+        if let Some(record) = &imported.recorded {
+            let ids: Vec<&str> = record.lanes[0]
+                .calls
+                .iter()
+                .map(|c| c.id.as_str())
+                .collect();
+            let expected: Vec<&str> = plan.calls.iter().map(|c| c.id.as_str()).collect();
+            assert_eq!(ids, expected, "{name}");
+        }
+    }
+}
