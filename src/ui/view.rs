@@ -300,14 +300,12 @@ fn flight_counts(model: &ViewModel, k: usize, geo: &Geometry) -> Vec<usize> {
     let cells = geo.bar_w as usize;
     let upto = (geo.cells(t).ceil() as usize).min(cells);
     let mut diff = vec![0i64; cells + 1];
-    let mid_cell = |ms: f64| (geo.cells(ms) - 0.5).ceil().max(0.0) as usize;
+    // A call counts in every cell it touches, so one shorter than a cell still shows.
     let mut add = |start: f64, end: f64| {
-        let a = mid_cell(start).min(cells);
-        let b = mid_cell(end).min(cells);
-        if a < b {
-            diff[a] += 1;
-            diff[b] -= 1;
-        }
+        let a = (geo.cells(start).floor() as usize).min(cells.saturating_sub(1));
+        let b = (geo.cells(end).ceil() as usize).clamp(a + 1, cells);
+        diff[a] += 1;
+        diff[b] -= 1;
     };
     for c in &lane.calls {
         // Attempts that failed and were retried ran too.
@@ -444,7 +442,7 @@ fn draw_lane(
     if let Some(t) = t {
         let x = after;
         let label = if lane.is_done_at(model.now_ms) {
-            let peak = counts.iter().max().unwrap_or(&0);
+            let peak = peak_in_flight(lane);
             if x + 7 < right {
                 format!("peak {peak}")
             } else {
@@ -620,6 +618,30 @@ fn first_unfinished(lane: &LaneView, t: f64) -> Option<usize> {
             .iter()
             .position(|c| matches!(c.state_at(t), CallState::Waiting))
     })
+}
+
+/// The most calls that ran at once in a lane, exactly (the strip's cells can only show it to
+/// their width).
+fn peak_in_flight(lane: &LaneView) -> usize {
+    let mut edges: Vec<(f64, i32)> = Vec::new();
+    for c in &lane.calls {
+        for &(s, e, _) in &c.failed_attempts {
+            edges.extend([(s, 1), (e, -1)]);
+        }
+        let start = c.attempt_start.filter(|a| a.is_finite()).or(c.start);
+        if let (Some(s), Some(e)) = (start, c.end.or(c.cancelled)) {
+            edges.extend([(s, 1), (e, -1)]);
+        }
+    }
+    // Ends before starts at the same instant: back-to-back calls do not overlap.
+    edges.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let mut now = 0i32;
+    let mut peak = 0i32;
+    for (_, d) in edges {
+        now += d;
+        peak = peak.max(now);
+    }
+    peak.max(0) as usize
 }
 
 /// A lane's headline: queued, running with elapsed, or done with wall, speedup and efficiency.
