@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand};
 
 use fanout::engine::Strategy;
 use fanout::engine::clock::Clock;
+use fanout::import::ImportKind;
 use fanout::report::Format;
 
 /// Race one batch of tool calls under several execution strategies and see what parallelism buys.
@@ -30,6 +31,39 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Run fanout's small HTTP test server on 127.0.0.1 (what `{local}` URLs use).
     Serve(ServeArgs),
+    /// Turn a real agent's trace or tool calls into a scenario, and show what happened beside
+    /// what each strategy would have done with the same calls.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// What the file is.
+    #[arg(value_enum)]
+    pub kind: ImportKind,
+    /// The file to import.
+    pub file: PathBuf,
+    /// Latency of a tool, for formats without timings (anthropic, openai); repeatable.
+    #[arg(long = "latency", value_name = "NAME=MS", value_parser = fanout::import::parse_latency)]
+    pub latency: Vec<(String, f64)>,
+    /// Latency of every tool not given with --latency.
+    #[arg(long, value_name = "MS", value_parser = fanout::import::parse_ms)]
+    pub default_latency: Option<f64>,
+    /// Write the scenario to this file.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Write the record (what happened, and the what-if lanes) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// The what-if lanes (default: sequential, parallel).
+    #[arg(long, value_delimiter = ',', value_parser = parse_strategy)]
+    pub strategies: Option<Vec<Strategy>>,
+    /// Print only the scenario JSON on stdout (to pipe it or redirect it).
+    #[arg(long)]
+    pub scenario_only: bool,
+    /// Print the picture and table instead of drawing live.
+    #[arg(long)]
+    pub headless: bool,
 }
 
 #[derive(Debug, Args)]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 
-use cli::{CheckArgs, Cli, Command, ReplayArgs, ReportArgs, RunArgs, ServeArgs};
+use cli::{CheckArgs, Cli, Command, ImportArgs, ReplayArgs, ReportArgs, RunArgs, ServeArgs};
 use fanout::engine::clock::{Clock, predicted_walls, run_virtual};
 use fanout::engine::scenario::{BUILTINS, DEMO, parse_json};
 use fanout::engine::tools::fmt_num;
@@ -45,6 +45,7 @@ fn main() -> ExitCode {
         }),
         Some(Command::Replay(args)) => replay(args),
         Some(Command::Serve(args)) => serve_cmd(args),
+        Some(Command::Import(args)) => import_cmd(args),
         Some(Command::Run(args)) => run(args),
         Some(Command::Check(args)) => check(args),
         Some(Command::List) => list(),
@@ -251,6 +252,75 @@ fn replay(args: ReplayArgs) -> Result<(), Failure> {
     let app = App::replay(&record, plan, args.speed, Theme::from_env());
     tui(runtime()?, app)?;
     Ok(())
+}
+
+fn import_cmd(args: ImportArgs) -> Result<(), Failure> {
+    use fanout::engine::record::RECORDED_LANE;
+    use fanout::engine::scenario::Source;
+    let opts = fanout::import::ImportOptions {
+        latency_by_tool: args.latency.iter().cloned().collect(),
+        default_latency_ms: args.default_latency,
+    };
+    let imported = fanout::import::import(args.kind, &args.file, &opts)?;
+    for note in &imported.notes {
+        eprintln!("note: {note}");
+    }
+    let json = imported.scenario_json();
+    if let Some(path) = &args.output {
+        std::fs::write(path, &json).map_err(|e| {
+            InputError::new(
+                path.display().to_string(),
+                format!("cannot write the scenario: {e}"),
+            )
+            .hint("check that the folder exists and is writable")
+        })?;
+        eprintln!("scenario written to {}", path.display());
+    }
+    if args.scenario_only {
+        return print(&json);
+    }
+    let label = format!("{} (imported)", args.file.display());
+    let plan = Arc::new(Plan::from_source(&Source::from_text(label, json))?);
+    let strategies = args
+        .strategies
+        .clone()
+        .unwrap_or_else(|| vec![Strategy::Sequential, Strategy::Parallel]);
+    let opts = RunOptions {
+        strategies,
+        speed: 1.0,
+        mode: Mode::Race,
+        local: None,
+    };
+    // What each strategy would have done with the same calls (the virtual clock), beside what
+    // really happened (the trace's own timeline), every speedup against what happened.
+    let mut record = run_virtual(&plan, &opts);
+    if let Some(recorded) = &imported.recorded
+        && let Some(lane) = recorded.lanes.first()
+    {
+        let mut lane = lane.clone();
+        lane.strategy = RECORDED_LANE.to_string();
+        lane.speedup = 1.0;
+        for what_if in &mut record.lanes {
+            what_if.speedup = fanout::engine::record::speedup(lane.wall_ms, what_if.wall_ms);
+        }
+        record.started_at = recorded.started_at.clone();
+        record.lanes.insert(0, lane);
+    }
+    if let Some(path) = &args.record {
+        write_record(&record, path)?;
+    }
+    if !args.headless && std::io::stdout().is_terminal() {
+        let mut app = App::replay(&record, plan.clone(), 1.0, Theme::from_env());
+        if imported.recorded.is_some() {
+            app.chrome.notice = Some(
+                "recorded: what happened · other lanes: what-if on an exact clock (durations measured under concurrency include contention)"
+                    .into(),
+            );
+        }
+        tui(runtime()?, app)?;
+        return print(&report::table(&record));
+    }
+    print(&headless_text(&record, &plan))
 }
 
 fn serve_cmd(args: ServeArgs) -> Result<(), Failure> {

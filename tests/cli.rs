@@ -1671,3 +1671,60 @@ fn rate_limit_of_an_unknown_tool() {
         "name a tool the calls use, or remove `tool` to limit every call",
     );
 }
+
+/// The repository's sample of an imported trace.
+fn sample(name: &str) -> String {
+    format!("{}/scenarios/imports/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn an_imported_trace_shows_what_happened_beside_the_what_if() {
+    let s = Scratch::new();
+    let trace = sample("otel-agent-run.json");
+    let out = s.run(&[
+        "import",
+        "otel",
+        &trace,
+        "--headless",
+        "-o",
+        "agent.json",
+        "--record",
+        "agent.record.json",
+    ]);
+    assert_ok(&out);
+    for lane in ["recorded", "sequential", "parallel"] {
+        assert_stdout_has(&out, lane);
+    }
+    // Every speedup is against what really happened.
+    assert_stdout_has(&out, "parallel ran 1.31× faster than recorded");
+    // The scenario runs, and the record reports without re-running.
+    let check = s.run(&["check", "agent.json"]);
+    assert_ok(&check);
+    assert_stdout_has(&check, "get_weather");
+    let report = s.run(&["report", "agent.record.json"]);
+    assert_ok(&report);
+    assert_stdout_has(&report, "recorded");
+}
+
+#[test]
+fn import_can_print_just_the_scenario() {
+    let out = fanout(&[
+        "import",
+        "anthropic",
+        &sample("anthropic-response.json"),
+        "--default-latency",
+        "300",
+        "--scenario-only",
+    ]);
+    assert_ok(&out);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("pure JSON on stdout");
+    assert!(v["calls"].as_array().is_some_and(|c| !c.is_empty()), "{v}");
+}
+
+#[test]
+fn import_without_latencies_says_which_tools_need_one() {
+    let out = fanout(&["import", "openai", &sample("openai-completion.json")]);
+    assert_eq!(out.code, Some(2), "{out:#?}");
+    assert_stderr_has(&out, "--latency");
+    assert_stderr_has(&out, "--default-latency");
+}

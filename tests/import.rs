@@ -119,54 +119,29 @@ fn otel_sample_imports_turns_batches_and_measured_latencies() {
         "invoke_agent travel-planner (imported from otel-agent-run.json)"
     );
     let batch1 = vec![
-        "execute_tool_get_weather",
-        "execute_tool_search_flights",
-        "execute_tool_search_hotels",
-        "execute_tool_get_exchange_rate",
+        "get_weather",
+        "search_flights",
+        "search_hotels",
+        "get_exchange_rate",
     ];
-    let batch2 = vec!["execute_tool_book_flight", "execute_tool_book_hotel"];
+    let batch2 = vec!["book_flight", "book_hotel"];
     assert_eq!(
         calls(s),
         vec![
-            ("chat_gpt-4o", "llm", vec![], 1287.403),
+            ("chat", "llm", vec![], 1287.403),
+            ("get_weather", "get_weather", vec!["chat"], 412.538),
+            ("search_flights", "search_flights", vec!["chat"], 1834.201),
+            ("search_hotels", "search_hotels", vec!["chat"], 1210.877),
             (
-                "execute_tool_get_weather",
-                "get_weather",
-                vec!["chat_gpt-4o"],
-                412.538
-            ),
-            (
-                "execute_tool_search_flights",
-                "search_flights",
-                vec!["chat_gpt-4o"],
-                1834.201
-            ),
-            (
-                "execute_tool_search_hotels",
-                "search_hotels",
-                vec!["chat_gpt-4o"],
-                1210.877
-            ),
-            (
-                "execute_tool_get_exchange_rate",
                 "get_exchange_rate",
-                vec!["chat_gpt-4o"],
+                "get_exchange_rate",
+                vec!["chat"],
                 98.405
             ),
-            ("chat_gpt-4o_2", "llm", batch1, 2104.66),
-            (
-                "execute_tool_book_flight",
-                "book_flight",
-                vec!["chat_gpt-4o_2"],
-                956.312
-            ),
-            (
-                "execute_tool_book_hotel",
-                "book_hotel",
-                vec!["chat_gpt-4o_2"],
-                704.79
-            ),
-            ("chat_gpt-4o_3", "llm", batch2, 1633.25),
+            ("chat_2", "llm", batch1, 2104.66),
+            ("book_flight", "book_flight", vec!["chat_2"], 956.312),
+            ("book_hotel", "book_hotel", vec!["chat_2"], 704.79),
+            ("chat_3", "llm", batch2, 1633.25),
         ]
     );
     assert!(s.calls.iter().all(|c| c.fail.is_none()));
@@ -179,15 +154,15 @@ fn otel_sample_imports_turns_batches_and_measured_latencies() {
     assert_eq!(
         timings,
         vec![
-            ("chat_gpt-4o", Ok, 0.0, 1287.403),
-            ("execute_tool_get_weather", Ok, 1289.207, 1701.744),
-            ("execute_tool_search_flights", Ok, 1702.657, 3536.858),
-            ("execute_tool_search_hotels", Ok, 3537.966, 4748.842),
-            ("execute_tool_get_exchange_rate", Ok, 4749.686, 4848.091),
-            ("chat_gpt-4o_2", Ok, 4849.604, 6954.264),
-            ("execute_tool_book_flight", Ok, 6955.997, 7912.309),
-            ("execute_tool_book_hotel", Ok, 7913.297, 8618.087),
-            ("chat_gpt-4o_3", Ok, 8619.708, 10252.959),
+            ("chat", Ok, 0.0, 1287.403),
+            ("get_weather", Ok, 1289.207, 1701.744),
+            ("search_flights", Ok, 1702.657, 3536.858),
+            ("search_hotels", Ok, 3537.966, 4748.842),
+            ("get_exchange_rate", Ok, 4749.686, 4848.091),
+            ("chat_2", Ok, 4849.604, 6954.264),
+            ("book_flight", Ok, 6955.997, 7912.309),
+            ("book_hotel", Ok, 7913.297, 8618.087),
+            ("chat_3", Ok, 8619.708, 10252.959),
         ]
     );
     let record = imported.recorded.as_ref().unwrap();
@@ -323,14 +298,9 @@ fn otel_tolerates_base64_ids_numeric_times_and_status_names() {
     assert_eq!(
         calls(&imported.scenario),
         vec![
-            ("chat_claude", "llm", vec![], 500.0),
-            (
-                "execute_tool_research",
-                "research",
-                vec!["chat_claude"],
-                1000.0
-            ),
-            ("summarize", "llm", vec!["execute_tool_research"], 300.0),
+            ("chat", "llm", vec![], 500.0),
+            ("research", "research", vec!["chat"], 1000.0),
+            ("summarize", "llm", vec!["research"], 300.0),
         ]
     );
     assert_eq!(

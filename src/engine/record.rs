@@ -143,6 +143,9 @@ pub fn speedup(baseline_ms: f64, wall_ms: f64) -> f64 {
     }
 }
 
+/// The lane name of what really happened, in a record made from an imported trace.
+pub const RECORDED_LANE: &str = "recorded";
+
 /// How the lanes of a run were started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -317,7 +320,14 @@ impl Record {
                 at(&path).or_else(|| at(&[Key("lanes"), Index(k)]))
             };
             let name = &lane.strategy;
-            if let Err(m) = lane.strategy.parse::<Strategy>() {
+            // An imported trace's own timeline is a lane too, though no strategy made it.
+            if let Err(m) = lane.strategy.parse::<Strategy>().map(|_| ()).or_else(|m| {
+                if lane.strategy == RECORDED_LANE {
+                    Ok(())
+                } else {
+                    Err(m)
+                }
+            }) {
                 return Err(InputError::new(label, format!("lane {}: {m}", k + 1))
                     .at(lane_at(&[Key("strategy")])));
             }

@@ -178,7 +178,10 @@ pub(crate) fn import(input: &Input<'_>, opts: &ImportOptions) -> Result<Imported
 
     // Calls, in time order.
     let mut ids = super::Ids::default();
-    let names: Vec<String> = kept.iter().map(|k| ids.make(&raw[k.raw].name)).collect();
+    let names: Vec<String> = kept
+        .iter()
+        .map(|k| ids.make(short_name(&raw[k.raw].name)))
+        .collect();
     let t0 = kept.iter().map(|k| k.start).min().unwrap_or(0);
     let ms = |ns: u64| (ns.saturating_add(500) / 1000) as f64 / 1000.0;
     let mut calls = Vec::with_capacity(kept.len());
@@ -624,6 +627,21 @@ fn attributes(v: Option<&Value>) -> Result<HashMap<String, String>, ()> {
 
 /// A trace or span id as lowercase hex: `bytes` bytes written as hex (OTLP JSON) or base64 (the
 /// protobuf JSON mapping some exporters use). `None` for anything else.
+/// A call id from a span name: GenAI names are `{operation} {target}`, so `execute_tool
+/// get_weather` becomes `get_weather` and `chat gpt-4o` becomes `chat` (ids must be short to
+/// tell calls apart on screen).
+fn short_name(name: &str) -> &str {
+    if let Some(tool) = name.strip_prefix("execute_tool ") {
+        return tool;
+    }
+    for op in ["chat ", "text_completion ", "generate_content "] {
+        if name.starts_with(op) {
+            return op.trim_end();
+        }
+    }
+    name
+}
+
 fn decode_id(s: &str, bytes: usize) -> Option<String> {
     if s.is_empty() {
         return Some(String::new());

@@ -1,6 +1,6 @@
 //! Headless renderings of a [`Record`]: a plain table, Markdown and JSON.
 
-use crate::engine::record::{CallStatus, LaneRecord, Mode, Record};
+use crate::engine::record::{CallStatus, LaneRecord, Mode, RECORDED_LANE, Record};
 use crate::engine::tools::fmt_num;
 
 /// The output formats of `fanout report`.
@@ -173,7 +173,8 @@ fn baseline_index(record: &Record) -> Option<usize> {
     record
         .lanes
         .iter()
-        .position(|l| l.strategy == "sequential")
+        .position(|l| l.strategy == RECORDED_LANE)
+        .or_else(|| record.lanes.iter().position(|l| l.strategy == "sequential"))
         .or_else(|| {
             (0..record.lanes.len())
                 .max_by(|&a, &b| record.lanes[a].wall_ms.total_cmp(&record.lanes[b].wall_ms))

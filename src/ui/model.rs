@@ -4,7 +4,7 @@
 use tokio::time::Instant;
 
 use crate::engine::clock::simulate_lane;
-use crate::engine::record::{CallStatus, Record};
+use crate::engine::record::{CallStatus, RECORDED_LANE, Record};
 use crate::engine::strategy::cores;
 use crate::engine::{Bounds, EventKind, Plan, Strategy};
 
@@ -120,6 +120,8 @@ impl CallTiming {
 pub struct LaneView {
     /// The strategy it runs.
     pub strategy: Strategy,
+    /// Its name on screen: the strategy, or `recorded` for an imported trace's own timeline.
+    pub label: String,
     /// Its lower bound, ms at the run's speed.
     pub lower_bound_ms: f64,
     /// The wall it cannot exceed on an exact clock, ms at the run's speed (for the axis).
@@ -202,6 +204,7 @@ impl ViewModel {
             .iter()
             .map(|&s| LaneView {
                 strategy: s,
+                label: s.to_string(),
                 lower_bound_ms: s.lower_bound_ms(&bounds, cores),
                 upper_bound_ms: s.upper_bound_ms(&bounds, waves_ms, cores),
                 predicted_ms: Some(simulate_lane(plan, s, speed).lane.wall_ms),
@@ -241,6 +244,7 @@ impl ViewModel {
             .collect();
         let mut model = ViewModel::new(plan, &strategies, record.speed);
         for (view, lane) in model.lanes.iter_mut().zip(&record.lanes) {
+            view.label = lane.strategy.clone();
             view.offset_ms = Some(0.0);
             view.wall_ms = Some(lane.wall_ms);
             view.lower_bound_ms = lane.lower_bound_ms;
@@ -393,7 +397,8 @@ impl ViewModel {
         let seq = self
             .lanes
             .iter()
-            .find(|l| l.strategy == Strategy::Sequential);
+            .find(|l| l.label == RECORDED_LANE)
+            .or_else(|| self.lanes.iter().find(|l| l.label == "sequential"));
         match seq {
             Some(l) => match (l.is_done_at(self.now_ms), l.wall_ms) {
                 (true, Some(w)) => Some((w, true)),
@@ -440,6 +445,7 @@ mod tests {
     fn a_lane_clock_starts_at_its_offset_and_stops_at_its_wall() {
         let lane = LaneView {
             strategy: Strategy::Parallel,
+            label: "parallel".into(),
             lower_bound_ms: 0.0,
             upper_bound_ms: 0.0,
             predicted_ms: None,

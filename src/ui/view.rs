@@ -361,7 +361,7 @@ fn draw_lane(
         .borders(Borders::TOP | Borders::LEFT | Borders::RIGHT)
         .border_set(set)
         .title(Line::from(Span::styled(
-            format!(" {} ", lane.strategy),
+            format!(" {} ", lane.label),
             theme.bold(),
         )))
         .title(lane_status(model, lane, theme).right_aligned());
@@ -835,7 +835,7 @@ fn draw_bottom(model: &ViewModel, chrome: &Chrome, theme: Theme, area: Rect, buf
         lines.push(Line::raw(format!(
             " {}",
             row([
-                lane.strategy.to_string(),
+                lane.label.clone(),
                 wall,
                 speed,
                 secs(lane.lower_bound_ms),
