@@ -3,6 +3,10 @@
 use crate::engine::record::{CallStatus, LaneRecord, Mode, RECORDED_LANE, Record};
 use crate::engine::tools::fmt_num;
 
+pub mod chrome_trace;
+pub mod csv;
+pub mod svg;
+
 /// The output formats of `fanout report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -12,6 +16,12 @@ pub enum Format {
     Markdown,
     /// The record itself, pretty-printed.
     Json,
+    /// A Chrome trace (JSON) for Perfetto or chrome://tracing.
+    ChromeTrace,
+    /// A standalone SVG Gantt chart of every lane on one time axis.
+    Svg,
+    /// One CSV row per call per lane.
+    Csv,
 }
 
 /// Renders a record in the given format.
@@ -20,6 +30,9 @@ pub fn render(record: &Record, format: Format) -> String {
         Format::Table => table(record),
         Format::Markdown => markdown(record),
         Format::Json => json(record),
+        Format::ChromeTrace => chrome_trace::chrome_trace(record),
+        Format::Svg => svg::svg(record),
+        Format::Csv => csv::csv(record),
     }
 }
 
