@@ -401,3 +401,31 @@ async fn the_event_loop_runs_a_race_and_quits_on_q() {
     assert!(screen.contains("done 6.0 s · 1.00×"), "{screen}");
     assert!(screen.contains("done 2.0 s · 3.00×"), "{screen}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn e_exports_only_a_finished_run() {
+    let mut app = live_app("latency-3x2s");
+    let now = tokio::time::Instant::now();
+    assert!(app.on_action(Action::Export, now).is_none());
+    assert!(
+        app.chrome
+            .notice
+            .as_deref()
+            .unwrap()
+            .contains("nothing to export yet")
+    );
+    let plan = builtin("latency-3x2s");
+    let record = run(plan.clone(), &RunOptions::for_plan(&plan), None)
+        .await
+        .unwrap();
+    app.run_finished(Ok(record.clone()), now);
+    match app.on_action(Action::Export, now) {
+        Some(Command::Export(r)) => assert_eq!(*r, record),
+        other => panic!("e exports the finished run, got {other:?}"),
+    }
+    app.exported(Ok(("a.record.json".into(), "a.svg".into())));
+    assert_eq!(
+        app.chrome.notice.as_deref(),
+        Some("exported a.record.json and a.svg")
+    );
+}

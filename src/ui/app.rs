@@ -24,6 +24,8 @@ pub const SPEEDS: &[f64] = &[0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 
 pub enum Command {
     /// Start a run of this plan (stopping any run in progress).
     Start(Arc<Plan>, RunOptions),
+    /// Save this record and its SVG picture next to each other.
+    Export(Box<Record>),
     /// Leave.
     Quit,
 }
@@ -70,7 +72,8 @@ pub struct App {
     pub chrome: Chrome,
     /// Colours or not.
     pub theme: Theme,
-    /// The last run that finished (printed on quit).
+    /// The last run that finished (printed on quit, exported with `e`); in a replay, the
+    /// record replayed.
     pub last_record: Option<Record>,
     plan: Arc<Plan>,
     source: Source,
@@ -180,7 +183,7 @@ impl App {
                 ..Chrome::default()
             },
             theme,
-            last_record: None,
+            last_record: Some(record.clone()),
             plan,
             source: Source::Replay { rate, anchor: None },
         }
@@ -291,11 +294,26 @@ impl App {
         }
     }
 
+    /// Says where an export went (or why it failed).
+    pub fn exported(&mut self, result: Result<(String, String), String>) {
+        self.chrome.notice = Some(match result {
+            Ok((record, svg)) => format!("exported {record} and {svg}"),
+            Err(e) => format!("export failed: {e}"),
+        });
+    }
+
     /// Carries out an action; returns what the event loop must do.
     pub fn on_action(&mut self, action: Action, now: Instant) -> Option<Command> {
         self.chrome.notice = None;
         match action {
             Action::Quit => return Some(Command::Quit),
+            Action::Export => match &self.last_record {
+                Some(record) => return Some(Command::Export(Box::new(record.clone()))),
+                None => {
+                    self.chrome.notice =
+                        Some("nothing to export yet: the run has not finished".into());
+                }
+            },
             Action::Help => self.chrome.help = true,
             Action::Close => {
                 self.chrome.help = false;

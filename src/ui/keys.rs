@@ -40,6 +40,8 @@ pub enum Action {
     PickerMove(i32),
     /// Picker: run the selected scenario.
     PickerChoose,
+    /// Save the finished run as a record and an SVG.
+    Export,
     /// Close whatever overlay is open.
     Close,
 }
@@ -82,6 +84,7 @@ pub fn action(key: KeyEvent, ctx: Context) -> Option<Action> {
         KeyCode::Char('r') => Action::Rerun,
         KeyCode::Char('l') => Action::ToggleLesson,
         KeyCode::Char('?') => Action::Help,
+        KeyCode::Char('e') => Action::Export,
         KeyCode::Up | KeyCode::Char('k') => Action::Scroll(-1),
         KeyCode::Down | KeyCode::Char('j') => Action::Scroll(1),
         KeyCode::PageUp => Action::Scroll(-10),

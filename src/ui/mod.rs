@@ -59,6 +59,7 @@ where
     loop {
         match command.take() {
             Some(Command::Quit) => break,
+            Some(Command::Export(record)) => app.exported(export(&record)),
             Some(Command::Start(plan, opts)) => {
                 if let Some(old) = running.take() {
                     old.task.abort();
@@ -118,6 +119,35 @@ where
         r.task.abort();
     }
     Ok(())
+}
+
+/// Writes `record` as `fanout-NAME-TIME.record.json` and the same name `.svg` in the current
+/// folder; returns both names.
+fn export(record: &Record) -> Result<(String, String), String> {
+    let slug: String = record
+        .scenario
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect::<String>()
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .take(6)
+        .collect::<Vec<_>>()
+        .join("-");
+    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+    let base = format!("fanout-{slug}-{stamp}");
+    let json = format!("{base}.record.json");
+    let svg = format!("{base}.svg");
+    std::fs::write(&json, crate::report::json(record)).map_err(|e| format!("{json}: {e}"))?;
+    std::fs::write(&svg, crate::report::svg::svg(record)).map_err(|e| format!("{svg}: {e}"))?;
+    Ok((json, svg))
 }
 
 fn drain(running: &mut Option<Running>, app: &mut App) {

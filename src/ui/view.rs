@@ -895,15 +895,35 @@ fn draw_footer(model: &ViewModel, chrome: &Chrome, theme: Theme, area: Rect, buf
         );
         return;
     }
-    let keys = match model.playback {
-        Playback::Live => {
-            " q quit · r re-run · n/p scenario · s pick · +/- speed · l lesson · ? help"
-        }
-        Playback::Replay { .. } => {
-            " q quit · space pause · ←/→ step · Home/End · r restart · l lesson · ? help"
-        }
+    let keys: &[&str] = match model.playback {
+        Playback::Live => &[
+            "q quit",
+            "r re-run",
+            "n/p scenario",
+            "s pick",
+            "+/- speed",
+            "l lesson",
+            "e export",
+            "? help",
+        ],
+        Playback::Replay { .. } => &[
+            "q quit",
+            "space pause",
+            "←/→ step",
+            "Home/End",
+            "r restart",
+            "e export",
+            "? help",
+        ],
     };
-    buf.set_stringn(area.x, area.y, keys, area.width as usize, theme.dim());
+    // Drop keys from the middle until the line fits; quit and help always stay.
+    let mut shown: Vec<&str> = keys.to_vec();
+    let line = |shown: &[&str]| format!(" {}", shown.join(" · "));
+    while line(&shown).chars().count() > area.width as usize && shown.len() > 2 {
+        shown.remove(shown.len() - 2);
+    }
+    let keys = line(&shown);
+    buf.set_stringn(area.x, area.y, &keys, area.width as usize, theme.dim());
 }
 
 /// Every key, for the help overlay.
@@ -914,6 +934,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("s", "pick a scenario"),
     ("+  -", "speed of the next run"),
     ("l", "show / hide the lesson"),
+    ("e", "export the finished run: record + SVG"),
     ("↑  ↓  PgUp  PgDn", "scroll the calls"),
     ("?", "this help"),
     ("space", "replay: pause / resume"),
