@@ -55,13 +55,14 @@ pub fn percent(x: f64) -> String {
     format!("{:.1} %", x * 100.0)
 }
 
-/// `5 ok, 1 error, 2 skipped`.
+/// `5 ok, 1 error, 2 skipped, 3 cancelled`.
 pub fn outcome_counts(lane: &LaneRecord) -> String {
     let count = |s| lane.calls.iter().filter(|c| c.status == s).count();
     let mut parts = vec![format!("{} ok", count(CallStatus::Ok))];
     for (s, name) in [
         (CallStatus::Error, "error"),
         (CallStatus::Skipped, "skipped"),
+        (CallStatus::Cancelled, "cancelled"),
     ] {
         let n = count(s);
         if n > 0 {

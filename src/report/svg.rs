@@ -198,20 +198,6 @@ fn beside(from: f64, to: f64, message: &str) -> (f64, &'static str, String) {
     }
 }
 
-/// The lane's outcome counts, with the cancelled calls (`outcome_counts` leaves them out).
-fn counts(lane: &LaneRecord) -> String {
-    let mut s = outcome_counts(lane);
-    let cancelled = lane
-        .calls
-        .iter()
-        .filter(|c| c.status == CallStatus::Cancelled)
-        .count();
-    if cancelled > 0 {
-        let _ = write!(s, ", {cancelled} cancelled");
-    }
-    s
-}
-
 /// `fetch_1 (http_get): ok, 0.0 ms → 101.7 ms (101.7 ms)`.
 fn tip(c: &CallRecord, tool: &str) -> String {
     let status = match c.status {
@@ -415,7 +401,7 @@ pub fn svg(record: &Record) -> String {
             speedup(lane.speedup),
             duration(lane.lower_bound_ms),
             percent(lane.efficiency()),
-            counts(lane),
+            outcome_counts(lane),
         ];
         for ((_, cx, anchor), cell) in cols.iter().zip(&cells) {
             let font = if *cx == PAD + 6.0 {
@@ -478,7 +464,7 @@ fn draw_lane(
             speedup(lane.speedup),
             duration(lane.lower_bound_ms),
             percent(lane.efficiency()),
-            counts(lane),
+            outcome_counts(lane),
         ),
     );
     let rows_top = top + LANE_HEAD;
