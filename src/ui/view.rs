@@ -153,9 +153,8 @@ pub fn render(model: &ViewModel, chrome: &Chrome, theme: Theme, area: Rect, buf:
         .lanes
         .iter()
         .enumerate()
-        .map(|(k, _)| flight_counts(model, k, &geo).into_iter().max().unwrap_or(0))
-        .max()
-        .unwrap_or(0);
+        .map(|(k, _)| flight_counts(model, k, &geo).into_iter().fold(0.0, f64::max))
+        .fold(0.0, f64::max);
     for (k, lane) in model.lanes.iter().enumerate() {
         let y = lanes_area.y + (k * (shown + 2)) as u16;
         let lane_area = Rect::new(lanes_area.x, y, lanes_area.width, (shown + 2) as u16);
@@ -292,20 +291,33 @@ fn draw_bar(buf: &mut Buffer, geo: &Geometry, y: u16, s: f64, e: f64, style: Sty
 }
 
 /// Calls in flight in lane `k` at the middle of each cell, up to the lane's current time.
-fn flight_counts(model: &ViewModel, k: usize, geo: &Geometry) -> Vec<usize> {
+fn flight_counts(model: &ViewModel, k: usize, geo: &Geometry) -> Vec<f64> {
     let lane = &model.lanes[k];
     let Some(t) = lane.time_at(model.now_ms) else {
         return Vec::new();
     };
     let cells = geo.bar_w as usize;
     let upto = (geo.cells(t).ceil() as usize).min(cells);
-    let mut diff = vec![0i64; cells + 1];
-    // A call counts in every cell it touches, so one shorter than a cell still shows.
+    // How many calls ran, on average over each cell: a sequential lane reads 1 everywhere (also
+    // where one call hands over to the next), and a call shorter than a cell still shows.
+    let mut part = vec![0f64; cells + 1];
+    let mut full = vec![0f64; cells + 1];
     let mut add = |start: f64, end: f64| {
-        let a = (geo.cells(start).floor() as usize).min(cells.saturating_sub(1));
-        let b = (geo.cells(end).ceil() as usize).clamp(a + 1, cells);
-        diff[a] += 1;
-        diff[b] -= 1;
+        let (xs, xe) = (geo.cells(start), geo.cells(end).max(geo.cells(start)));
+        let (a, b) = (xs.floor() as usize, xe.floor() as usize);
+        if a >= cells {
+            return;
+        }
+        if a == b {
+            part[a] += xe - xs;
+            return;
+        }
+        part[a] += (a + 1) as f64 - xs;
+        full[a + 1] += 1.0;
+        full[b.min(cells)] -= 1.0;
+        if b < cells {
+            part[b] += xe - b as f64;
+        }
     };
     for c in &lane.calls {
         // Attempts that failed and were retried ran too.
@@ -327,10 +339,10 @@ fn flight_counts(model: &ViewModel, k: usize, geo: &Geometry) -> Vec<usize> {
         }
     }
     let mut out = Vec::with_capacity(upto);
-    let mut running = 0i64;
-    for d in diff.iter().take(upto) {
-        running += d;
-        out.push(running.max(0) as usize);
+    let mut running = 0f64;
+    for i in 0..upto {
+        running += full[i];
+        out.push((running + part[i]).max(0.0));
     }
     out
 }
@@ -344,7 +356,7 @@ fn draw_lane(
     lane: &LaneView,
     area: Rect,
     geo: &Geometry,
-    peak: usize,
+    peak: f64,
     rows: usize,
     buf: &mut Buffer,
 ) {
@@ -419,10 +431,10 @@ fn draw_lane(
     );
     let counts = flight_counts(model, k, geo);
     for (i, &c) in counts.iter().enumerate() {
-        let level = if c == 0 || peak == 0 {
+        let level = if c < 1e-6 || peak <= 0.0 {
             0
         } else {
-            (c * 8).div_ceil(peak).clamp(1, 8)
+            ((c / peak * 8.0).round() as usize).clamp(1, 8)
         };
         buf.set_string(geo.bar_x + i as u16, y, LEVELS[level], theme.strip());
     }
