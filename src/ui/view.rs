@@ -153,7 +153,11 @@ pub fn render(model: &ViewModel, chrome: &Chrome, theme: Theme, area: Rect, buf:
         .lanes
         .iter()
         .enumerate()
-        .map(|(k, _)| flight_counts(model, k, &geo).into_iter().fold(0.0, f64::max))
+        .map(|(k, _)| {
+            flight_counts(model, k, &geo)
+                .into_iter()
+                .fold(0.0, f64::max)
+        })
         .fold(0.0, f64::max);
     for (k, lane) in model.lanes.iter().enumerate() {
         let y = lanes_area.y + (k * (shown + 2)) as u16;
