@@ -237,8 +237,8 @@ fn rows(record: &Record) -> (Vec<&'static str>, Vec<Vec<String>>, Vec<bool>) {
                         row.push(duration(p));
                         row.push(format!("{:+.1} %", (st.mean / p - 1.0) * 100.0));
                     }
-                    Some(p) => row.extend([duration(p), "—".to_string()]),
-                    None => row.extend(["—".to_string(), "—".to_string()]),
+                    // Nothing simulated to predict (all real I/O): no prediction to show.
+                    _ => row.extend(["—".to_string(), "—".to_string()]),
                 }
             }
             row.push(percent(crate::engine::record::efficiency(
