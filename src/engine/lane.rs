@@ -170,12 +170,19 @@ pub async fn run_lane(
         }
     }
 
-    let wall_ms = millis(t0.elapsed());
+    // The wall is when the last call ended (or the lane stopped), not when the dispatcher got
+    // round to noticing: collecting a thousand results is the runtime's time, not the calls'.
+    let calls = dispatcher.into_records();
+    let wall_ms = calls
+        .iter()
+        .filter_map(|c| c.end_ms)
+        .fold(None, |m: Option<f64>, e| Some(m.map_or(e, |m| m.max(e))))
+        .unwrap_or_else(|| millis(t0.elapsed()));
     emitter.emit(EventKind::LaneDone { wall_ms });
     Ok(LaneResult {
         strategy,
         wall_ms,
-        calls: dispatcher.into_records(),
+        calls,
     })
 }
 

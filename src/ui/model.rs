@@ -194,8 +194,18 @@ pub struct ViewModel {
 }
 
 impl ViewModel {
-    /// An empty model for a run of `plan` under `strategies` at `speed`: every call waiting.
+    /// An empty model for a run of `plan` under `strategies` at `speed`: every call waiting,
+    /// each lane with the wall the virtual clock predicts.
     pub fn new(plan: &Plan, strategies: &[Strategy], speed: f64) -> ViewModel {
+        let mut model = ViewModel::without_predictions(plan, strategies, speed);
+        for lane in &mut model.lanes {
+            lane.predicted_ms = Some(simulate_lane(plan, lane.strategy, speed).lane.wall_ms);
+        }
+        model
+    }
+
+    /// [`ViewModel::new`] without asking the virtual clock (a record already knows).
+    fn without_predictions(plan: &Plan, strategies: &[Strategy], speed: f64) -> ViewModel {
         let durations = plan.durations_at(speed);
         let bounds = plan.bounds_from(&durations, speed);
         let waves_ms = plan.waves_from(&durations);
@@ -207,7 +217,7 @@ impl ViewModel {
                 label: s.to_string(),
                 lower_bound_ms: s.lower_bound_ms(&bounds, cores),
                 upper_bound_ms: s.upper_bound_ms(&bounds, waves_ms, cores),
-                predicted_ms: Some(simulate_lane(plan, s, speed).lane.wall_ms),
+                predicted_ms: None,
                 offset_ms: None,
                 wall_ms: None,
                 calls: vec![CallTiming::default(); plan.calls.len()],
@@ -242,7 +252,7 @@ impl ViewModel {
             .iter()
             .map(|l| l.strategy.parse().unwrap_or(Strategy::Parallel))
             .collect();
-        let mut model = ViewModel::new(plan, &strategies, record.speed);
+        let mut model = ViewModel::without_predictions(plan, &strategies, record.speed);
         for (view, lane) in model.lanes.iter_mut().zip(&record.lanes) {
             view.label = lane.strategy.clone();
             view.offset_ms = Some(0.0);
