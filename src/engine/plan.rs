@@ -178,7 +178,9 @@ impl Plan {
 
     /// Validates a parsed scenario. `source` names the file and places errors: every error
     /// carries the line:column of what it is about (the call's id, or the top-level key).
-    pub fn new(scenario: Scenario, source: &Source) -> Result<Plan, InputError> {
+    pub fn new(mut scenario: Scenario, source: &Source) -> Result<Plan, InputError> {
+        // serde grows the list as it reads; a 100k-call plan keeps it for its whole life.
+        scenario.calls.shrink_to_fit();
         let label = source.label.as_str();
         // Calls are placed by index, not by searching for their id: exact for a repeated id, and
         // inside a record the lanes' call entries are never mistaken for the scenario's.
