@@ -884,7 +884,7 @@ fn plain_expected(expected: &str) -> String {
 }
 
 /// A JSON path as people write it: `calls[2].latency_ms`.
-fn dotted(path: &[Step<'_>]) -> String {
+pub fn dotted(path: &[Step<'_>]) -> String {
     let mut s = String::new();
     for step in path {
         match step {

@@ -24,7 +24,7 @@ use crate::engine::record::{CallRecord, CallStatus, LaneRecord, Mode, Record, sp
 use crate::engine::scenario::{Scenario, Source, Step, line_col, locate};
 
 /// The strategy name of the one lane of an imported record: the run as it happened.
-pub const RECORDED_LANE: &str = "recorded";
+pub use crate::engine::record::RECORDED_LANE;
 
 /// Ids made from names are cut to this many characters (before a `_2` suffix).
 const MAX_ID_CHARS: usize = 64;
@@ -437,22 +437,7 @@ pub(crate) fn wrong_format(kind: ImportKind, input: &Input<'_>, doc: &Doc<'_>) -
     }
 }
 
-/// A JSON path as people write it: `resourceSpans[0].scopeSpans[1].spans[3]`.
-pub(crate) fn dotted(path: &[Step<'_>]) -> String {
-    let mut s = String::new();
-    for step in path {
-        match step {
-            Step::Key(k) => {
-                if !s.is_empty() {
-                    s.push('.');
-                }
-                s.push_str(k);
-            }
-            Step::Index(i) => s.push_str(&format!("[{i}]")),
-        }
-    }
-    s
-}
+pub(crate) use crate::engine::scenario::dotted;
 
 /// A path with one more step.
 pub(crate) fn join<'a>(path: &[Step<'a>], step: Step<'a>) -> Vec<Step<'a>> {
