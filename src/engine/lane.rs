@@ -1,6 +1,8 @@
 //! Drives one plan under one strategy on the real clock (tokio's, which tests pause): the
 //! [`Dispatcher`] decides which call starts when; this module runs the calls and measures them.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -113,6 +115,11 @@ pub async fn run_lane(
     });
     let mut dispatcher = Dispatcher::new(&plan, strategy);
     let mut running: JoinSet<Finished> = JoinSet::new();
+    // Simulated calls need no task: the lane wakes them itself, all those due at one instant on
+    // one timer tick, so a thousand calls ending together cost one wake-up, not a thousand.
+    let mut sims: Vec<Option<Sim>> = (0..plan.calls.len()).map(|_| None).collect();
+    let mut timers: BinaryHeap<Reverse<(Ms, usize)>> = BinaryHeap::new();
+    let mut done: Vec<Finished> = Vec::new();
     // The ideal time of the completions being handled: what newly started calls count from.
     let mut ideal_now = 0.0;
 
@@ -125,23 +132,53 @@ pub async fn run_lane(
                 Some(l) => l.reserve(ideal_now),
                 None => ideal_now,
             };
-            running.spawn(perform_call(shared.clone(), i, ideal_now, ideal_start));
+            if call.effect.is_simulated() {
+                let base = call.effect.nominal_ms().unwrap_or(0.0);
+                let planned = planned_attempts(call, ideal_start, base, 1.0 / shared.ctx.speed);
+                let mut sim = Sim::new(i, planned, ideal_now, ideal_start);
+                match sim.run_until(ideal_now, &shared) {
+                    Some(f) => done.push(f),
+                    None => timers.push(Reverse((Ms(sim.next_deadline()), i))),
+                }
+                sims[i] = Some(sim);
+            } else {
+                running.spawn(perform_call(shared.clone(), i, ideal_now, ideal_start));
+            }
         }
-        let Some(joined) = running.join_next().await else {
-            break;
-        };
-        // Calls that ended at the same instant are handled together, in ideal order, before
+        if done.is_empty() {
+            let next_timer = timers.peek().map(|Reverse((Ms(t), _))| *t);
+            if next_timer.is_none() && running.is_empty() {
+                break;
+            }
+            tokio::select! {
+                () = sleep_until_opt(&shared, next_timer) => {}
+                joined = running.join_next(), if !running.is_empty() => {
+                    if let Some(joined) = joined {
+                        done.push(joined.map_err(|e| task_error(strategy, &e))?);
+                    }
+                }
+            }
+        }
+        // Everything due by now, simulated or real, is handled together, in ideal order, before
         // anything new starts: the virtual clock does the same, so both pick the same calls.
-        let mut batch = vec![joined];
-        while let Some(more) = running.try_join_next() {
-            batch.push(more);
+        let due = shared.now_ms();
+        while let Some(Reverse((Ms(t), i))) = timers.peek().copied() {
+            if t > due {
+                break;
+            }
+            timers.pop();
+            if let Some(sim) = sims[i].as_mut() {
+                match sim.run_until(t, &shared) {
+                    Some(f) => {
+                        sims[i] = None;
+                        done.push(f);
+                    }
+                    None => timers.push(Reverse((Ms(sim.next_deadline()), i))),
+                }
+            }
         }
-        let mut done = Vec::with_capacity(batch.len());
-        for joined in batch {
-            done.push(joined.map_err(|e| EngineError::Task {
-                lane: strategy.to_string(),
-                message: e.to_string(),
-            })?);
+        while let Some(more) = running.try_join_next() {
+            done.push(more.map_err(|e| task_error(strategy, &e))?);
         }
         done.sort_by(|a, b| {
             a.ideal_end
@@ -149,7 +186,7 @@ pub async fn run_lane(
                 .then(a.index.cmp(&b.index))
         });
         let mut cancel = None;
-        for f in done {
+        for f in done.drain(..) {
             ideal_now = f.ideal_end.max(ideal_now);
             let failed = f.record.status == CallStatus::Error;
             let i = f.index;
@@ -246,11 +283,7 @@ async fn perform_call(
         at_ms: start,
         waited_ms: wait_ms.unwrap_or(0.0),
     });
-    let (attempts, detail, ideal_end) = if call.effect.is_simulated() {
-        simulated_attempts(&shared, i, ideal_start).await
-    } else {
-        real_attempts(&shared, i, ideal_start).await
-    };
+    let (attempts, detail, ideal_end) = real_attempts(&shared, i, ideal_start).await;
     let end = shared.now_ms();
     let error = attempts.last().and_then(|a| a.error.clone());
     shared.emitter.emit(EventKind::Finished {
@@ -285,46 +318,157 @@ async fn perform_call(
     }
 }
 
-/// A simulated call: its attempts are known in advance, so each one sleeps until its ideal
-/// start and end. Returns the attempts as measured, and the ideal end.
-async fn simulated_attempts(
-    shared: &Shared,
-    i: usize,
-    ideal_start: f64,
-) -> (Vec<Attempt>, Detail, f64) {
-    let call = &shared.plan.calls[i];
-    let base = call.effect.nominal_ms().unwrap_or(0.0);
-    let planned = planned_attempts(call, ideal_start, base, 1.0 / shared.ctx.speed);
-    let mut measured = Vec::with_capacity(planned.len());
-    let last = planned.len() - 1;
-    for (n, a) in planned.iter().enumerate() {
-        if n > 0 {
-            shared.sleep_until_ms(a.start_ms).await;
-            shared.emitter.emit(EventKind::AttemptStarted {
-                call: i,
-                at_ms: shared.now_ms(),
-            });
-        }
-        let start = shared.now_ms();
-        shared.sleep_until_ms(a.end_ms).await;
-        let end = shared.now_ms();
-        if let Some(e) = &a.error
-            && n < last
-        {
-            shared.emitter.emit(EventKind::AttemptFailed {
-                call: i,
-                at_ms: end,
-                error: e.clone(),
-            });
-        }
-        measured.push(Attempt {
-            start_ms: start,
-            end_ms: end,
-            error: a.error.clone(),
-        });
+/// Milliseconds that order totally (the timer heap's key).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Ms(f64);
+
+impl Eq for Ms {}
+
+impl PartialOrd for Ms {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
-    let ideal_end = planned.last().map_or(ideal_start, |a| a.end_ms);
-    (measured, Detail::default(), ideal_end)
+}
+
+impl Ord for Ms {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+fn task_error(strategy: Strategy, e: &tokio::task::JoinError) -> EngineError {
+    EngineError::Task {
+        lane: strategy.to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// Sleeps until lane time `ms`, or forever when there is nothing to wake for.
+async fn sleep_until_opt(shared: &Shared, ms: Option<f64>) {
+    match ms {
+        Some(ms) => shared.sleep_until_ms(ms).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A simulated call in progress. Its attempts are planned on the ideal timeline; the lane
+/// wakes it at each planned instant and measures when that really was.
+struct Sim {
+    index: usize,
+    planned: Vec<Attempt>,
+    /// What is next: 0 start; then for attempt k, `2k + 1` its end and `2k + 2` the next start.
+    step: usize,
+    dispatched: f64,
+    ideal_start: f64,
+    start: f64,
+    attempt_start: f64,
+    measured: Vec<Attempt>,
+}
+
+impl Sim {
+    fn new(index: usize, planned: Vec<Attempt>, dispatched: f64, ideal_start: f64) -> Sim {
+        Sim {
+            index,
+            planned,
+            step: 0,
+            dispatched,
+            ideal_start,
+            start: 0.0,
+            attempt_start: 0.0,
+            measured: Vec::new(),
+        }
+    }
+
+    /// The ideal time of the next step.
+    fn next_deadline(&self) -> f64 {
+        match self.step {
+            0 => self.ideal_start,
+            s if s % 2 == 1 => self.planned[s / 2].end_ms,
+            s => self.planned[s / 2].start_ms,
+        }
+    }
+
+    /// Takes every step due by ideal time `t`, measuring each now; the call's result once its
+    /// last attempt has ended.
+    fn run_until(&mut self, t: f64, shared: &Shared) -> Option<Finished> {
+        while self.next_deadline() <= t {
+            let now = shared.now_ms();
+            let i = self.index;
+            match self.step {
+                0 => {
+                    self.start = now;
+                    self.attempt_start = now;
+                    shared.starts[i].store(now.to_bits(), Ordering::Relaxed);
+                    shared.emitter.emit(EventKind::Started {
+                        call: i,
+                        at_ms: now,
+                        waited_ms: self.ideal_start - self.dispatched,
+                    });
+                }
+                s if s % 2 == 1 => {
+                    let k = s / 2;
+                    let error = self.planned[k].error.clone();
+                    self.measured.push(Attempt {
+                        start_ms: self.attempt_start,
+                        end_ms: now,
+                        error: error.clone(),
+                    });
+                    if k + 1 == self.planned.len() {
+                        return Some(self.finish(shared, now));
+                    }
+                    if let Some(e) = error {
+                        shared.emitter.emit(EventKind::AttemptFailed {
+                            call: i,
+                            at_ms: now,
+                            error: e,
+                        });
+                    }
+                }
+                _ => {
+                    self.attempt_start = now;
+                    shared.emitter.emit(EventKind::AttemptStarted { call: i, at_ms: now });
+                }
+            }
+            self.step += 1;
+        }
+        None
+    }
+
+    fn finish(&mut self, shared: &Shared, end: f64) -> Finished {
+        let i = self.index;
+        let call = &shared.plan.calls[i];
+        let error = self.measured.last().and_then(|a| a.error.clone());
+        shared.emitter.emit(EventKind::Finished {
+            call: i,
+            at_ms: end,
+            error: error.clone(),
+        });
+        let attempts = if self.measured.len() > 1 {
+            std::mem::take(&mut self.measured)
+        } else {
+            Vec::new()
+        };
+        Finished {
+            index: i,
+            record: CallRecord {
+                id: call.id.clone(),
+                status: if error.is_some() {
+                    CallStatus::Error
+                } else {
+                    CallStatus::Ok
+                },
+                start_ms: Some(self.start),
+                end_ms: Some(end),
+                error,
+                wait_ms: (self.ideal_start > self.dispatched)
+                    .then_some(self.ideal_start - self.dispatched),
+                attempts,
+                bytes: None,
+                http_status: None,
+            },
+            ideal_end: self.planned.last().map_or(self.ideal_start, |a| a.end_ms),
+        }
+    }
 }
 
 /// A real call (HTTP, file, CPU): each attempt takes what it takes; the ideal timeline moves on
