@@ -426,7 +426,10 @@ impl Sim {
                 }
                 _ => {
                     self.attempt_start = now;
-                    shared.emitter.emit(EventKind::AttemptStarted { call: i, at_ms: now });
+                    shared.emitter.emit(EventKind::AttemptStarted {
+                        call: i,
+                        at_ms: now,
+                    });
                 }
             }
             self.step += 1;
