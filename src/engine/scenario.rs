@@ -143,6 +143,27 @@ pub struct CallSpec {
     pub fail_attempts: Option<u32>,
 }
 
+impl CallSpec {
+    /// A simulated call of `latency_ms` with nothing else set; importers fill in the rest with
+    /// struct update syntax, so a new optional field needs no change there.
+    pub fn simulated(id: impl Into<String>, latency_ms: f64) -> CallSpec {
+        CallSpec {
+            id: id.into(),
+            tool: None,
+            depends_on: Vec::new(),
+            latency_ms: Some(latency_ms),
+            latency: None,
+            http: None,
+            file: None,
+            cpu_ms: None,
+            timeout_ms: None,
+            retries: None,
+            fail: None,
+            fail_attempts: None,
+        }
+    }
+}
+
 /// Field names of [`Scenario`] and [`CallSpec`], for "did you mean" hints.
 const SCENARIO_FIELDS: &[&str] = &[
     "name",

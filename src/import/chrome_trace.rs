@@ -344,21 +344,12 @@ pub(crate) fn import(input: &Input<'_>, opts: &ImportOptions) -> Result<Imported
             .or_else(|| (!s.cat.trim().is_empty()).then(|| s.cat.clone()))
             .unwrap_or_else(|| s.name.clone());
         calls.push(CallSpec {
-            id: names[&i].clone(),
             tool: Some(tool),
             depends_on: prev_on_thread
                 .get(&i)
                 .map(|p| vec![names[p].clone()])
                 .unwrap_or_default(),
-            latency_ms: Some(latency),
-            latency: None,
-            http: None,
-            file: None,
-            cpu_ms: None,
-            timeout_ms: None,
-            retries: None,
-            fail: None,
-            fail_attempts: None,
+            ..CallSpec::simulated(names[&i].clone(), latency)
         });
         timed.push(Timed {
             start_ms: ms3((s.start_us - t0) / 1000.0),

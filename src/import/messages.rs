@@ -506,18 +506,9 @@ fn build(
             used.insert(&call.name, (ms, from));
             let id = ids.make(&call.name);
             calls.push(CallSpec {
-                id: id.clone(),
                 tool: Some(call.name.clone()),
                 depends_on: previous.clone(),
-                latency_ms: Some(ms),
-                latency: None,
-                http: None,
-                file: None,
-                cpu_ms: None,
-                timeout_ms: None,
-                retries: None,
-                fail: None,
-                fail_attempts: None,
+                ..CallSpec::simulated(id.clone(), ms)
             });
             this.push(id);
         }

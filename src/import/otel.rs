@@ -189,21 +189,13 @@ pub(crate) fn import(input: &Input<'_>, opts: &ImportOptions) -> Result<Imported
     for (n, k) in kept.iter().enumerate() {
         let s = &raw[k.raw];
         calls.push(CallSpec {
-            id: names[n].clone(),
             tool: Some(match &s.role {
                 Some(Role::Tool(t)) => t.clone(),
                 _ => "llm".to_string(),
             }),
             depends_on: deps[n].iter().map(|&d| names[d].clone()).collect(),
-            latency_ms: Some(ms(k.end - k.start)),
-            latency: None,
-            http: None,
-            file: None,
-            cpu_ms: None,
-            timeout_ms: None,
-            retries: None,
             fail: s.error.clone(),
-            fail_attempts: None,
+            ..CallSpec::simulated(names[n].clone(), ms(k.end - k.start))
         });
         timed.push(Timed {
             start_ms: ms(k.start - t0),
