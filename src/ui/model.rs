@@ -280,28 +280,15 @@ impl ViewModel {
                 };
             }
             // A record has no skip times: the lane skips a call the moment its first dependency
-            // fails (or is skipped), so walk the levels in order.
-            for level in &plan.levels {
-                for &i in level {
-                    if lane.calls.get(i).map(|c| c.status) != Some(CallStatus::Skipped) {
-                        continue;
-                    }
-                    let at = plan.calls[i]
-                        .deps
-                        .iter()
-                        .filter_map(|&d| {
-                            let dep = &view.calls[d];
-                            match (&dep.skipped, &dep.error) {
-                                (Some((at, _)), _) => Some(*at),
-                                (None, Some(_)) => dep.end,
-                                (None, None) => None,
-                            }
-                        })
-                        .fold(f64::INFINITY, f64::min);
-                    let at = if at.is_finite() { at } else { 0.0 };
-                    let reason = lane.calls[i].error.clone().unwrap_or_default();
+            // fails (or is skipped).
+            let skipped_at = crate::report::chrome_trace::skipped_at(record, lane);
+            for (i, call) in lane.calls.iter().enumerate() {
+                if call.status == CallStatus::Skipped {
                     view.calls[i] = CallTiming {
-                        skipped: Some((at, reason)),
+                        skipped: Some((
+                            skipped_at[i].unwrap_or(0.0),
+                            call.error.clone().unwrap_or_default(),
+                        )),
                         ..CallTiming::default()
                     };
                 }
