@@ -1265,7 +1265,7 @@ fn record_then_report_re_renders_without_running() {
     );
     assert!(
         md.stdout
-            .contains("| lane | wall | speedup | lower bound | predicted | vs predicted | efficiency | calls |"),
+            .contains("| lane | wall | speedup | saved | lower bound | predicted | overhead | efficiency | calls |"),
         "{md:#?}"
     );
     assert!(md.stdout.contains("| sequential | "), "{md:#?}");
