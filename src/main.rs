@@ -251,7 +251,8 @@ fn replay(args: ReplayArgs) -> Result<(), Failure> {
     }
     let app = App::replay(&record, plan, args.speed, Theme::from_env());
     tui(runtime()?, app)?;
-    Ok(())
+    // As after a run: the table stays in the scrollback.
+    print(&report::table(&record))
 }
 
 fn import_cmd(args: ImportArgs) -> Result<(), Failure> {

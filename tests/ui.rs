@@ -12,10 +12,12 @@ use ratatui::style::Color;
 use fanout::engine::scenario::{BUILTINS, Source};
 use fanout::engine::{Mode, Plan, RunOptions, Strategy, run};
 use fanout::ui::app::{App, Command};
+use fanout::ui::chrome::{Chrome, Overlay, OverlayKind};
+use fanout::ui::keys;
 use fanout::ui::keys::Action;
 use fanout::ui::model::{Playback, ViewModel};
 use fanout::ui::theme::Theme;
-use fanout::ui::view::{self, Chrome};
+use fanout::ui::view;
 
 const PLAIN: Theme = Theme { color: false };
 
@@ -86,8 +88,8 @@ async fn mid_run_the_parallel_lane_is_done_while_sequential_climbs() {
     for (w, h) in [(80, 24), (120, 40)] {
         let t = draw(&model, &Chrome::default(), w, h);
         let screen = text(&t);
-        assert!(screen.contains("running 7.3 s"), "{screen}");
-        assert!(screen.contains("done 5.0 s"), "{screen}");
+        assert!(screen.contains("running   7.300 s"), "{screen}");
+        assert!(screen.contains("done 5.000 s"), "{screen}");
         // The sequential lane is on its second call; the first is done.
         assert!(screen.contains("· queued"), "{screen}");
         assert!(screen.contains("≥ 1.46×"), "{screen}");
@@ -102,9 +104,9 @@ async fn a_finished_race_shows_every_speedup() {
     for (w, h) in [(80, 24), (120, 40)] {
         let t = draw(&model, &Chrome::default(), w, h);
         let screen = text(&t);
-        assert!(screen.contains("done 30.0 s"), "{screen}");
-        assert!(screen.contains("done 24.0 s · 1.25×"), "{screen}");
-        assert!(screen.contains("done 10.0 s · 3.00×"), "{screen}");
+        assert!(screen.contains("done 30.000 s · baseline"), "{screen}");
+        assert!(screen.contains("done 24.000 s · 1.25×"), "{screen}");
+        assert!(screen.contains("done 10.000 s · 3.00×"), "{screen}");
         insta::assert_snapshot!(format!("finished_{w}x{h}"), t.backend());
     }
 }
@@ -148,20 +150,33 @@ async fn a_failed_call_is_red_with_its_message_and_dependents_are_skipped() {
 async fn the_help_overlay_lists_every_key() {
     let plan = builtin("fetch-5-urls");
     let model = model_at(&plan, &[Sequential, Parallel], 1.0, 2000).await;
-    let chrome = Chrome {
-        help: true,
+    let help = |scroll| Chrome {
+        overlay: Some(Overlay {
+            kind: OverlayKind::Help,
+            scroll,
+        }),
         ..Chrome::default()
     };
     for (w, h) in [(80, 24), (120, 40)] {
-        let t = draw(&model, &chrome, w, h);
-        let screen = text(&t);
-        for (key, what) in view::KEYS {
+        // What the overlay shows over all its scroll positions: it wraps and scrolls, never cuts.
+        let mut seen = String::new();
+        for scroll in 0..40 {
+            seen.push_str(&text(&draw(&model, &help(scroll), w, h)));
+        }
+        for b in keys::bindings(false) {
             assert!(
-                screen.contains(key) && screen.contains(what),
-                "{key}: {screen}"
+                seen.contains(b.keys) && seen.contains(b.help),
+                "{}: {seen}",
+                b.keys
             );
         }
-        insta::assert_snapshot!(format!("help_{w}x{h}"), t.backend());
+        for mark in ["░", "◇", "▀ ▄", "⊗", "┊"] {
+            assert!(seen.contains(mark), "{mark}: {seen}");
+        }
+        insta::assert_snapshot!(
+            format!("help_{w}x{h}"),
+            draw(&model, &help(0), w, h).backend()
+        );
     }
 }
 
@@ -208,9 +223,9 @@ async fn many_calls_compress_with_a_count_of_the_rest() {
     for (w, h) in [(80, 24), (120, 40)] {
         let t = draw(&model, &Chrome::default(), w, h);
         let screen = text(&t);
-        assert!(screen.contains("more"), "{screen}");
+        assert!(screen.contains("of 60 calls"), "{screen}");
         // Long ids are cut with an ellipsis, never wrapped or overflowing.
-        assert!(screen.contains("call_with_a_lon…"), "{screen}");
+        assert!(screen.contains("call_wit…"), "{screen}");
         insta::assert_snapshot!(format!("many_{w}x{h}"), t.backend());
     }
     // Scrolling shows later calls.
@@ -219,7 +234,7 @@ async fn many_calls_compress_with_a_count_of_the_rest() {
         ..Chrome::default()
     };
     let screen = text(&draw(&model, &chrome, 120, 40));
-    assert!(screen.contains("above"), "{screen}");
+    assert_ne!(screen, text(&draw(&model, &Chrome::default(), 120, 40)));
 }
 
 #[tokio::test(start_paused = true)]
@@ -237,10 +252,16 @@ async fn a_replay_is_marked_and_draws_the_recorded_timings() {
     app.tick(t0);
     app.tick(t0 + Duration::from_millis(3000));
     assert_eq!(app.model.now_ms, 3000.0);
-    assert_eq!(app.model.playback, Playback::Replay { paused: false });
+    assert_eq!(
+        app.model.playback,
+        Playback::Replay {
+            paused: false,
+            rate: 1.0
+        }
+    );
     let screen = text(&draw(&app.model, &app.chrome, 100, 30));
     assert!(screen.contains("REPLAY ▶"), "{screen}");
-    assert!(screen.contains("running 3.0 s"), "{screen}");
+    assert!(screen.contains("running   3.000 s"), "{screen}");
     // Pause, then step and jump: the position moves only when asked.
     let now = t0 + Duration::from_millis(3000);
     app.on_action(Action::Pause, now);
@@ -280,7 +301,7 @@ fn the_headless_final_frame_shows_every_call_and_lane() {
         assert!(frame.contains(lane), "{frame}");
     }
     assert_eq!(frame.matches("✓").count(), 30, "{frame}");
-    assert!(frame.contains("done 4.0 s · 2.50×"), "{frame}");
+    assert!(frame.contains("done 4.000 s · 2.50×"), "{frame}");
     insta::assert_snapshot!("headless_pool_of_3", frame);
 }
 
@@ -360,14 +381,14 @@ async fn keys_switch_scenarios_change_speed_and_rerun() {
         other => panic!("Enter runs the pick, got {other:?}"),
     }
     assert!(app.chrome.picker.is_none());
-    // l hides the lesson, ? opens the help, and q quits.
-    assert!(app.chrome.lesson);
-    app.on_action(Action::ToggleLesson, now);
-    assert!(!app.chrome.lesson);
-    app.on_action(Action::Help, now);
-    assert!(app.chrome.help);
+    // l opens the whole lesson, ? the help, any key closes them, and q quits.
+    app.on_action(Action::Lesson, now);
+    assert!(app.chrome.shows(OverlayKind::Lesson));
     app.on_action(Action::Close, now);
-    assert!(!app.chrome.help);
+    app.on_action(Action::Help, now);
+    assert!(app.chrome.shows(OverlayKind::Help));
+    app.on_action(Action::Close, now);
+    assert!(app.chrome.overlay.is_none());
     assert!(matches!(
         app.on_action(Action::Quit, now),
         Some(Command::Quit)
@@ -398,8 +419,8 @@ async fn the_event_loop_runs_a_race_and_quits_on_q() {
     assert_eq!(record.lanes[0].wall_ms, 6000.0);
     assert_eq!(record.lanes[1].wall_ms, 2000.0);
     let screen = text(&terminal);
-    assert!(screen.contains("done 6.0 s · 1.00×"), "{screen}");
-    assert!(screen.contains("done 2.0 s · 3.00×"), "{screen}");
+    assert!(screen.contains("done 6.000 s · baseline"), "{screen}");
+    assert!(screen.contains("done 2.000 s · 3.00×"), "{screen}");
 }
 
 #[tokio::test(start_paused = true)]

@@ -427,6 +427,36 @@ impl Plan {
         }
     }
 
+    /// Which calls lie on a critical path for these durations: a longest chain of the calls
+    /// that run, the one no schedule can shorten.
+    pub fn critical_calls(&self, durations: &[f64]) -> Vec<bool> {
+        let n = self.calls.len();
+        let mut finish = vec![0f64; n];
+        for &i in &self.order {
+            let ready = self.calls[i]
+                .deps
+                .iter()
+                .filter(|&&d| self.runs[d])
+                .map(|&d| finish[d])
+                .fold(0.0, f64::max);
+            finish[i] = ready + if self.runs[i] { durations[i] } else { 0.0 };
+        }
+        let mut tail = vec![0f64; n];
+        for &i in self.order.iter().rev() {
+            let after = self.successors[i]
+                .iter()
+                .filter(|&&s| self.runs[s])
+                .map(|&s| tail[s])
+                .fold(0.0, f64::max);
+            tail[i] = if self.runs[i] { durations[i] } else { 0.0 } + after;
+        }
+        let cp = finish.iter().copied().fold(0.0, f64::max);
+        let eps = 1e-9 * cp.max(1.0);
+        (0..n)
+            .map(|i| self.runs[i] && cp > 0.0 && finish[i] - durations[i] + tail[i] >= cp - eps)
+            .collect()
+    }
+
     /// The wall of the `waves` strategy for these durations: each level's slowest call, summed.
     pub fn waves_from(&self, durations: &[f64]) -> f64 {
         self.levels
