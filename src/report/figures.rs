@@ -363,9 +363,18 @@ pub fn headline(record: &Record) -> Option<String> {
     if f.is_baseline || f.speedup.0 < 1.005 {
         return Some(format!("no lane ran faster than {base_name}"));
     }
+    // Lanes that tie with the fastest (within 0.5 %) share the headline.
+    let tied: Vec<&str> = figures
+        .iter()
+        .filter(|g| !g.is_baseline && g.wall.mean <= f.wall.mean * 1.005)
+        .map(|g| g.label.as_str())
+        .collect();
+    let who = match tied.as_slice() {
+        [] | [_] => f.label.clone(),
+        [most @ .., last] => format!("{} and {last}", most.join(", ")),
+    };
     Some(format!(
-        "{} ran {x} faster than {base_name} · saved {}",
-        f.label,
+        "{who} ran {x} faster than {base_name} · saved {}",
         saved_text(f.saved)
     ))
 }

@@ -158,13 +158,14 @@ pub fn arrange(model: &ViewModel, chrome: &Chrome, width: u16, height: u16) -> O
     if rows < 3 {
         return None;
     }
+    let left = height.saturating_sub(fixed + n * (rows + 1));
     Some(Arrangement {
         desc: false,
         pair: calls >= 2,
         strip: false,
         table: false,
         rows,
-        lesson_rows: lesson_min,
+        lesson_rows: full_lesson.min(lesson_min + left),
         all: false,
     })
 }
