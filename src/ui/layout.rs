@@ -7,7 +7,7 @@ use super::model::ViewModel;
 use super::text::wrap;
 
 /// Width of the comparison table (when it is not folded into the lane titles).
-pub const TABLE_WIDTH: u16 = 72;
+pub const TABLE_WIDTH: u16 = 76;
 /// The narrowest the lesson may be beside the table.
 const LESSON_BESIDE: u16 = 30;
 

@@ -53,7 +53,7 @@ pub fn draw_table_and_lesson(ctx: &Ctx<'_>, arr: &Arrangement, area: Rect, buf: 
 
 fn draw_table(ctx: &Ctx<'_>, area: Rect, buf: &mut Buffer) {
     let model = ctx.model;
-    let widths = [12usize, 11, 9, 20, 11, 9];
+    let widths = [12usize, 11, 9, 20, 11, 12];
     let row = |cells: [String; 6]| {
         cells
             .iter()

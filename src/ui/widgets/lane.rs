@@ -41,7 +41,7 @@ impl Geometry {
             .unwrap_or(0);
         let longest = if pair { longest * 2 + 1 } else { longest };
         let label_w = (longest.max("in flight".len()) as u16)
-            .clamp(6, if pair { 19 } else { 16 })
+            .clamp(6, if pair { 25 } else { 16 })
             .min(area.width / 4);
         let label_x = area.x + 2;
         let bar_x = label_x + label_w + 1;
