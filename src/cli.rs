@@ -87,6 +87,9 @@ pub struct RunArgs {
     /// Run the lanes one after another instead of racing them together.
     #[arg(long)]
     pub one_at_a_time: bool,
+    /// Race the lanes together, also for a scenario whose `"mode"` runs them one at a time.
+    #[arg(long, conflicts_with = "one_at_a_time")]
+    pub race: bool,
     /// Print the final chart and table instead of drawing live (the default when stdout is
     /// not a terminal).
     #[arg(long)]

@@ -37,6 +37,7 @@ fn main() -> ExitCode {
             strategies: None,
             speed: 1.0,
             one_at_a_time: false,
+            race: false,
             headless: false,
             json: false,
             record: None,
@@ -88,18 +89,16 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     let mut opts = RunOptions {
         strategies: lanes(args.strategies.clone(), &plan),
         speed: args.speed,
-        mode: if args.one_at_a_time {
-            Mode::OneAtATime
-        } else {
-            Mode::Race
-        },
+        mode: mode(&args, &plan),
         local: None,
     };
     let rt = runtime()?;
     let interactive =
         !args.headless && !args.json && args.runs == 1 && std::io::stdout().is_terminal();
     if args.clock == Clock::Virtual {
-        let record = run_virtual(&plan, &opts);
+        let mut record = run_virtual(&plan, &opts);
+        // Each virtual lane is simulated on its own, so the mode asked for is what it shows.
+        record.mode = opts.mode;
         return finish_run(&record, &plan, &args, interactive);
     }
     // `{local}` URLs go to fanout's own server, started here on a free loopback port. The TUI
@@ -126,8 +125,15 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         return Ok(());
     }
     let names: Vec<String> = opts.strategies.iter().map(|s| s.to_string()).collect();
+    // Only a scenario's own mode is announced: the user who typed a flag knows it.
+    let how = match (opts.mode, args.one_at_a_time) {
+        (Mode::OneAtATime, false) => {
+            ", lanes one at a time (the scenario's \"mode\"; --race races them)"
+        }
+        _ => "",
+    };
     eprintln!(
-        "running {} ({} calls) under {} at speed {}× …",
+        "running {} ({} calls) under {} at speed {}×{how} …",
         plan.label,
         plan.calls.len(),
         names.join(", "),
@@ -154,6 +160,18 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     drop(server);
     let record = record.expect("at least one run");
     finish_run(&record, &plan, &args, false)
+}
+
+/// How the lanes run: `--one-at-a-time` or `--race` when given, else the scenario's `"mode"`,
+/// else raced.
+fn mode(args: &RunArgs, plan: &Plan) -> Mode {
+    if args.one_at_a_time {
+        Mode::OneAtATime
+    } else if args.race {
+        Mode::Race
+    } else {
+        plan.mode.unwrap_or(Mode::Race)
+    }
 }
 
 /// Writes the record if asked, then shows it: as a replay in the live view, as JSON, or as the
@@ -456,6 +474,12 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
             fmt_num(r.per_second),
             r.burst
         ));
+    }
+    if plan.mode == Some(Mode::OneAtATime) {
+        notes.push(
+            "mode: one-at-a-time — `run` runs the lanes one after another (--race races them)"
+                .to_string(),
+        );
     }
     if plan.on_error == fanout::engine::scenario::OnError::Cancel {
         notes.push("on_error: cancel — the first failure cancels the rest of its lane".to_string());

@@ -388,7 +388,7 @@ fn unknown_top_level_field_far_from_any_lists_the_known_ones() {
     assert_stderr_has(&out, "unknown field `colour`");
     assert_stderr_has(
         &out,
-        "name, description, lesson, strategies, seed, on_error, rate_limit, calls",
+        "name, description, lesson, strategies, seed, on_error, rate_limit, mode, calls",
     );
 }
 

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::dist::{DEFAULT_SEED, Distribution, draw_all};
 use super::error::{InputError, nearest};
+use super::record::Mode;
 use super::scenario::{self, CallSpec, OnError, Scenario, Source, Step};
 use super::strategy::Strategy;
 use super::tools::{Effect, LOCAL_PLACEHOLDER};
@@ -156,6 +157,8 @@ pub struct Plan {
     pub on_error: OnError,
     /// The token bucket calls take from, if any.
     pub rate_limit: Option<RateLimit>,
+    /// How the scenario's lanes run unless the command line says (`"mode"` in the file).
+    pub mode: Option<Mode>,
     /// The seed the `latency` draws came from.
     pub seed: u64,
     /// For each call, its duration plus the longest chain after it (nominal): the priority of
@@ -332,6 +335,7 @@ impl Plan {
         let rate_limit = rate_limit_of(&scenario, &calls, source)?;
 
         let on_error = scenario.on_error.unwrap_or_default();
+        let mode = scenario.mode;
         let mut plan = Plan {
             label: label.to_string(),
             scenario,
@@ -351,6 +355,7 @@ impl Plan {
             order,
             on_error,
             rate_limit,
+            mode,
             seed,
             remaining_ms: Vec::new(),
         };
