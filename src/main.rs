@@ -114,7 +114,12 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     };
     if interactive {
         let asked = asked.then(|| opts.strategies.clone());
-        let last = live(rt, plan, &opts, asked, &args.scenario)?;
+        let forced = if args.one_at_a_time {
+            Some(Mode::OneAtATime)
+        } else {
+            args.race.then_some(Mode::Race)
+        };
+        let last = live(rt, plan, &opts, asked, forced, &args.scenario)?;
         drop(server);
         if let (Some(record), Some(path)) = (&last, &args.record) {
             write_record(record, path)?;
@@ -239,11 +244,13 @@ fn live(
     plan: Arc<Plan>,
     opts: &RunOptions,
     strategies: Option<Vec<Strategy>>,
+    forced_mode: Option<Mode>,
     arg: &str,
 ) -> Result<Option<Record>, Failure> {
     let entries = ui::app::entries(std::path::Path::new("scenarios"), Some(arg));
     let current = entries.iter().position(|e| e.arg == arg).unwrap_or(0);
-    let app = App::live(plan, opts, strategies, entries, current, Theme::from_env());
+    let app = App::live(plan, opts, strategies, entries, current, Theme::from_env())
+        .with_forced_mode(forced_mode);
     let app = tui(rt, app)?;
     Ok(app.last_record)
 }

@@ -487,7 +487,7 @@ fn at_100x30_every_built_in_shows_every_call_the_headline_and_the_lesson() {
             assert!(screen.contains(&start), "{name}: headline {h:?}\n{screen}");
         }
         if let Some(lesson) = &model.lesson {
-            let lesson = fanout::ui::text::lesson_at(lesson, model.speed);
+            let lesson = model.lesson_text().unwrap_or_else(|| lesson.clone());
             let first: String = lesson
                 .split_whitespace()
                 .take(4)

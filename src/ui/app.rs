@@ -48,7 +48,9 @@ enum Source {
         current: usize,
         /// Lanes given on the command line, kept across scenarios.
         strategies: Option<Vec<Strategy>>,
-        mode: Mode,
+        /// How lanes run when the command line said (`--race`, `--one-at-a-time`); else each
+        /// scenario's own `"mode"`.
+        forced_mode: Option<Mode>,
         /// What `{local}` stands for (fanout's own server), when it runs.
         local: Option<String>,
         /// When the run in progress started; `None` once it has finished.
@@ -164,11 +166,20 @@ impl App {
                 entries,
                 current,
                 strategies,
-                mode: opts.mode,
+                forced_mode: None,
                 local: opts.local.clone(),
                 started: None,
             },
         }
+    }
+
+    /// Keeps `mode` for every scenario the user switches to (a flag on the command line), rather
+    /// than each scenario's own `"mode"`.
+    pub fn with_forced_mode(mut self, mode: Option<Mode>) -> App {
+        if let Source::Live { forced_mode, .. } = &mut self.source {
+            *forced_mode = mode;
+        }
+        self
     }
 
     /// An app that plays back `record` at `rate`, starting at the beginning, playing.
@@ -204,7 +215,7 @@ impl App {
         match &self.source {
             Source::Live {
                 strategies,
-                mode,
+                forced_mode,
                 local,
                 ..
             } => RunOptions {
@@ -212,7 +223,7 @@ impl App {
                     .clone()
                     .unwrap_or_else(|| self.plan.strategies.clone()),
                 speed: self.chrome.next_speed,
-                mode: *mode,
+                mode: forced_mode.or(self.plan.mode).unwrap_or(Mode::Race),
                 local: local.clone(),
             },
             Source::Replay { .. } => RunOptions::for_plan(&self.plan),

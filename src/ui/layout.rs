@@ -59,12 +59,8 @@ pub fn lesson_width(width: u16) -> usize {
 
 /// The lesson's lines in a panel `width` wide.
 pub fn lesson_lines(model: &ViewModel, width: u16) -> usize {
-    match &model.lesson {
-        Some(text) => wrap(
-            &super::text::lesson_at(text, model.speed),
-            lesson_width(width),
-        )
-        .len(),
+    match model.lesson_text() {
+        Some(text) => wrap(&text, lesson_width(width)).len(),
         None => 0,
     }
 }

@@ -201,6 +201,8 @@ pub struct ViewModel {
     pub figures: Option<Vec<LaneFigures>>,
     /// The run's headline, once its record is known.
     pub headline: Option<String>,
+    /// Whether every call is simulated, so that every time scales with the speed.
+    pub all_simulated: bool,
 }
 
 /// What a finished lane's title says.
@@ -279,6 +281,7 @@ impl ViewModel {
             critical,
             figures: None,
             headline: None,
+            all_simulated: plan.calls.iter().all(|c| c.effect.is_simulated()),
         }
     }
 
@@ -334,6 +337,21 @@ impl ViewModel {
         model.adopt(record);
         model.now_ms = model.end_ms();
         model
+    }
+
+    /// The lesson as the screen says it: at the run's speed where every time scales with it; where
+    /// real calls take what they take, the lesson's speed-1 times with a note saying so.
+    pub fn lesson_text(&self) -> Option<String> {
+        let text = self.lesson.as_ref()?;
+        let at_one = (self.speed - 1.0).abs() < 1e-9;
+        Some(if self.all_simulated || at_one {
+            crate::ui::text::lesson_at(text, self.speed)
+        } else {
+            format!(
+                "{text} (Times above are at speed 1: simulated calls run {}× faster here, real ones as they are.)",
+                crate::engine::tools::fmt_num(self.speed)
+            )
+        })
     }
 
     /// Takes every figure from the run's record, so that the screen prints what `report`, the

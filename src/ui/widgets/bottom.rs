@@ -11,7 +11,7 @@ use crate::report::figures::{duration, percent, saved_text, speedup};
 use crate::ui::keys;
 use crate::ui::layout::{Arrangement, TABLE_WIDTH, lesson_width, notes};
 use crate::ui::model::Playback;
-use crate::ui::text::{ellipsize, lesson_at, width, wrap};
+use crate::ui::text::{ellipsize, width, wrap};
 
 /// Rows the headline and the why lines take.
 pub fn notes_height(ctx: &Ctx<'_>, width: u16) -> u16 {
@@ -111,14 +111,14 @@ fn draw_table(ctx: &Ctx<'_>, area: Rect, buf: &mut Buffer) {
 /// The lesson at the run's speed, wrapped to its room; cut lines end in `… (l)`, which opens
 /// the whole lesson.
 fn draw_lesson(ctx: &Ctx<'_>, rows: usize, area: Rect, buf: &mut Buffer) {
-    let Some(text) = &ctx.model.lesson else {
+    let Some(text) = ctx.model.lesson_text() else {
         return;
     };
     if rows == 0 || area.width < 12 {
         return;
     }
     let w = lesson_width(area.width);
-    let all = wrap(&lesson_at(text, ctx.model.speed), w);
+    let all = wrap(&text, w);
     let rows = rows.min(area.height as usize);
     let mut lines: Vec<String> = all.iter().take(rows).cloned().collect();
     if all.len() > rows

@@ -12,7 +12,7 @@ use super::Ctx;
 use crate::ui::chrome::{OverlayKind, Picker};
 use crate::ui::keys;
 use crate::ui::model::Playback;
-use crate::ui::text::{ellipsize, lesson_at, width, wrap};
+use crate::ui::text::{ellipsize, width, wrap};
 use crate::ui::theme::Theme;
 
 /// What every mark on screen means, in full.
@@ -45,10 +45,9 @@ pub fn lines(ctx: &Ctx<'_>, kind: OverlayKind, w: usize) -> Vec<Line<'static>> {
         OverlayKind::Lesson => {
             let text = ctx
                 .model
-                .lesson
-                .as_deref()
-                .unwrap_or("This scenario has no lesson.");
-            wrap(&lesson_at(text, ctx.model.speed), w.saturating_sub(1))
+                .lesson_text()
+                .unwrap_or_else(|| "This scenario has no lesson.".into());
+            wrap(&text, w.saturating_sub(1))
                 .into_iter()
                 .map(|l| Line::raw(format!(" {l}")))
                 .collect()
