@@ -12,7 +12,7 @@ use super::chrome::Chrome;
 use super::layout::{Arrangement, arrange};
 use super::model::ViewModel;
 use super::theme::Theme;
-use super::widgets::lane::{Geometry, flight_counts};
+use super::widgets::lane::Geometry;
 use super::widgets::{Ctx, axis, bottom, header, lane, overlay};
 
 /// The narrowest terminal fanout draws in.
@@ -59,7 +59,8 @@ pub fn render(model: &ViewModel, chrome: &Chrome, theme: Theme, area: Rect, buf:
     let peak = if arr.strip {
         (0..model.lanes.len())
             .map(|k| {
-                flight_counts(model, k, &geo)
+                model
+                    .flight_counts(k, geo.bar_w as usize, geo.axis_ms)
                     .into_iter()
                     .fold(0.0, f64::max)
             })

@@ -77,6 +77,14 @@ impl Geometry {
     }
 }
 
+/// Where a row of calls is drawn: its screen row, the lane's time, and the last column.
+#[derive(Clone, Copy)]
+struct RowAt {
+    y: u16,
+    t: Option<f64>,
+    right: u16,
+}
+
 /// Left-aligned eighth blocks: index k draws k/8 of a cell.
 const EIGHTHS: [&str; 9] = [" ", "▏", "▎", "▍", "▌", "▋", "▊", "▉", "█"];
 /// Concurrency levels, bottom-aligned.
@@ -124,15 +132,18 @@ pub fn draw(
 
     let t = lane.time_at(model.now_ms);
     let right = area.x + area.width - 1;
+    let at = |row: usize| RowAt {
+        y: area.y + 1 + row as u16,
+        t,
+        right,
+    };
     if arr.pair {
         for (row, pair) in shown.chunks(2).enumerate() {
-            let y = area.y + 1 + row as u16;
-            draw_pair(ctx, k, pair, t, y, geo, right, buf);
+            draw_pair(ctx, k, pair, at(row), geo, buf);
         }
     } else {
         for (row, &i) in shown.iter().enumerate() {
-            let y = area.y + 1 + row as u16;
-            draw_call(ctx, k, i, t, y, geo, right, buf);
+            draw_call(ctx, k, i, at(row), geo, buf);
         }
     }
     if arr.strip {
@@ -297,17 +308,8 @@ fn label_style(ctx: &Ctx<'_>, state: CallState<'_>) -> Style {
 
 /// One call on its own row: bar, end mark and, where there is room, what it waits for or why it
 /// failed.
-#[allow(clippy::too_many_arguments)]
-fn draw_call(
-    ctx: &Ctx<'_>,
-    k: usize,
-    i: usize,
-    t: Option<f64>,
-    y: u16,
-    geo: &Geometry,
-    right: u16,
-    buf: &mut Buffer,
-) {
+fn draw_call(ctx: &Ctx<'_>, k: usize, i: usize, at: RowAt, geo: &Geometry, buf: &mut Buffer) {
+    let RowAt { y, t, right } = at;
     let model = ctx.model;
     let theme = ctx.theme;
     let lane = &model.lanes[k];
@@ -496,17 +498,8 @@ fn mark(state: CallState<'_>) -> &'static str {
 
 /// Two calls on one row: `▀` where only the upper (first) call runs, `▄` only the lower, `█`
 /// both, so the row reads without colour; then both end marks, upper first.
-#[allow(clippy::too_many_arguments)]
-fn draw_pair(
-    ctx: &Ctx<'_>,
-    k: usize,
-    pair: &[usize],
-    t: Option<f64>,
-    y: u16,
-    geo: &Geometry,
-    right: u16,
-    buf: &mut Buffer,
-) {
+fn draw_pair(ctx: &Ctx<'_>, k: usize, pair: &[usize], at: RowAt, geo: &Geometry, buf: &mut Buffer) {
+    let RowAt { y, t, right } = at;
     let model = ctx.model;
     let lane = &model.lanes[k];
     let (a, b) = (pair[0], pair.get(1).copied());
@@ -554,63 +547,6 @@ fn draw_pair(
     now_marker(ctx, k, t, y, geo, buf);
 }
 
-/// Calls in flight in lane `k` at each cell, averaged over the cell, up to the lane's time.
-pub fn flight_counts(model: &ViewModel, k: usize, geo: &Geometry) -> Vec<f64> {
-    let lane = &model.lanes[k];
-    let Some(t) = lane.time_at(model.now_ms) else {
-        return Vec::new();
-    };
-    let cells = geo.bar_w as usize;
-    let upto = (geo.cells(t).ceil() as usize).min(cells);
-    // How many calls ran, on average over each cell: a sequential lane reads 1 everywhere (also
-    // where one call hands over to the next), and a call shorter than a cell still shows.
-    let mut part = vec![0f64; cells + 1];
-    let mut full = vec![0f64; cells + 1];
-    let mut add = |start: f64, end: f64| {
-        let (xs, xe) = (geo.cells(start), geo.cells(end).max(geo.cells(start)));
-        let (a, b) = (xs.floor() as usize, xe.floor() as usize);
-        if a >= cells {
-            return;
-        }
-        if a == b {
-            part[a] += xe - xs;
-            return;
-        }
-        part[a] += (a + 1) as f64 - xs;
-        full[a + 1] += 1.0;
-        full[b.min(cells)] -= 1.0;
-        if b < cells {
-            part[b] += xe - b as f64;
-        }
-    };
-    for c in &lane.calls {
-        // Attempts that failed and were retried ran too.
-        for &(start, end, _) in &c.failed_attempts {
-            if start <= t {
-                add(start, end.min(t));
-            }
-        }
-        match c.state_at(t) {
-            CallState::Running { start } => add(start, t),
-            CallState::Done { start, end } | CallState::Failed { start, end, .. } => {
-                add(start, end)
-            }
-            CallState::Cancelled {
-                start: Some(start),
-                at,
-            } => add(start, at),
-            _ => {}
-        }
-    }
-    let mut out = Vec::with_capacity(upto);
-    let mut running = 0f64;
-    for i in 0..upto {
-        running += full[i];
-        out.push((running + part[i]).max(0.0));
-    }
-    out
-}
-
 /// The "in flight" strip, on one scale (`peak`) for every lane so their heights compare; `◇`
 /// where an exact clock would finish the lane; the count now, or the exact peak once done.
 fn draw_strip(
@@ -632,7 +568,7 @@ fn draw_strip(
         geo.label_w as usize,
         theme.dim(),
     );
-    let counts = flight_counts(model, k, geo);
+    let counts = model.flight_counts(k, geo.bar_w as usize, geo.axis_ms);
     for (i, &c) in counts.iter().enumerate() {
         let level = if c < 1e-6 || peak <= 0.0 {
             0
