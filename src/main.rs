@@ -8,7 +8,10 @@ use std::sync::Arc;
 
 use clap::Parser;
 
-use cli::{CheckArgs, Cli, Command, ImportArgs, ReplayArgs, ReportArgs, RunArgs, ServeArgs};
+use cli::{
+    CheckArgs, Cli, Command, ImportArgs, ReplayArgs, ReportArgs, RunArgs, ServeArgs, SweepArgs,
+    SweepFormat,
+};
 use fanout::engine::clock::{Clock, predicted_walls, run_virtual};
 use fanout::engine::scenario::{BUILTINS, DEMO, parse_json};
 use fanout::engine::tools::fmt_num;
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
         Some(Command::Check(args)) => check(args),
         Some(Command::List) => list(),
         Some(Command::Report(args)) => report_cmd(args),
+        Some(Command::Sweep(args)) => sweep_cmd(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -577,4 +581,63 @@ fn list() -> Result<(), Failure> {
 fn report_cmd(args: ReportArgs) -> Result<(), Failure> {
     let (record, _plan): (Record, _) = Record::load(&args.record)?;
     print(&report::render(&record, args.format))
+}
+
+fn sweep_cmd(args: SweepArgs) -> Result<(), Failure> {
+    use fanout::report::sweep;
+    let plan = Arc::new(Plan::load(&args.scenario)?);
+    let (a, b) = args.workers;
+    let rt = match args.clock {
+        Clock::Real => Some(runtime()?),
+        Clock::Virtual => None,
+    };
+    let server = match &rt {
+        Some(rt) if plan.uses_local() => Some(
+            rt.block_on(serve::start_local(ServeOptions::default()))
+                .map_err(|e| Failure::Internal(format!("cannot start the local server: {e}")))?,
+        ),
+        _ => None,
+    };
+    let local = server.as_ref().map(|s| s.base_url());
+    let mut failure = None;
+    let wall = |s: Strategy| match &rt {
+        None => predicted_walls(&plan, &[s], args.speed)[0],
+        Some(rt) => {
+            let opts = RunOptions {
+                strategies: vec![s],
+                speed: args.speed,
+                mode: Mode::Race,
+                local: local.clone(),
+            };
+            match rt.block_on(fanout::engine::run(plan.clone(), &opts, None)) {
+                Ok(r) => r.lanes[0].wall_ms,
+                Err(e) => {
+                    failure.get_or_insert(e.to_string());
+                    0.0
+                }
+            }
+        }
+    };
+    let clock = match args.clock {
+        Clock::Real => "real",
+        Clock::Virtual => "virtual",
+    };
+    let result = sweep::sweep(
+        &plan.scenario.name,
+        clock,
+        args.speed,
+        a..=b,
+        &args.strategy,
+        wall,
+    );
+    drop(server);
+    if let Some(e) = failure {
+        return Err(Failure::Internal(e));
+    }
+    print(&match args.format {
+        SweepFormat::Table => sweep::table(&result),
+        SweepFormat::Json => sweep::json(&result),
+        SweepFormat::Csv => sweep::csv(&result),
+        SweepFormat::Svg => sweep::svg(&result),
+    })
 }

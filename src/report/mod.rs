@@ -7,6 +7,7 @@ pub mod chrome_trace;
 pub mod csv;
 pub mod figures;
 pub mod svg;
+pub mod sweep;
 
 /// The output formats of `fanout report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
