@@ -204,3 +204,42 @@ fn at_100x30_every_call_of_a_ten_call_three_lane_race_is_on_screen() {
     assert!(screen.contains("pool"), "{screen}");
     tmux.cmd(&["send-keys", "-t", "e2e", "q"]);
 }
+
+#[test]
+fn raising_a_pool_with_the_bracket_key_shows_the_new_prediction() {
+    if !tmux_available() {
+        return;
+    }
+    let tmux = Tmux {
+        socket: format!("fanout-e2e-whatif-{}", std::process::id()),
+    };
+    let bin = env!("CARGO_BIN_EXE_fanout");
+    let script = format!("{bin} run pool-of-3 --speed 20; sleep 30");
+    tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "-s",
+        "e2e",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    let screen = tmux.wait_for("faster than sequential", 15);
+    assert!(screen.contains("pool:3"), "{screen}");
+    // Tab twice selects the pool lane (the second); ] gives it a fourth worker.
+    tmux.cmd(&["send-keys", "-t", "e2e", "Tab"]);
+    tmux.cmd(&["send-keys", "-t", "e2e", "Tab"]);
+    tmux.cmd(&["send-keys", "-t", "e2e", "]"]);
+    let screen = tmux.wait_for("pool:4 · what-if", 5);
+    assert!(screen.contains("pool:4 · what-if"), "{screen}");
+    // Ten 1 s calls at speed 20 through 4 workers: 3 rounds, 150 ms, predicted exactly.
+    assert!(screen.contains("done 150.0 ms"), "{screen}");
+    tmux.cmd(&["send-keys", "-t", "e2e", "u"]);
+    let screen = tmux.wait_for("pool:3 · what-if", 5);
+    assert!(screen.contains("done 200.0 ms"), "{screen}");
+    tmux.cmd(&["send-keys", "-t", "e2e", "q"]);
+}

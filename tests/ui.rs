@@ -163,7 +163,7 @@ async fn the_help_overlay_lists_every_key() {
         for scroll in 0..40 {
             seen.push_str(&text(&draw(&model, &help(scroll), w, h)));
         }
-        for b in keys::bindings(false) {
+        for b in keys::help_bindings(false) {
             assert!(
                 seen.contains(b.keys) && seen.contains(b.help),
                 "{}: {seen}",
@@ -538,4 +538,75 @@ fn screens_of_the_lessons_built_ins() {
         "help_overlay_80x24",
         draw(&model, &overlay(OverlayKind::Help), 80, 24).backend()
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn what_if_keys_re_predict_at_once_and_undo_steps_back() {
+    let mut app = live_app("pool-of-3");
+    let now = tokio::time::Instant::now();
+    let plan = builtin("pool-of-3");
+    let record = run(plan.clone(), &RunOptions::for_plan(&plan), None)
+        .await
+        .unwrap();
+    app.run_finished(Ok(record), now);
+    let pool = app
+        .model
+        .lanes
+        .iter()
+        .position(|l| l.label == "pool:3")
+        .unwrap();
+    for _ in 0..=pool {
+        app.on_action(Action::SelectNext, now);
+    }
+    assert_eq!(app.chrome.selected, Some(pool));
+    app.on_action(Action::Workers(1), now);
+    assert!(app.model.what_if);
+    assert_eq!(app.model.lanes[pool].label, "pool:4");
+    assert_eq!(app.model.lanes[pool].wall_ms, Some(3000.0));
+    let screen = text(&draw(&app.model, &app.chrome, 100, 30));
+    assert!(screen.contains("pool:4 · what-if"), "{screen}");
+    insta::assert_snapshot!(
+        "what_if_pool_4_100x30",
+        draw(&app.model, &app.chrome, 100, 30).backend()
+    );
+    // r runs the edited batch.
+    match app.on_action(Action::Rerun, now) {
+        Some(Command::Start(plan, opts)) => {
+            assert!(opts.strategies.contains(&Pool(4)), "{opts:?}");
+            assert_eq!(plan.calls.len(), 10);
+        }
+        other => panic!("r runs the edited batch, got {other:?}"),
+    }
+    app.on_action(Action::Undo, now);
+    assert_eq!(app.model.lanes[pool].label, "pool:3");
+    // A dependency that closes a cycle is refused, naming it; a latency doubles.
+    app.on_action(Action::Cursor(0), now);
+    app.on_action(Action::Latency(true), now);
+    assert_eq!(app.model.lanes[0].wall_ms, Some(11_000.0));
+    // The sweep chart of the batch on screen.
+    app.on_action(Action::SweepChart, now);
+    assert!(app.chrome.shows(OverlayKind::Sweep));
+    let screen = text(&draw(&app.model, &app.chrome, 100, 30));
+    assert!(screen.contains("workers sweep"), "{screen}");
+    insta::assert_snapshot!(
+        "sweep_chart_100x30",
+        draw(&app.model, &app.chrome, 100, 30).backend()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dependency_cycle_is_refused_and_named() {
+    let mut app = live_app("fetch-then-post");
+    let now = tokio::time::Instant::now();
+    app.on_action(Action::SelectNext, now);
+    // fetch depends on post, which depends on fetch: refused.
+    app.on_action(Action::Deps, now);
+    assert!(app.chrome.picker.is_some());
+    app.on_action(Action::PickerChoose, now);
+    let notice = app.chrome.notice.clone().unwrap_or_default();
+    assert!(
+        notice.starts_with("refused:") && notice.contains("cycle"),
+        "{notice}"
+    );
+    assert!(app.whatif.as_ref().is_none_or(|w| !w.changed()));
 }

@@ -164,6 +164,8 @@ pub struct Plan {
     /// For each call, its duration plus the longest chain after it (nominal): the priority of
     /// `pool:N:cp`.
     pub remaining_ms: Vec<f64>,
+    /// The folder the scenario's relative file paths resolve against (to plan an edited copy).
+    pub base_dir: std::path::PathBuf,
 }
 
 impl Plan {
@@ -358,6 +360,7 @@ impl Plan {
             mode,
             seed,
             remaining_ms: Vec::new(),
+            base_dir: source.base_dir.clone(),
         };
         let durations = plan.durations_at(1.0);
         plan.bounds = plan.bounds_from(&durations, 1.0);

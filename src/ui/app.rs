@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use tokio::time::Instant;
 
-use super::chrome::{Chrome, Overlay, OverlayKind, Picker};
+use super::chrome::{Chrome, Overlay, OverlayKind, Picker, PickerFor};
 use super::keys::{Action, Context};
 use super::model::{Playback, ViewModel};
 use super::theme::Theme;
+use super::whatif::{self, Edit, WhatIf};
 use crate::engine::lane::millis;
 use crate::engine::record::Mode;
 use crate::engine::scenario::{BUILTINS, parse_json};
@@ -77,6 +78,10 @@ pub struct App {
     /// The last run that finished (printed on quit, exported with `e`); in a replay, the
     /// record replayed.
     pub last_record: Option<Record>,
+    /// The batch as changed at the keyboard, once a change was made.
+    pub whatif: Option<WhatIf>,
+    /// The lanes asked for on the command line, if any (what a new scenario runs under).
+    asked: Option<Vec<Strategy>>,
     plan: Arc<Plan>,
     source: Source,
 }
@@ -161,6 +166,8 @@ impl App {
             },
             theme,
             last_record: None,
+            whatif: None,
+            asked: strategies.clone(),
             plan,
             source: Source::Live {
                 entries,
@@ -198,6 +205,8 @@ impl App {
             },
             theme,
             last_record: Some(record.clone()),
+            whatif: None,
+            asked: None,
             plan,
             source: Source::Replay { rate, anchor: None },
         }
@@ -314,6 +323,7 @@ impl App {
             overlay: self.chrome.overlay.is_some(),
             picker: self.chrome.picker.is_some(),
             replay: matches!(self.source, Source::Replay { .. }),
+            selected: self.chrome.selected.is_some(),
         }
     }
 
@@ -427,6 +437,8 @@ impl App {
                     self.chrome.picker = Some(Picker {
                         entries: entries.iter().map(|e| e.about.clone()).collect(),
                         selected: *current,
+                        purpose: PickerFor::Scenario,
+                        title: " scenario · ↑/↓ Enter · Esc closes ".into(),
                     });
                 }
             }
@@ -438,8 +450,114 @@ impl App {
             }
             Action::PickerChoose => {
                 if let Some(p) = self.chrome.picker.take() {
-                    return self.load(p.selected);
+                    match p.purpose {
+                        PickerFor::Scenario => return self.load(p.selected),
+                        PickerFor::Lane(choices) => {
+                            if let Some(&s) = choices.get(p.selected) {
+                                self.edit(&Edit::AddLane(s));
+                            }
+                        }
+                        PickerFor::Deps(call) => {
+                            let others = self.other_calls(call);
+                            if let Some(&on) = others.get(p.selected) {
+                                self.edit(&Edit::ToggleDep { call, on });
+                            }
+                            // Stays open, showing the new marks, until Esc.
+                            let selected = p.selected;
+                            self.open_deps(call, selected);
+                        }
+                    }
                 }
+            }
+            Action::SelectNext | Action::SelectPrev => {
+                let n = self.model.lanes.len();
+                let forward = action == Action::SelectNext;
+                self.chrome.selected = match (self.chrome.selected, forward) {
+                    (None, true) => Some(0),
+                    (None, false) => n.checked_sub(1),
+                    (Some(k), true) if k + 1 < n => Some(k + 1),
+                    (Some(k), false) if k > 0 => Some(k - 1),
+                    _ => None,
+                };
+                self.chrome.cursor = self
+                    .chrome
+                    .cursor
+                    .min(self.model.calls.len().saturating_sub(1));
+                if let Some(k) = self.chrome.selected {
+                    self.chrome.notice = Some(format!(
+                        "what if: {} selected · [ ] workers · ↑/↓ a call · < > latency · d deps · x remove · Tab next",
+                        self.model.lanes[k].label
+                    ));
+                }
+            }
+            Action::Workers(by) => {
+                if let Some(lane) = self.chrome.selected {
+                    self.edit(&Edit::Workers {
+                        lane,
+                        by: i64::from(by),
+                    });
+                }
+            }
+            Action::AddLane => {
+                let choices = whatif::addable(&self.current_strategies());
+                self.chrome.picker = Some(Picker {
+                    entries: choices.iter().map(|s| s.to_string()).collect(),
+                    selected: 0,
+                    purpose: PickerFor::Lane(choices),
+                    title: " add a lane · ↑/↓ Enter · Esc closes ".into(),
+                });
+            }
+            Action::RemoveLane => {
+                if let Some(lane) = self.chrome.selected {
+                    self.edit(&Edit::RemoveLane(lane));
+                    let n = self.model.lanes.len();
+                    self.chrome.selected = Some(lane.min(n.saturating_sub(1)));
+                }
+            }
+            Action::Cursor(by) => {
+                let max = self.model.calls.len().saturating_sub(1) as i64;
+                self.chrome.cursor =
+                    (self.chrome.cursor as i64 + i64::from(by)).clamp(0, max) as usize;
+                let c = &self.model.calls[self.chrome.cursor.min(max as usize)];
+                self.chrome.notice = Some(format!("call {} · < > latency · d deps", c.id));
+                self.chrome.scroll = None;
+            }
+            Action::Latency(double) => {
+                let factor = if double { 2.0 } else { 0.5 };
+                self.edit(&Edit::Latency {
+                    call: self.chrome.cursor,
+                    factor,
+                });
+            }
+            Action::Deps => self.open_deps(self.chrome.cursor, 0),
+            Action::Undo => match self.whatif.as_mut().and_then(WhatIf::undo) {
+                Some(plan) => {
+                    self.show_prediction(plan);
+                    self.chrome.notice = Some("undone".into());
+                }
+                None => self.chrome.notice = Some("nothing to undo".into()),
+            },
+            Action::WriteScenario => self.write_scenario(),
+            Action::SweepChart => {
+                let plan = self.plan.clone();
+                let speed = self.model.speed;
+                let most = plan.calls.len().clamp(1, 12);
+                let name = plan.scenario.name.clone();
+                self.chrome.sweep = Some(crate::report::sweep::sweep(
+                    &name,
+                    "virtual",
+                    speed,
+                    1..=most,
+                    &[
+                        crate::report::sweep::Family::Pool,
+                        crate::report::sweep::Family::PoolCp,
+                    ],
+                    |s| crate::engine::clock::predicted_walls(&plan, &[s], speed)[0],
+                ));
+                self.chrome.overlay = Some(Overlay {
+                    kind: OverlayKind::Sweep,
+                    scroll: 0,
+                });
             }
             Action::Pause => self.toggle_pause(now),
             Action::StepBack | Action::StepForward => {
@@ -455,6 +573,110 @@ impl App {
             Action::End => self.seek(self.model.end_ms(), now),
         }
         None
+    }
+
+    /// The lanes of the batch on screen.
+    fn current_strategies(&self) -> Vec<Strategy> {
+        match &self.whatif {
+            Some(w) => w.current().strategies.clone(),
+            None => self.model.lanes.iter().map(|l| l.strategy).collect(),
+        }
+    }
+
+    /// Every call but `call`, in file order.
+    fn other_calls(&self, call: usize) -> Vec<usize> {
+        (0..self.model.calls.len()).filter(|&i| i != call).collect()
+    }
+
+    /// Opens the dependency picker of `call`, with `selected` highlighted.
+    fn open_deps(&mut self, call: usize, selected: usize) {
+        let Some(info) = self.model.calls.get(call) else {
+            return;
+        };
+        let entries = self
+            .other_calls(call)
+            .into_iter()
+            .map(|i| {
+                let mark = if info.deps.contains(&i) { "[x]" } else { "[ ]" };
+                format!("{mark} {}", self.model.calls[i].id)
+            })
+            .collect();
+        self.chrome.picker = Some(Picker {
+            entries,
+            selected,
+            purpose: PickerFor::Deps(call),
+            title: format!(" {} depends on · Enter toggles · Esc closes ", info.id),
+        });
+    }
+
+    /// Applies a what-if change and shows its prediction, or says why it was refused.
+    fn edit(&mut self, edit: &Edit) {
+        if !matches!(self.source, Source::Live { .. }) {
+            return;
+        }
+        let strategies = self.current_strategies();
+        let w = self
+            .whatif
+            .get_or_insert_with(|| WhatIf::new(self.plan.clone(), strategies));
+        match w.apply(edit) {
+            Ok(plan) => {
+                self.show_prediction(plan);
+                self.chrome.notice = Some(
+                    "what-if: predicted on the virtual clock · r runs it · u undoes · w writes it"
+                        .into(),
+                );
+            }
+            Err(e) => self.chrome.notice = Some(format!("refused: {e}")),
+        }
+    }
+
+    /// Shows what the virtual clock predicts for the edited batch, marked what-if.
+    fn show_prediction(&mut self, plan: Arc<Plan>) {
+        let Some(w) = &self.whatif else {
+            return;
+        };
+        let strategies = w.current().strategies.clone();
+        let record = whatif::predict(&plan, &strategies, self.chrome.next_speed);
+        let mut model = ViewModel::from_record(&record, &plan);
+        model.what_if = true;
+        self.model = model;
+        self.plan = plan;
+        if let Source::Live {
+            strategies: lanes, ..
+        } = &mut self.source
+        {
+            *lanes = Some(strategies);
+        }
+        if let Some(k) = self.chrome.selected {
+            self.chrome.selected = Some(k.min(self.model.lanes.len().saturating_sub(1)));
+        }
+    }
+
+    /// Writes the edited scenario next to where fanout runs and says where.
+    fn write_scenario(&mut self) {
+        let Some(w) = &self.whatif else {
+            self.chrome.notice = Some("nothing changed yet: Tab selects a lane to change".into());
+            return;
+        };
+        let slug: String = self
+            .plan
+            .scenario
+            .name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+        let path = format!("fanout-whatif-{}-{stamp}.json", slug.trim_matches('-'));
+        self.chrome.notice = Some(match std::fs::write(&path, w.scenario_json()) {
+            Ok(()) => format!("wrote {path} (fanout run {path} runs it)"),
+            Err(e) => format!("cannot write {path}: {e}"),
+        });
     }
 
     fn rerun(&mut self, now: Instant) -> Option<Command> {
@@ -488,7 +710,10 @@ impl App {
 
     fn load(&mut self, index: usize) -> Option<Command> {
         let Source::Live {
-            entries, current, ..
+            entries,
+            current,
+            strategies,
+            ..
         } = &mut self.source
         else {
             return None;
@@ -499,6 +724,12 @@ impl App {
                 *current = index;
                 self.plan = Arc::new(plan);
                 self.chrome.scroll = None;
+                // A new scenario starts from its own batch: the what-if edits stay behind.
+                if self.whatif.take().is_some() {
+                    *strategies = self.asked.clone();
+                }
+                self.chrome.selected = None;
+                self.chrome.cursor = 0;
                 Some(Command::Start(self.plan.clone(), self.run_options()))
             }
             Err(e) => {

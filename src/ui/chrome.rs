@@ -8,6 +8,8 @@ pub enum OverlayKind {
     Help,
     /// The scenario's whole lesson.
     Lesson,
+    /// The worker sweep chart of the batch.
+    Sweep,
 }
 
 /// An open overlay and how far it is scrolled.
@@ -19,13 +21,28 @@ pub struct Overlay {
     pub scroll: usize,
 }
 
-/// The scenario picker's entries and selection.
+/// What a picker picks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PickerFor {
+    /// A scenario to run.
+    Scenario,
+    /// A lane to add.
+    Lane(Vec<crate::engine::Strategy>),
+    /// The dependencies of this call (Enter toggles one; the picker stays open).
+    Deps(usize),
+}
+
+/// A picker's entries and selection.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Picker {
-    /// One line per scenario.
+    /// One line per entry.
     pub entries: Vec<String>,
     /// The highlighted entry.
     pub selected: usize,
+    /// What it picks.
+    pub purpose: PickerFor,
+    /// Its title.
+    pub title: String,
 }
 
 /// Overlays, scroll, marks, the speed of the next run, a notice.
@@ -45,6 +62,12 @@ pub struct Chrome {
     pub notice: Option<String>,
     /// A final frame for a log: no footer, no comparison table, no overlays.
     pub headless: bool,
+    /// The lane selected for what-if changes.
+    pub selected: Option<usize>,
+    /// The call under the cursor in the selected lane.
+    pub cursor: usize,
+    /// The sweep the chart overlay shows.
+    pub sweep: Option<crate::report::sweep::Sweep>,
 }
 
 impl Default for Chrome {
@@ -57,6 +80,9 @@ impl Default for Chrome {
             next_speed: 1.0,
             notice: None,
             headless: false,
+            selected: None,
+            cursor: 0,
+            sweep: None,
         }
     }
 }

@@ -47,6 +47,28 @@ pub enum Action {
     Export,
     /// Close whatever overlay is open.
     Close,
+    /// Select the next lane (the last wraps to none).
+    SelectNext,
+    /// Select the previous lane.
+    SelectPrev,
+    /// Give the selected pool lane this many more workers (negative: fewer).
+    Workers(i32),
+    /// Add a lane (a picker of strategies).
+    AddLane,
+    /// Remove the selected lane.
+    RemoveLane,
+    /// Move the call cursor in the selected lane.
+    Cursor(i32),
+    /// Multiply the latency of the call under the cursor (by 2, or by ½ when false).
+    Latency(bool),
+    /// Toggle the dependencies of the call under the cursor (a picker of the other calls).
+    Deps,
+    /// Undo the last what-if change.
+    Undo,
+    /// Write the edited scenario to a file.
+    WriteScenario,
+    /// The worker sweep chart of the batch on screen.
+    SweepChart,
 }
 
 /// What is on screen when a key arrives.
@@ -58,6 +80,8 @@ pub struct Context {
     pub picker: bool,
     /// A replay, not a live run.
     pub replay: bool,
+    /// A lane is selected (what-if keys apply to it).
+    pub selected: bool,
 }
 
 /// Where a binding works.
@@ -69,14 +93,20 @@ pub enum When {
     Live,
     /// Replays only.
     Replay,
+    /// A live run with a lane selected.
+    Selected,
+    /// No lane selected.
+    Unselected,
 }
 
 impl When {
-    fn holds(self, replay: bool) -> bool {
+    fn holds(self, replay: bool, selected: bool) -> bool {
         match self {
             When::Always => true,
             When::Live => !replay,
             When::Replay => replay,
+            When::Selected => !replay && selected,
+            When::Unselected => !selected,
         }
     }
 }
@@ -116,7 +146,7 @@ const fn bind(
     }
 }
 
-use KeyCode::{Char, Down, End, Esc, Home, Left, PageDown, PageUp, Right, Up};
+use KeyCode::{BackTab, Char, Down, End, Esc, Home, Left, PageDown, PageUp, Right, Tab, Up};
 
 /// Every key of the run and replay screens, in the order the footer and help list them.
 pub const BINDINGS: &[Binding] = &[
@@ -270,7 +300,7 @@ pub const BINDINGS: &[Binding] = &[
         "scroll the calls up",
         None,
         Action::Scroll(-1),
-        When::Always,
+        When::Unselected,
     ),
     bind(
         &[Down, Char('j')],
@@ -278,7 +308,7 @@ pub const BINDINGS: &[Binding] = &[
         "scroll the calls down",
         None,
         Action::Scroll(1),
-        When::Always,
+        When::Unselected,
     ),
     bind(
         &[PageUp],
@@ -286,7 +316,7 @@ pub const BINDINGS: &[Binding] = &[
         "scroll a page up",
         None,
         Action::Scroll(-10),
-        When::Always,
+        When::Unselected,
     ),
     bind(
         &[PageDown],
@@ -294,6 +324,102 @@ pub const BINDINGS: &[Binding] = &[
         "scroll a page down",
         None,
         Action::Scroll(10),
+        When::Unselected,
+    ),
+    bind(
+        &[Tab],
+        "Tab",
+        "select the next lane (what if: change it)",
+        Some("Tab what-if"),
+        Action::SelectNext,
+        When::Live,
+    ),
+    bind(
+        &[BackTab],
+        "Shift-Tab",
+        "select the previous lane",
+        None,
+        Action::SelectPrev,
+        When::Live,
+    ),
+    bind(
+        &[Char('['), Char(']')],
+        "[  ]",
+        "fewer / more workers on the selected pool lane",
+        Some("[ ] workers"),
+        Action::Workers(0),
+        When::Selected,
+    ),
+    bind(
+        &[Up, Char('k')],
+        "↑  k",
+        "move the call cursor up",
+        None,
+        Action::Cursor(-1),
+        When::Selected,
+    ),
+    bind(
+        &[Down, Char('j')],
+        "↓  j",
+        "move the call cursor down",
+        None,
+        Action::Cursor(1),
+        When::Selected,
+    ),
+    bind(
+        &[Char('<'), Char('>')],
+        "<  >",
+        "halve / double the latency of the call under the cursor",
+        Some("< > latency"),
+        Action::Latency(true),
+        When::Selected,
+    ),
+    bind(
+        &[Char('d')],
+        "d",
+        "toggle the dependencies of the call under the cursor",
+        Some("d deps"),
+        Action::Deps,
+        When::Selected,
+    ),
+    bind(
+        &[Char('x')],
+        "x",
+        "remove the selected lane (never the last)",
+        None,
+        Action::RemoveLane,
+        When::Selected,
+    ),
+    bind(
+        &[Char('a')],
+        "a",
+        "add a lane (a picker of strategies)",
+        None,
+        Action::AddLane,
+        When::Live,
+    ),
+    bind(
+        &[Char('u')],
+        "u",
+        "undo the last what-if change",
+        Some("u undo"),
+        Action::Undo,
+        When::Live,
+    ),
+    bind(
+        &[Char('w')],
+        "w",
+        "write the edited scenario to a file and say where",
+        None,
+        Action::WriteScenario,
+        When::Live,
+    ),
+    bind(
+        &[Char('g')],
+        "g",
+        "the worker sweep chart of this batch (N = 1 … 12)",
+        None,
+        Action::SweepChart,
         When::Always,
     ),
     bind(
@@ -306,14 +432,27 @@ pub const BINDINGS: &[Binding] = &[
     ),
 ];
 
-/// The bindings that work in a live run (`replay` false) or a replay.
-pub fn bindings(replay: bool) -> impl Iterator<Item = &'static Binding> {
-    BINDINGS.iter().filter(move |b| b.when.holds(replay))
+/// The bindings that work in a live run (`replay` false) or a replay, with a lane selected or
+/// not.
+pub fn bindings(replay: bool, selected: bool) -> impl Iterator<Item = &'static Binding> {
+    BINDINGS
+        .iter()
+        .filter(move |b| b.when.holds(replay, selected))
+}
+
+/// What the help overlay lists: every binding of a live run (with a lane selected or not) or of
+/// a replay.
+pub fn help_bindings(replay: bool) -> impl Iterator<Item = &'static Binding> {
+    BINDINGS
+        .iter()
+        .filter(move |b| b.when.holds(replay, false) || b.when.holds(replay, true))
 }
 
 /// The footer's keys, in order.
-pub fn footer(replay: bool) -> Vec<&'static str> {
-    bindings(replay).filter_map(|b| b.footer).collect()
+pub fn footer(replay: bool, selected: bool) -> Vec<&'static str> {
+    bindings(replay, selected)
+        .filter_map(|b| b.footer)
+        .collect()
 }
 
 /// The action a key press maps to, if any.
@@ -345,9 +484,17 @@ pub fn action(key: KeyEvent, ctx: Context) -> Option<Action> {
             _ => None,
         };
     }
-    bindings(ctx.replay)
+    let action = bindings(ctx.replay, ctx.selected)
         .find(|b| b.codes.contains(&key.code))
-        .map(|b| b.action)
+        .map(|b| b.action)?;
+    // Keys that share a row say which way by the key itself.
+    Some(match (action, key.code) {
+        (Action::Workers(_), Char('[')) => Action::Workers(-1),
+        (Action::Workers(_), _) => Action::Workers(1),
+        (Action::Latency(_), Char('<')) => Action::Latency(false),
+        (Action::Latency(_), _) => Action::Latency(true),
+        (a, _) => a,
+    })
 }
 
 #[cfg(test)]
@@ -389,11 +536,14 @@ mod tests {
 
     #[test]
     fn no_key_means_two_things_in_one_context() {
-        for replay in [false, true] {
+        for (replay, selected) in [(false, false), (false, true), (true, false)] {
             let mut seen: Vec<KeyCode> = Vec::new();
-            for b in bindings(replay) {
+            for b in bindings(replay, selected) {
                 for c in b.codes {
-                    assert!(!seen.contains(c), "{c:?} bound twice (replay {replay})");
+                    assert!(
+                        !seen.contains(c),
+                        "{c:?} bound twice ({replay}, {selected})"
+                    );
                     seen.push(*c);
                 }
             }
@@ -403,11 +553,31 @@ mod tests {
     #[test]
     fn every_footer_key_is_in_the_help() {
         for replay in [false, true] {
-            let footer = footer(replay);
+            let footer = footer(replay, false);
             assert!(footer.contains(&"q quit") && footer.contains(&"? help"));
-            assert!(bindings(replay).all(|b| !b.help.is_empty()));
+            assert!(bindings(replay, false).all(|b| !b.help.is_empty()));
         }
-        assert!(!footer(true).contains(&"n/p scenario"));
-        assert!(!footer(false).contains(&"space pause"));
+        assert!(!footer(true, false).contains(&"n/p scenario"));
+        assert!(!footer(false, false).contains(&"space pause"));
+        assert!(footer(false, true).contains(&"[ ] workers"));
+        assert!(!footer(false, false).contains(&"[ ] workers"));
+        let selected = Context {
+            selected: true,
+            ..Context::default()
+        };
+        assert_eq!(
+            action(press(Char('[')), selected),
+            Some(Action::Workers(-1))
+        );
+        assert_eq!(action(press(Char(']')), selected), Some(Action::Workers(1)));
+        assert_eq!(action(press(Down), selected), Some(Action::Cursor(1)));
+        assert_eq!(
+            action(press(Down), Context::default()),
+            Some(Action::Scroll(1))
+        );
+        assert_eq!(
+            action(press(Char('<')), selected),
+            Some(Action::Latency(false))
+        );
     }
 }

@@ -13,6 +13,7 @@ pub mod terminal;
 pub mod text;
 pub mod theme;
 pub mod view;
+pub mod whatif;
 pub mod widgets;
 
 use std::sync::Arc;

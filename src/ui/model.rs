@@ -203,6 +203,8 @@ pub struct ViewModel {
     pub headline: Option<String>,
     /// Whether every call is simulated, so that every time scales with the speed.
     pub all_simulated: bool,
+    /// A prediction of an edited batch on the virtual clock, not a run.
+    pub what_if: bool,
 }
 
 /// What a finished lane's title says.
@@ -282,6 +284,7 @@ impl ViewModel {
             figures: None,
             headline: None,
             all_simulated: plan.calls.iter().all(|c| c.effect.is_simulated()),
+            what_if: false,
         }
     }
 

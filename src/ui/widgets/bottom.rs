@@ -149,7 +149,7 @@ pub fn draw_footer(ctx: &Ctx<'_>, area: Rect, buf: &mut Buffer) {
         return;
     }
     let replay = matches!(ctx.model.playback, Playback::Replay { .. });
-    let mut shown = keys::footer(replay);
+    let mut shown = keys::footer(replay, ctx.chrome.selected.is_some());
     let line = |shown: &[&str]| format!(" {}", shown.join(" · "));
     while width(&line(&shown)) > area.width as usize && shown.len() > 2 {
         shown.remove(shown.len() - 2);

@@ -3,7 +3,7 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::symbols::border;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Widget};
@@ -112,23 +112,33 @@ pub fn draw(
         }
     };
     let (shown, hidden) = shown_calls(ctx, k, arr.capacity());
-    let mut name = format!(" {} ", lane.label);
+    let selected = ctx.chrome.selected == Some(k);
+    let what_if = if model.what_if { " · what-if" } else { "" };
+    let mut name = format!(" {}{what_if} ", lane.label);
     if hidden > 0 {
         let more = if ctx.chrome.headless { "" } else { ", ↑/↓" };
         name = format!(
-            " {} · {} of {} calls{more} ",
+            " {}{what_if} · {} of {} calls{more} ",
             lane.label,
             shown.len(),
             model.calls.len()
         );
     }
     let room = area.width.saturating_sub(width(&name) as u16 + 4) as usize;
-    Block::new()
+    let name_style = if selected {
+        ctx.theme.notice().add_modifier(Modifier::REVERSED)
+    } else {
+        ctx.theme.bold()
+    };
+    let mut block = Block::new()
         .borders(Borders::TOP | Borders::LEFT | Borders::RIGHT)
         .border_set(set)
-        .title(Line::from(Span::styled(name, ctx.theme.bold())))
-        .title(status(ctx, k, room).right_aligned())
-        .render(area, buf);
+        .title(Line::from(Span::styled(name, name_style)))
+        .title(status(ctx, k, room).right_aligned());
+    if selected {
+        block = block.border_style(ctx.theme.notice());
+    }
+    block.render(area, buf);
 
     let t = lane.time_at(model.now_ms);
     let right = area.x + area.width - 1;
@@ -146,8 +156,28 @@ pub fn draw(
             draw_call(ctx, k, i, at(row), geo, buf);
         }
     }
+    if selected {
+        // The call under the cursor: its row's label in reverse.
+        let per_row = if arr.pair { 2 } else { 1 };
+        if let Some(pos) = shown.iter().position(|&i| i == ctx.chrome.cursor) {
+            let y = area.y + 1 + (pos / per_row) as u16;
+            for x in geo.label_x..geo.label_x + geo.label_w {
+                let cell = &mut buf[(x, y)];
+                cell.set_style(cell.style().add_modifier(Modifier::REVERSED));
+            }
+        }
+    }
     if arr.strip {
         draw_strip(ctx, k, area.y + area.height - 1, geo, peak, right, buf);
+    }
+    if model.what_if {
+        // A prediction, not a run: every bar dimmed.
+        for y in area.y + 1..area.y + area.height {
+            for x in geo.bar_x..(geo.bar_x + geo.bar_w).min(right) {
+                let cell = &mut buf[(x, y)];
+                cell.set_style(cell.style().add_modifier(Modifier::DIM));
+            }
+        }
     }
 }
 
@@ -165,6 +195,10 @@ pub fn shown_calls(ctx: &Ctx<'_>, k: usize, capacity: usize) -> (Vec<usize>, usi
         let from = from.min(total - capacity);
         ((from..from + capacity).collect(), total - capacity)
     };
+    if ctx.chrome.selected == Some(k) {
+        // The cursor's call stays in view.
+        return window(ctx.chrome.cursor.saturating_sub(capacity / 2));
+    }
     if let Some(scroll) = ctx.chrome.scroll {
         return window(scroll);
     }

@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
 
 use super::Ctx;
+use crate::report::sweep::{Family, Sweep};
 use crate::ui::chrome::{OverlayKind, Picker};
 use crate::ui::keys;
 use crate::ui::model::Playback;
@@ -42,6 +43,7 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
 pub fn lines(ctx: &Ctx<'_>, kind: OverlayKind, w: usize) -> Vec<Line<'static>> {
     let theme = ctx.theme;
     match kind {
+        OverlayKind::Sweep => Vec::new(),
         OverlayKind::Lesson => {
             let text = ctx
                 .model
@@ -56,7 +58,7 @@ pub fn lines(ctx: &Ctx<'_>, kind: OverlayKind, w: usize) -> Vec<Line<'static>> {
             let replay = matches!(ctx.model.playback, Playback::Replay { .. });
             let key_w = 16;
             let mut out = Vec::new();
-            for b in keys::bindings(replay) {
+            for b in keys::help_bindings(replay) {
                 let help = wrap(b.help, w.saturating_sub(key_w + 2));
                 for (i, h) in help.into_iter().enumerate() {
                     let k = if i == 0 { b.keys } else { "" };
@@ -84,6 +86,12 @@ pub fn lines(ctx: &Ctx<'_>, kind: OverlayKind, w: usize) -> Vec<Line<'static>> {
 
 /// Draws the open overlay, scrolled to `scroll` (clamped to its end).
 pub fn draw(ctx: &Ctx<'_>, kind: OverlayKind, scroll: usize, area: Rect, buf: &mut Buffer) {
+    if kind == OverlayKind::Sweep {
+        if let Some(sweep) = &ctx.chrome.sweep {
+            draw_sweep(sweep, ctx.theme, area, buf);
+        }
+        return;
+    }
     let w = area.width.saturating_sub(4).min(96);
     let inner = w.saturating_sub(2) as usize;
     let all = lines(ctx, kind, inner);
@@ -94,6 +102,7 @@ pub fn draw(ctx: &Ctx<'_>, kind: OverlayKind, scroll: usize, area: Rect, buf: &m
     let first = scroll.min(all.len().saturating_sub(rows));
     let more = all.len() > rows;
     let title = match (kind, more) {
+        (OverlayKind::Sweep, _) => "",
         (OverlayKind::Help, true) => " keys · ↑/↓ scroll · any other key closes ",
         (OverlayKind::Help, false) => " keys · any key closes ",
         (OverlayKind::Lesson, true) => " lesson · ↑/↓ scroll · any other key closes ",
@@ -132,7 +141,7 @@ pub fn draw_picker(picker: &Picker, theme: Theme, area: Rect, buf: &mut Buffer) 
         .collect();
     Clear.render(rect, buf);
     Paragraph::new(lines)
-        .block(Block::bordered().title(" scenario · ↑/↓ Enter · Esc closes "))
+        .block(Block::bordered().title(picker.title.as_str()))
         .render(rect, buf);
 }
 
@@ -155,4 +164,119 @@ pub fn too_small(area: Rect, buf: &mut Buffer, theme: Theme, min_w: u16, need_h:
         .centered()
         .wrap(Wrap { trim: true })
         .render(Rect::new(area.x, y, area.width, h), buf);
+}
+
+/// The worker sweep of the batch on screen: wall against N for `pool:N` and `pool:N:cp`, with
+/// sequential and parallel as reference lines and the knee named.
+fn draw_sweep(sweep: &Sweep, theme: Theme, area: Rect, buf: &mut Buffer) {
+    use ratatui::symbols::Marker;
+    use ratatui::widgets::{Axis, Chart, Dataset, GraphType};
+    let rect = centered(
+        area,
+        area.width.saturating_sub(4).min(96),
+        area.height.saturating_sub(2).min(26),
+    );
+    Clear.render(rect, buf);
+    let secs = |ms: f64| ms / 1000.0;
+    let curves: Vec<(Family, Vec<(f64, f64)>)> = [Family::Pool, Family::PoolCp]
+        .into_iter()
+        .map(|f| {
+            let pts = sweep
+                .curve(f)
+                .map(|p| (p.workers as f64, secs(p.wall_ms)))
+                .collect();
+            (f, pts)
+        })
+        .collect();
+    let n1 = sweep
+        .points
+        .iter()
+        .map(|p| p.workers)
+        .max()
+        .unwrap_or(1)
+        .max(2) as f64;
+    let top = secs(sweep.sequential_ms).max(1e-9) * 1.05;
+    let seq = [
+        (1.0, secs(sweep.sequential_ms)),
+        (n1, secs(sweep.sequential_ms)),
+    ];
+    let par = [
+        (1.0, secs(sweep.parallel_ms)),
+        (n1, secs(sweep.parallel_ms)),
+    ];
+    let styles = [theme.accent(), theme.failed()];
+    let mut datasets: Vec<Dataset> = curves
+        .iter()
+        .zip(styles)
+        .map(|((f, pts), style)| {
+            Dataset::default()
+                .name(f.name())
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(style)
+                .data(pts)
+        })
+        .collect();
+    datasets.push(
+        Dataset::default()
+            .name(format!(
+                "sequential {}",
+                crate::report::figures::duration(sweep.sequential_ms)
+            ))
+            .marker(Marker::Dot)
+            .graph_type(GraphType::Line)
+            .style(theme.dim())
+            .data(&seq),
+    );
+    datasets.push(
+        Dataset::default()
+            .name(format!(
+                "parallel {}",
+                crate::report::figures::duration(sweep.parallel_ms)
+            ))
+            .marker(Marker::Dot)
+            .graph_type(GraphType::Line)
+            .style(theme.done())
+            .data(&par),
+    );
+    let knees: Vec<String> = [Family::Pool, Family::PoolCp]
+        .into_iter()
+        .filter_map(|f| sweep.knees.iter().find(|k| k.strategy == f))
+        .map(|k| format!("{} knee N = {}", k.strategy.name(), k.workers))
+        .collect();
+    let title = format!(
+        " workers sweep (virtual clock) · {} · any key closes ",
+        knees.join(" · ")
+    );
+    let x_labels: Vec<Line> = [
+        "1".to_string(),
+        format!("{}", (n1 / 2.0).round()),
+        format!("{n1}"),
+    ]
+    .into_iter()
+    .map(Line::raw)
+    .collect();
+    let y_labels: Vec<Line> = [
+        "0 s".to_string(),
+        format!("{:.1} s", top / 2.0),
+        format!("{top:.1} s"),
+    ]
+    .into_iter()
+    .map(Line::raw)
+    .collect();
+    Chart::new(datasets)
+        .block(Block::bordered().title(title))
+        .x_axis(
+            Axis::default()
+                .title("workers N")
+                .bounds([1.0, n1])
+                .labels(x_labels),
+        )
+        .y_axis(
+            Axis::default()
+                .title("wall")
+                .bounds([0.0, top])
+                .labels(y_labels),
+        )
+        .render(rect, buf);
 }
