@@ -15,6 +15,7 @@ use fanout::engine::tools::fmt_num;
 use fanout::engine::{InputError, Mode, Plan, Record, RunOptions, Scenario, Strategy};
 use fanout::report::{self, duration};
 use fanout::serve::{self, ServeOptions};
+use fanout::text::{escape_control as esc, escape_output};
 use fanout::ui::{self, app::App, model::ViewModel, theme::Theme, view};
 
 /// Why a command stopped: bad input (exit 2) or a failure of fanout itself (exit 1).
@@ -58,14 +59,21 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
         Err(Failure::Internal(e)) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", escape_output(&e));
             ExitCode::from(1)
         }
     }
 }
 
-/// Writes to stdout; a closed pipe (`fanout list | head`) is not an error.
+/// Writes plain text to stdout with every control character but the line breaks escaped (see
+/// [`fanout::text`]): the last guard before text from files reaches a terminal.
 fn print(text: &str) -> Result<(), Failure> {
+    print_raw(&escape_output(text))
+}
+
+/// Writes to stdout as is (JSON, CSV, SVG: formats that escape their own text); a closed pipe
+/// (`fanout list | head`) is not an error.
+fn print_raw(text: &str) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
@@ -128,7 +136,7 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     let names: Vec<String> = opts.strategies.iter().map(|s| s.to_string()).collect();
     eprintln!(
         "running {} ({} calls) under {} at speed {}× …",
-        plan.label,
+        esc(&plan.label),
         plan.calls.len(),
         names.join(", "),
         fmt_num(opts.speed)
@@ -174,8 +182,8 @@ fn finish_run(
     }
     let picture = headless_text(record, plan);
     if args.json {
-        eprint!("{picture}");
-        print(&report::json(record))
+        eprint!("{}", escape_output(&picture));
+        print_raw(&report::json(record))
     } else {
         print(&picture)
     }
@@ -211,7 +219,7 @@ fn write_record(record: &Record, path: &std::path::Path) -> Result<(), Failure> 
         )
         .hint("check that the folder exists and is writable")
     })?;
-    eprintln!("record written to {}", path.display());
+    eprintln!("record written to {}", esc(&path.display().to_string()));
     Ok(())
 }
 
@@ -263,7 +271,7 @@ fn import_cmd(args: ImportArgs) -> Result<(), Failure> {
     };
     let imported = fanout::import::import(args.kind, &args.file, &opts)?;
     for note in &imported.notes {
-        eprintln!("note: {note}");
+        eprintln!("note: {}", escape_output(note));
     }
     let json = imported.scenario_json();
     if let Some(path) = &args.output {
@@ -274,10 +282,10 @@ fn import_cmd(args: ImportArgs) -> Result<(), Failure> {
             )
             .hint("check that the folder exists and is writable")
         })?;
-        eprintln!("scenario written to {}", path.display());
+        eprintln!("scenario written to {}", esc(&path.display().to_string()));
     }
     if args.scenario_only {
-        return print(&json);
+        return print_raw(&json);
     }
     let label = format!("{} (imported)", args.file.display());
     let plan = Arc::new(Plan::from_source(&Source::from_text(label, json))?);
@@ -365,9 +373,9 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
     let plan = Plan::load(&args.scenario)?;
     let strategies = lanes(args.strategies, &plan);
     let s: &Scenario = &plan.scenario;
-    let mut out = format!("{} ({})\n", s.name, plan.label);
+    let mut out = format!("{} ({})\n", esc(&s.name), esc(&plan.label));
     if let Some(d) = &s.description {
-        out.push_str(&format!("{d}\n"));
+        out.push_str(&format!("{}\n", esc(d)));
     }
     let edges: usize = plan.calls.iter().map(|c| c.deps.len()).sum();
     out.push_str(&format!(
@@ -382,11 +390,11 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
         .enumerate()
         .map(|(i, c)| {
             let deps: Vec<&str> = c.deps.iter().map(|&d| plan.calls[d].id.as_str()).collect();
-            let mut effect = c.effect.describe();
+            let mut effect = esc(&c.effect.describe()).into_owned();
             if let Some(f) = &c.fail {
                 match c.fail_attempts {
-                    Some(k) => effect.push_str(&format!(", first {k} attempts fail: {f}")),
-                    None => effect.push_str(&format!(", then fails: {f}")),
+                    Some(k) => effect.push_str(&format!(", first {k} attempts fail: {}", esc(f))),
+                    None => effect.push_str(&format!(", then fails: {}", esc(f))),
                 }
             }
             if let Some(t) = c.timeout_ms {
@@ -400,13 +408,13 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
                 ));
             }
             [
-                c.id.clone(),
-                c.tool.clone(),
+                esc(&c.id).into_owned(),
+                esc(&c.tool).into_owned(),
                 effect,
                 if deps.is_empty() {
                     "—".into()
                 } else {
-                    deps.join(", ")
+                    esc(&deps.join(", ")).into_owned()
                 },
                 plan.level[i].to_string(),
             ]
@@ -446,10 +454,9 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
         ));
     }
     if let Some(r) = &plan.rate_limit {
-        let scope = r
-            .tool
-            .as_ref()
-            .map_or("every call".to_string(), |t| format!("calls of `{t}`"));
+        let scope = r.tool.as_ref().map_or("every call".to_string(), |t| {
+            format!("calls of `{}`", esc(t))
+        });
         notes.push(format!(
             "rate limit: {} per second, burst {}, on {scope}",
             fmt_num(r.per_second),
@@ -492,7 +499,7 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
          exceeds Graham's sum/N + (1 - 1/N)·critical path\n",
     );
     if let Some(l) = &s.lesson {
-        out.push_str(&format!("\nlesson: {l}\n"));
+        out.push_str(&format!("\nlesson: {}\n", esc(l)));
     }
     print(&out)
 }
@@ -537,12 +544,17 @@ fn list() -> Result<(), Failure> {
     for (name, text) in BUILTINS {
         let s: Scenario = parse_json(name, text)?;
         let about = s.description.unwrap_or(s.name);
-        out.push_str(&format!("{name:width$}  {about}\n"));
+        out.push_str(&format!("{name:width$}  {}\n", esc(&about)));
     }
     print(&out)
 }
 
 fn report_cmd(args: ReportArgs) -> Result<(), Failure> {
     let (record, _plan): (Record, _) = Record::load(&args.record)?;
-    print(&report::render(&record, args.format))
+    let text = report::render(&record, args.format);
+    match args.format {
+        report::Format::Table | report::Format::Markdown => print(&text),
+        // JSON and SVG escape their own text; CSV escapes its fields (report::csv).
+        _ => print_raw(&text),
+    }
 }
