@@ -237,7 +237,7 @@ impl Plan {
                 return Err(at_call(i, "`fail_attempts` without `fail`".into())
                     .hint("add \"fail\": \"message\" to say how its first attempts fail"));
             }
-            calls.push(PlanCall {
+            let call = PlanCall {
                 id: spec.id.clone(),
                 tool: spec.tool.clone().unwrap_or_else(|| spec.id.clone()),
                 effect,
@@ -246,7 +246,20 @@ impl Plan {
                 timeout_ms,
                 retries,
                 deps: Vec::with_capacity(spec.depends_on.len()),
-            });
+            };
+            // Each number is in range, but doubling backoffs over many retries add up.
+            let total = call.expected(1.0).0;
+            if total > super::limits::CALL_TOTAL_MAX_MS {
+                return Err(at_call(
+                    i,
+                    format!(
+                        "takes {:.1} h in all with its retries, timeouts and backoffs: at most 24 h",
+                        total / 3_600_000.0
+                    ),
+                )
+                .hint("use fewer retries or a shorter backoff_ms (it doubles before each retry)"));
+            }
+            calls.push(call);
         }
 
         // `added[d] == i` once call `i` lists `d`: drops repeated dependencies in O(E), where a
@@ -649,9 +662,12 @@ fn rate_limit_of(
             .at(source.place_of_key("rate_limit"))
             .hint(hint.to_string())
     };
-    if !(spec.per_second.is_finite() && spec.per_second > 0.0 && spec.per_second <= 1e6) {
+    if !super::limits::rate_in_range(spec.per_second) {
         return Err(err(
-            format!("rate_limit.per_second {} must be above 0", spec.per_second),
+            format!(
+                "rate_limit.per_second {} is out of range: use 0.001 to 1000000",
+                super::limits::short(spec.per_second)
+            ),
             "tokens added per second, e.g. \"per_second\": 2",
         ));
     }

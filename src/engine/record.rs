@@ -293,13 +293,10 @@ impl Record {
     fn check(&self, label: &str, text: &str, plan: &Plan) -> Result<(), InputError> {
         use Step::{Index, Key};
         let at = |path: &[Step<'_>]| locate(text, path).map(|i| line_col(text, i));
-        if !(self.speed.is_finite() && self.speed > 0.0) {
-            return Err(InputError::new(
-                label,
-                format!("speed {} is not a positive number", self.speed),
-            )
-            .at(at(&[Key("speed")]))
-            .hint("speed is the divisor the run used, above 0 (1 for real time)"));
+        if let Err(m) = super::limits::check_speed(self.speed) {
+            return Err(InputError::new(label, m)
+                .at(at(&[Key("speed")]))
+                .hint("speed is the divisor the run used (1 for real time)"));
         }
         for (name, value) in [
             ("sum_ms", self.bounds.sum_ms),
