@@ -211,13 +211,13 @@ fn terminal_width() -> Option<u16> {
     }
 }
 
+/// A failure to write is fanout's own I/O failing, exit 1 (as the README says), not bad input.
 fn write_record(record: &Record, path: &std::path::Path) -> Result<(), Failure> {
     std::fs::write(path, report::json(record)).map_err(|e| {
-        InputError::new(
-            path.display().to_string(),
-            format!("cannot write the record: {e}"),
-        )
-        .hint("check that the folder exists and is writable")
+        Failure::Internal(format!(
+            "{}: cannot write the record: {e}\n  hint: check that the folder exists and is writable",
+            path.display()
+        ))
     })?;
     eprintln!("record written to {}", esc(&path.display().to_string()));
     Ok(())
@@ -276,11 +276,10 @@ fn import_cmd(args: ImportArgs) -> Result<(), Failure> {
     let json = imported.scenario_json();
     if let Some(path) = &args.output {
         std::fs::write(path, &json).map_err(|e| {
-            InputError::new(
-                path.display().to_string(),
-                format!("cannot write the scenario: {e}"),
-            )
-            .hint("check that the folder exists and is writable")
+            Failure::Internal(format!(
+                "{}: cannot write the scenario: {e}\n  hint: check that the folder exists and is writable",
+                path.display()
+            ))
         })?;
         eprintln!("scenario written to {}", esc(&path.display().to_string()));
     }
@@ -398,7 +397,12 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
                 }
             }
             if let Some(t) = c.timeout_ms {
-                effect.push_str(&format!(", timeout {} ms", fmt_num(t)));
+                let default = s.calls[i].timeout_ms.is_none();
+                effect.push_str(&format!(
+                    ", timeout {} ms{}",
+                    fmt_num(t),
+                    if default { " (default)" } else { "" }
+                ));
             }
             if c.retries.max > 0 {
                 effect.push_str(&format!(
@@ -465,6 +469,33 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
     }
     if plan.on_error == fanout::engine::scenario::OnError::Cancel {
         notes.push("on_error: cancel — the first failure cancels the rest of its lane".to_string());
+    }
+    if s.calls
+        .iter()
+        .zip(&plan.calls)
+        .any(|(spec, c)| spec.timeout_ms.is_none() && c.timeout_ms.is_some())
+    {
+        notes.push(format!(
+            "real calls without a timeout get one of {} ms (default): set timeout_ms to change it",
+            fmt_num(fanout::engine::limits::DEFAULT_REAL_TIMEOUT_MS)
+        ));
+    }
+    // Allowed (a scenario may read shared data), but a file passed around can point anywhere.
+    for spec in &s.calls {
+        if let Some(f) = &spec.file {
+            let path = std::path::Path::new(&f.path);
+            let outside = path.is_absolute()
+                || path
+                    .components()
+                    .any(|c| matches!(c, std::path::Component::ParentDir));
+            if outside {
+                notes.push(format!(
+                    "call `{}` reads `{}`, outside the scenario's folder",
+                    esc(&spec.id),
+                    esc(&f.path)
+                ));
+            }
+        }
     }
     for n in notes {
         out.push_str(&format!("note: {n}\n"));

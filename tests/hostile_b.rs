@@ -316,3 +316,56 @@ fn imported_tool_names_are_escaped_when_printed() {
         );
     }
 }
+
+#[test]
+fn every_case_in_the_table_gives_its_exit_code_and_message() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile-b");
+    let table = std::fs::read_to_string(dir.join("cases.txt")).expect("tests/hostile-b/cases.txt");
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for (n, line) in table.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        count += 1;
+        let mut parts = line.split(" | ");
+        let exit: i32 = parts.next().unwrap().trim().parse().expect("an exit code");
+        let args: Vec<&str> = parts.next().expect("args").split_whitespace().collect();
+        let out = run_in(&dir, &args);
+        let all = format!("{}{}", out.stderr, out.stdout);
+        let missing: Vec<&str> = parts.filter(|want| !all.contains(want.trim())).collect();
+        if out.code != Some(exit) || !missing.is_empty() || all.contains("panicked") {
+            failures.push(format!(
+                "cases.txt:{}: `fanout {}`: expected exit {exit}, got {:?}; missing {missing:?}\n{all}",
+                n + 1,
+                args.join(" "),
+                out.code
+            ));
+        }
+        assert_out_clean(&format!("cases.txt:{}", n + 1), &out);
+    }
+    assert!(count >= 20, "the table was read: {count} cases");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn real_calls_without_a_timeout_get_the_default_one() {
+    use fanout::engine::Plan;
+    use fanout::engine::limits::DEFAULT_REAL_TIMEOUT_MS;
+    use fanout::engine::scenario::Source;
+    let text = r#"{"name": "n", "calls": [
+        {"id": "get", "http": {"url": "{local}/delay/1"}},
+        {"id": "own_http", "http": {"url": "{local}/delay/1", "timeout_ms": 500}},
+        {"id": "own", "http": {"url": "{local}/delay/1"}, "timeout_ms": 700},
+        {"id": "read", "file": {"path": "a.txt"}},
+        {"id": "sim", "latency_ms": 5},
+        {"id": "cpu", "cpu_ms": 5}
+    ]}"#;
+    let plan = Plan::from_source(&Source::from_text("t.json", text)).unwrap();
+    let timeouts: Vec<Option<f64>> = plan.calls.iter().map(|c| c.timeout_ms).collect();
+    let d = Some(DEFAULT_REAL_TIMEOUT_MS);
+    assert_eq!(timeouts, [d, None, Some(700.0), d, None, None]);
+    // The record carries the scenario as written: the default is not written into it.
+    assert_eq!(plan.scenario.calls[0].timeout_ms, None);
+}

@@ -17,6 +17,10 @@ pub const RATE_MAX: f64 = 1_000_000.0;
 /// together: a day.
 pub const CALL_TOTAL_MAX_MS: f64 = 24.0 * 3_600_000.0;
 
+/// The timeout of a real call (`http`, `file`) that gives none (neither `timeout_ms` nor
+/// `http.timeout_ms`): a minute, so a read of a FIFO or a server that never answers ends.
+pub const DEFAULT_REAL_TIMEOUT_MS: f64 = 60_000.0;
+
 /// `x` when it is a speed in [`SPEED_MIN`]..=[`SPEED_MAX`], else the message saying the range.
 pub fn check_speed(x: f64) -> Result<f64, String> {
     if x.is_finite() && (SPEED_MIN..=SPEED_MAX).contains(&x) {

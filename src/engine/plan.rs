@@ -233,6 +233,23 @@ impl Plan {
             })?;
             let (timeout_ms, retries) =
                 attempts_of(spec).map_err(|(message, hint)| at_call(i, message).hint(hint))?;
+            if spec.fail.as_deref().is_some_and(|f| f.trim().is_empty()) {
+                return Err(at_call(i, "`fail` is empty".into()).hint(
+                    "give the message the call fails with, e.g. \"fail\": \"HTTP 503\", or remove `fail`",
+                ));
+            }
+            // Real I/O with nothing to cut it off could wait forever (a FIFO, a server that
+            // never answers): it gets a default timeout, which `check` shows.
+            let timeout_ms = match (&effect, timeout_ms) {
+                (Effect::File { .. }, None)
+                | (
+                    Effect::Http {
+                        timeout_ms: None, ..
+                    },
+                    None,
+                ) => Some(super::limits::DEFAULT_REAL_TIMEOUT_MS),
+                (_, t) => t,
+            };
             if spec.fail_attempts.is_some() && spec.fail.is_none() {
                 return Err(at_call(i, "`fail_attempts` without `fail`".into())
                     .hint("add \"fail\": \"message\" to say how its first attempts fail"));
@@ -546,6 +563,21 @@ fn effect_of(
             return Err((
                 format!("http method `{method}` is not one fanout sends"),
                 Some(format!("use one of {}", METHODS.join(", "))),
+            ));
+        }
+        // `{local}` is a whole origin (`http://127.0.0.1:PORT`): anywhere but the start, the URL
+        // it makes can only be wrong (`http://{local}/x` is `http://http://127.0.0.1:…/x`).
+        if let Some(at) = http.url.find(LOCAL_PLACEHOLDER)
+            && (at > 0 || http.url.matches(LOCAL_PLACEHOLDER).count() > 1)
+        {
+            return Err((
+                format!(
+                    "http url `{}` has `{LOCAL_PLACEHOLDER}` after its start",
+                    http.url
+                ),
+                Some(format!(
+                    "`{LOCAL_PLACEHOLDER}` stands for fanout's server, http://127.0.0.1:PORT: start the URL with it, e.g. \"{LOCAL_PLACEHOLDER}/delay/800\""
+                )),
             ));
         }
         // `{local}` is only known once a run starts its server: check the rest of the URL.
