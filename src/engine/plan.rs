@@ -17,6 +17,7 @@ pub const MAX_LATENCY_MS: f64 = 3_600_000.0;
 /// The numbers that bound every lane, computed from the scenario (and, for real I/O, from
 /// what a run measured).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Bounds {
     /// Sum of the durations of the calls that run: what a sequential lane waits.
     pub sum_ms: f64,
@@ -30,6 +31,9 @@ pub struct Bounds {
     #[serde(default, skip_serializing_if = "is_zero")]
     pub rate_ms: f64,
 }
+
+// Objects only, as every struct of a fanout file (see `scenario::object_only!`).
+super::scenario::object_only! { Bounds => "an object {…}" }
 
 fn is_zero(x: &f64) -> bool {
     *x == 0.0
