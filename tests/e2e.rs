@@ -1,5 +1,5 @@
 //! End to end, as a person sees it: the real binary in a real terminal (tmux), read off the
-//! screen, quit with `q`, and the terminal checked to be back to normal.
+//! screen, quit with `q` (or ended by a signal), and the terminal checked to be back to normal.
 //!
 //! Needs tmux. CI installs it; elsewhere, without tmux, the test says so and passes.
 
