@@ -34,6 +34,64 @@ pub enum Command {
     /// Turn a real agent's trace or tool calls into a scenario, and show what happened beside
     /// what each strategy would have done with the same calls.
     Import(ImportArgs),
+    /// Run pool:N for every N in a range (virtual clock unless --clock real) and name the knee:
+    /// the fewest workers within 5 % of parallel's wall.
+    Sweep(SweepArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// A scenario file, or a built-in name (see `fanout list`).
+    pub scenario: String,
+    /// The pool sizes, `A..B` (both included).
+    #[arg(long, default_value = "1..10", value_parser = parse_workers)]
+    pub workers: (usize, usize),
+    /// Which pools, comma-separated: pool (file order), pool-cp (critical path first).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "pool")]
+    pub strategy: Vec<fanout::report::sweep::Family>,
+    /// virtual (exact predictions, instant) or real (runs every lane, measured).
+    #[arg(long, value_enum, default_value_t = Clock::Virtual)]
+    pub clock: Clock,
+    /// Divide every simulated latency by this.
+    #[arg(long, default_value_t = 1.0, value_parser = parse_speed, allow_negative_numbers = true)]
+    pub speed: f64,
+    /// table, json, csv or svg.
+    #[arg(long, value_enum, default_value_t = SweepFormat::Table)]
+    pub format: SweepFormat,
+}
+
+/// What `fanout sweep` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SweepFormat {
+    /// An aligned table with the knee marked.
+    Table,
+    /// `{"points":[…],"sequential_ms":…,"parallel_ms":…,"knees":[…]}`.
+    Json,
+    /// One row per point.
+    Csv,
+    /// A chart: wall against N, sequential and parallel as reference lines.
+    Svg,
+}
+
+/// The most workers a sweep takes.
+pub const MAX_SWEEP_WORKERS: usize = 1024;
+
+fn parse_workers(s: &str) -> Result<(usize, usize), String> {
+    let (a, b) = s
+        .split_once("..")
+        .ok_or_else(|| format!("workers must be a range A..B (like 1..10), got {s}"))?;
+    let parse = |x: &str| {
+        x.trim()
+            .parse::<usize>()
+            .map_err(|_| format!("workers must be whole numbers A..B (like 1..10), got {s}"))
+    };
+    let (a, b) = (parse(a)?, parse(b)?);
+    if a == 0 || a > b || b > MAX_SWEEP_WORKERS {
+        return Err(format!(
+            "workers must be a range A..B from 1 up, A ≤ B ≤ {MAX_SWEEP_WORKERS}, got {s}"
+        ));
+    }
+    Ok((a, b))
 }
 
 #[derive(Debug, Args)]
@@ -87,6 +145,9 @@ pub struct RunArgs {
     /// Run the lanes one after another instead of racing them together.
     #[arg(long)]
     pub one_at_a_time: bool,
+    /// Race the lanes together, also for a scenario whose `"mode"` runs them one at a time.
+    #[arg(long, conflicts_with = "one_at_a_time")]
+    pub race: bool,
     /// Print the final chart and table instead of drawing live (the default when stdout is
     /// not a terminal).
     #[arg(long)]

@@ -8,7 +8,10 @@ use std::sync::Arc;
 
 use clap::Parser;
 
-use cli::{CheckArgs, Cli, Command, ImportArgs, ReplayArgs, ReportArgs, RunArgs, ServeArgs};
+use cli::{
+    CheckArgs, Cli, Command, ImportArgs, ReplayArgs, ReportArgs, RunArgs, ServeArgs, SweepArgs,
+    SweepFormat,
+};
 use fanout::engine::clock::{Clock, predicted_walls, run_virtual};
 use fanout::engine::scenario::{BUILTINS, DEMO, parse_json};
 use fanout::engine::tools::fmt_num;
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
             strategies: None,
             speed: 1.0,
             one_at_a_time: false,
+            race: false,
             headless: false,
             json: false,
             record: None,
@@ -51,6 +55,7 @@ fn main() -> ExitCode {
         Some(Command::Check(args)) => check(args),
         Some(Command::List) => list(),
         Some(Command::Report(args)) => report_cmd(args),
+        Some(Command::Sweep(args)) => sweep_cmd(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -96,18 +101,16 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     let mut opts = RunOptions {
         strategies: lanes(args.strategies.clone(), &plan),
         speed: args.speed,
-        mode: if args.one_at_a_time {
-            Mode::OneAtATime
-        } else {
-            Mode::Race
-        },
+        mode: mode(&args, &plan),
         local: None,
     };
     let rt = runtime()?;
     let interactive =
         !args.headless && !args.json && args.runs == 1 && std::io::stdout().is_terminal();
     if args.clock == Clock::Virtual {
-        let record = run_virtual(&plan, &opts);
+        let mut record = run_virtual(&plan, &opts);
+        // Each virtual lane is simulated on its own, so the mode asked for is what it shows.
+        record.mode = opts.mode;
         return finish_run(&record, &plan, &args, interactive);
     }
     // `{local}` URLs go to fanout's own server, started here on a free loopback port. The TUI
@@ -123,7 +126,12 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     };
     if interactive {
         let asked = asked.then(|| opts.strategies.clone());
-        let last = live(rt, plan, &opts, asked, &args.scenario)?;
+        let forced = if args.one_at_a_time {
+            Some(Mode::OneAtATime)
+        } else {
+            args.race.then_some(Mode::Race)
+        };
+        let last = live(rt, plan, &opts, asked, forced, &args.scenario)?;
         drop(server);
         if let (Some(record), Some(path)) = (&last, &args.record) {
             write_record(record, path)?;
@@ -134,8 +142,15 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         return Ok(());
     }
     let names: Vec<String> = opts.strategies.iter().map(|s| s.to_string()).collect();
+    // Only a scenario's own mode is announced: the user who typed a flag knows it.
+    let how = match (opts.mode, args.one_at_a_time) {
+        (Mode::OneAtATime, false) => {
+            ", lanes one at a time (the scenario's \"mode\"; --race races them)"
+        }
+        _ => "",
+    };
     eprintln!(
-        "running {} ({} calls) under {} at speed {}× …",
+        "running {} ({} calls) under {} at speed {}×{how} …",
         esc(&plan.label),
         plan.calls.len(),
         names.join(", "),
@@ -162,6 +177,18 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     drop(server);
     let record = record.expect("at least one run");
     finish_run(&record, &plan, &args, false)
+}
+
+/// How the lanes run: `--one-at-a-time` or `--race` when given, else the scenario's `"mode"`,
+/// else raced.
+fn mode(args: &RunArgs, plan: &Plan) -> Mode {
+    if args.one_at_a_time {
+        Mode::OneAtATime
+    } else if args.race {
+        Mode::Race
+    } else {
+        plan.mode.unwrap_or(Mode::Race)
+    }
 }
 
 /// Writes the record if asked, then shows it: as a replay in the live view, as JSON, or as the
@@ -229,11 +256,13 @@ fn live(
     plan: Arc<Plan>,
     opts: &RunOptions,
     strategies: Option<Vec<Strategy>>,
+    forced_mode: Option<Mode>,
     arg: &str,
 ) -> Result<Option<Record>, Failure> {
     let entries = ui::app::entries(std::path::Path::new("scenarios"), Some(arg));
     let current = entries.iter().position(|e| e.arg == arg).unwrap_or(0);
-    let app = App::live(plan, opts, strategies, entries, current, Theme::from_env());
+    let app = App::live(plan, opts, strategies, entries, current, Theme::from_env())
+        .with_forced_mode(forced_mode);
     let app = tui(rt, app)?;
     Ok(app.last_record)
 }
@@ -259,7 +288,8 @@ fn replay(args: ReplayArgs) -> Result<(), Failure> {
     }
     let app = App::replay(&record, plan, args.speed, Theme::from_env());
     tui(runtime()?, app)?;
-    Ok(())
+    // As after a run: the table stays in the scrollback.
+    print(&report::table(&record))
 }
 
 fn import_cmd(args: ImportArgs) -> Result<(), Failure> {
@@ -467,6 +497,12 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
             r.burst
         ));
     }
+    if plan.mode == Some(Mode::OneAtATime) {
+        notes.push(
+            "mode: one-at-a-time — `run` runs the lanes one after another (--race races them)"
+                .to_string(),
+        );
+    }
     if plan.on_error == fanout::engine::scenario::OnError::Cancel {
         notes.push("on_error: cancel — the first failure cancels the rest of its lane".to_string());
     }
@@ -587,5 +623,65 @@ fn report_cmd(args: ReportArgs) -> Result<(), Failure> {
         report::Format::Table | report::Format::Markdown => print(&text),
         // JSON and SVG escape their own text; CSV escapes its fields (report::csv).
         _ => print_raw(&text),
+    }
+}
+
+fn sweep_cmd(args: SweepArgs) -> Result<(), Failure> {
+    use fanout::report::sweep;
+    let plan = Arc::new(Plan::load(&args.scenario)?);
+    let (a, b) = args.workers;
+    let rt = match args.clock {
+        Clock::Real => Some(runtime()?),
+        Clock::Virtual => None,
+    };
+    let server = match &rt {
+        Some(rt) if plan.uses_local() => Some(
+            rt.block_on(serve::start_local(ServeOptions::default()))
+                .map_err(|e| Failure::Internal(format!("cannot start the local server: {e}")))?,
+        ),
+        _ => None,
+    };
+    let local = server.as_ref().map(|s| s.base_url());
+    let mut failure = None;
+    let wall = |s: Strategy| match &rt {
+        None => predicted_walls(&plan, &[s], args.speed)[0],
+        Some(rt) => {
+            let opts = RunOptions {
+                strategies: vec![s],
+                speed: args.speed,
+                mode: Mode::Race,
+                local: local.clone(),
+            };
+            match rt.block_on(fanout::engine::run(plan.clone(), &opts, None)) {
+                Ok(r) => r.lanes[0].wall_ms,
+                Err(e) => {
+                    failure.get_or_insert(e.to_string());
+                    0.0
+                }
+            }
+        }
+    };
+    let clock = match args.clock {
+        Clock::Real => "real",
+        Clock::Virtual => "virtual",
+    };
+    let result = sweep::sweep(
+        &plan.scenario.name,
+        clock,
+        args.speed,
+        a..=b,
+        &args.strategy,
+        wall,
+    );
+    drop(server);
+    if let Some(e) = failure {
+        return Err(Failure::Internal(e));
+    }
+    match args.format {
+        SweepFormat::Table => print(&sweep::table(&result)),
+        SweepFormat::Csv => print(&sweep::csv(&result)),
+        // JSON and SVG escape their own text (a `\u{..}` would make JSON invalid).
+        SweepFormat::Json => print_raw(&sweep::json(&result)),
+        SweepFormat::Svg => print_raw(&sweep::svg(&result)),
     }
 }

@@ -388,7 +388,7 @@ fn unknown_top_level_field_far_from_any_lists_the_known_ones() {
     assert_stderr_has(&out, "unknown field `colour`");
     assert_stderr_has(
         &out,
-        "name, description, lesson, strategies, seed, on_error, rate_limit, calls",
+        "name, description, lesson, strategies, seed, on_error, rate_limit, mode, calls",
     );
 }
 
@@ -1279,7 +1279,7 @@ fn record_then_report_re_renders_without_running() {
     );
     assert!(
         md.stdout
-            .contains("| lane | wall | speedup | lower bound | predicted | vs predicted | efficiency | calls |"),
+            .contains("| lane | wall | speedup | saved | lower bound | predicted | overhead | efficiency | calls |"),
         "{md:#?}"
     );
     assert!(md.stdout.contains("| sequential | "), "{md:#?}");

@@ -175,6 +175,21 @@ fn no_writer_prints_a_raw_control_byte_from_a_scenario() {
         csv.stdout
     );
 
+    for format in ["table", "csv", "svg"] {
+        let out = run_in(
+            d,
+            &["sweep", "s.json", "--workers", "1..3", "--format", format],
+        );
+        assert_eq!(out.code, Some(0), "sweep {format}: {out:#?}");
+        assert_out_clean(&format!("sweep --format {format}"), &out);
+    }
+    let out = run_in(
+        d,
+        &["sweep", "s.json", "--workers", "1..3", "--format", "json"],
+    );
+    assert_eq!(out.code, Some(0), "sweep json: {out:#?}");
+    serde_json::from_str::<serde_json::Value>(&out.stdout).expect("sweep --format json is JSON");
+
     // `replay` to a pipe prints the final frame and the table.
     let replay = run_in(d, &["replay", "r.json"]);
     assert_eq!(replay.code, Some(0), "{replay:#?}");

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::dist::{DEFAULT_SEED, Distribution, draw_all};
 use super::error::{InputError, nearest};
+use super::record::Mode;
 use super::scenario::{self, CallSpec, OnError, Scenario, Source, Step};
 use super::strategy::Strategy;
 use super::tools::{Effect, LOCAL_PLACEHOLDER};
@@ -160,6 +161,8 @@ pub struct Plan {
     pub on_error: OnError,
     /// The token bucket calls take from, if any.
     pub rate_limit: Option<RateLimit>,
+    /// How the scenario's lanes run unless the command line says (`"mode"` in the file).
+    pub mode: Option<Mode>,
     /// The seed the `latency` draws came from.
     pub seed: u64,
     /// For each call, its duration plus the longest chain after it (nominal): the priority of
@@ -366,6 +369,7 @@ impl Plan {
         let rate_limit = rate_limit_of(&scenario, &calls, source)?;
 
         let on_error = scenario.on_error.unwrap_or_default();
+        let mode = scenario.mode;
         let mut plan = Plan {
             label: label.to_string(),
             scenario,
@@ -385,6 +389,7 @@ impl Plan {
             order,
             on_error,
             rate_limit,
+            mode,
             seed,
             remaining_ms: Vec::new(),
         };
@@ -459,6 +464,36 @@ impl Plan {
             cpu_ms,
             rate_ms,
         }
+    }
+
+    /// Which calls lie on a critical path for these durations: a longest chain of the calls
+    /// that run, the one no schedule can shorten.
+    pub fn critical_calls(&self, durations: &[f64]) -> Vec<bool> {
+        let n = self.calls.len();
+        let mut finish = vec![0f64; n];
+        for &i in &self.order {
+            let ready = self.calls[i]
+                .deps
+                .iter()
+                .filter(|&&d| self.runs[d])
+                .map(|&d| finish[d])
+                .fold(0.0, f64::max);
+            finish[i] = ready + if self.runs[i] { durations[i] } else { 0.0 };
+        }
+        let mut tail = vec![0f64; n];
+        for &i in self.order.iter().rev() {
+            let after = self.successors[i]
+                .iter()
+                .filter(|&&s| self.runs[s])
+                .map(|&s| tail[s])
+                .fold(0.0, f64::max);
+            tail[i] = if self.runs[i] { durations[i] } else { 0.0 } + after;
+        }
+        let cp = finish.iter().copied().fold(0.0, f64::max);
+        let eps = 1e-9 * cp.max(1.0);
+        (0..n)
+            .map(|i| self.runs[i] && cp > 0.0 && finish[i] - durations[i] + tail[i] >= cp - eps)
+            .collect()
     }
 
     /// The wall of the `waves` strategy for these durations: each level's slowest call, summed.

@@ -132,6 +132,16 @@ impl LaneRecord {
     }
 }
 
+/// A lane's lower bound given its prediction: under `on_error: cancel` a lane may stop before
+/// doing all its work, so the strategy's bound is lowered to what an exact clock achieves.
+pub fn lower_bound_under(lower_bound_ms: f64, predicted_ms: f64, cancels: bool) -> f64 {
+    if cancels {
+        lower_bound_ms.min(predicted_ms)
+    } else {
+        lower_bound_ms
+    }
+}
+
 /// `lower bound ÷ wall`, or 1.0 when either is 0 (see [`LaneRecord::efficiency`]).
 pub fn efficiency(lower_bound_ms: f64, wall_ms: f64) -> f64 {
     if lower_bound_ms > 0.0 && wall_ms > 0.0 {
@@ -277,9 +287,7 @@ impl Record {
     pub fn set_predicted(&mut self, walls: &[f64], cancels: bool) {
         for (lane, &p) in self.lanes.iter_mut().zip(walls) {
             lane.predicted_ms = Some(p);
-            if cancels {
-                lane.lower_bound_ms = lane.lower_bound_ms.min(p);
-            }
+            lane.lower_bound_ms = lower_bound_under(lane.lower_bound_ms, p, cancels);
         }
     }
 

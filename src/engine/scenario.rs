@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::dist::Distribution;
 use super::error::{InputError, Part, nearest};
+use super::record::Mode;
 
 /// A batch of tool calls and the strategies to race it under, as written in a scenario file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,6 +36,10 @@ pub struct Scenario {
     /// A token bucket every lane's calls (or one tool's calls) must take a token from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimitSpec>,
+    /// How the lanes run when the command line does not say: `race` (all together) or
+    /// `one-at-a-time`, for real work whose lanes would compete (CPU on a few cores).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<Mode>,
     /// The calls, in file order.
     pub calls: Vec<CallSpec>,
 }
@@ -213,6 +218,7 @@ const SCENARIO_FIELDS: &[&str] = &[
     "seed",
     "on_error",
     "rate_limit",
+    "mode",
     "calls",
 ];
 const CALL_FIELDS: &[&str] = &[

@@ -334,6 +334,7 @@ pub(crate) fn import(input: &Input<'_>, opts: &ImportOptions) -> Result<Imported
         seed: None,
         on_error: None,
         rate_limit: None,
+        mode: None,
         calls,
     };
     finish(input, scenario, Some((timed, started_at)), notes)

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use tokio::time::Instant;
 
+use super::chrome::{Chrome, Overlay, OverlayKind, Picker};
 use super::keys::{Action, Context};
 use super::model::{Playback, ViewModel};
 use super::theme::Theme;
-use super::view::{Chrome, Picker};
 use crate::engine::lane::millis;
 use crate::engine::record::Mode;
 use crate::engine::scenario::{BUILTINS, parse_json};
@@ -48,7 +48,9 @@ enum Source {
         current: usize,
         /// Lanes given on the command line, kept across scenarios.
         strategies: Option<Vec<Strategy>>,
-        mode: Mode,
+        /// How lanes run when the command line said (`--race`, `--one-at-a-time`); else each
+        /// scenario's own `"mode"`.
+        forced_mode: Option<Mode>,
         /// What `{local}` stands for (fanout's own server), when it runs.
         local: Option<String>,
         /// When the run in progress started; `None` once it has finished.
@@ -164,22 +166,34 @@ impl App {
                 entries,
                 current,
                 strategies,
-                mode: opts.mode,
+                forced_mode: None,
                 local: opts.local.clone(),
                 started: None,
             },
         }
     }
 
+    /// Keeps `mode` for every scenario the user switches to (a flag on the command line), rather
+    /// than each scenario's own `"mode"`.
+    pub fn with_forced_mode(mut self, mode: Option<Mode>) -> App {
+        if let Source::Live { forced_mode, .. } = &mut self.source {
+            *forced_mode = mode;
+        }
+        self
+    }
+
     /// An app that plays back `record` at `rate`, starting at the beginning, playing.
     pub fn replay(record: &Record, plan: Arc<Plan>, rate: f64, theme: Theme) -> App {
         let mut model = ViewModel::from_record(record, &plan);
         model.now_ms = 0.0;
-        model.playback = Playback::Replay { paused: false };
+        model.playback = Playback::Replay {
+            paused: false,
+            rate,
+        };
         App {
             model,
             chrome: Chrome {
-                next_speed: record.speed,
+                next_speed: rate,
                 ..Chrome::default()
             },
             theme,
@@ -201,7 +215,7 @@ impl App {
         match &self.source {
             Source::Live {
                 strategies,
-                mode,
+                forced_mode,
                 local,
                 ..
             } => RunOptions {
@@ -209,7 +223,7 @@ impl App {
                     .clone()
                     .unwrap_or_else(|| self.plan.strategies.clone()),
                 speed: self.chrome.next_speed,
-                mode: *mode,
+                mode: forced_mode.or(self.plan.mode).unwrap_or(Mode::Race),
                 local: local.clone(),
             },
             Source::Replay { .. } => RunOptions::for_plan(&self.plan),
@@ -239,6 +253,8 @@ impl App {
         self.tick(now);
         match result {
             Ok(record) => {
+                // From now on the screen prints the record's figures, as every other view does.
+                self.model.adopt(&record);
                 self.model.now_ms = self.model.now_ms.max(self.model.end_ms());
                 self.last_record = Some(record);
             }
@@ -272,10 +288,17 @@ impl App {
                         self.model.now_ms = pos.min(end);
                         if pos >= end {
                             *anchor = None;
-                            self.model.playback = Playback::Replay { paused: true };
+                            self.model.playback = Playback::Replay {
+                                paused: true,
+                                rate: *rate,
+                            };
                         }
                     }
-                    None if !matches!(self.model.playback, Playback::Replay { paused: true }) => {
+                    None if !matches!(
+                        self.model.playback,
+                        Playback::Replay { paused: true, .. }
+                    ) =>
+                    {
                         // Playing but not anchored yet: the first tick starts the clock.
                         *anchor = Some((now, self.model.now_ms));
                     }
@@ -288,7 +311,7 @@ impl App {
     /// What keys mean right now.
     pub fn key_context(&self) -> Context {
         Context {
-            help: self.chrome.help,
+            overlay: self.chrome.overlay.is_some(),
             picker: self.chrome.picker.is_some(),
             replay: matches!(self.source, Source::Replay { .. }),
         }
@@ -307,28 +330,65 @@ impl App {
         self.chrome.notice = None;
         match action {
             Action::Quit => return Some(Command::Quit),
-            Action::Export => match &self.last_record {
-                Some(record) => return Some(Command::Export(Box::new(record.clone()))),
-                None => {
-                    self.chrome.notice =
-                        Some("nothing to export yet: the run has not finished".into());
+            Action::Export => {
+                let running = matches!(
+                    self.source,
+                    Source::Live {
+                        started: Some(_),
+                        ..
+                    }
+                );
+                match &self.last_record {
+                    // The record held is the previous run's: never export it for this one.
+                    _ if running => {
+                        self.chrome.notice = Some(
+                            "the run is still going: e exports it once it has finished".into(),
+                        );
+                    }
+                    Some(record) => return Some(Command::Export(Box::new(record.clone()))),
+                    None => {
+                        self.chrome.notice =
+                            Some("nothing to export yet: the run has not finished".into());
+                    }
                 }
-            },
-            Action::Help => self.chrome.help = true,
-            Action::Close => {
-                self.chrome.help = false;
-                self.chrome.picker = None;
             }
-            Action::ToggleLesson => {
-                self.chrome.lesson = !self.chrome.lesson;
+            Action::Help => {
+                self.chrome.overlay = Some(Overlay {
+                    kind: OverlayKind::Help,
+                    scroll: 0,
+                })
+            }
+            Action::Lesson => {
                 if self.model.lesson.is_none() {
                     self.chrome.notice = Some("this scenario has no lesson".into());
+                } else {
+                    self.chrome.overlay = Some(Overlay {
+                        kind: OverlayKind::Lesson,
+                        scroll: 0,
+                    });
                 }
             }
+            Action::ToggleCritical => {
+                self.chrome.critical = !self.chrome.critical;
+                self.chrome.notice = Some(if self.chrome.critical {
+                    "* marks the calls on the critical path".into()
+                } else {
+                    "critical path marks off (c shows them)".into()
+                });
+            }
+            Action::Close => {
+                self.chrome.overlay = None;
+                self.chrome.picker = None;
+            }
             Action::Scroll(by) => {
-                let max = self.model.calls.len().saturating_sub(1) as i64;
-                let from = self.chrome.scroll.unwrap_or(0) as i64;
-                self.chrome.scroll = Some((from + i64::from(by)).clamp(0, max) as usize);
+                if let Some(o) = &mut self.chrome.overlay {
+                    // The overlay clamps it to its end when drawn.
+                    o.scroll = (o.scroll as i64 + i64::from(by)).clamp(0, 10_000) as usize;
+                } else {
+                    let max = self.model.calls.len().saturating_sub(1) as i64;
+                    let from = self.chrome.scroll.unwrap_or(0) as i64;
+                    self.chrome.scroll = Some((from + i64::from(by)).clamp(0, max) as usize);
+                }
             }
             Action::SpeedUp | Action::SpeedDown => {
                 let cur = self.chrome.next_speed;
@@ -340,10 +400,21 @@ impl App {
                 if let Some(s) = next {
                     self.chrome.next_speed = s;
                 }
-                self.chrome.notice = Some(format!(
-                    "speed {}× from the next run (r re-runs now)",
-                    crate::engine::tools::fmt_num(self.chrome.next_speed)
-                ));
+                let s = crate::engine::tools::fmt_num(self.chrome.next_speed);
+                self.chrome.notice = Some(match &mut self.source {
+                    Source::Replay { rate, anchor } => {
+                        // Re-anchor so the position does not jump when the rate changes.
+                        if anchor.is_some() {
+                            *anchor = Some((now, self.model.now_ms));
+                        }
+                        *rate = self.chrome.next_speed;
+                        if let Playback::Replay { rate: shown, .. } = &mut self.model.playback {
+                            *shown = *rate;
+                        }
+                        format!("playback {s}×")
+                    }
+                    Source::Live { .. } => format!("speed {s}× from the next run (r re-runs now)"),
+                });
             }
             Action::Rerun => return self.rerun(now),
             Action::NextScenario => return self.switch(1),
@@ -394,7 +465,7 @@ impl App {
                 if let Source::Replay { anchor, .. } = &mut self.source {
                     *anchor = Some((now, 0.0));
                 }
-                self.model.playback = Playback::Replay { paused: false };
+                self.set_paused(false);
                 None
             }
         }
@@ -444,13 +515,19 @@ impl App {
             return;
         };
         if anchor.take().is_some() {
-            self.model.playback = Playback::Replay { paused: true };
+            self.set_paused(true);
         } else {
             let at_end = self.model.now_ms >= self.model.end_ms();
             let from = if at_end { 0.0 } else { self.model.now_ms };
             self.model.now_ms = from;
             *anchor = Some((now, from));
-            self.model.playback = Playback::Replay { paused: false };
+            self.set_paused(false);
+        }
+    }
+
+    fn set_paused(&mut self, paused: bool) {
+        if let Playback::Replay { paused: p, .. } = &mut self.model.playback {
+            *p = paused;
         }
     }
 
