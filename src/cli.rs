@@ -53,7 +53,7 @@ pub struct SweepArgs {
     #[arg(long, value_enum, default_value_t = Clock::Virtual)]
     pub clock: Clock,
     /// Divide every simulated latency by this.
-    #[arg(long, default_value_t = 1.0, value_parser = parse_speed)]
+    #[arg(long, default_value_t = 1.0, value_parser = parse_speed, allow_negative_numbers = true)]
     pub speed: f64,
     /// table, json, csv or svg.
     #[arg(long, value_enum, default_value_t = SweepFormat::Table)]
@@ -105,7 +105,7 @@ pub struct ImportArgs {
     #[arg(long = "latency", value_name = "NAME=MS", value_parser = fanout::import::parse_latency)]
     pub latency: Vec<(String, f64)>,
     /// Latency of every tool not given with --latency.
-    #[arg(long, value_name = "MS", value_parser = fanout::import::parse_ms)]
+    #[arg(long, value_name = "MS", value_parser = fanout::import::parse_ms, allow_negative_numbers = true)]
     pub default_latency: Option<f64>,
     /// Write the scenario to this file.
     #[arg(short, long, value_name = "FILE")]
@@ -127,7 +127,7 @@ pub struct ImportArgs {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// The port to listen on (0: any free port).
-    #[arg(long, default_value_t = 8080)]
+    #[arg(long, default_value_t = 8080, allow_negative_numbers = true)]
     pub port: u16,
 }
 
@@ -140,7 +140,7 @@ pub struct RunArgs {
     #[arg(long, value_delimiter = ',', value_parser = parse_strategy)]
     pub strategies: Option<Vec<Strategy>>,
     /// Divide simulated latencies by this factor (10 runs a 25 s scenario in 2.5 s).
-    #[arg(long, default_value_t = 1.0, value_parser = parse_speed)]
+    #[arg(long, default_value_t = 1.0, value_parser = parse_speed, allow_negative_numbers = true)]
     pub speed: f64,
     /// Run the lanes one after another instead of racing them together.
     #[arg(long)]
@@ -162,7 +162,7 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = Clock::Real)]
     pub clock: Clock,
     /// Run the race this many times and report mean ± σ (headless).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000), allow_negative_numbers = true)]
     pub runs: u32,
 }
 
@@ -189,7 +189,7 @@ pub struct ReplayArgs {
     /// A record written by `fanout run --record FILE`.
     pub record: PathBuf,
     /// Playback rate: 2 plays twice as fast as recorded.
-    #[arg(long, default_value_t = 1.0, value_parser = parse_speed)]
+    #[arg(long, default_value_t = 1.0, value_parser = parse_speed, allow_negative_numbers = true)]
     pub speed: f64,
 }
 
@@ -198,12 +198,9 @@ fn parse_strategy(s: &str) -> Result<Strategy, String> {
 }
 
 fn parse_speed(s: &str) -> Result<f64, String> {
-    let x: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
-    if x.is_finite() && x > 0.0 && x <= 1e6 {
-        Ok(x)
-    } else {
-        Err(format!(
-            "speed must be above 0 and at most 1000000, got {s}"
-        ))
-    }
+    let x: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number; use 0.01 to 1000000, e.g. --speed 10"))?;
+    fanout::engine::limits::check_speed(x)
 }

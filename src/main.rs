@@ -18,6 +18,7 @@ use fanout::engine::tools::fmt_num;
 use fanout::engine::{InputError, Mode, Plan, Record, RunOptions, Scenario, Strategy};
 use fanout::report::{self, duration};
 use fanout::serve::{self, ServeOptions};
+use fanout::text::{escape_control as esc, escape_output};
 use fanout::ui::{self, app::App, model::ViewModel, theme::Theme, view};
 
 /// Why a command stopped: bad input (exit 2) or a failure of fanout itself (exit 1).
@@ -63,14 +64,21 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
         Err(Failure::Internal(e)) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", escape_output(&e));
             ExitCode::from(1)
         }
     }
 }
 
-/// Writes to stdout; a closed pipe (`fanout list | head`) is not an error.
+/// Writes plain text to stdout with every control character but the line breaks escaped (see
+/// [`fanout::text`]): the last guard before text from files reaches a terminal.
 fn print(text: &str) -> Result<(), Failure> {
+    print_raw(&escape_output(text))
+}
+
+/// Writes to stdout as is (JSON, CSV, SVG: formats that escape their own text); a closed pipe
+/// (`fanout list | head`) is not an error.
+fn print_raw(text: &str) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
@@ -143,7 +151,7 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     };
     eprintln!(
         "running {} ({} calls) under {} at speed {}×{how} …",
-        plan.label,
+        esc(&plan.label),
         plan.calls.len(),
         names.join(", "),
         fmt_num(opts.speed)
@@ -201,8 +209,8 @@ fn finish_run(
     }
     let picture = headless_text(record, plan);
     if args.json {
-        eprint!("{picture}");
-        print(&report::json(record))
+        eprint!("{}", escape_output(&picture));
+        print_raw(&report::json(record))
     } else {
         print(&picture)
     }
@@ -230,15 +238,15 @@ fn terminal_width() -> Option<u16> {
     }
 }
 
+/// A failure to write is fanout's own I/O failing, exit 1 (as the README says), not bad input.
 fn write_record(record: &Record, path: &std::path::Path) -> Result<(), Failure> {
     std::fs::write(path, report::json(record)).map_err(|e| {
-        InputError::new(
-            path.display().to_string(),
-            format!("cannot write the record: {e}"),
-        )
-        .hint("check that the folder exists and is writable")
+        Failure::Internal(format!(
+            "{}: cannot write the record: {e}\n  hint: check that the folder exists and is writable",
+            path.display()
+        ))
     })?;
-    eprintln!("record written to {}", path.display());
+    eprintln!("record written to {}", esc(&path.display().to_string()));
     Ok(())
 }
 
@@ -293,21 +301,20 @@ fn import_cmd(args: ImportArgs) -> Result<(), Failure> {
     };
     let imported = fanout::import::import(args.kind, &args.file, &opts)?;
     for note in &imported.notes {
-        eprintln!("note: {note}");
+        eprintln!("note: {}", escape_output(note));
     }
     let json = imported.scenario_json();
     if let Some(path) = &args.output {
         std::fs::write(path, &json).map_err(|e| {
-            InputError::new(
-                path.display().to_string(),
-                format!("cannot write the scenario: {e}"),
-            )
-            .hint("check that the folder exists and is writable")
+            Failure::Internal(format!(
+                "{}: cannot write the scenario: {e}\n  hint: check that the folder exists and is writable",
+                path.display()
+            ))
         })?;
-        eprintln!("scenario written to {}", path.display());
+        eprintln!("scenario written to {}", esc(&path.display().to_string()));
     }
     if args.scenario_only {
-        return print(&json);
+        return print_raw(&json);
     }
     let label = format!("{} (imported)", args.file.display());
     let plan = Arc::new(Plan::from_source(&Source::from_text(label, json))?);
@@ -395,9 +402,9 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
     let plan = Plan::load(&args.scenario)?;
     let strategies = lanes(args.strategies, &plan);
     let s: &Scenario = &plan.scenario;
-    let mut out = format!("{} ({})\n", s.name, plan.label);
+    let mut out = format!("{} ({})\n", esc(&s.name), esc(&plan.label));
     if let Some(d) = &s.description {
-        out.push_str(&format!("{d}\n"));
+        out.push_str(&format!("{}\n", esc(d)));
     }
     let edges: usize = plan.calls.iter().map(|c| c.deps.len()).sum();
     out.push_str(&format!(
@@ -412,15 +419,20 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
         .enumerate()
         .map(|(i, c)| {
             let deps: Vec<&str> = c.deps.iter().map(|&d| plan.calls[d].id.as_str()).collect();
-            let mut effect = c.effect.describe();
+            let mut effect = esc(&c.effect.describe()).into_owned();
             if let Some(f) = &c.fail {
                 match c.fail_attempts {
-                    Some(k) => effect.push_str(&format!(", first {k} attempts fail: {f}")),
-                    None => effect.push_str(&format!(", then fails: {f}")),
+                    Some(k) => effect.push_str(&format!(", first {k} attempts fail: {}", esc(f))),
+                    None => effect.push_str(&format!(", then fails: {}", esc(f))),
                 }
             }
             if let Some(t) = c.timeout_ms {
-                effect.push_str(&format!(", timeout {} ms", fmt_num(t)));
+                let default = s.calls[i].timeout_ms.is_none();
+                effect.push_str(&format!(
+                    ", timeout {} ms{}",
+                    fmt_num(t),
+                    if default { " (default)" } else { "" }
+                ));
             }
             if c.retries.max > 0 {
                 effect.push_str(&format!(
@@ -430,13 +442,13 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
                 ));
             }
             [
-                c.id.clone(),
-                c.tool.clone(),
+                esc(&c.id).into_owned(),
+                esc(&c.tool).into_owned(),
                 effect,
                 if deps.is_empty() {
                     "—".into()
                 } else {
-                    deps.join(", ")
+                    esc(&deps.join(", ")).into_owned()
                 },
                 plan.level[i].to_string(),
             ]
@@ -476,10 +488,9 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
         ));
     }
     if let Some(r) = &plan.rate_limit {
-        let scope = r
-            .tool
-            .as_ref()
-            .map_or("every call".to_string(), |t| format!("calls of `{t}`"));
+        let scope = r.tool.as_ref().map_or("every call".to_string(), |t| {
+            format!("calls of `{}`", esc(t))
+        });
         notes.push(format!(
             "rate limit: {} per second, burst {}, on {scope}",
             fmt_num(r.per_second),
@@ -494,6 +505,33 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
     }
     if plan.on_error == fanout::engine::scenario::OnError::Cancel {
         notes.push("on_error: cancel — the first failure cancels the rest of its lane".to_string());
+    }
+    if s.calls
+        .iter()
+        .zip(&plan.calls)
+        .any(|(spec, c)| spec.timeout_ms.is_none() && c.timeout_ms.is_some())
+    {
+        notes.push(format!(
+            "real calls without a timeout get one of {} ms (default): set timeout_ms to change it",
+            fmt_num(fanout::engine::limits::DEFAULT_REAL_TIMEOUT_MS)
+        ));
+    }
+    // Allowed (a scenario may read shared data), but a file passed around can point anywhere.
+    for spec in &s.calls {
+        if let Some(f) = &spec.file {
+            let path = std::path::Path::new(&f.path);
+            let outside = path.is_absolute()
+                || path
+                    .components()
+                    .any(|c| matches!(c, std::path::Component::ParentDir));
+            if outside {
+                notes.push(format!(
+                    "call `{}` reads `{}`, outside the scenario's folder",
+                    esc(&spec.id),
+                    esc(&f.path)
+                ));
+            }
+        }
     }
     for n in notes {
         out.push_str(&format!("note: {n}\n"));
@@ -528,7 +566,7 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
          exceeds Graham's sum/N + (1 - 1/N)·critical path\n",
     );
     if let Some(l) = &s.lesson {
-        out.push_str(&format!("\nlesson: {l}\n"));
+        out.push_str(&format!("\nlesson: {}\n", esc(l)));
     }
     print(&out)
 }
@@ -573,14 +611,19 @@ fn list() -> Result<(), Failure> {
     for (name, text) in BUILTINS {
         let s: Scenario = parse_json(name, text)?;
         let about = s.description.unwrap_or(s.name);
-        out.push_str(&format!("{name:width$}  {about}\n"));
+        out.push_str(&format!("{name:width$}  {}\n", esc(&about)));
     }
     print(&out)
 }
 
 fn report_cmd(args: ReportArgs) -> Result<(), Failure> {
     let (record, _plan): (Record, _) = Record::load(&args.record)?;
-    print(&report::render(&record, args.format))
+    let text = report::render(&record, args.format);
+    match args.format {
+        report::Format::Table | report::Format::Markdown => print(&text),
+        // JSON and SVG escape their own text; CSV escapes its fields (report::csv).
+        _ => print_raw(&text),
+    }
 }
 
 fn sweep_cmd(args: SweepArgs) -> Result<(), Failure> {
@@ -634,10 +677,11 @@ fn sweep_cmd(args: SweepArgs) -> Result<(), Failure> {
     if let Some(e) = failure {
         return Err(Failure::Internal(e));
     }
-    print(&match args.format {
-        SweepFormat::Table => sweep::table(&result),
-        SweepFormat::Json => sweep::json(&result),
-        SweepFormat::Csv => sweep::csv(&result),
-        SweepFormat::Svg => sweep::svg(&result),
-    })
+    match args.format {
+        SweepFormat::Table => print(&sweep::table(&result)),
+        SweepFormat::Csv => print(&sweep::csv(&result)),
+        // JSON and SVG escape their own text (a `\u{..}` would make JSON invalid).
+        SweepFormat::Json => print_raw(&sweep::json(&result)),
+        SweepFormat::Svg => print_raw(&sweep::svg(&result)),
+    }
 }

@@ -1,5 +1,5 @@
 //! End to end, as a person sees it: the real binary in a real terminal (tmux), read off the
-//! screen, quit with `q`, and the terminal checked to be back to normal.
+//! screen, quit with `q` (or ended by a signal), and the terminal checked to be back to normal.
 //!
 //! Needs tmux. CI installs it; elsewhere, without tmux, the test says so and passes.
 
@@ -242,4 +242,83 @@ fn raising_a_pool_with_the_bracket_key_shows_the_new_prediction() {
     let screen = tmux.wait_for("pool:3 · what-if", 5);
     assert!(screen.contains("done 200.0 ms"), "{screen}");
     tmux.cmd(&["send-keys", "-t", "e2e", "q"]);
+}
+
+/// Starts the live view of `fetch-5-urls` in a tmux session `e2e`, with the shell reporting the
+/// exit code and the tty mode afterwards; returns fanout's pid once the race is on screen.
+fn start_live(tmux: &Tmux, pid_file: &std::path::Path) -> i32 {
+    let bin = env!("CARGO_BIN_EXE_fanout");
+    // The inner shell writes its pid and becomes fanout (exec), so the pid is fanout's.
+    let script = format!(
+        "sh -c 'echo $$ > {pid}; exec {bin} run fetch-5-urls --speed 0.5'; echo EXIT=$?; stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo; sleep 30",
+        pid = pid_file.display()
+    );
+    tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "-s",
+        "e2e",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    let screen = tmux.wait_for("running", 10);
+    assert!(screen.contains("sequential"), "{screen}");
+    assert_eq!(
+        tmux.cmd(&["display", "-p", "-t", "e2e", "#{alternate_on}"])
+            .trim(),
+        "1"
+    );
+    std::fs::read_to_string(pid_file)
+        .expect("the pid file")
+        .trim()
+        .parse()
+        .expect("a pid")
+}
+
+#[test]
+fn a_signal_restores_the_terminal_and_exits_as_a_shell_expects() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for (signal, code) in [("TERM", 143), ("INT", 130), ("HUP", 129), ("QUIT", 131)] {
+        let tmux = Tmux {
+            socket: format!("fanout-e2e-sig{signal}-{}", std::process::id()),
+        };
+        let pid_file = dir.path().join(format!("{signal}.pid"));
+        let pid = start_live(&tmux, &pid_file);
+        let killed = Command::new("kill")
+            .args([&format!("-{signal}"), &pid.to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(killed.success());
+        let screen = tmux.wait_for("EXIT=", 5);
+        assert!(
+            screen.contains(&format!("EXIT={code}")),
+            "SIG{signal}: {screen}"
+        );
+        let tty = tmux.wait_for("icanon", 5);
+        assert!(
+            tty.contains("icanon echo"),
+            "SIG{signal}: terminal restored: {tty}"
+        );
+        assert!(!tty.contains("-icanon") && !tty.contains("-echo"), "{tty}");
+        assert_eq!(
+            tmux.cmd(&["display", "-p", "-t", "e2e", "#{alternate_on}"])
+                .trim(),
+            "0",
+            "SIG{signal}: the alternate screen is left"
+        );
+        assert_eq!(
+            tmux.cmd(&["display", "-p", "-t", "e2e", "#{cursor_flag}"])
+                .trim(),
+            "1",
+            "SIG{signal}: the cursor is shown"
+        );
+    }
 }

@@ -7,6 +7,7 @@ pub mod dist;
 pub mod error;
 pub mod event;
 pub mod lane;
+pub mod limits;
 pub mod plan;
 pub mod record;
 pub mod run;

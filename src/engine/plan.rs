@@ -18,6 +18,7 @@ pub const MAX_LATENCY_MS: f64 = 3_600_000.0;
 /// The numbers that bound every lane, computed from the scenario (and, for real I/O, from
 /// what a run measured).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Bounds {
     /// Sum of the durations of the calls that run: what a sequential lane waits.
     pub sum_ms: f64,
@@ -31,6 +32,9 @@ pub struct Bounds {
     #[serde(default, skip_serializing_if = "is_zero")]
     pub rate_ms: f64,
 }
+
+// Objects only, as every struct of a fanout file (see `scenario::object_only!`).
+super::scenario::object_only! { Bounds => "an object {…}" }
 
 fn is_zero(x: &f64) -> bool {
     *x == 0.0
@@ -238,11 +242,28 @@ impl Plan {
             })?;
             let (timeout_ms, retries) =
                 attempts_of(spec).map_err(|(message, hint)| at_call(i, message).hint(hint))?;
+            if spec.fail.as_deref().is_some_and(|f| f.trim().is_empty()) {
+                return Err(at_call(i, "`fail` is empty".into()).hint(
+                    "give the message the call fails with, e.g. \"fail\": \"HTTP 503\", or remove `fail`",
+                ));
+            }
+            // Real I/O with nothing to cut it off could wait forever (a FIFO, a server that
+            // never answers): it gets a default timeout, which `check` shows.
+            let timeout_ms = match (&effect, timeout_ms) {
+                (Effect::File { .. }, None)
+                | (
+                    Effect::Http {
+                        timeout_ms: None, ..
+                    },
+                    None,
+                ) => Some(super::limits::DEFAULT_REAL_TIMEOUT_MS),
+                (_, t) => t,
+            };
             if spec.fail_attempts.is_some() && spec.fail.is_none() {
                 return Err(at_call(i, "`fail_attempts` without `fail`".into())
                     .hint("add \"fail\": \"message\" to say how its first attempts fail"));
             }
-            calls.push(PlanCall {
+            let call = PlanCall {
                 id: spec.id.clone(),
                 tool: spec.tool.clone().unwrap_or_else(|| spec.id.clone()),
                 effect,
@@ -251,7 +272,20 @@ impl Plan {
                 timeout_ms,
                 retries,
                 deps: Vec::with_capacity(spec.depends_on.len()),
-            });
+            };
+            // Each number is in range, but doubling backoffs over many retries add up.
+            let total = call.expected(1.0).0;
+            if total > super::limits::CALL_TOTAL_MAX_MS {
+                return Err(at_call(
+                    i,
+                    format!(
+                        "takes {:.1} h in all with its retries, timeouts and backoffs: at most 24 h",
+                        total / 3_600_000.0
+                    ),
+                )
+                .hint("use fewer retries or a shorter backoff_ms (it doubles before each retry)"));
+            }
+            calls.push(call);
         }
 
         // `added[d] == i` once call `i` lists `d`: drops repeated dependencies in O(E), where a
@@ -573,6 +607,21 @@ fn effect_of(
                 Some(format!("use one of {}", METHODS.join(", "))),
             ));
         }
+        // `{local}` is a whole origin (`http://127.0.0.1:PORT`): anywhere but the start, the URL
+        // it makes can only be wrong (`http://{local}/x` is `http://http://127.0.0.1:…/x`).
+        if let Some(at) = http.url.find(LOCAL_PLACEHOLDER)
+            && (at > 0 || http.url.matches(LOCAL_PLACEHOLDER).count() > 1)
+        {
+            return Err((
+                format!(
+                    "http url `{}` has `{LOCAL_PLACEHOLDER}` after its start",
+                    http.url
+                ),
+                Some(format!(
+                    "`{LOCAL_PLACEHOLDER}` stands for fanout's server, http://127.0.0.1:PORT: start the URL with it, e.g. \"{LOCAL_PLACEHOLDER}/delay/800\""
+                )),
+            ));
+        }
         // `{local}` is only known once a run starts its server: check the rest of the URL.
         let probe = http.url.replace(LOCAL_PLACEHOLDER, "http://127.0.0.1:9");
         match reqwest::Url::parse(&probe) {
@@ -687,9 +736,12 @@ fn rate_limit_of(
             .at(source.place_of_key("rate_limit"))
             .hint(hint.to_string())
     };
-    if !(spec.per_second.is_finite() && spec.per_second > 0.0 && spec.per_second <= 1e6) {
+    if !super::limits::rate_in_range(spec.per_second) {
         return Err(err(
-            format!("rate_limit.per_second {} must be above 0", spec.per_second),
+            format!(
+                "rate_limit.per_second {} is out of range: use 0.001 to 1000000",
+                super::limits::short(spec.per_second)
+            ),
             "tokens added per second, e.g. \"per_second\": 2",
         ));
     }

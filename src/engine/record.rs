@@ -17,6 +17,14 @@ use super::scenario::{
 use super::strategy::{Strategy, cores};
 use super::tools::Effect;
 
+// Objects only: serde's derive also reads a struct from a list, fields by position.
+super::scenario::object_only! {
+    Attempt => "an object {…}",
+    CallRecord => "an object {…}",
+    LaneRecord => "an object {…}",
+    Record => "an object {…}",
+}
+
 /// The outcome of one call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -33,7 +41,7 @@ pub enum CallStatus {
 
 /// One attempt of a call that was tried more than once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct Attempt {
     /// When the attempt started (ms from the lane's start).
     pub start_ms: f64,
@@ -45,7 +53,7 @@ pub struct Attempt {
 
 /// One call's timings in one lane.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct CallRecord {
     /// The call's id.
     pub id: String,
@@ -95,7 +103,7 @@ impl CallRecord {
 
 /// One strategy's run of the batch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct LaneRecord {
     /// The strategy, as written on the command line (`pool:3`).
     pub strategy: String,
@@ -168,7 +176,7 @@ pub enum Mode {
 
 /// A saved run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct Record {
     /// The fanout version that made it.
     pub fanout_version: String,
@@ -301,13 +309,10 @@ impl Record {
     fn check(&self, label: &str, text: &str, plan: &Plan) -> Result<(), InputError> {
         use Step::{Index, Key};
         let at = |path: &[Step<'_>]| locate(text, path).map(|i| line_col(text, i));
-        if !(self.speed.is_finite() && self.speed > 0.0) {
-            return Err(InputError::new(
-                label,
-                format!("speed {} is not a positive number", self.speed),
-            )
-            .at(at(&[Key("speed")]))
-            .hint("speed is the divisor the run used, above 0 (1 for real time)"));
+        if let Err(m) = super::limits::check_speed(self.speed) {
+            return Err(InputError::new(label, m)
+                .at(at(&[Key("speed")]))
+                .hint("speed is the divisor the run used (1 for real time)"));
         }
         for (name, value) in [
             ("sum_ms", self.bounds.sum_ms),

@@ -2,6 +2,7 @@
 
 use crate::engine::record::{CallStatus, LaneRecord, Mode, Record};
 use crate::engine::tools::fmt_num;
+use crate::text::{escape_control, escape_markdown_cell};
 
 pub mod chrome_trace;
 pub mod csv;
@@ -73,7 +74,7 @@ fn headline(record: &Record) -> String {
     };
     format!(
         "{} · {} calls · speed {}× · {mode}{clock}{runs}\nsum of work {} · critical path {}",
-        record.scenario.name,
+        escape_control(&record.scenario.name),
         record.scenario.calls.len(),
         fmt_num(record.speed),
         duration(record.bounds.sum_ms),
@@ -110,7 +111,7 @@ fn rows(record: &Record) -> (Vec<&'static str>, Vec<Vec<String>>, Vec<bool>) {
         .zip(&figures)
         .map(|(l, f)| {
             let st = f.wall;
-            let mut row = vec![l.strategy.clone()];
+            let mut row = vec![escape_control(&l.strategy).into_owned()];
             if repeated {
                 row.push(format!("{} ± {}", duration(st.mean), duration(st.sd)));
                 row.push(format!("{} … {}", duration(st.min), duration(st.max)));
@@ -177,7 +178,12 @@ pub fn failures(record: &Record) -> Vec<String> {
             } else {
                 lanes.join(", ")
             };
-            format!("✗ {id}: {message} ({which})")
+            format!(
+                "✗ {}: {} ({})",
+                escape_control(&id),
+                escape_control(&message),
+                escape_control(&which)
+            )
         })
         .collect()
 }
@@ -237,7 +243,7 @@ pub fn table(record: &Record) -> String {
 
 /// The comparison as a Markdown table.
 pub fn markdown(record: &Record) -> String {
-    let mut out = format!("### {}\n\n", record.scenario.name);
+    let mut out = format!("### {}\n\n", escape_control(&record.scenario.name));
     for l in headline(record).lines().skip(1) {
         out.push_str(l);
         out.push_str("\n\n");
@@ -250,6 +256,7 @@ pub fn markdown(record: &Record) -> String {
         .collect();
     out.push_str(&format!("|{}|\n", align.join("|")));
     for row in rows {
+        let row: Vec<_> = row.iter().map(|c| escape_markdown_cell(c)).collect();
         out.push_str(&format!("| {} |\n", row.join(" | ")));
     }
     for block in [failures(record), why_lines(record)] {

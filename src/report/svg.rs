@@ -54,8 +54,11 @@ pub fn escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            // Control characters are not allowed in XML 1.0; a message may carry them.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push(' '),
+            // C0 controls are not allowed in XML 1.0, and C0, DEL and C1 act on a terminal that
+            // shows the file: written as `\u{1b}`, as every writer does (crate::text).
+            c if crate::text::is_control(c) && c != '\n' => {
+                out.push_str(&crate::text::escape_control(c.encode_utf8(&mut [0; 4])))
+            }
             c => out.push(c),
         }
     }
