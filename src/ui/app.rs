@@ -658,21 +658,10 @@ impl App {
             self.chrome.notice = Some("nothing changed yet: Tab selects a lane to change".into());
             return;
         };
-        let slug: String = self
-            .plan
-            .scenario
-            .name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '-'
-                }
-            })
-            .collect();
-        let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
-        let path = format!("fanout-whatif-{}-{stamp}.json", slug.trim_matches('-'));
+        let path = format!(
+            "{}.json",
+            super::file_stem("fanout-whatif", &self.plan.scenario.name)
+        );
         self.chrome.notice = Some(match std::fs::write(&path, w.scenario_json()) {
             Ok(()) => format!("wrote {path} (fanout run {path} runs it)"),
             Err(e) => format!("cannot write {path}: {e}"),
