@@ -12,6 +12,7 @@ pub mod model;
 pub mod terminal;
 pub mod text;
 pub mod theme;
+pub mod tour;
 pub mod view;
 pub mod whatif;
 pub mod widgets;
