@@ -569,14 +569,23 @@ mod tests {
 
     #[test]
     fn no_key_means_two_things_in_one_context() {
-        for (replay, selected) in [(false, false), (false, true), (true, false)] {
+        for (replay, selected, tour) in [
+            (false, false, false),
+            (false, true, false),
+            (true, false, false),
+            (false, false, true),
+            (false, true, true),
+        ] {
+            let ctx = Context {
+                replay,
+                selected,
+                tour,
+                ..Context::default()
+            };
             let mut seen: Vec<KeyCode> = Vec::new();
-            for b in bindings(replay, selected) {
+            for b in bindings(ctx) {
                 for c in b.codes {
-                    assert!(
-                        !seen.contains(c),
-                        "{c:?} bound twice ({replay}, {selected})"
-                    );
+                    assert!(!seen.contains(c), "{c:?} bound twice in {ctx:?}");
                     seen.push(*c);
                 }
             }
