@@ -11,7 +11,10 @@ use super::chrome::{Chrome, Overlay, OverlayKind, Picker, PickerFor};
 use super::keys::{Action, Context};
 use super::model::{Playback, ViewModel};
 use super::theme::Theme;
-use super::whatif::{self, Edit, WhatIf};
+use super::whatif::{Edit, WhatIf};
+
+mod edits;
+mod tour;
 use crate::engine::lane::millis;
 use crate::engine::record::Mode;
 use crate::engine::scenario::{BUILTINS, parse_json};
@@ -273,8 +276,8 @@ impl App {
                 self.model.adopt(&record);
                 self.model.now_ms = self.model.now_ms.max(self.model.end_ms());
                 if let Some(t) = &mut self.chrome.tour {
-                    t.results[t.step] = Some(super::tour::big_headline(&record));
-                    t.phase = super::tour::Phase::Headline;
+                    t.results[t.step] = Some(crate::ui::tour::big_headline(&record));
+                    t.phase = crate::ui::tour::Phase::Headline;
                 }
                 self.last_record = Some(record);
             }
@@ -481,98 +484,19 @@ impl App {
                     }
                 }
             }
-            Action::SelectNext | Action::SelectPrev => {
-                let n = self.model.lanes.len();
-                let forward = action == Action::SelectNext;
-                self.chrome.selected = match (self.chrome.selected, forward) {
-                    (None, true) => Some(0),
-                    (None, false) => n.checked_sub(1),
-                    (Some(k), true) if k + 1 < n => Some(k + 1),
-                    (Some(k), false) if k > 0 => Some(k - 1),
-                    _ => None,
-                };
-                self.chrome.cursor = self
-                    .chrome
-                    .cursor
-                    .min(self.model.calls.len().saturating_sub(1));
-                if let Some(k) = self.chrome.selected {
-                    self.chrome.notice = Some(format!(
-                        "what if: {} selected · [ ] workers · ↑/↓ a call · < > latency · d deps · x remove · Tab next",
-                        self.model.lanes[k].label
-                    ));
-                }
-            }
-            Action::Workers(by) => {
-                if let Some(lane) = self.chrome.selected {
-                    self.edit(&Edit::Workers {
-                        lane,
-                        by: i64::from(by),
-                    });
-                }
-            }
-            Action::AddLane => {
-                let choices = whatif::addable(&self.current_strategies());
-                self.chrome.picker = Some(Picker {
-                    entries: choices.iter().map(|s| s.to_string()).collect(),
-                    selected: 0,
-                    purpose: PickerFor::Lane(choices),
-                    title: " add a lane · ↑/↓ Enter · Esc closes ".into(),
-                });
-            }
-            Action::RemoveLane => {
-                if let Some(lane) = self.chrome.selected {
-                    self.edit(&Edit::RemoveLane(lane));
-                    let n = self.model.lanes.len();
-                    self.chrome.selected = Some(lane.min(n.saturating_sub(1)));
-                }
-            }
-            Action::Cursor(by) => {
-                let max = self.model.calls.len().saturating_sub(1) as i64;
-                self.chrome.cursor =
-                    (self.chrome.cursor as i64 + i64::from(by)).clamp(0, max) as usize;
-                let c = &self.model.calls[self.chrome.cursor.min(max as usize)];
-                self.chrome.notice = Some(format!("call {} · < > latency · d deps", c.id));
-                self.chrome.scroll = None;
-            }
-            Action::Latency(double) => {
-                let factor = if double { 2.0 } else { 0.5 };
-                self.edit(&Edit::Latency {
-                    call: self.chrome.cursor,
-                    factor,
-                });
-            }
-            Action::Deps => self.open_deps(self.chrome.cursor, 0),
-            Action::Undo => match self.whatif.as_mut().and_then(WhatIf::undo) {
-                Some(plan) => {
-                    self.show_prediction(plan);
-                    self.chrome.notice = Some("undone".into());
-                }
-                None => self.chrome.notice = Some("nothing to undo".into()),
-            },
-            Action::WriteScenario => self.write_scenario(),
+            Action::SelectNext
+            | Action::SelectPrev
+            | Action::Workers(_)
+            | Action::AddLane
+            | Action::RemoveLane
+            | Action::Cursor(_)
+            | Action::Latency(_)
+            | Action::Deps
+            | Action::Undo
+            | Action::WriteScenario
+            | Action::SweepChart => self.on_whatif(action),
             Action::TourNext => return self.tour_next(),
             Action::TourBack => self.tour_back(),
-            Action::SweepChart => {
-                let plan = self.plan.clone();
-                let speed = self.model.speed;
-                let most = plan.calls.len().clamp(1, 12);
-                let name = plan.scenario.name.clone();
-                self.chrome.sweep = Some(crate::report::sweep::sweep(
-                    &name,
-                    "virtual",
-                    speed,
-                    1..=most,
-                    &[
-                        crate::report::sweep::Family::Pool,
-                        crate::report::sweep::Family::PoolCp,
-                    ],
-                    |s| crate::engine::clock::predicted_walls(&plan, &[s], speed)[0],
-                ));
-                self.chrome.overlay = Some(Overlay {
-                    kind: OverlayKind::Sweep,
-                    scroll: 0,
-                });
-            }
             Action::Pause => self.toggle_pause(now),
             Action::StepBack | Action::StepForward => {
                 let step = self.model.end_ms() / 20.0;
@@ -589,195 +513,9 @@ impl App {
         None
     }
 
-    /// A tour of the built-ins, at its first card. `pace` multiplies every step's speed.
-    pub fn tour(pace: f64, theme: Theme) -> Result<App, crate::engine::InputError> {
-        use super::tour::{STEPS, TourView};
-        let entries: Vec<Entry> = STEPS
-            .iter()
-            .map(|s| Entry {
-                arg: s.scenario.to_string(),
-                about: s.title.to_string(),
-            })
-            .collect();
-        let plan = Arc::new(Plan::load(STEPS[0].scenario)?);
-        let mut opts = RunOptions::for_plan(&plan);
-        opts.speed = STEPS[0].speed * pace;
-        let mut app = App::live(plan, &opts, None, entries, 0, theme);
-        app.pace = pace;
-        app.chrome.tour = Some(TourView::new());
-        Ok(app)
-    }
-
-    /// What `{local}` stands for in the runs this app starts (fanout's own server).
-    pub fn set_local(&mut self, url: String) {
-        if let Source::Live { local, .. } = &mut self.source {
-            *local = Some(url);
-        }
-    }
-
-    /// The tour's closing table, if this is a tour.
-    pub fn tour_summary(&self) -> Option<String> {
-        self.chrome.tour.as_ref().map(super::tour::summary)
-    }
-
-    fn tour_next(&mut self) -> Option<Command> {
-        use super::tour::{Phase, STEPS};
-        let t = self.chrome.tour.as_mut()?;
-        match t.phase {
-            Phase::Card => {
-                t.phase = Phase::Race;
-                self.chrome.next_speed = t.current().speed * self.pace;
-                Some(Command::Start(self.plan.clone(), self.run_options()))
-            }
-            // The race is still going: space waits for it.
-            Phase::Race => None,
-            Phase::Headline if t.step + 1 < STEPS.len() => {
-                let next = t.step + 1;
-                self.tour_card(next);
-                None
-            }
-            Phase::Headline => {
-                t.phase = Phase::End;
-                None
-            }
-            Phase::End => Some(Command::Quit),
-        }
-    }
-
-    fn tour_back(&mut self) {
-        use super::tour::Phase;
-        let Some(t) = self.chrome.tour.as_ref() else {
-            return;
-        };
-        let step = match t.phase {
-            Phase::Card => t.step.saturating_sub(1),
-            Phase::End => t.step,
-            _ => t.step,
-        };
-        self.tour_card(step);
-    }
-
-    /// Shows step `step`'s card, its scenario loaded and waiting.
-    fn tour_card(&mut self, step: usize) {
-        use super::tour::{Phase, STEPS};
-        let Some(s) = STEPS.get(step) else {
-            return;
-        };
-        if let Ok(plan) = Plan::load(s.scenario) {
-            self.plan = Arc::new(plan);
-            if let Source::Live {
-                current, started, ..
-            } = &mut self.source
-            {
-                *current = step;
-                *started = None;
-            }
-            self.chrome.next_speed = s.speed * self.pace;
-            let opts = self.run_options();
-            self.model = ViewModel::new(&self.plan, &opts.strategies, opts.speed);
-        }
-        if let Some(t) = &mut self.chrome.tour {
-            t.step = step;
-            t.phase = Phase::Card;
-        }
-    }
-
-    /// The lanes of the batch on screen.
-    fn current_strategies(&self) -> Vec<Strategy> {
-        match &self.whatif {
-            Some(w) => w.current().strategies.clone(),
-            None => self.model.lanes.iter().map(|l| l.strategy).collect(),
-        }
-    }
-
-    /// Every call but `call`, in file order.
-    fn other_calls(&self, call: usize) -> Vec<usize> {
-        (0..self.model.calls.len()).filter(|&i| i != call).collect()
-    }
-
-    /// Opens the dependency picker of `call`, with `selected` highlighted.
-    fn open_deps(&mut self, call: usize, selected: usize) {
-        let Some(info) = self.model.calls.get(call) else {
-            return;
-        };
-        let entries = self
-            .other_calls(call)
-            .into_iter()
-            .map(|i| {
-                let mark = if info.deps.contains(&i) { "[x]" } else { "[ ]" };
-                format!("{mark} {}", self.model.calls[i].id)
-            })
-            .collect();
-        self.chrome.picker = Some(Picker {
-            entries,
-            selected,
-            purpose: PickerFor::Deps(call),
-            title: format!(" {} depends on · Enter toggles · Esc closes ", info.id),
-        });
-    }
-
-    /// Applies a what-if change and shows its prediction, or says why it was refused.
-    fn edit(&mut self, edit: &Edit) {
-        if !matches!(self.source, Source::Live { .. }) {
-            return;
-        }
-        let strategies = self.current_strategies();
-        let w = self
-            .whatif
-            .get_or_insert_with(|| WhatIf::new(self.plan.clone(), strategies));
-        match w.apply(edit) {
-            Ok(plan) => {
-                self.show_prediction(plan);
-                self.chrome.notice = Some(
-                    "what-if: predicted on the virtual clock · r runs it · u undoes · w writes it"
-                        .into(),
-                );
-            }
-            Err(e) => self.chrome.notice = Some(format!("refused: {e}")),
-        }
-    }
-
-    /// Shows what the virtual clock predicts for the edited batch, marked what-if.
-    fn show_prediction(&mut self, plan: Arc<Plan>) {
-        let Some(w) = &self.whatif else {
-            return;
-        };
-        let strategies = w.current().strategies.clone();
-        let record = whatif::predict(&plan, &strategies, self.chrome.next_speed);
-        let mut model = ViewModel::from_record(&record, &plan);
-        model.what_if = true;
-        self.model = model;
-        self.plan = plan;
-        if let Source::Live {
-            strategies: lanes, ..
-        } = &mut self.source
-        {
-            *lanes = Some(strategies);
-        }
-        if let Some(k) = self.chrome.selected {
-            self.chrome.selected = Some(k.min(self.model.lanes.len().saturating_sub(1)));
-        }
-    }
-
-    /// Writes the edited scenario next to where fanout runs and says where.
-    fn write_scenario(&mut self) {
-        let Some(w) = &self.whatif else {
-            self.chrome.notice = Some("nothing changed yet: Tab selects a lane to change".into());
-            return;
-        };
-        let path = format!(
-            "{}.json",
-            super::file_stem("fanout-whatif", &self.plan.scenario.name)
-        );
-        self.chrome.notice = Some(match std::fs::write(&path, w.scenario_json()) {
-            Ok(()) => format!("wrote {path} (fanout run {path} runs it)"),
-            Err(e) => format!("cannot write {path}: {e}"),
-        });
-    }
-
     fn rerun(&mut self, now: Instant) -> Option<Command> {
         if let Some(t) = &mut self.chrome.tour {
-            t.phase = super::tour::Phase::Race;
+            t.phase = crate::ui::tour::Phase::Race;
         }
         match self.source {
             Source::Live { .. } => Some(Command::Start(self.plan.clone(), self.run_options())),

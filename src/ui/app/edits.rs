@@ -1,0 +1,203 @@
+//! The app's what-if actions: a lane selected, workers, lanes, latencies and dependencies
+//! changed, each change predicted at once on the virtual clock; the sweep chart.
+
+use std::sync::Arc;
+
+use super::{App, Source};
+use crate::engine::{Plan, Strategy};
+use crate::ui::chrome::{Overlay, OverlayKind, Picker, PickerFor};
+use crate::ui::keys::Action;
+use crate::ui::model::ViewModel;
+use crate::ui::whatif::{self, Edit, WhatIf};
+
+impl App {
+    /// Carries out a what-if action.
+    pub(super) fn on_whatif(&mut self, action: Action) {
+        match action {
+            Action::SelectNext | Action::SelectPrev => {
+                let n = self.model.lanes.len();
+                let forward = action == Action::SelectNext;
+                self.chrome.selected = match (self.chrome.selected, forward) {
+                    (None, true) => Some(0),
+                    (None, false) => n.checked_sub(1),
+                    (Some(k), true) if k + 1 < n => Some(k + 1),
+                    (Some(k), false) if k > 0 => Some(k - 1),
+                    _ => None,
+                };
+                self.chrome.cursor = self
+                    .chrome
+                    .cursor
+                    .min(self.model.calls.len().saturating_sub(1));
+                if let Some(k) = self.chrome.selected {
+                    self.chrome.notice = Some(format!(
+                        "what if: {} selected · [ ] workers · ↑/↓ a call · < > latency · d deps · x remove · Tab next",
+                        self.model.lanes[k].label
+                    ));
+                }
+            }
+            Action::Workers(by) => {
+                if let Some(lane) = self.chrome.selected {
+                    self.edit(&Edit::Workers {
+                        lane,
+                        by: i64::from(by),
+                    });
+                }
+            }
+            Action::AddLane => {
+                let choices = whatif::addable(&self.current_strategies());
+                self.chrome.picker = Some(Picker {
+                    entries: choices.iter().map(|s| s.to_string()).collect(),
+                    selected: 0,
+                    purpose: PickerFor::Lane(choices),
+                    title: " add a lane · ↑/↓ Enter · Esc closes ".into(),
+                });
+            }
+            Action::RemoveLane => {
+                if let Some(lane) = self.chrome.selected {
+                    self.edit(&Edit::RemoveLane(lane));
+                    let n = self.model.lanes.len();
+                    self.chrome.selected = Some(lane.min(n.saturating_sub(1)));
+                }
+            }
+            Action::Cursor(by) => {
+                let max = self.model.calls.len().saturating_sub(1) as i64;
+                self.chrome.cursor =
+                    (self.chrome.cursor as i64 + i64::from(by)).clamp(0, max) as usize;
+                let c = &self.model.calls[self.chrome.cursor.min(max as usize)];
+                self.chrome.notice = Some(format!("call {} · < > latency · d deps", c.id));
+                self.chrome.scroll = None;
+            }
+            Action::Latency(double) => {
+                let factor = if double { 2.0 } else { 0.5 };
+                self.edit(&Edit::Latency {
+                    call: self.chrome.cursor,
+                    factor,
+                });
+            }
+            Action::Deps => self.open_deps(self.chrome.cursor, 0),
+            Action::Undo => match self.whatif.as_mut().and_then(WhatIf::undo) {
+                Some(plan) => {
+                    self.show_prediction(plan);
+                    self.chrome.notice = Some("undone".into());
+                }
+                None => self.chrome.notice = Some("nothing to undo".into()),
+            },
+            Action::WriteScenario => self.write_scenario(),
+            Action::SweepChart => {
+                let plan = self.plan.clone();
+                let speed = self.model.speed;
+                let most = plan.calls.len().clamp(1, 12);
+                let name = plan.scenario.name.clone();
+                self.chrome.sweep = Some(crate::report::sweep::sweep(
+                    &name,
+                    "virtual",
+                    speed,
+                    1..=most,
+                    &[
+                        crate::report::sweep::Family::Pool,
+                        crate::report::sweep::Family::PoolCp,
+                    ],
+                    |s| crate::engine::clock::predicted_walls(&plan, &[s], speed)[0],
+                ));
+                self.chrome.overlay = Some(Overlay {
+                    kind: OverlayKind::Sweep,
+                    scroll: 0,
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// The lanes of the batch on screen.
+    pub(super) fn current_strategies(&self) -> Vec<Strategy> {
+        match &self.whatif {
+            Some(w) => w.current().strategies.clone(),
+            None => self.model.lanes.iter().map(|l| l.strategy).collect(),
+        }
+    }
+
+    /// Every call but `call`, in file order.
+    pub(super) fn other_calls(&self, call: usize) -> Vec<usize> {
+        (0..self.model.calls.len()).filter(|&i| i != call).collect()
+    }
+
+    /// Opens the dependency picker of `call`, with `selected` highlighted.
+    pub(super) fn open_deps(&mut self, call: usize, selected: usize) {
+        let Some(info) = self.model.calls.get(call) else {
+            return;
+        };
+        let entries = self
+            .other_calls(call)
+            .into_iter()
+            .map(|i| {
+                let mark = if info.deps.contains(&i) { "[x]" } else { "[ ]" };
+                format!("{mark} {}", self.model.calls[i].id)
+            })
+            .collect();
+        self.chrome.picker = Some(Picker {
+            entries,
+            selected,
+            purpose: PickerFor::Deps(call),
+            title: format!(" {} depends on · Enter toggles · Esc closes ", info.id),
+        });
+    }
+
+    /// Applies a what-if change and shows its prediction, or says why it was refused.
+    pub(super) fn edit(&mut self, edit: &Edit) {
+        if !matches!(self.source, Source::Live { .. }) {
+            return;
+        }
+        let strategies = self.current_strategies();
+        let w = self
+            .whatif
+            .get_or_insert_with(|| WhatIf::new(self.plan.clone(), strategies));
+        match w.apply(edit) {
+            Ok(plan) => {
+                self.show_prediction(plan);
+                self.chrome.notice = Some(
+                    "what-if: predicted on the virtual clock · r runs it · u undoes · w writes it"
+                        .into(),
+                );
+            }
+            Err(e) => self.chrome.notice = Some(format!("refused: {e}")),
+        }
+    }
+
+    /// Shows what the virtual clock predicts for the edited batch, marked what-if.
+    pub(super) fn show_prediction(&mut self, plan: Arc<Plan>) {
+        let Some(w) = &self.whatif else {
+            return;
+        };
+        let strategies = w.current().strategies.clone();
+        let record = whatif::predict(&plan, &strategies, self.chrome.next_speed);
+        let mut model = ViewModel::from_record(&record, &plan);
+        model.what_if = true;
+        self.model = model;
+        self.plan = plan;
+        if let Source::Live {
+            strategies: lanes, ..
+        } = &mut self.source
+        {
+            *lanes = Some(strategies);
+        }
+        if let Some(k) = self.chrome.selected {
+            self.chrome.selected = Some(k.min(self.model.lanes.len().saturating_sub(1)));
+        }
+    }
+
+    /// Writes the edited scenario next to where fanout runs and says where.
+    pub(super) fn write_scenario(&mut self) {
+        let Some(w) = &self.whatif else {
+            self.chrome.notice = Some("nothing changed yet: Tab selects a lane to change".into());
+            return;
+        };
+        let path = format!(
+            "{}.json",
+            crate::ui::file_stem("fanout-whatif", &self.plan.scenario.name)
+        );
+        self.chrome.notice = Some(match std::fs::write(&path, w.scenario_json()) {
+            Ok(()) => format!("wrote {path} (fanout run {path} runs it)"),
+            Err(e) => format!("cannot write {path}: {e}"),
+        });
+    }
+}
