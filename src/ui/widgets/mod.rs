@@ -3,9 +3,11 @@
 
 pub mod axis;
 pub mod bottom;
+mod call;
 pub mod header;
 pub mod lane;
 pub mod overlay;
+mod strip;
 
 use super::chrome::Chrome;
 use super::model::ViewModel;

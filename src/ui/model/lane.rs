@@ -1,0 +1,152 @@
+//! What the view model holds of each call and each lane: a call's timings in one lane, its
+//! state at any instant, and a lane's clock.
+
+use crate::engine::Strategy;
+
+/// A call as every lane shares it: who it is and what it waits for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallInfo {
+    /// The call's id.
+    pub id: String,
+    /// The tool's display name.
+    pub tool: String,
+    /// Indices of the calls it depends on.
+    pub deps: Vec<usize>,
+}
+
+/// What one lane knows of one call, in milliseconds from the lane's start.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CallTiming {
+    /// When it started.
+    pub start: Option<f64>,
+    /// When it ended.
+    pub end: Option<f64>,
+    /// Its failure message.
+    pub error: Option<String>,
+    /// When and why the lane skipped it.
+    pub skipped: Option<(f64, String)>,
+    /// How long it waited for a rate-limit token before `start`.
+    pub waited_ms: f64,
+    /// Attempts that failed and were retried: start, end, error.
+    pub failed_attempts: Vec<(f64, f64, String)>,
+    /// When the current (or last) attempt started, when it is not the first.
+    pub attempt_start: Option<f64>,
+    /// When the lane cancelled it (`on_error: cancel`).
+    pub cancelled: Option<f64>,
+}
+
+/// A call's state at one instant of its lane.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CallState<'a> {
+    /// Not started: its dependencies are not done, or the strategy holds it back.
+    Waiting,
+    /// Started at `start` and still running.
+    Running {
+        /// When it started.
+        start: f64,
+    },
+    /// Completed.
+    Done {
+        /// When it started.
+        start: f64,
+        /// When it ended.
+        end: f64,
+    },
+    /// Failed with a message.
+    Failed {
+        /// When it started.
+        start: f64,
+        /// When it ended.
+        end: f64,
+        /// The failure.
+        error: &'a str,
+    },
+    /// Will never run.
+    Skipped {
+        /// Which dependency failed.
+        reason: &'a str,
+    },
+    /// Stopped by the lane after another call failed (`on_error: cancel`).
+    Cancelled {
+        /// When it had started, if it had.
+        start: Option<f64>,
+        /// When it was stopped.
+        at: f64,
+    },
+}
+
+impl CallTiming {
+    /// The call's state at lane time `t`.
+    pub fn state_at(&self, t: f64) -> CallState<'_> {
+        if let Some((at, reason)) = &self.skipped
+            && *at <= t
+        {
+            return CallState::Skipped { reason };
+        }
+        if let Some(at) = self.cancelled
+            && at <= t
+        {
+            return CallState::Cancelled {
+                start: self.start.filter(|&s| s <= at),
+                at,
+            };
+        }
+        // A retry in progress runs from its own start; earlier attempts are drawn apart.
+        // Between attempts (a backoff, or an earlier attempt of a replay) the current attempt
+        // has not begun: it shows as just starting, and the view draws the earlier ones.
+        let current = match self.attempt_start {
+            Some(a) if a <= t => Some(a),
+            Some(_) => self.start.map(|s| s.max(t)),
+            None => self.start,
+        };
+        match (current, self.end) {
+            (Some(start), Some(end)) if start <= t && end <= t => match &self.error {
+                Some(error) => CallState::Failed { start, end, error },
+                None => CallState::Done { start, end },
+            },
+            (Some(start), _) if start <= t => CallState::Running { start },
+            _ => CallState::Waiting,
+        }
+    }
+}
+
+/// One strategy's lane on screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LaneView {
+    /// The strategy it runs.
+    pub strategy: Strategy,
+    /// Its name on screen: the strategy, or `recorded` for an imported trace's own timeline.
+    pub label: String,
+    /// Its lower bound, ms at the run's speed.
+    pub lower_bound_ms: f64,
+    /// The wall it cannot exceed on an exact clock, ms at the run's speed (for the axis).
+    pub upper_bound_ms: f64,
+    /// The wall the virtual clock predicts, ms at the run's speed (drawn as a marker).
+    pub predicted_ms: Option<f64>,
+    /// When the lane started, ms from the run's start; `None` while it waits its turn.
+    pub offset_ms: Option<f64>,
+    /// Its wall, once done.
+    pub wall_ms: Option<f64>,
+    /// One timing per call, in file order.
+    pub calls: Vec<CallTiming>,
+}
+
+impl LaneView {
+    /// The lane's own clock at run time `now`: `None` before it starts, its wall once done.
+    pub fn time_at(&self, now: f64) -> Option<f64> {
+        let offset = self.offset_ms?;
+        let t = (now - offset).max(0.0);
+        Some(match self.wall_ms {
+            Some(wall) => t.min(wall),
+            None => t,
+        })
+    }
+
+    /// Whether the lane has finished by run time `now`.
+    pub fn is_done_at(&self, now: f64) -> bool {
+        match (self.offset_ms, self.wall_ms) {
+            (Some(offset), Some(wall)) => now - offset >= wall,
+            _ => false,
+        }
+    }
+}
