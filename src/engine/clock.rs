@@ -8,15 +8,15 @@
 //! simulated part of a batch.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::dispatch::{Dispatcher, Gcra, planned_attempts};
+use super::dispatch::{Dispatcher, Gcra, plain_duration, planned_attempts};
 use super::lane::{LaneResult, cancelled};
 use super::plan::Plan;
-use super::record::{CallRecord, CallStatus, Mode, Record};
+use super::record::{Attempt, CallRecord, CallStatus, Mode, Record};
 use super::run::RunOptions;
 use super::scenario::OnError;
 use super::strategy::{Strategy, cores};
@@ -70,7 +70,11 @@ pub fn simulate_lane(plan: &Plan, strategy: Strategy, speed: f64) -> Simulated {
     let mut dispatcher = Dispatcher::new(plan, strategy);
     let mut limiter = plan.rate_limit.as_ref().map(|r| Gcra::new(r, speed));
     let mut queue: BinaryHeap<Reverse<Event>> = BinaryHeap::new();
-    let mut pending: Vec<Option<CallRecord>> = vec![None; plan.calls.len()];
+    // A started call's times, kept small (a full record is built once, when it ends): start,
+    // end and when it asked (NaN: not started). Failures and retries, which are rare, keep
+    // their attempts aside.
+    let mut pending: Vec<[f64; 3]> = vec![[f64::NAN; 3]; plan.calls.len()];
+    let mut retried: HashMap<usize, Vec<Attempt>> = HashMap::new();
     // CPU calls need a core: each takes the earliest free one (the machine's cores, as the
     // real clock has them), so 8 × 200 ms on 2 cores are predicted at 800 ms, not 200 ms.
     let mut cores: BinaryHeap<Reverse<Event>> = (0..cores())
@@ -97,31 +101,20 @@ pub fn simulate_lane(plan: &Plan, strategy: Strategy, speed: f64) -> Simulated {
                 1.0
             };
             let base = call.effect.nominal_ms().unwrap_or(0.0);
-            let attempts = planned_attempts(call, start, base, scale);
-            let end = attempts.last().map_or(start, |a| a.end_ms);
+            // Most calls have one attempt that succeeds: no plan to build for them.
+            let end = match plain_duration(call, base, scale) {
+                Some(d) => start + d,
+                None => {
+                    let attempts = planned_attempts(call, start, base, scale);
+                    let end = attempts.last().map_or(start, |a| a.end_ms);
+                    retried.insert(i, attempts);
+                    end
+                }
+            };
             if let Some(index) = core {
                 cores.push(Reverse(Event { end, index }));
             }
-            let error = attempts.last().and_then(|a| a.error.clone());
-            pending[i] = Some(CallRecord {
-                id: call.id.clone(),
-                status: if error.is_some() {
-                    CallStatus::Error
-                } else {
-                    CallStatus::Ok
-                },
-                start_ms: Some(start),
-                end_ms: Some(end),
-                error,
-                wait_ms: (start > now).then_some(start - now),
-                attempts: if attempts.len() > 1 {
-                    attempts
-                } else {
-                    Vec::new()
-                },
-                bytes: None,
-                http_status: None,
-            });
+            pending[i] = [start, end, now];
             queue.push(Reverse(Event { end, index: i }));
         }
         let Some(Reverse(first)) = queue.pop() else {
@@ -138,7 +131,7 @@ pub fn simulate_lane(plan: &Plan, strategy: Strategy, speed: f64) -> Simulated {
         }
         let mut failed_first = None;
         for e in batch {
-            let record = pending[e.index].take().expect("a queued call has a record");
+            let record = finished(plan, e.index, pending[e.index], retried.remove(&e.index));
             let failed = record.status == CallStatus::Error;
             dispatcher.finish(e.index, record);
             if failed && plan.on_error == OnError::Cancel && failed_first.is_none() {
@@ -150,10 +143,7 @@ pub fn simulate_lane(plan: &Plan, strategy: Strategy, speed: f64) -> Simulated {
             let root = &plan.calls[failed].id;
             for i in dispatcher.unresolved() {
                 // A call in the queue had started (unless it still waited for a token).
-                let start = pending[i]
-                    .as_ref()
-                    .and_then(|r| r.start_ms)
-                    .filter(|&s| s <= now);
+                let start = Some(pending[i][0]).filter(|&s| s <= now);
                 dispatcher.cancel(i, cancelled(&plan.calls[i].id, root, start, now));
             }
             queue.clear();
@@ -168,6 +158,37 @@ pub fn simulate_lane(plan: &Plan, strategy: Strategy, speed: f64) -> Simulated {
             calls: dispatcher.into_records(),
         },
         steps,
+    }
+}
+
+/// The record of call `i`, which started at `start`, ended at `end` and asked at `asked`;
+/// `attempts` when it was not a single successful attempt.
+fn finished(
+    plan: &Plan,
+    i: usize,
+    [start, end, asked]: [f64; 3],
+    attempts: Option<Vec<Attempt>>,
+) -> CallRecord {
+    let attempts = attempts.unwrap_or_default();
+    let error = attempts.last().and_then(|a| a.error.clone());
+    CallRecord {
+        id: plan.calls[i].id.clone(),
+        status: if error.is_some() {
+            CallStatus::Error
+        } else {
+            CallStatus::Ok
+        },
+        start_ms: Some(start),
+        end_ms: Some(end),
+        error,
+        wait_ms: (start > asked).then_some(start - asked),
+        attempts: if attempts.len() > 1 {
+            attempts
+        } else {
+            Vec::new()
+        },
+        bytes: None,
+        http_status: None,
     }
 }
 

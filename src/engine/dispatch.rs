@@ -283,6 +283,16 @@ pub fn attempt_plan(call: &PlanCall, base_ms: f64, scale: f64) -> Vec<PlannedAtt
     out
 }
 
+/// The duration of a call whose only attempt succeeds (no retries, no failure, no timeout that
+/// bites): the common case, which needs no plan. `None` for any other call.
+pub fn plain_duration(call: &PlanCall, base_ms: f64, scale: f64) -> Option<f64> {
+    let plain = call.retries.max == 0
+        && call.fail.is_none()
+        && call.timeout_ms.is_none_or(|t| base_ms <= t);
+    // The same sum as planned_attempts: start + 0 backoff + duration.
+    plain.then_some(base_ms * scale)
+}
+
 /// [`attempt_plan`] laid out from `start` on an exact clock (the virtual clock's times). The
 /// sums are the ones the real lane makes from its measured times, so the two clocks agree to
 /// the microsecond when nothing is late.
