@@ -10,6 +10,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -192,21 +193,59 @@ fn finished(
     }
 }
 
+/// One [`simulate_lane`] per strategy, in order. Lanes are independent, so they run on up to
+/// one thread per core: at a million calls each lane is most of a second.
+pub fn simulate_lanes(plan: &Plan, strategies: &[Strategy], speed: f64) -> Vec<Simulated> {
+    let threads = cores().min(strategies.len());
+    if threads <= 1 {
+        return strategies
+            .iter()
+            .map(|&s| simulate_lane(plan, s, speed))
+            .collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut out: Vec<Option<Simulated>> = (0..strategies.len()).map(|_| None).collect();
+    let done: Vec<(usize, Simulated)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let k = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&s) = strategies.get(k) else {
+                            break mine;
+                        };
+                        mine.push((k, simulate_lane(plan, s, speed)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            // A lane that panicked is an engine bug: let the panic through, as on one thread.
+            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    for (k, sim) in done {
+        out[k] = Some(sim);
+    }
+    out.into_iter().flatten().collect()
+}
+
 /// The wall each strategy would take on an exact clock.
 pub fn predicted_walls(plan: &Plan, strategies: &[Strategy], speed: f64) -> Vec<f64> {
-    strategies
-        .iter()
-        .map(|&s| simulate_lane(plan, s, speed).lane.wall_ms)
+    simulate_lanes(plan, strategies, speed)
+        .into_iter()
+        .map(|s| s.lane.wall_ms)
         .collect()
 }
 
 /// A whole run on the virtual clock: the same record a real run makes, flagged `virtual`.
 pub fn run_virtual(plan: &Arc<Plan>, opts: &RunOptions) -> Record {
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let lanes: Vec<LaneResult> = opts
-        .strategies
-        .iter()
-        .map(|&s| simulate_lane(plan, s, opts.speed).lane)
+    let lanes: Vec<LaneResult> = simulate_lanes(plan, &opts.strategies, opts.speed)
+        .into_iter()
+        .map(|s| s.lane)
         .collect();
     let walls: Vec<f64> = lanes.iter().map(|l: &LaneResult| l.wall_ms).collect();
     let mut record = Record::new(plan, opts.speed, Mode::Race, started_at, lanes);
