@@ -526,7 +526,12 @@ impl Sim {
                     shared.emitter.emit(EventKind::Started {
                         call: i,
                         at_ms: now,
-                        waited_ms: self.token_at - self.dispatched,
+                        // Measured, as in the record: what the token and the lane made it wait.
+                        waited_ms: if self.token_at > self.dispatched {
+                            now - self.dispatched
+                        } else {
+                            0.0
+                        },
                     });
                 } else {
                     shared.emitter.emit(EventKind::AttemptStarted {
