@@ -2,12 +2,13 @@
 # The measurements of BENCHMARKS.md that need the fanout binary, a terminal or Python rather
 # than divan: peak memory, real-clock fidelity, the TUI against headless, and Python asyncio.
 #
-#   bash benches/real_clock.sh [memory|fidelity|loaded|tui|asyncio|all]   (default: all)
+#   bash benches/real_clock.sh [memory|million|fidelity|loaded|tui|asyncio|all]   (default: all)
 #
 # Builds the release binary and examples/bench_scenario.rs, generates the scenarios into
 # $OUT (default: a fresh temp dir) and prints one summary line per figure. Needs jq and
 # python3; `tui` needs tmux (it runs on a tmux server of its own, socket fanout-bench).
-# `loaded` repeats `fidelity` with three busy loops beside it (not part of `all`).
+# `loaded` repeats `fidelity` with three busy loops beside it; `million` is `memory` at 1M calls /
+# 3M edges (about 1 minute and 3 GB). Neither is part of `all`.
 # Takes about 2 minutes for `all`.
 set -euo pipefail
 
@@ -76,8 +77,10 @@ fidelity() {
     echo "   sequential + parallel, 10 × 1 s (mostly waiting): $(cpu "$F" run latency-10x1s --headless)"
 }
 
-if want memory; then
-    "$GEN" gen "$OUT/e2e.json" --calls 100000 --deps 3 --window 1000 --latency uniform:1:1000 \
+if want memory || [[ $what == million ]]; then
+    calls=100000
+    [[ $what == million ]] && calls=1000000
+    "$GEN" gen "$OUT/e2e.json" --calls "$calls" --deps 3 --window 1000 --latency uniform:1:1000 \
         --strategies sequential,parallel,waves,pool:8
     echo "== engine alone: examples/bench_scenario.rs engine (3 runs)"
     for _ in 1 2 3; do "$GEN" engine "$OUT/e2e.json" | grep -E "total|peak"; done
