@@ -2,11 +2,13 @@
 # The measurements of BENCHMARKS.md that need the fanout binary, a terminal or Python rather
 # than divan: peak memory, real-clock fidelity, the TUI against headless, and Python asyncio.
 #
-#   bash benches/real_clock.sh [memory|fidelity|tui|asyncio|all]   (default: all)
+#   bash benches/real_clock.sh [memory|million|fidelity|loaded|tui|asyncio|all]   (default: all)
 #
 # Builds the release binary and examples/bench_scenario.rs, generates the scenarios into
 # $OUT (default: a fresh temp dir) and prints one summary line per figure. Needs jq and
 # python3; `tui` needs tmux (it runs on a tmux server of its own, socket fanout-bench).
+# `loaded` repeats `fidelity` with three busy loops beside it; `million` is `memory` at 1M calls /
+# 3M edges (about 1 minute and 3 GB). Neither is part of `all`.
 # Takes about 2 minutes for `all`.
 set -euo pipefail
 
@@ -15,8 +17,9 @@ what=${1:-all}
 OUT=${OUT:-$(mktemp -d)}
 RUNS=${RUNS:-5}
 cargo build --release --quiet --bin fanout --example bench_scenario
-F=$PWD/target/release/fanout
-GEN="$PWD/target/release/examples/bench_scenario"
+TARGET=${CARGO_TARGET_DIR:-$PWD/target}
+F=$TARGET/release/fanout
+GEN="$TARGET/release/examples/bench_scenario"
 mkdir -p "$OUT"
 echo "scenarios and records in $OUT"
 
@@ -30,8 +33,54 @@ ratio() { # RECORD LANE FIELD
         | "mean \(add / length * 10000 | round / 10000) max \(max * 10000 | round / 10000) (n=\(length))"' "$1"
 }
 
-if want memory; then
-    "$GEN" gen "$OUT/e2e.json" --calls 100000 --deps 3 --window 1000 --latency uniform:1:1000 \
+# Calls recorded shorter than their latency (by more than the timer's 0.05 ms), over every run.
+short() { # RECORD
+    jq -r '.speed as $sp | (.draws // {}) as $d
+        | ([.scenario.calls[] | {key: .id, value: (($d[.id] // .latency_ms) / $sp)}] | from_entries) as $lat
+        | [ (if (.runs | length) > 0 then .runs[] else .lanes end)[] | .calls[]
+            | select(.status == "ok") | (.end_ms - .start_ms) - $lat[.id] ]
+        | "\(map(select(. < -0.05)) | length) of \(length) calls shorter than their latency; span - latency min \(min * 1000 | round / 1000) ms, max \(max * 1000 | round / 1000) ms"' "$1"
+}
+
+# CPU time (user + sys, from getrusage: microseconds, where GNU time shows only 10 ms) and
+# elapsed time of a command.
+cpu() { # COMMAND...
+    python3 - "$@" <<'PY'
+import resource, subprocess, sys, time
+t = time.monotonic()
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+e = time.monotonic() - t
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"user {r.ru_utime * 1000:.1f} ms + sys {r.ru_stime * 1000:.1f} ms over {e:.2f} s elapsed "
+      f"({(r.ru_utime + r.ru_stime) / e * 100:.2f} % of a core)")
+PY
+}
+
+fidelity() {
+    "$GEN" gen "$OUT/par1000x100.json" --calls 1000 --deps 0 --latency fixed:100 --strategies parallel
+    "$GEN" gen "$OUT/seq100x20.json" --calls 100 --deps 0 --latency fixed:20 --strategies sequential
+    # The issue's loaded case: 60 seeded lognormal draws, median 20 ms, run one after another.
+    jq -n '{name: "lognormal-60", seed: 7, strategies: ["sequential"],
+        calls: [range(60) | {id: "c\(.)", latency: {dist: "lognormal", median_ms: 20, p99_ms: 100}}]}' \
+        >"$OUT/lognormal60.json"
+    "$F" run "$OUT/par1000x100.json" --headless --runs "$RUNS" --record "$OUT/fid_par.json" >/dev/null
+    "$F" run "$OUT/seq100x20.json" --headless --runs "$RUNS" --record "$OUT/fid_seq.json" >/dev/null
+    "$F" run "$OUT/lognormal60.json" --headless --runs "$RUNS" --record "$OUT/fid_logn.json" >/dev/null
+    echo "== parallel, 1,000 × 100 ms: wall ÷ critical path (target ≤ 1.01): $(ratio "$OUT/fid_par.json" parallel lower_bound_ms)"
+    echo "   $(short "$OUT/fid_par.json")"
+    echo "== sequential, 100 × 20 ms: wall ÷ sum (target ≤ 1.01): $(ratio "$OUT/fid_seq.json" sequential lower_bound_ms)"
+    echo "   $(short "$OUT/fid_seq.json")"
+    echo "== sequential, 60 lognormal draws (median 20 ms): wall ÷ predicted: $(ratio "$OUT/fid_logn.json" sequential predicted_ms)"
+    echo "   $(short "$OUT/fid_logn.json")"
+    echo "== CPU of one run: sequential 100 × 20 ms: $(cpu "$F" run "$OUT/seq100x20.json" --headless)"
+    echo "   parallel 1,000 × 100 ms: $(cpu "$F" run "$OUT/par1000x100.json" --headless)"
+    echo "   sequential + parallel, 10 × 1 s (mostly waiting): $(cpu "$F" run latency-10x1s --headless)"
+}
+
+if want memory || [[ $what == million ]]; then
+    calls=100000
+    [[ $what == million ]] && calls=1000000
+    "$GEN" gen "$OUT/e2e.json" --calls "$calls" --deps 3 --window 1000 --latency uniform:1:1000 \
         --strategies sequential,parallel,waves,pool:8
     echo "== engine alone: examples/bench_scenario.rs engine (3 runs)"
     for _ in 1 2 3; do "$GEN" engine "$OUT/e2e.json" | grep -E "total|peak"; done
@@ -44,12 +93,20 @@ if want memory; then
 fi
 
 if want fidelity; then
-    "$GEN" gen "$OUT/par1000x100.json" --calls 1000 --deps 0 --latency fixed:100 --strategies parallel
-    "$GEN" gen "$OUT/seq100x20.json" --calls 100 --deps 0 --latency fixed:20 --strategies sequential
-    "$F" run "$OUT/par1000x100.json" --headless --runs "$RUNS" --record "$OUT/fid_par.json" >/dev/null
-    "$F" run "$OUT/seq100x20.json" --headless --runs "$RUNS" --record "$OUT/fid_seq.json" >/dev/null
-    echo "== parallel, 1,000 × 100 ms: wall ÷ critical path (target ≤ 1.02): $(ratio "$OUT/fid_par.json" parallel lower_bound_ms)"
-    echo "== sequential, 100 × 20 ms: wall ÷ sum (target ≤ 1.03): $(ratio "$OUT/fid_seq.json" sequential lower_bound_ms)"
+    fidelity
+fi
+
+if [[ $what == loaded ]]; then
+    busy=()
+    for _ in 1 2 3; do
+        (while :; do :; done) &
+        busy+=($!)
+    done
+    trap 'kill "${busy[@]}" 2>/dev/null' EXIT
+    echo "== with three busy loops beside it (pids ${busy[*]})"
+    fidelity
+    kill "${busy[@]}"
+    trap - EXIT
 fi
 
 if want tui; then

@@ -35,6 +35,7 @@ impl From<InputError> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    fanout::engine::lane::use_precise_timer(true);
     let result = match cli.command {
         None => run(RunArgs {
             scenario: DEMO.to_string(),

@@ -555,3 +555,30 @@ fn the_scheduler_does_linear_work() {
         assert!(sim.lane.calls.iter().all(|c| c.status == CallStatus::Ok));
     }
 }
+
+#[test]
+fn lanes_simulated_side_by_side_match_one_at_a_time_in_order() {
+    use fanout::engine::clock::{simulate_lane, simulate_lanes};
+    let strategies = [
+        Sequential,
+        Parallel,
+        Waves,
+        Pool(2),
+        Strategy::PoolCp(2),
+        Pool(3),
+    ];
+    for name in [
+        "staircase",
+        "rate-limited",
+        "graham-anomaly",
+        "one-failing-call",
+    ] {
+        let p = builtin(name);
+        let together = simulate_lanes(&p, &strategies, 1.0);
+        let alone: Vec<_> = strategies
+            .iter()
+            .map(|&s| simulate_lane(&p, s, 1.0))
+            .collect();
+        assert_eq!(together, alone, "{name}");
+    }
+}

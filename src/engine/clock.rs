@@ -8,15 +8,16 @@
 //! simulated part of a batch.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-use super::dispatch::{Dispatcher, Gcra, planned_attempts};
+use super::dispatch::{Dispatcher, Gcra, plain_duration, planned_attempts};
 use super::lane::{LaneResult, cancelled};
 use super::plan::Plan;
-use super::record::{CallRecord, CallStatus, Mode, Record};
+use super::record::{Attempt, CallRecord, CallStatus, Mode, Record};
 use super::run::RunOptions;
 use super::scenario::OnError;
 use super::strategy::{Strategy, cores};
@@ -70,7 +71,11 @@ pub fn simulate_lane(plan: &Plan, strategy: Strategy, speed: f64) -> Simulated {
     let mut dispatcher = Dispatcher::new(plan, strategy);
     let mut limiter = plan.rate_limit.as_ref().map(|r| Gcra::new(r, speed));
     let mut queue: BinaryHeap<Reverse<Event>> = BinaryHeap::new();
-    let mut pending: Vec<Option<CallRecord>> = vec![None; plan.calls.len()];
+    // A started call's times, kept small (a full record is built once, when it ends): start,
+    // end and when it asked (NaN: not started). Failures and retries, which are rare, keep
+    // their attempts aside.
+    let mut pending: Vec<[f64; 3]> = vec![[f64::NAN; 3]; plan.calls.len()];
+    let mut retried: HashMap<usize, Vec<Attempt>> = HashMap::new();
     // CPU calls need a core: each takes the earliest free one (the machine's cores, as the
     // real clock has them), so 8 × 200 ms on 2 cores are predicted at 800 ms, not 200 ms.
     let mut cores: BinaryHeap<Reverse<Event>> = (0..cores())
@@ -97,31 +102,20 @@ pub fn simulate_lane(plan: &Plan, strategy: Strategy, speed: f64) -> Simulated {
                 1.0
             };
             let base = call.effect.nominal_ms().unwrap_or(0.0);
-            let attempts = planned_attempts(call, start, base, scale);
-            let end = attempts.last().map_or(start, |a| a.end_ms);
+            // Most calls have one attempt that succeeds: no plan to build for them.
+            let end = match plain_duration(call, base, scale) {
+                Some(d) => start + d,
+                None => {
+                    let attempts = planned_attempts(call, start, base, scale);
+                    let end = attempts.last().map_or(start, |a| a.end_ms);
+                    retried.insert(i, attempts);
+                    end
+                }
+            };
             if let Some(index) = core {
                 cores.push(Reverse(Event { end, index }));
             }
-            let error = attempts.last().and_then(|a| a.error.clone());
-            pending[i] = Some(CallRecord {
-                id: call.id.clone(),
-                status: if error.is_some() {
-                    CallStatus::Error
-                } else {
-                    CallStatus::Ok
-                },
-                start_ms: Some(start),
-                end_ms: Some(end),
-                error,
-                wait_ms: (start > now).then_some(start - now),
-                attempts: if attempts.len() > 1 {
-                    attempts
-                } else {
-                    Vec::new()
-                },
-                bytes: None,
-                http_status: None,
-            });
+            pending[i] = [start, end, now];
             queue.push(Reverse(Event { end, index: i }));
         }
         let Some(Reverse(first)) = queue.pop() else {
@@ -138,7 +132,7 @@ pub fn simulate_lane(plan: &Plan, strategy: Strategy, speed: f64) -> Simulated {
         }
         let mut failed_first = None;
         for e in batch {
-            let record = pending[e.index].take().expect("a queued call has a record");
+            let record = finished(plan, e.index, pending[e.index], retried.remove(&e.index));
             let failed = record.status == CallStatus::Error;
             dispatcher.finish(e.index, record);
             if failed && plan.on_error == OnError::Cancel && failed_first.is_none() {
@@ -150,10 +144,7 @@ pub fn simulate_lane(plan: &Plan, strategy: Strategy, speed: f64) -> Simulated {
             let root = &plan.calls[failed].id;
             for i in dispatcher.unresolved() {
                 // A call in the queue had started (unless it still waited for a token).
-                let start = pending[i]
-                    .as_ref()
-                    .and_then(|r| r.start_ms)
-                    .filter(|&s| s <= now);
+                let start = Some(pending[i][0]).filter(|&s| s <= now);
                 dispatcher.cancel(i, cancelled(&plan.calls[i].id, root, start, now));
             }
             queue.clear();
@@ -171,21 +162,90 @@ pub fn simulate_lane(plan: &Plan, strategy: Strategy, speed: f64) -> Simulated {
     }
 }
 
+/// The record of call `i`, which started at `start`, ended at `end` and asked at `asked`;
+/// `attempts` when it was not a single successful attempt.
+fn finished(
+    plan: &Plan,
+    i: usize,
+    [start, end, asked]: [f64; 3],
+    attempts: Option<Vec<Attempt>>,
+) -> CallRecord {
+    let attempts = attempts.unwrap_or_default();
+    let error = attempts.last().and_then(|a| a.error.clone());
+    CallRecord {
+        id: plan.calls[i].id.clone(),
+        status: if error.is_some() {
+            CallStatus::Error
+        } else {
+            CallStatus::Ok
+        },
+        start_ms: Some(start),
+        end_ms: Some(end),
+        error,
+        wait_ms: (start > asked).then_some(start - asked),
+        attempts: if attempts.len() > 1 {
+            attempts
+        } else {
+            Vec::new()
+        },
+        bytes: None,
+        http_status: None,
+    }
+}
+
+/// One [`simulate_lane`] per strategy, in order. Lanes are independent, so they run on up to
+/// one thread per core: at a million calls each lane is most of a second.
+pub fn simulate_lanes(plan: &Plan, strategies: &[Strategy], speed: f64) -> Vec<Simulated> {
+    let threads = cores().min(strategies.len());
+    if threads <= 1 {
+        return strategies
+            .iter()
+            .map(|&s| simulate_lane(plan, s, speed))
+            .collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut out: Vec<Option<Simulated>> = (0..strategies.len()).map(|_| None).collect();
+    let done: Vec<(usize, Simulated)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let k = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&s) = strategies.get(k) else {
+                            break mine;
+                        };
+                        mine.push((k, simulate_lane(plan, s, speed)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            // A lane that panicked is an engine bug: let the panic through, as on one thread.
+            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    for (k, sim) in done {
+        out[k] = Some(sim);
+    }
+    out.into_iter().flatten().collect()
+}
+
 /// The wall each strategy would take on an exact clock.
 pub fn predicted_walls(plan: &Plan, strategies: &[Strategy], speed: f64) -> Vec<f64> {
-    strategies
-        .iter()
-        .map(|&s| simulate_lane(plan, s, speed).lane.wall_ms)
+    simulate_lanes(plan, strategies, speed)
+        .into_iter()
+        .map(|s| s.lane.wall_ms)
         .collect()
 }
 
 /// A whole run on the virtual clock: the same record a real run makes, flagged `virtual`.
 pub fn run_virtual(plan: &Arc<Plan>, opts: &RunOptions) -> Record {
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let lanes: Vec<LaneResult> = opts
-        .strategies
-        .iter()
-        .map(|&s| simulate_lane(plan, s, opts.speed).lane)
+    let lanes: Vec<LaneResult> = simulate_lanes(plan, &opts.strategies, opts.speed)
+        .into_iter()
+        .map(|s| s.lane)
         .collect();
     let walls: Vec<f64> = lanes.iter().map(|l: &LaneResult| l.wall_ms).collect();
     let mut record = Record::new(plan, opts.speed, Mode::Race, started_at, lanes);

@@ -3,15 +3,17 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::dispatch::{Dispatcher, Gcra, planned_attempts, timed_out};
+use super::dispatch::{Dispatcher, Gcra, PlannedAttempt, attempt_plan, timed_out};
 use super::event::{Event, EventKind};
 use super::plan::Plan;
 use super::record::{Attempt, CallRecord, CallStatus};
@@ -86,16 +88,32 @@ impl Emitter {
 /// simulated time), the lane's HTTP client and the local server. Events, if a sender is given,
 /// carry `lane` as their lane index.
 ///
-/// Simulated calls sleep until absolute deadlines on the lane's *ideal* timeline (what an exact
-/// clock would give, with real calls counted at what they measured), not for relative
-/// durations: tokio's timer rounds every sleep up to the next millisecond, and chained
-/// relative sleeps would add those roundings up along a chain; deadlines do not.
+/// Every time in the record is measured: a simulated call starts when the lane gets round to
+/// it and ends no earlier than that start plus its latency, so a late start stays late and the
+/// delay shows as a gap before the call (fanout's own overhead), never as a shorter call.
+/// Retries, backoffs and rate-limit tokens count from measured times too.
 pub async fn run_lane(
     plan: Arc<Plan>,
     strategy: Strategy,
     ctx: Context,
     lane: usize,
     events: Option<UnboundedSender<Event>>,
+) -> Result<LaneResult, EngineError> {
+    let precise = PRECISE.load(Ordering::Relaxed);
+    run_lane_with(plan, strategy, ctx, lane, events, None, precise).await
+}
+
+/// Awaited before a call starts (tests: to make the lane late by hand).
+type DelayHook = Arc<dyn Fn(usize) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+async fn run_lane_with(
+    plan: Arc<Plan>,
+    strategy: Strategy,
+    ctx: Context,
+    lane: usize,
+    events: Option<UnboundedSender<Event>>,
+    before_start: Option<DelayHook>,
+    precise: bool,
 ) -> Result<LaneResult, EngineError> {
     check_speed(ctx.speed)?;
     let emitter = Emitter { lane, tx: events };
@@ -112,6 +130,7 @@ pub async fn run_lane(
         starts: (0..plan.calls.len())
             .map(|_| AtomicU64::new(NOT_STARTED))
             .collect(),
+        timer: if precise { Timer::new() } else { None },
     });
     let mut dispatcher = Dispatcher::new(&plan, strategy);
     let mut running: JoinSet<Finished> = JoinSet::new();
@@ -120,29 +139,32 @@ pub async fn run_lane(
     let mut sims: Vec<Option<Sim>> = (0..plan.calls.len()).map(|_| None).collect();
     let mut timers: BinaryHeap<Reverse<(Ms, usize)>> = BinaryHeap::new();
     let mut done: Vec<Finished> = Vec::new();
-    // The ideal time of the completions being handled: what newly started calls count from.
-    let mut ideal_now = 0.0;
 
     loop {
         while let Some(i) = dispatcher.next_call() {
+            if let Some(hook) = &before_start {
+                hook(i).await;
+            }
             let call = &plan.calls[i];
-            let ideal_start = match limiter.as_mut().filter(|l| l.applies_to(&call.tool)) {
+            let dispatched = shared.now_ms();
+            let token_at = match limiter.as_mut().filter(|l| l.applies_to(&call.tool)) {
                 // Reserved here, in dispatch order, not inside the tasks, which the runtime may
-                // start in any order: first ready, first served.
-                Some(l) => l.reserve(ideal_now),
-                None => ideal_now,
+                // start in any order: first ready, first served; and at the measured time the
+                // call asked, so a late lane does not spend tokens in the past.
+                Some(l) => l.reserve(dispatched),
+                None => dispatched,
             };
             if call.effect.is_simulated() {
                 let base = call.effect.nominal_ms().unwrap_or(0.0);
-                let planned = planned_attempts(call, ideal_start, base, 1.0 / shared.ctx.speed);
-                let mut sim = Sim::new(i, planned, ideal_now, ideal_start);
-                match sim.run_until(ideal_now, &shared) {
+                let planned = attempt_plan(call, base, 1.0 / shared.ctx.speed);
+                let mut sim = Sim::new(i, planned, dispatched, token_at);
+                match sim.run_until(&shared) {
                     Some(f) => done.push(f),
-                    None => timers.push(Reverse((Ms(sim.next_deadline()), i))),
+                    None => timers.push(Reverse((Ms(sim.deadline), i))),
                 }
                 sims[i] = Some(sim);
             } else {
-                running.spawn(perform_call(shared.clone(), i, ideal_now, ideal_start));
+                running.spawn(perform_call(shared.clone(), i, dispatched, token_at));
             }
         }
         if done.is_empty() {
@@ -159,8 +181,9 @@ pub async fn run_lane(
                 }
             }
         }
-        // Everything due by now, simulated or real, is handled together, in ideal order, before
-        // anything new starts: the virtual clock does the same, so both pick the same calls.
+        // Everything due by now, simulated or real, is handled together, in the order of the
+        // deadlines, before anything new starts: the virtual clock does the same, so on an exact
+        // clock both pick the same calls.
         let due = shared.now_ms();
         while let Some(Reverse((Ms(t), i))) = timers.peek().copied() {
             if t > due {
@@ -168,26 +191,21 @@ pub async fn run_lane(
             }
             timers.pop();
             if let Some(sim) = sims[i].as_mut() {
-                match sim.run_until(t, &shared) {
+                match sim.run_until(&shared) {
                     Some(f) => {
                         sims[i] = None;
                         done.push(f);
                     }
-                    None => timers.push(Reverse((Ms(sim.next_deadline()), i))),
+                    None => timers.push(Reverse((Ms(sim.deadline), i))),
                 }
             }
         }
         while let Some(more) = running.try_join_next() {
             done.push(more.map_err(|e| task_error(strategy, &e))?);
         }
-        done.sort_by(|a, b| {
-            a.ideal_end
-                .total_cmp(&b.ideal_end)
-                .then(a.index.cmp(&b.index))
-        });
+        done.sort_by(|a, b| a.due.total_cmp(&b.due).then(a.index.cmp(&b.index)));
         let mut cancel = None;
         for f in done.drain(..) {
-            ideal_now = f.ideal_end.max(ideal_now);
             let failed = f.record.status == CallStatus::Error;
             let i = f.index;
             for (s, reason) in dispatcher.finish(i, f.record) {
@@ -223,6 +241,112 @@ pub async fn run_lane(
     })
 }
 
+/// Whether lanes wait on a precise timer (off until [`use_precise_timer`] turns it on).
+static PRECISE: AtomicBool = AtomicBool::new(false);
+
+/// Makes every lane started from now on wait on a precise timer instead of tokio's, whose
+/// sleeps round up to the next millisecond. The CLI turns it on for real runs. It is off by
+/// default because tokio's paused clock (the tests') only moves for tokio's own timers. The
+/// lanes must then run on a runtime with its I/O driver enabled (`enable_all`).
+pub fn use_precise_timer(on: bool) {
+    PRECISE.store(on, Ordering::Relaxed);
+}
+
+/// A lane's precise timer: a Linux `timerfd` on the monotonic clock (the one behind
+/// `Instant`), watched by tokio's I/O driver. The kernel fires it on its high-resolution
+/// timer, never early; waiting costs no CPU, and a lane has one next deadline at a time, so
+/// one timer per lane is enough.
+#[cfg(target_os = "linux")]
+struct Timer {
+    fd: tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>,
+}
+
+#[cfg(target_os = "linux")]
+impl Timer {
+    /// A timer, unless the kernel refuses one (then the lane uses tokio's).
+    fn new() -> Option<Timer> {
+        use std::os::fd::FromRawFd;
+        // SAFETY: plain system call; a non-negative result is a new descriptor we own.
+        let raw = unsafe {
+            libc::timerfd_create(
+                libc::CLOCK_MONOTONIC,
+                libc::TFD_NONBLOCK | libc::TFD_CLOEXEC,
+            )
+        };
+        if raw < 0 {
+            return None;
+        }
+        // SAFETY: `raw` is a fresh descriptor that nothing else owns.
+        let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(raw) };
+        // SAFETY: the `OwnedFd` keeps the descriptor open, and always the same one, for as
+        // long as the `AsyncFd` that owns it lives.
+        unsafe {
+            tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE)
+        }
+        .ok()
+        .map(|fd| Timer { fd })
+    }
+
+    /// Waits until `deadline` (tokio's clock, which is the real one whenever this timer
+    /// exists). Falls back on tokio's timer if the kernel refuses.
+    async fn sleep_until(&self, deadline: Instant) {
+        use std::os::fd::AsRawFd;
+        let left = deadline
+            .into_std()
+            .saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        // Relative to now: the time spent between reading the clock and arming only makes the
+        // wait longer, never shorter.
+        let spec = libc::itimerspec {
+            it_interval: libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            },
+            it_value: libc::timespec {
+                tv_sec: left.as_secs() as libc::time_t,
+                tv_nsec: libc::c_long::from(left.subsec_nanos() as i32),
+            },
+        };
+        let fd = self.fd.get_ref().as_raw_fd();
+        // SAFETY: `fd` is our timerfd; `spec` is a valid itimerspec; the old value is not asked.
+        if unsafe { libc::timerfd_settime(fd, 0, &spec, std::ptr::null_mut()) } != 0 {
+            tokio::time::sleep_until(deadline).await;
+            return;
+        }
+        loop {
+            let Ok(mut ready) = self.fd.readable().await else {
+                tokio::time::sleep_until(deadline).await;
+                return;
+            };
+            let mut expirations = [0u8; 8];
+            // SAFETY: reads at most 8 bytes into an 8-byte buffer from our descriptor.
+            let n = unsafe { libc::read(fd, expirations.as_mut_ptr().cast(), 8) };
+            if n == 8 {
+                return;
+            }
+            // Not expired yet (a readiness left over from an earlier deadline): wait again.
+            ready.clear_ready();
+        }
+    }
+}
+
+/// Elsewhere there is no precise timer yet: lanes use tokio's.
+#[cfg(not(target_os = "linux"))]
+struct Timer;
+
+#[cfg(not(target_os = "linux"))]
+impl Timer {
+    fn new() -> Option<Timer> {
+        None
+    }
+
+    async fn sleep_until(&self, deadline: Instant) {
+        tokio::time::sleep_until(deadline).await;
+    }
+}
+
 /// `starts` value of a call that has not started.
 const NOT_STARTED: u64 = u64::MAX;
 
@@ -234,6 +358,9 @@ struct Shared {
     emitter: Emitter,
     /// Each call's start (ms, as f64 bits), so a cancel knows which calls were running.
     starts: Vec<AtomicU64>,
+    /// The lane's precise timer, when [`use_precise_timer`] is on and the platform has one;
+    /// else tokio's timer.
+    timer: Option<Timer>,
 }
 
 impl Shared {
@@ -241,7 +368,7 @@ impl Shared {
         millis(self.t0.elapsed())
     }
 
-    /// Sleeps until lane time `ms` on the ideal timeline.
+    /// Sleeps until lane time `ms`: an absolute deadline, so waits do not add up roundings.
     async fn sleep_until_ms(&self, ms: f64) {
         let deadline = Duration::try_from_secs_f64(ms.max(0.0) / 1000.0)
             .map(|d| self.t0 + d)
@@ -249,6 +376,8 @@ impl Shared {
         if deadline <= Instant::now() {
             // Already late (or a zero latency): no timer tick to wait for.
             tokio::task::yield_now().await;
+        } else if let Some(timer) = &self.timer {
+            timer.sleep_until(deadline).await;
         } else {
             tokio::time::sleep_until(deadline).await;
         }
@@ -259,31 +388,27 @@ impl Shared {
 struct Finished {
     index: usize,
     record: CallRecord,
-    /// When it ended on the ideal timeline.
-    ideal_end: f64,
+    /// When it was due to end (a simulated call's deadline, a real call's measured end): the
+    /// order in which calls handled together finish.
+    due: f64,
 }
 
-/// Runs one call: waits for its rate-limit token (`ideal_start` later than `dispatched`), then
+/// Runs one call: waits for its rate-limit token (`token_at` later than `dispatched`), then
 /// makes every attempt its retries allow.
-async fn perform_call(
-    shared: Arc<Shared>,
-    i: usize,
-    dispatched: f64,
-    ideal_start: f64,
-) -> Finished {
+async fn perform_call(shared: Arc<Shared>, i: usize, dispatched: f64, token_at: f64) -> Finished {
     let call = &shared.plan.calls[i];
-    let wait_ms = (ideal_start > dispatched).then_some(ideal_start - dispatched);
-    if wait_ms.is_some() {
-        shared.sleep_until_ms(ideal_start).await;
+    if token_at > dispatched {
+        shared.sleep_until_ms(token_at).await;
     }
     let start = shared.now_ms();
+    let wait_ms = (token_at > dispatched).then_some(start - dispatched);
     shared.starts[i].store(start.to_bits(), Ordering::Relaxed);
     shared.emitter.emit(EventKind::Started {
         call: i,
         at_ms: start,
         waited_ms: wait_ms.unwrap_or(0.0),
     });
-    let (attempts, detail, ideal_end) = real_attempts(&shared, i, ideal_start).await;
+    let (attempts, detail) = real_attempts(&shared, i).await;
     let end = shared.now_ms();
     let error = attempts.last().and_then(|a| a.error.clone());
     shared.emitter.emit(EventKind::Finished {
@@ -314,7 +439,7 @@ async fn perform_call(
             bytes: detail.bytes,
             http_status: detail.http_status,
         },
-        ideal_end,
+        due: end,
     }
 }
 
@@ -351,93 +476,95 @@ async fn sleep_until_opt(shared: &Shared, ms: Option<f64>) {
     }
 }
 
-/// A simulated call in progress. Its attempts are planned on the ideal timeline; the lane
-/// wakes it at each planned instant and measures when that really was.
+/// A simulated call in progress. Each step waits from the *measured* time of the step before
+/// it (the start from the token, an attempt's end from its start, a retry from the failed
+/// attempt's end), so no recorded span is shorter than planned, however late the lane is.
 struct Sim {
     index: usize,
-    planned: Vec<Attempt>,
-    /// What is next: 0 start; then for attempt k, `2k + 1` its end and `2k + 2` the next start.
+    planned: Vec<PlannedAttempt>,
+    /// What is next: for attempt k, `2k` its start (k = 0: the call's) and `2k + 1` its end.
     step: usize,
+    /// Lane time of the next step.
+    deadline: f64,
     dispatched: f64,
-    ideal_start: f64,
+    token_at: f64,
     start: f64,
     attempt_start: f64,
     measured: Vec<Attempt>,
 }
 
 impl Sim {
-    fn new(index: usize, planned: Vec<Attempt>, dispatched: f64, ideal_start: f64) -> Sim {
+    fn new(index: usize, planned: Vec<PlannedAttempt>, dispatched: f64, token_at: f64) -> Sim {
         Sim {
             index,
             planned,
             step: 0,
+            deadline: token_at,
             dispatched,
-            ideal_start,
+            token_at,
             start: 0.0,
             attempt_start: 0.0,
             measured: Vec::new(),
         }
     }
 
-    /// The ideal time of the next step.
-    fn next_deadline(&self) -> f64 {
-        match self.step {
-            0 => self.ideal_start,
-            s if s % 2 == 1 => self.planned[s / 2].end_ms,
-            s => self.planned[s / 2].start_ms,
-        }
-    }
-
-    /// Takes every step due by ideal time `t`, measuring each now; the call's result once its
-    /// last attempt has ended.
-    fn run_until(&mut self, t: f64, shared: &Shared) -> Option<Finished> {
-        while self.next_deadline() <= t {
+    /// Takes every step that is due, measuring each; the call's result once its last attempt
+    /// has ended.
+    fn run_until(&mut self, shared: &Shared) -> Option<Finished> {
+        loop {
             let now = shared.now_ms();
+            if self.deadline > now {
+                return None;
+            }
             let i = self.index;
-            match self.step {
-                0 => {
+            let k = self.step / 2;
+            if self.step.is_multiple_of(2) {
+                self.attempt_start = now;
+                if k == 0 {
                     self.start = now;
-                    self.attempt_start = now;
                     shared.starts[i].store(now.to_bits(), Ordering::Relaxed);
                     shared.emitter.emit(EventKind::Started {
                         call: i,
                         at_ms: now,
-                        waited_ms: self.ideal_start - self.dispatched,
+                        // Measured, as in the record: what the token and the lane made it wait.
+                        waited_ms: if self.token_at > self.dispatched {
+                            now - self.dispatched
+                        } else {
+                            0.0
+                        },
                     });
-                }
-                s if s % 2 == 1 => {
-                    let k = s / 2;
-                    let error = self.planned[k].error.clone();
-                    self.measured.push(Attempt {
-                        start_ms: self.attempt_start,
-                        end_ms: now,
-                        error: error.clone(),
-                    });
-                    if k + 1 == self.planned.len() {
-                        return Some(self.finish(shared, now));
-                    }
-                    if let Some(e) = error {
-                        shared.emitter.emit(EventKind::AttemptFailed {
-                            call: i,
-                            at_ms: now,
-                            error: e,
-                        });
-                    }
-                }
-                _ => {
-                    self.attempt_start = now;
+                } else {
                     shared.emitter.emit(EventKind::AttemptStarted {
                         call: i,
                         at_ms: now,
                     });
                 }
+                self.deadline = now + self.planned[k].duration_ms;
+            } else {
+                let due = self.deadline;
+                let error = self.planned[k].error.clone();
+                self.measured.push(Attempt {
+                    start_ms: self.attempt_start,
+                    end_ms: now,
+                    error: error.clone(),
+                });
+                if k + 1 == self.planned.len() {
+                    return Some(self.finish(shared, now, due));
+                }
+                if let Some(e) = error {
+                    shared.emitter.emit(EventKind::AttemptFailed {
+                        call: i,
+                        at_ms: now,
+                        error: e,
+                    });
+                }
+                self.deadline = now + self.planned[k + 1].backoff_ms;
             }
             self.step += 1;
         }
-        None
     }
 
-    fn finish(&mut self, shared: &Shared, end: f64) -> Finished {
+    fn finish(&mut self, shared: &Shared, end: f64, due: f64) -> Finished {
         let i = self.index;
         let call = &shared.plan.calls[i];
         let error = self.measured.last().and_then(|a| a.error.clone());
@@ -463,30 +590,29 @@ impl Sim {
                 start_ms: Some(self.start),
                 end_ms: Some(end),
                 error,
-                wait_ms: (self.ideal_start > self.dispatched)
-                    .then_some(self.ideal_start - self.dispatched),
+                wait_ms: (self.token_at > self.dispatched).then_some(self.start - self.dispatched),
                 attempts,
                 bytes: None,
                 http_status: None,
             },
-            ideal_end: self.planned.last().map_or(self.ideal_start, |a| a.end_ms),
+            due,
         }
     }
 }
 
-/// A real call (HTTP, file, CPU): each attempt takes what it takes; the ideal timeline moves on
-/// by what was measured.
-async fn real_attempts(shared: &Shared, i: usize, ideal_start: f64) -> (Vec<Attempt>, Detail, f64) {
+/// A real call (HTTP, file, CPU): each attempt takes what it takes; a retry waits its backoff
+/// from the failed attempt's measured end.
+async fn real_attempts(shared: &Shared, i: usize) -> (Vec<Attempt>, Detail) {
     let call = &shared.plan.calls[i];
     let ctx = &shared.ctx;
-    let mut ideal = ideal_start;
-    let mut attempts = Vec::new();
+    let mut attempts: Vec<Attempt> = Vec::new();
     let mut detail = Detail::default();
     let tries = call.retries.max + 1;
     for n in 1..=tries {
-        if n > 1 {
-            ideal += call.retries.backoff_before(n);
-            shared.sleep_until_ms(ideal).await;
+        if let Some(prev) = attempts.last() {
+            shared
+                .sleep_until_ms(prev.end_ms + call.retries.backoff_before(n))
+                .await;
             shared.emitter.emit(EventKind::AttemptStarted {
                 call: i,
                 at_ms: shared.now_ms(),
@@ -509,7 +635,6 @@ async fn real_attempts(shared: &Shared, i: usize, ideal_start: f64) -> (Vec<Atte
             _ => Ok(()),
         });
         let end = shared.now_ms();
-        ideal += end - start;
         let error = result.err();
         attempts.push(Attempt {
             start_ms: start,
@@ -526,7 +651,7 @@ async fn real_attempts(shared: &Shared, i: usize, ideal_start: f64) -> (Vec<Atte
             Some(_) => {}
         }
     }
-    (attempts, detail, ideal)
+    (attempts, detail)
 }
 
 /// Task-group semantics: the call `failed` failed, so every call still running is stopped and
@@ -567,4 +692,163 @@ pub(crate) fn cancelled(id: &str, root: &str, start: Option<f64>, at_ms: f64) ->
     record.start_ms = start;
     record.end_ms = Some(at_ms);
     record
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::clock::simulate_lane;
+    use crate::engine::scenario::Source;
+
+    fn plan(json: &str) -> Arc<Plan> {
+        Arc::new(Plan::from_source(&Source::from_text("test.json", json)).unwrap())
+    }
+
+    /// A hook that makes the lane `ms` late, on the paused clock, before call `late` starts.
+    fn late_before(late: usize, ms: u64) -> DelayHook {
+        Arc::new(move |i| {
+            Box::pin(async move {
+                if i == late {
+                    tokio::time::advance(Duration::from_millis(ms)).await;
+                }
+            })
+        })
+    }
+
+    async fn run_late(p: &Arc<Plan>, strategy: Strategy, hook: DelayHook) -> LaneResult {
+        let ctx = Context::new(1.0, None);
+        run_lane_with(p.clone(), strategy, ctx, 0, None, Some(hook), false)
+            .await
+            .unwrap()
+    }
+
+    fn spans(lane: &LaneResult) -> Vec<(f64, f64)> {
+        lane.calls
+            .iter()
+            .map(|c| (c.start_ms.unwrap(), c.end_ms.unwrap()))
+            .collect()
+    }
+
+    /// Every call's span and every attempt's covers what was planned for it.
+    fn assert_no_span_shrank(p: &Plan, lane: &LaneResult) {
+        for (call, rec) in p.calls.iter().zip(&lane.calls) {
+            let planned = planned_attempts(call, 0.0, call.effect.nominal_ms().unwrap(), 1.0);
+            let span = rec.end_ms.unwrap() - rec.start_ms.unwrap();
+            assert!(span >= planned.last().unwrap().end_ms, "{}: {span}", rec.id);
+            for (a, want) in rec.attempts.iter().zip(&planned) {
+                assert!(
+                    a.end_ms - a.start_ms >= want.end_ms - want.start_ms,
+                    "{}",
+                    rec.id
+                );
+            }
+        }
+    }
+
+    use crate::engine::dispatch::planned_attempts;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_late_start_ends_late_by_as_much_retries_included() {
+        let p = plan(
+            r#"{"name": "t", "calls": [
+                {"id": "a", "latency_ms": 100},
+                {"id": "b", "latency_ms": 50, "fail": "HTTP 503", "fail_attempts": 1,
+                 "retries": {"max": 1, "backoff_ms": 20}},
+                {"id": "c", "latency_ms": 30}
+            ]}"#,
+        );
+        let on_time = simulate_lane(&p, Strategy::Sequential, 1.0).lane;
+        assert_eq!(
+            spans(&on_time),
+            [(0.0, 100.0), (100.0, 220.0), (220.0, 250.0)]
+        );
+        // The lane gets to `b` 7 ms late: b, its retry and c all move by 7 ms.
+        let late = run_late(&p, Strategy::Sequential, late_before(1, 7)).await;
+        assert_eq!(spans(&late), [(0.0, 100.0), (107.0, 227.0), (227.0, 257.0)]);
+        let b: Vec<(f64, f64)> = late.calls[1]
+            .attempts
+            .iter()
+            .map(|a| (a.start_ms, a.end_ms))
+            .collect();
+        assert_eq!(b, [(107.0, 157.0), (177.0, 227.0)]);
+        assert_eq!(late.wall_ms, 257.0);
+        assert_no_span_shrank(&p, &late);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_late_lane_reserves_its_tokens_when_it_asks() {
+        // One token every 100 ms, no burst. The lane is 250 ms late to dispatch: the first
+        // token is then, not at 0, and the others follow it.
+        let p = plan(
+            r#"{"name": "t", "rate_limit": {"per_second": 10, "burst": 1}, "calls": [
+                {"id": "a", "latency_ms": 10},
+                {"id": "b", "latency_ms": 10},
+                {"id": "c", "latency_ms": 10}
+            ]}"#,
+        );
+        let late = run_late(&p, Strategy::Parallel, late_before(0, 250)).await;
+        assert_eq!(
+            spans(&late),
+            [(250.0, 260.0), (350.0, 360.0), (450.0, 460.0)]
+        );
+        let waits: Vec<Option<f64>> = late.calls.iter().map(|c| c.wait_ms).collect();
+        assert_eq!(waits, [None, Some(100.0), Some(200.0)]);
+        assert_no_span_shrank(&p, &late);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_late_parallel_call_moves_alone() {
+        let p = plan(
+            r#"{"name": "t", "calls": [
+                {"id": "a", "latency_ms": 100},
+                {"id": "b", "latency_ms": 100},
+                {"id": "c", "latency_ms": 40, "depends_on": ["b"]}
+            ]}"#,
+        );
+        // `a` is dispatched on time; the lane is 5 ms late for `b`, and so for c after it.
+        let late = run_late(&p, Strategy::Parallel, late_before(1, 5)).await;
+        assert_eq!(spans(&late), [(0.0, 100.0), (5.0, 105.0), (105.0, 145.0)]);
+        assert_no_span_shrank(&p, &late);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_precise_timer_never_ends_early() {
+        let timer = Timer::new().expect("a timerfd");
+        for micros in [0u64, 30, 250, 999, 1_000, 1_300, 2_750, 10_001] {
+            let deadline = Instant::now() + Duration::from_micros(micros);
+            timer.sleep_until(deadline).await;
+            let now = Instant::now();
+            assert!(
+                now >= deadline,
+                "{micros} µs: woke {:?} early",
+                deadline - now
+            );
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_lane_on_the_precise_timer_records_no_call_shorter_than_its_latency() {
+        // Fractional latencies, which tokio's timer would round up to whole milliseconds.
+        let calls: Vec<String> = (0..40)
+            .map(|i| {
+                format!(
+                    r#"{{"id": "c{i}", "latency_ms": {}}}"#,
+                    0.25 + f64::from(i) * 0.37
+                )
+            })
+            .collect();
+        let p = plan(&format!(
+            r#"{{"name": "t", "calls": [{}]}}"#,
+            calls.join(",")
+        ));
+        for s in [Strategy::Sequential, Strategy::Pool(4)] {
+            let ctx = Context::new(1.0, None);
+            let lane = run_lane_with(p.clone(), s, ctx, 0, None, None, true)
+                .await
+                .unwrap();
+            assert_no_span_shrank(&p, &lane);
+        }
+    }
 }
