@@ -123,22 +123,16 @@ impl Imported {
 /// Reads `path` and imports it as `kind`. Errors name the file, the place and the fix.
 pub fn import(kind: ImportKind, path: &Path, opts: &ImportOptions) -> Result<Imported, InputError> {
     let label = path.display().to_string();
-    if path.is_dir() {
-        return Err(
-            InputError::new(&label, format!("is a directory, not {}", kind.noun()))
-                .hint("give one of the files inside it"),
-        );
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => {
-            InputError::new(&label, format!("cannot read: {e}")).hint("check the path")
-        }
-        std::io::ErrorKind::InvalidData => {
-            InputError::new(&label, "cannot read: the file is not UTF-8 text")
-                .hint(format!("{}; save it as UTF-8", kind.expects()))
-        }
-        _ => InputError::new(&label, format!("cannot read: {e}")),
-    })?;
+    let utf8_hint = format!("{}; save it as UTF-8", kind.expects());
+    let text = crate::engine::input::read_input(
+        path,
+        crate::engine::input::InputKind {
+            what: kind.noun(),
+            missing_hint: "check the path",
+            dir_hint: "give one of the files inside it",
+            utf8_hint: &utf8_hint,
+        },
+    )?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
