@@ -274,3 +274,24 @@ fn the_picker_skips_fifos_and_reads_no_file_at_start_up() {
     assert_eq!(files[0].about, "");
     assert!(files[0].line().ends_with("Mine"), "{}", files[0].line());
 }
+
+/// Repeated runs are aggregated by strategy: a record whose second run lists its lanes in
+/// another order reports exactly what the same record in order does.
+#[test]
+fn runs_are_matched_by_strategy_not_position() {
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/files/runs-2.record.json");
+    let text = std::fs::read_to_string(&fixture).unwrap();
+    let mut swapped: serde_json::Value = serde_json::from_str(&text).unwrap();
+    swapped["runs"][1].as_array_mut().unwrap().reverse();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("swapped.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&swapped).unwrap()).unwrap();
+    let (original, _) = fanout::engine::Record::load(&fixture).unwrap();
+    let (reordered, _) = fanout::engine::Record::load(&path).unwrap();
+    assert_eq!(reordered.runs, original.runs);
+    assert_eq!(
+        fanout::report::table(&reordered),
+        fanout::report::table(&original)
+    );
+}
