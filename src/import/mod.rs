@@ -217,12 +217,21 @@ impl Doc<'_> {
     /// Line and column of the value at `path`, or of the deepest prefix of `path` that exists
     /// (a missing field is placed at the object that lacks it).
     pub fn place(&self, path: &[Step<'_>]) -> Option<(usize, usize)> {
+        #[cfg(test)]
+        PLACES.with(|n| n.set(n.get() + 1));
         let body = &self.text[self.start..self.end];
         (0..=path.len())
             .rev()
             .find_map(|n| locate(body, &path[..n]))
             .map(|at| line_col(self.text, self.start + at))
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many times [`Doc::place`] scanned the text: each scan is linear in the file, so an
+    /// importer must do it a bounded number of times, never once per call.
+    pub(crate) static PLACES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// Byte offset just past a UTF-8 byte-order mark (RFC 8259 lets a parser ignore one).

@@ -73,6 +73,56 @@ impl RawSpan {
     }
 }
 
+/// For every span, its nearest ancestor that is a model or tool call, if any: each span is
+/// walked once (a memo; linear in the spans however deep the chains), and a parent cycle in a
+/// corrupt file ends the walk instead of looping.
+fn call_ancestors(raw: &[RawSpan], by_id: &HashMap<(&str, &str), usize>) -> Vec<Option<usize>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Memo {
+        Unknown,
+        OnPath,
+        Done(Option<usize>),
+    }
+    let parent = |i: usize| {
+        #[cfg(test)]
+        tests::LOOKUPS.with(|n| n.set(n.get() + 1));
+        let s = &raw[i];
+        by_id.get(&(s.trace.as_str(), s.parent.as_str())).copied()
+    };
+    let mut memo = vec![Memo::Unknown; raw.len()];
+    let mut path = Vec::new();
+    for i in 0..raw.len() {
+        // Walk up until the answer is known, then hand it down the path.
+        let mut cur = i;
+        let answer = loop {
+            match memo[cur] {
+                Memo::Done(a) => break a,
+                Memo::OnPath => break None,
+                Memo::Unknown => {}
+            }
+            memo[cur] = Memo::OnPath;
+            path.push(cur);
+            match parent(cur) {
+                None => break None,
+                Some(p) if raw[p].role.is_some() => break Some(p),
+                Some(p) => cur = p,
+            }
+        };
+        // Every span on the path has the same nearest call ancestor, except that the topmost
+        // one's answer is its own parent; both are `answer`, since the walk stopped at the
+        // first call above the path.
+        for j in path.drain(..) {
+            memo[j] = Memo::Done(answer);
+        }
+    }
+    memo.into_iter()
+        .map(|m| match m {
+            Memo::Done(a) => a,
+            _ => None,
+        })
+        .collect()
+}
+
 /// A span that became a call.
 struct Kept {
     raw: usize,
@@ -100,25 +150,14 @@ pub(crate) fn import(input: &Input<'_>, opts: &ImportOptions) -> Result<Imported
         .filter(|(_, s)| !s.id.is_empty())
         .map(|(i, s)| ((s.trace.as_str(), s.id.as_str()), i))
         .collect();
-    let ancestor_call = |i: usize| -> Option<usize> {
-        let mut cur = i;
-        for _ in 0..raw.len() {
-            let s = &raw[cur];
-            let p = *by_id.get(&(s.trace.as_str(), s.parent.as_str()))?;
-            if raw[p].role.is_some() {
-                return Some(p);
-            }
-            cur = p;
-        }
-        None
-    };
+    let call_ancestors = call_ancestors(&raw, &by_id);
     let mut nested = Vec::new();
     let mut kept_raw = Vec::new();
     for (i, s) in raw.iter().enumerate() {
         if s.role.is_none() {
             continue;
         }
-        match ancestor_call(i) {
+        match call_ancestors[i] {
             Some(a) => nested.push(format!("`{}` inside `{}`", s.name, raw[a].name)),
             None => kept_raw.push(i),
         }
@@ -645,31 +684,15 @@ fn decode_id(s: &str, bytes: usize) -> Option<String> {
     (raw.len() == bytes).then(|| raw.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Decodes standard or URL-safe base64, padded or not.
+/// Decodes standard or URL-safe base64, padded or not (ids are untrusted input: a
+/// well-kept decoder, not a hand-written one).
 fn base64(s: &str) -> Option<Vec<u8>> {
-    let s = s.trim_end_matches('=');
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let mut acc = 0u32;
-    let mut bits = 0;
-    for c in s.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    // Leftover bits must be padding zeros; a single leftover character is not base64.
-    (bits < 6 && acc == 0).then_some(out)
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD_PAD_INDIFFERENT, URL_SAFE_PAD_INDIFFERENT};
+    STANDARD_PAD_INDIFFERENT
+        .decode(s)
+        .or_else(|_| URL_SAFE_PAD_INDIFFERENT.decode(s))
+        .ok()
 }
 
 /// A span's start and end in nanoseconds, checked.
@@ -766,6 +789,89 @@ fn no_calls(input: &Input<'_>, docs: &[Doc<'_>], raw: &[RawSpan]) -> InputError 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    thread_local! {
+        /// Parent lookups made by `call_ancestors`: the work the ancestor walk does.
+        pub(super) static LOOKUPS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    /// `n` wrapper spans in one chain, each with a tool span under it: a naive ancestor walk
+    /// per span climbs the whole chain (n² lookups).
+    fn deep_chain(n: usize) -> String {
+        let mut spans = Vec::new();
+        for i in 0..n {
+            let parent = if i == 0 {
+                String::new()
+            } else {
+                format!("{:016x}", i)
+            };
+            spans.push(format!(
+                r#"{{"traceId":"{t:032x}","spanId":"{id:016x}","parentSpanId":"{parent}","name":"step","startTimeUnixNano":"{s}","endTimeUnixNano":"{e}"}}"#,
+                t = 1,
+                id = i + 1,
+                s = 1_000_000_000 + i * 1000,
+                e = 1_000_000_000 + (i + 1) * 1000 + 10_000_000,
+            ));
+            spans.push(format!(
+                r#"{{"traceId":"{t:032x}","spanId":"{id:016x}","parentSpanId":"{p:016x}","name":"execute_tool t","startTimeUnixNano":"{s}","endTimeUnixNano":"{e}","attributes":[{{"key":"gen_ai.operation.name","value":{{"stringValue":"execute_tool"}}}}]}}"#,
+                t = 1,
+                id = 1_000_000 + i,
+                p = i + 1,
+                s = 1_000_000_000 + i * 1000,
+                e = 1_000_000_000 + i * 1000 + 500,
+            ));
+        }
+        format!(
+            r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
+            spans.join(",")
+        )
+    }
+
+    #[test]
+    fn the_ancestor_walk_is_linear_however_deep_the_chain() {
+        for n in [500, 4000] {
+            let text = deep_chain(n);
+            let input = Input {
+                label: "deep.json",
+                name: "deep.json",
+                text: &text,
+            };
+            LOOKUPS.with(|c| c.set(0));
+            let imported = import(&input, &ImportOptions::default()).unwrap();
+            assert_eq!(imported.scenario.calls.len(), n);
+            let lookups = LOOKUPS.with(|c| c.get());
+            // Each of the 2n spans asks for its parent at most once.
+            assert!(lookups <= 2 * n, "{lookups} lookups for {n} pairs");
+        }
+    }
+
+    #[test]
+    fn a_parent_cycle_ends_the_walk() {
+        let span = |id: u32, parent: u32, tool: bool| {
+            let attrs = if tool {
+                r#","attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"execute_tool"}}]"#
+            } else {
+                ""
+            };
+            format!(
+                r#"{{"traceId":"{:032x}","spanId":"{id:016x}","parentSpanId":"{parent:016x}","name":"s{id}","startTimeUnixNano":"1000","endTimeUnixNano":"2000"{attrs}}}"#,
+                1
+            )
+        };
+        let text = format!(
+            r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{},{},{}]}}]}}]}}"#,
+            span(1, 2, false),
+            span(2, 1, false),
+            span(3, 1, true)
+        );
+        let input = Input {
+            label: "cycle.json",
+            name: "cycle.json",
+            text: &text,
+        };
+        let imported = import(&input, &ImportOptions::default()).unwrap();
+        assert_eq!(imported.scenario.calls.len(), 1);
+    }
 
     #[test]
     fn ids_in_hex_or_base64() {
