@@ -131,11 +131,23 @@ struct Kept {
 }
 
 pub(crate) fn import(input: &Input<'_>, opts: &ImportOptions) -> Result<Imported, InputError> {
-    let docs = read_docs(input)?;
-    let mut raw = Vec::new();
-    for (d, doc) in docs.iter().enumerate() {
-        read_spans(input, d, doc, &mut raw)?;
-    }
+    let (docs, raw) = match stream_spans(input) {
+        Some(read) => read,
+        None => {
+            // Not one well-formed export (JSON lines, or something to explain): the tree walk,
+            // whose every error names the place.
+            let mut docs = read_docs(input)?;
+            let mut raw = Vec::new();
+            for (d, doc) in docs.iter().enumerate() {
+                read_spans(input, d, doc, &mut raw)?;
+            }
+            // Only the text is needed from here on (to place errors): free the trees.
+            for doc in &mut docs {
+                doc.value = Value::Null;
+            }
+            (docs, raw)
+        }
+    };
     let mut notes = Vec::new();
     if !opts.latency_by_tool.is_empty() || opts.default_latency_ms.is_some() {
         notes.push(
@@ -434,6 +446,308 @@ fn read_docs<'a>(input: &Input<'a>) -> Result<Vec<Doc<'a>>, InputError> {
     }
 }
 
+/// Reads the spans of a file that is one well-formed OTLP export without building its JSON tree:
+/// each span is parsed on its own and turned into a [`RawSpan`] at once, so memory holds the
+/// spans, not the whole document (a 400k-span export is a tree of gigabytes). `None` at the
+/// first surprise of any kind (not one document, another shape, a bad span), and the caller
+/// reads the file the slow way, which explains the problem with its place.
+fn stream_spans<'a>(input: &Input<'a>) -> Option<(Vec<Doc<'a>>, Vec<RawSpan>)> {
+    use serde::de::DeserializeSeed;
+    let text = input.text;
+    let start = body_start(text);
+    let doc = Doc {
+        text,
+        start,
+        end: text.len(),
+        value: Value::Null,
+    };
+    let mut out = Vec::new();
+    let mut de = serde_json::Deserializer::from_str(&text[start..]);
+    stream::Top {
+        ctx: stream::Ctx { input, doc: &doc },
+        out: &mut out,
+    }
+    .deserialize(&mut de)
+    .ok()?;
+    de.end().ok()?;
+    Some((vec![doc], out))
+}
+
+/// The serde visitors of [`stream_spans`]: `resourceSpans[].scopeSpans[].spans[]`, every
+/// other key skipped unread. Any error here only means "read it the slow way".
+mod stream {
+    use std::fmt;
+
+    use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde_json::Value;
+
+    use super::{Doc, Input, RawSpan, SpanAt, attributes, read_span};
+
+    #[derive(Clone, Copy)]
+    pub(super) struct Ctx<'c, 'a> {
+        pub input: &'c Input<'a>,
+        pub doc: &'c Doc<'a>,
+    }
+
+    fn bail<E: de::Error>() -> E {
+        E::custom("read the slow way")
+    }
+
+    /// The document: an object with `resourceSpans`.
+    pub(super) struct Top<'c, 'a> {
+        pub ctx: Ctx<'c, 'a>,
+        pub out: &'c mut Vec<RawSpan>,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Top<'_, '_> {
+        type Value = ();
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Top<'_, '_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an OTLP export")
+        }
+        fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
+            let mut seen = false;
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if key == "resourceSpans" {
+                    if seen {
+                        return Err(bail());
+                    }
+                    seen = true;
+                    map.next_value_seed(Resources {
+                        ctx: self.ctx,
+                        out: &mut *self.out,
+                    })?;
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            if seen { Ok(()) } else { Err(bail()) }
+        }
+    }
+
+    /// `resourceSpans`: a list of resources.
+    struct Resources<'c, 'a> {
+        ctx: Ctx<'c, 'a>,
+        out: &'c mut Vec<RawSpan>,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Resources<'_, '_> {
+        type Value = ();
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Resources<'_, '_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list of resources")
+        }
+        fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
+            let mut rs = 0;
+            while seq
+                .next_element_seed(Resource {
+                    ctx: self.ctx,
+                    out: &mut *self.out,
+                    rs,
+                })?
+                .is_some()
+            {
+                rs += 1;
+            }
+            Ok(())
+        }
+    }
+
+    /// One resource: its `resource` (for `service.name`) and its scopes.
+    struct Resource<'c, 'a> {
+        ctx: Ctx<'c, 'a>,
+        out: &'c mut Vec<RawSpan>,
+        rs: usize,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Resource<'_, '_> {
+        type Value = ();
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Resource<'_, '_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a resource")
+        }
+        fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
+            let first = self.out.len();
+            let mut service = None;
+            let (mut seen_resource, mut seen_scopes) = (false, false);
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                match key.as_ref() {
+                    "resource" if !seen_resource => {
+                        seen_resource = true;
+                        let res: Value = map.next_value()?;
+                        service = attributes(res.get("attributes"))
+                            .ok()
+                            .and_then(|a| a.get("service.name").cloned());
+                    }
+                    // `instrumentationLibrarySpans` is what OTLP called `scopeSpans` before
+                    // 0.15; a resource with both (or either twice) is for the slow way.
+                    k @ ("scopeSpans" | "instrumentationLibrarySpans") if !seen_scopes => {
+                        seen_scopes = true;
+                        map.next_value_seed(Scopes {
+                            ctx: self.ctx,
+                            out: &mut *self.out,
+                            rs: self.rs,
+                            scope_key: if k == "scopeSpans" {
+                                "scopeSpans"
+                            } else {
+                                "instrumentationLibrarySpans"
+                            },
+                        })?;
+                    }
+                    "resource" | "scopeSpans" | "instrumentationLibrarySpans" => {
+                        return Err(bail());
+                    }
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            // `resource` may come after the spans.
+            if service.is_some() {
+                for span in &mut self.out[first..] {
+                    span.service.clone_from(&service);
+                }
+            }
+            Ok(())
+        }
+    }
+
+    /// A resource's list of scopes.
+    struct Scopes<'c, 'a> {
+        ctx: Ctx<'c, 'a>,
+        out: &'c mut Vec<RawSpan>,
+        rs: usize,
+        scope_key: &'static str,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Scopes<'_, '_> {
+        type Value = ();
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Scopes<'_, '_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list of scopes")
+        }
+        fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
+            let mut ss = 0;
+            while seq
+                .next_element_seed(Scope {
+                    ctx: self.ctx,
+                    out: &mut *self.out,
+                    rs: self.rs,
+                    scope_key: self.scope_key,
+                    ss,
+                })?
+                .is_some()
+            {
+                ss += 1;
+            }
+            Ok(())
+        }
+    }
+
+    /// One scope: its `spans`.
+    struct Scope<'c, 'a> {
+        ctx: Ctx<'c, 'a>,
+        out: &'c mut Vec<RawSpan>,
+        rs: usize,
+        scope_key: &'static str,
+        ss: usize,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Scope<'_, '_> {
+        type Value = ();
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Scope<'_, '_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a scope")
+        }
+        fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
+            let mut seen = false;
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if key == "spans" {
+                    if seen {
+                        return Err(bail());
+                    }
+                    seen = true;
+                    map.next_value_seed(Spans {
+                        ctx: self.ctx,
+                        out: &mut *self.out,
+                        at: SpanAt {
+                            d: 0,
+                            rs: self.rs,
+                            scope_key: self.scope_key,
+                            ss: self.ss,
+                            k: 0,
+                        },
+                    })?;
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(())
+        }
+    }
+
+    /// A scope's list of spans, each read as a small tree and turned into a [`RawSpan`].
+    struct Spans<'c, 'a> {
+        ctx: Ctx<'c, 'a>,
+        out: &'c mut Vec<RawSpan>,
+        at: SpanAt,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Spans<'_, '_> {
+        type Value = ();
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Spans<'_, '_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list of spans")
+        }
+        fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
+            let mut at = self.at;
+            while let Some(span) = seq.next_element::<Value>()? {
+                let raw = read_span(self.ctx.input, self.ctx.doc, at, &span, None)
+                    .map_err(|_| bail::<S::Error>())?;
+                self.out.push(raw);
+                at.k += 1;
+            }
+            Ok(())
+        }
+    }
+}
+
 /// Whether the first non-blank line is a JSON value on its own (the file exporter's form), as
 /// opposed to a pretty-printed document with something after it.
 fn first_line_is_json(body: &str) -> bool {
@@ -502,72 +816,113 @@ fn read_spans(
                 return Err(type_error(&sp_path, "a list of spans"));
             };
             for (k, span) in spans.iter().enumerate() {
-                let path = join(&sp_path, Step::Index(k));
-                if !span.is_object() {
-                    return Err(type_error(&path, "a span object"));
-                }
-                let name = match span.get("name") {
-                    None => "(unnamed)".to_string(),
-                    Some(Value::String(s)) => s.clone(),
-                    Some(_) => {
-                        return Err(type_error(&join(&path, Step::Key("name")), "a string"));
-                    }
-                };
-                let id_of = |key: &'static str, bytes: usize| -> Result<String, InputError> {
-                    let field = join(&path, Step::Key(key));
-                    match span.get(key) {
-                        None | Some(Value::Null) => Ok(String::new()),
-                        Some(Value::String(s)) => decode_id(s, bytes).ok_or_else(|| {
-                            InputError::new(
-                                label,
-                                format!(
-                                    "span `{name}`: {key} `{s}` is neither {} hex digits nor the base64 of {bytes} bytes",
-                                    bytes * 2
-                                ),
-                            )
-                            .at(doc.place(&field))
-                            .hint("OTLP JSON writes ids as hex strings, e.g. \"spanId\": \"051581bf3cb55c13\"")
-                        }),
-                        Some(_) => Err(type_error(&field, "a string of hex digits")),
-                    }
-                };
-                let trace = id_of("traceId", 16)?;
-                let id = id_of("spanId", 8)?;
-                let mut parent = id_of("parentSpanId", 8)?;
-                if parent.bytes().all(|b| b == b'0') {
-                    parent.clear();
-                }
-                let attrs = attributes(span.get("attributes")).map_err(|()| {
-                    let field = join(&path, Step::Key("attributes"));
-                    InputError::new(
-                        label,
-                        format!("span `{name}`: `attributes` is not a list of {{key, value}} pairs"),
-                    )
-                    .at(doc.place(&field))
-                    .hint("OTLP JSON writes attributes as [{\"key\": \"gen_ai.tool.name\", \"value\": {\"stringValue\": \"get_weather\"}}]")
-                })?;
-                let role = role_of(&name, &attrs);
-                let error = error_of(span.get("status"), &attrs);
-                out.push(RawSpan {
-                    doc: d,
+                let at = SpanAt {
+                    d,
                     rs,
                     scope_key,
                     ss,
                     k,
-                    trace,
-                    id,
-                    parent,
-                    name,
-                    role,
-                    error,
-                    service: service.clone(),
-                    start: span.get("startTimeUnixNano").cloned(),
-                    end: span.get("endTimeUnixNano").cloned(),
-                });
+                };
+                out.push(read_span(input, doc, at, span, service.clone())?);
             }
         }
     }
     Ok(())
+}
+
+/// Where a span is: its document and its indices in `resourceSpans[rs].{scope_key}[ss].spans[k]`.
+#[derive(Debug, Clone, Copy)]
+struct SpanAt {
+    d: usize,
+    rs: usize,
+    scope_key: &'static str,
+    ss: usize,
+    k: usize,
+}
+
+/// Reads one span object, checking its ids and attributes.
+fn read_span(
+    input: &Input<'_>,
+    doc: &Doc<'_>,
+    at: SpanAt,
+    span: &Value,
+    service: Option<String>,
+) -> Result<RawSpan, InputError> {
+    let label = input.label;
+    let path = vec![
+        Step::Key("resourceSpans"),
+        Step::Index(at.rs),
+        Step::Key(at.scope_key),
+        Step::Index(at.ss),
+        Step::Key("spans"),
+        Step::Index(at.k),
+    ];
+    let type_error = |path: &[Step<'_>], what: &str| {
+        InputError::new(label, format!("`{}` is not {what}", dotted(path)))
+            .at(doc.place(path))
+            .hint(KIND.expects())
+    };
+    if !span.is_object() {
+        return Err(type_error(&path, "a span object"));
+    }
+    let name = match span.get("name") {
+        None => "(unnamed)".to_string(),
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => {
+            return Err(type_error(&join(&path, Step::Key("name")), "a string"));
+        }
+    };
+    let id_of = |key: &'static str, bytes: usize| -> Result<String, InputError> {
+        let field = join(&path, Step::Key(key));
+        match span.get(key) {
+            None | Some(Value::Null) => Ok(String::new()),
+            Some(Value::String(s)) => decode_id(s, bytes).ok_or_else(|| {
+                InputError::new(
+                    label,
+                    format!(
+                        "span `{name}`: {key} `{s}` is neither {} hex digits nor the base64 of {bytes} bytes",
+                        bytes * 2
+                    ),
+                )
+                .at(doc.place(&field))
+                .hint("OTLP JSON writes ids as hex strings, e.g. \"spanId\": \"051581bf3cb55c13\"")
+            }),
+            Some(_) => Err(type_error(&field, "a string of hex digits")),
+        }
+    };
+    let trace = id_of("traceId", 16)?;
+    let id = id_of("spanId", 8)?;
+    let mut parent = id_of("parentSpanId", 8)?;
+    if parent.bytes().all(|b| b == b'0') {
+        parent.clear();
+    }
+    let attrs = attributes(span.get("attributes")).map_err(|()| {
+        let field = join(&path, Step::Key("attributes"));
+        InputError::new(
+            label,
+            format!("span `{name}`: `attributes` is not a list of {{key, value}} pairs"),
+        )
+        .at(doc.place(&field))
+        .hint("OTLP JSON writes attributes as [{\"key\": \"gen_ai.tool.name\", \"value\": {\"stringValue\": \"get_weather\"}}]")
+    })?;
+    let role = role_of(&name, &attrs);
+    let error = error_of(span.get("status"), &attrs);
+    Ok(RawSpan {
+        doc: at.d,
+        rs: at.rs,
+        scope_key: at.scope_key,
+        ss: at.ss,
+        k: at.k,
+        trace,
+        id,
+        parent,
+        name,
+        role,
+        error,
+        service,
+        start: span.get("startTimeUnixNano").cloned(),
+        end: span.get("endTimeUnixNano").cloned(),
+    })
 }
 
 /// Whether a span is a model call, a tool call (and which tool), or neither.
