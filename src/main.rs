@@ -320,7 +320,11 @@ fn import_cmd(args: ImportArgs) -> Result<(), Failure> {
         return print(&json);
     }
     let label = format!("{} (imported)", args.file.display());
-    let plan = Arc::new(Plan::from_source(&Source::from_text(label, json))?);
+    // The imported scenario moves into the plan (the importer has validated it); its JSON is
+    // kept only while validating, to place errors.
+    let source = Source::from_text(label, json);
+    let plan = Arc::new(Plan::new(imported.scenario, &source)?);
+    drop(source);
     let strategies = args
         .strategies
         .clone()

@@ -532,7 +532,9 @@ pub(crate) fn finish(
     let json = serde_json::to_string_pretty(&scenario)
         .map_err(|e| InputError::new(input.label, format!("cannot write the scenario: {e}")))?;
     let source = Source::from_text(format!("{} (imported)", input.label), json);
-    let plan = Plan::new(scenario.clone(), &source).map_err(|mut e| {
+    // The plan takes the scenario; the one handed out is the plan's own (a second copy of a
+    // 400k-call scenario is hundreds of megabytes).
+    let plan = Plan::new(scenario, &source).map_err(|mut e| {
         e.hint = Some(
             format!(
                 "the importer made a scenario fanout rejects; please report this with the input file{}",
@@ -542,7 +544,9 @@ pub(crate) fn finish(
         );
         e
     })?;
+    drop(source);
     let recorded = timed.map(|(timed, started_at)| recorded_record(&plan, &timed, started_at));
+    let Plan { scenario, .. } = plan;
     Ok(Imported {
         scenario,
         recorded,

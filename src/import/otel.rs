@@ -387,6 +387,10 @@ pub(crate) fn import(input: &Input<'_>, opts: &ImportOptions) -> Result<Imported
         rate_limit: None,
         calls,
     };
+    // The spans and their indices are done with: free them before the scenario is validated,
+    // which builds a plan as large again.
+    drop((groups, by_id, services, others));
+    drop((kept, call_ancestors, raw, docs));
     finish(input, scenario, Some((timed, started_at)), notes)
 }
 
@@ -1197,6 +1201,67 @@ mod tests {
             let lookups = LOOKUPS.with(|c| c.get());
             // Each of the 2n spans asks for its parent at most once.
             assert!(lookups <= 2 * n, "{lookups} lookups for {n} pairs");
+        }
+    }
+
+    /// What a span was read as, comparable.
+    fn summary(raw: &[RawSpan]) -> Vec<String> {
+        raw.iter()
+            .map(|s| {
+                format!(
+                    "{} {} {} {} {} {} {} {:?} {:?} {:?} {:?} {:?}",
+                    s.doc,
+                    s.rs,
+                    s.scope_key,
+                    s.ss,
+                    s.k,
+                    s.trace,
+                    s.id,
+                    s.parent,
+                    s.name,
+                    s.role,
+                    s.error,
+                    s.service
+                ) + &format!(" {:?} {:?}", s.start, s.end)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn streaming_reads_the_same_spans_as_the_tree_walk() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/imports");
+        let fixture = std::fs::read_to_string(dir.join("otel-agent-run.json")).unwrap();
+        // The resource after its spans, and an old-style scope key.
+        let mut v: Value = serde_json::from_str(&fixture).unwrap();
+        let rs = v["resourceSpans"][0].as_object_mut().unwrap();
+        let resource = rs.remove("resource").unwrap();
+        rs.insert("resource".into(), resource);
+        let reordered = serde_json::to_string(&v).unwrap();
+        let old_key = fixture.replace("scopeSpans", "instrumentationLibrarySpans");
+        for text in [&fixture, &reordered, &old_key] {
+            let input = Input {
+                label: "t.json",
+                name: "t.json",
+                text,
+            };
+            let (_, streamed) = stream_spans(&input).expect("a well-formed export streams");
+            let docs = read_docs(&input).unwrap();
+            let mut walked = Vec::new();
+            read_spans(&input, 0, &docs[0], &mut walked).unwrap();
+            assert!(!walked.is_empty());
+            assert_eq!(summary(&streamed), summary(&walked));
+        }
+        // JSON lines and broken spans are left to the tree walk.
+        let lines = std::fs::read_to_string(dir.join("otel-agent-run.jsonl")).unwrap();
+        let bad_id = fixture.replacen("\"spanId\": \"", "\"spanId\": \"zz", 1);
+        assert_ne!(bad_id, fixture);
+        for text in [&lines, &bad_id] {
+            let input = Input {
+                label: "t.json",
+                name: "t.json",
+                text,
+            };
+            assert!(stream_spans(&input).is_none());
         }
     }
 
