@@ -12,7 +12,7 @@ use super::error::InputError;
 use super::lane::LaneResult;
 use super::plan::{Bounds, Plan};
 use super::scenario::{
-    FileKind, JsonFile, Scenario, Step, line_col, locate, parse_json, read_file,
+    FileKind, JsonFile, Scenario, Step, dotted, line_col, locate, parse_json, read_file,
 };
 use super::strategy::{Strategy, cores};
 use super::tools::Effect;
@@ -308,7 +308,14 @@ impl Record {
     fn check(&self, label: &str, text: &str, plan: &Plan) -> Result<(), InputError> {
         use Step::Key;
         let at = |path: &[Step<'_>]| locate(text, path).map(|i| line_col(text, i));
+        // The JSON path leads the message: in a record of many runs the line alone is hard to
+        // read (`runs[2][1].calls[4].end_ms: …`).
         let fail = |path: &[Step<'_>], message: String| {
+            let message = if path.is_empty() {
+                message
+            } else {
+                format!("{}: {message}", dotted(path))
+            };
             InputError::new(label, message)
                 .at(at(path))
                 .hint("the record was edited or damaged; record the run again with --record")
