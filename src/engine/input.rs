@@ -250,12 +250,24 @@ pub fn write_output(
     // Renaming over a symlink would replace the link, not the file it points to: write to
     // where it points.
     let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    if std::fs::metadata(&target).is_ok_and(|m| !m.is_file()) {
-        return Err(InputError::new(
-            &label,
-            format!("cannot write the {what}: not a regular file"),
-        )
-        .hint(format!("write the {what} to a file")));
+    match std::fs::metadata(&target) {
+        Ok(m) if m.is_dir() => {
+            return Err(InputError::new(
+                &label,
+                format!("cannot write the {what}: is a directory"),
+            )
+            .hint(format!("give a file name for the {what}")));
+        }
+        // `/dev/null`, `/dev/stdout`, a FIFO: written as they are. A rename would replace the
+        // device node itself.
+        Ok(m) if !m.is_file() => {
+            return OpenOptions::new()
+                .write(true)
+                .open(&target)
+                .and_then(|mut f| f.write_all(contents))
+                .map_err(cannot);
+        }
+        _ => {}
     }
     let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -372,6 +384,16 @@ mod tests {
                 .is_symlink()
         );
         assert_eq!(std::fs::read_to_string(&out).unwrap(), "again");
+        // A device is written as it is, never replaced.
+        write_output(Path::new("/dev/null"), b"x", "record", &[&input]).unwrap();
+        assert!(
+            std::fs::metadata("/dev/null")
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
+        let e = write_output(dir.path(), b"x", "record", &[]).unwrap_err();
+        assert!(e.message.contains("is a directory"), "{e}");
         let leftovers: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .filter_map(Result::ok)
