@@ -578,6 +578,27 @@ fn check_lanes(
                     "a lane's wall is when its last call ended; record the run again with --record",
                 ));
             }
+            if let (Some(w), Some(s)) = (call.wait_ms, call.start_ms)
+                && w > s + ROUNDING_MS
+            {
+                return Err(bad(
+                    &[Key("wait_ms")],
+                    format!("it waited {w} ms for a rate-limit token before starting at {s} ms"),
+                ));
+            }
+            let message_ok = match call.status {
+                CallStatus::Ok => call.error.is_none(),
+                CallStatus::Error | CallStatus::Skipped => call.error.is_some(),
+                CallStatus::Cancelled => true,
+            };
+            if !message_ok {
+                let want = if call.status == CallStatus::Ok {
+                    "a call that succeeded has `error`: null"
+                } else {
+                    "a failed or skipped call says why in `error`"
+                };
+                return Err(bad(&[Key("error")], want.to_string()));
+            }
             if let Some(code) = call.http_status
                 && !(100..=599).contains(&code)
             {
