@@ -353,9 +353,11 @@ impl Record {
             let path = [Key("bounds"), Key(name)];
             time_in_range(value).map_err(|m| fail(&path, format!("bounds.{name} {m}")))?;
         }
+        let ids: std::collections::HashSet<&str> =
+            plan.calls.iter().map(|c| c.id.as_str()).collect();
         for (id, &ms) in &self.draws {
             let path = [Key("draws"), Key(id.as_str())];
-            if !plan.calls.iter().any(|c| c.id == *id) {
+            if !ids.contains(id.as_str()) {
                 return Err(fail(
                     &path,
                     format!("draws names `{id}`, which is not a call of the scenario"),
