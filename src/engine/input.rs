@@ -269,6 +269,16 @@ pub fn write_output(
         }
         _ => {}
     }
+    replace_atomically(&target, |f| f.write_all(contents)).map_err(cannot)
+}
+
+/// Replaces (or creates) the regular file `target` with what `write` writes: into a temporary
+/// file in the same folder, flushed to disk, then renamed over `target`. If anything fails the
+/// temporary file is removed and `target` is as it was.
+fn replace_atomically(
+    target: &Path,
+    write: impl FnOnce(&mut File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -277,35 +287,38 @@ pub fn write_output(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "output".into());
+    // Dropping `tmp` on an early return deletes the temporary file.
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(cannot)?;
-    tmp.write_all(contents)
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(cannot)?;
-    // Keep the permissions of a file being replaced (a new file gets the usual 0644 - umask).
-    let mode = std::fs::metadata(&target)
-        .map(|m| m.permissions())
-        .unwrap_or_else(|_| {
+        .tempfile_in(&dir)?;
+    write(tmp.as_file_mut())?;
+    tmp.as_file().sync_all()?;
+    // Keep the permissions of a file being replaced; a new file gets 0666 less the umask, as
+    // any other program's would (tempfile creates 0600).
+    let mode = match std::fs::metadata(target) {
+        Ok(m) => m.permissions(),
+        Err(_) => {
             use std::os::unix::fs::PermissionsExt;
-            let umask = current_umask();
-            std::fs::Permissions::from_mode(0o666 & !umask)
-        });
-    std::fs::set_permissions(tmp.path(), mode).map_err(cannot)?;
-    tmp.persist(&target).map_err(|e| cannot(e.error))?;
+            std::fs::Permissions::from_mode(0o666 & !umask())
+        }
+    };
+    std::fs::set_permissions(tmp.path(), mode)?;
+    tmp.persist(target).map_err(|e| e.error)?;
     Ok(())
 }
 
-/// The process's umask (read by setting and restoring it).
-fn current_umask() -> u32 {
-    // SAFETY: umask only swaps the process's file mode mask; it is restored at once.
-    unsafe {
-        let old = libc::umask(0o022);
-        libc::umask(old);
-        old as u32
-    }
+/// The process's umask, from `/proc/self/status` (reading it with `umask(2)` would change it
+/// for a moment under the other threads); 022 when unknown.
+fn umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Umask:"))
+                .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+        })
+        .unwrap_or(0o022)
 }
 
 #[cfg(test)]
@@ -407,19 +420,28 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("r.json");
         std::fs::write(&out, "old record").unwrap();
-        // A read-only folder: the temporary file cannot be created, the old file stays.
+        // Half the bytes, then the disk fills up.
+        let result = replace_atomically(&out, |f| {
+            f.write_all(b"new rec")?;
+            Err(std::io::Error::other("No space left on device"))
+        });
+        assert!(result.is_err());
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "old record");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["r.json"], "no temporary file is left behind");
+        // A whole write replaces it and keeps its permissions.
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o500)).unwrap();
-        let result = write_output(&out, b"new", "record", &[]);
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
-        // Root may write anyway; then the write is whole.
-        let now = std::fs::read_to_string(&out).unwrap();
-        match result {
-            Err(e) => {
-                assert!(e.message.contains("cannot write the record"), "{e}");
-                assert_eq!(now, "old record");
-            }
-            Ok(()) => assert_eq!(now, "new"),
-        }
+        std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_output(&out, b"new record", "record", &[]).unwrap();
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "new record");
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o640);
+        let fresh = dir.path().join("fresh.json");
+        write_output(&fresh, b"x", "record", &[]).unwrap();
+        let mode = std::fs::metadata(&fresh).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o666 & !umask());
     }
 }
