@@ -19,9 +19,10 @@ use common::{FOUR, Latency, Shape, plan, strategy};
 use divan::Bencher;
 use fanout::engine::clock::run_virtual;
 use fanout::engine::{Mode, Plan, Record, RunOptions};
+use fanout::ui::chrome::Chrome;
 use fanout::ui::model::ViewModel;
 use fanout::ui::theme::Theme;
-use fanout::ui::view::{Chrome, final_frame, render};
+use fanout::ui::view::{final_frame, render};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 

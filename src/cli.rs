@@ -34,6 +34,64 @@ pub enum Command {
     /// Turn a real agent's trace or tool calls into a scenario, and show what happened beside
     /// what each strategy would have done with the same calls.
     Import(ImportArgs),
+    /// Run pool:N for every N in a range (virtual clock unless --clock real) and name the knee:
+    /// the fewest workers within 5 % of parallel's wall.
+    Sweep(SweepArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// A scenario file, or a built-in name (see `fanout list`).
+    pub scenario: String,
+    /// The pool sizes, `A..B` (both included).
+    #[arg(long, default_value = "1..10", value_parser = parse_workers)]
+    pub workers: (usize, usize),
+    /// Which pools, comma-separated: pool (file order), pool-cp (critical path first).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "pool")]
+    pub strategy: Vec<fanout::report::sweep::Family>,
+    /// virtual (exact predictions, instant) or real (runs every lane, measured).
+    #[arg(long, value_enum, default_value_t = Clock::Virtual)]
+    pub clock: Clock,
+    /// Divide every simulated latency by this.
+    #[arg(long, default_value_t = 1.0, value_parser = parse_speed, allow_negative_numbers = true)]
+    pub speed: f64,
+    /// table, json, csv or svg.
+    #[arg(long, value_enum, default_value_t = SweepFormat::Table)]
+    pub format: SweepFormat,
+}
+
+/// What `fanout sweep` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SweepFormat {
+    /// An aligned table with the knee marked.
+    Table,
+    /// `{"points":[…],"sequential_ms":…,"parallel_ms":…,"knees":[…]}`.
+    Json,
+    /// One row per point.
+    Csv,
+    /// A chart: wall against N, sequential and parallel as reference lines.
+    Svg,
+}
+
+/// The most workers a sweep takes.
+pub const MAX_SWEEP_WORKERS: usize = 1024;
+
+fn parse_workers(s: &str) -> Result<(usize, usize), String> {
+    let (a, b) = s
+        .split_once("..")
+        .ok_or_else(|| format!("workers must be a range A..B (like 1..10), got {s}"))?;
+    let parse = |x: &str| {
+        x.trim()
+            .parse::<usize>()
+            .map_err(|_| format!("workers must be whole numbers A..B (like 1..10), got {s}"))
+    };
+    let (a, b) = (parse(a)?, parse(b)?);
+    if a == 0 || a > b || b > MAX_SWEEP_WORKERS {
+        return Err(format!(
+            "workers must be a range A..B from 1 up, A ≤ B ≤ {MAX_SWEEP_WORKERS}, got {s}"
+        ));
+    }
+    Ok((a, b))
 }
 
 #[derive(Debug, Args)]
@@ -47,7 +105,7 @@ pub struct ImportArgs {
     #[arg(long = "latency", value_name = "NAME=MS", value_parser = fanout::import::parse_latency)]
     pub latency: Vec<(String, f64)>,
     /// Latency of every tool not given with --latency.
-    #[arg(long, value_name = "MS", value_parser = fanout::import::parse_ms)]
+    #[arg(long, value_name = "MS", value_parser = fanout::import::parse_ms, allow_negative_numbers = true)]
     pub default_latency: Option<f64>,
     /// Write the scenario to this file.
     #[arg(short, long, value_name = "FILE")]
@@ -69,7 +127,7 @@ pub struct ImportArgs {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// The port to listen on (0: any free port).
-    #[arg(long, default_value_t = 8080)]
+    #[arg(long, default_value_t = 8080, allow_negative_numbers = true)]
     pub port: u16,
 }
 
@@ -82,11 +140,14 @@ pub struct RunArgs {
     #[arg(long, value_delimiter = ',', value_parser = parse_strategy)]
     pub strategies: Option<Vec<Strategy>>,
     /// Divide simulated latencies by this factor (10 runs a 25 s scenario in 2.5 s).
-    #[arg(long, default_value_t = 1.0, value_parser = parse_speed)]
+    #[arg(long, default_value_t = 1.0, value_parser = parse_speed, allow_negative_numbers = true)]
     pub speed: f64,
     /// Run the lanes one after another instead of racing them together.
     #[arg(long)]
     pub one_at_a_time: bool,
+    /// Race the lanes together, also for a scenario whose `"mode"` runs them one at a time.
+    #[arg(long, conflicts_with = "one_at_a_time")]
+    pub race: bool,
     /// Print the final chart and table instead of drawing live (the default when stdout is
     /// not a terminal).
     #[arg(long)]
@@ -101,7 +162,7 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = Clock::Real)]
     pub clock: Clock,
     /// Run the race this many times and report mean ± σ (headless).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000), allow_negative_numbers = true)]
     pub runs: u32,
 }
 
@@ -128,7 +189,7 @@ pub struct ReplayArgs {
     /// A record written by `fanout run --record FILE`.
     pub record: PathBuf,
     /// Playback rate: 2 plays twice as fast as recorded.
-    #[arg(long, default_value_t = 1.0, value_parser = parse_speed)]
+    #[arg(long, default_value_t = 1.0, value_parser = parse_speed, allow_negative_numbers = true)]
     pub speed: f64,
 }
 
@@ -137,12 +198,9 @@ fn parse_strategy(s: &str) -> Result<Strategy, String> {
 }
 
 fn parse_speed(s: &str) -> Result<f64, String> {
-    let x: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
-    if x.is_finite() && x > 0.0 && x <= 1e6 {
-        Ok(x)
-    } else {
-        Err(format!(
-            "speed must be above 0 and at most 1000000, got {s}"
-        ))
-    }
+    let x: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number; use 0.01 to 1000000, e.g. --speed 10"))?;
+    fanout::engine::limits::check_speed(x)
 }

@@ -5,6 +5,7 @@
 //! - [`report`]: headless renderings of a record (table, Markdown, JSON, CSV, SVG, Chrome trace);
 //! - [`import`]: scenarios from real agents' traces and tool calls;
 //! - [`serve`]: the small loopback HTTP server `{local}` URLs use;
+//! - [`text`]: control characters from files escaped before they are printed;
 //! - [`ui`]: the live terminal UI (view model, drawing, keys, event loop).
 //!
 //! The engine in a few lines: load a scenario, then ask the virtual clock what each strategy
@@ -23,4 +24,7 @@ pub mod engine;
 pub mod import;
 pub mod report;
 pub mod serve;
+pub mod text;
 pub mod ui;
+
+pub use text::escape_control;

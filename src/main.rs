@@ -8,7 +8,10 @@ use std::sync::Arc;
 
 use clap::Parser;
 
-use cli::{CheckArgs, Cli, Command, ImportArgs, ReplayArgs, ReportArgs, RunArgs, ServeArgs};
+use cli::{
+    CheckArgs, Cli, Command, ImportArgs, ReplayArgs, ReportArgs, RunArgs, ServeArgs, SweepArgs,
+    SweepFormat,
+};
 use fanout::engine::clock::{Clock, predicted_walls, run_virtual};
 use fanout::engine::input::{refuse_overwriting, write_output};
 use fanout::engine::scenario::{BUILTINS, DEMO, parse_json};
@@ -16,6 +19,7 @@ use fanout::engine::tools::fmt_num;
 use fanout::engine::{InputError, Mode, Plan, Record, RunOptions, Scenario, Strategy};
 use fanout::report::{self, duration};
 use fanout::serve::{self, ServeOptions};
+use fanout::text::{escape_control as esc, escape_output};
 use fanout::ui::{self, app::App, model::ViewModel, theme::Theme, view};
 
 /// Why a command stopped: bad input (exit 2) or a failure of fanout itself (exit 1).
@@ -38,6 +42,7 @@ fn main() -> ExitCode {
             strategies: None,
             speed: 1.0,
             one_at_a_time: false,
+            race: false,
             headless: false,
             json: false,
             record: None,
@@ -51,6 +56,7 @@ fn main() -> ExitCode {
         Some(Command::Check(args)) => check(args),
         Some(Command::List) => list(),
         Some(Command::Report(args)) => report_cmd(args),
+        Some(Command::Sweep(args)) => sweep_cmd(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -59,14 +65,21 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
         Err(Failure::Internal(e)) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", escape_output(&e));
             ExitCode::from(1)
         }
     }
 }
 
-/// Writes to stdout; a closed pipe (`fanout list | head`) is not an error.
+/// Writes plain text to stdout with every control character but the line breaks escaped (see
+/// [`fanout::text`]): the last guard before text from files reaches a terminal.
 fn print(text: &str) -> Result<(), Failure> {
+    print_raw(&escape_output(text))
+}
+
+/// Writes to stdout as is (JSON, CSV, SVG: formats that escape their own text); a closed pipe
+/// (`fanout list | head`) is not an error.
+fn print_raw(text: &str) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
@@ -114,18 +127,16 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     let mut opts = RunOptions {
         strategies: lanes(args.strategies.clone(), &plan),
         speed: args.speed,
-        mode: if args.one_at_a_time {
-            Mode::OneAtATime
-        } else {
-            Mode::Race
-        },
+        mode: mode(&args, &plan),
         local: None,
     };
     let rt = runtime()?;
     let interactive =
         !args.headless && !args.json && args.runs == 1 && std::io::stdout().is_terminal();
     if args.clock == Clock::Virtual {
-        let record = run_virtual(&plan, &opts);
+        let mut record = run_virtual(&plan, &opts);
+        // Each virtual lane is simulated on its own, so the mode asked for is what it shows.
+        record.mode = opts.mode;
         return finish_run(&record, &plan, &args, interactive);
     }
     // `{local}` URLs go to fanout's own server, started here on a free loopback port. The TUI
@@ -141,7 +152,12 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     };
     if interactive {
         let asked = asked.then(|| opts.strategies.clone());
-        let last = live(rt, plan.clone(), &opts, asked, &args.scenario)?;
+        let forced = if args.one_at_a_time {
+            Some(Mode::OneAtATime)
+        } else {
+            args.race.then_some(Mode::Race)
+        };
+        let last = live(rt, plan.clone(), &opts, asked, forced, &args.scenario)?;
         drop(server);
         if let (Some(record), Some(path)) = (&last, &args.record) {
             write_record(record, path, &run_inputs(&args.scenario, &plan))?;
@@ -152,9 +168,16 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         return Ok(());
     }
     let names: Vec<String> = opts.strategies.iter().map(|s| s.to_string()).collect();
+    // Only a scenario's own mode is announced: the user who typed a flag knows it.
+    let how = match (opts.mode, args.one_at_a_time) {
+        (Mode::OneAtATime, false) => {
+            ", lanes one at a time (the scenario's \"mode\"; --race races them)"
+        }
+        _ => "",
+    };
     eprintln!(
-        "running {} ({} calls) under {} at speed {}× …",
-        plan.label,
+        "running {} ({} calls) under {} at speed {}×{how} …",
+        esc(&plan.label),
         plan.calls.len(),
         names.join(", "),
         fmt_num(opts.speed)
@@ -183,6 +206,18 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     finish_run(&record, &plan, &args, false)
 }
 
+/// How the lanes run: `--one-at-a-time` or `--race` when given, else the scenario's `"mode"`,
+/// else raced.
+fn mode(args: &RunArgs, plan: &Plan) -> Mode {
+    if args.one_at_a_time {
+        Mode::OneAtATime
+    } else if args.race {
+        Mode::Race
+    } else {
+        plan.mode.unwrap_or(Mode::Race)
+    }
+}
+
 /// Writes the record if asked, then shows it: as a replay in the live view, as JSON, or as the
 /// final frame and table.
 fn finish_run(
@@ -201,8 +236,8 @@ fn finish_run(
     }
     let picture = headless_text(record, plan);
     if args.json {
-        eprint!("{picture}");
-        print(&report::json(record))
+        eprint!("{}", escape_output(&picture));
+        print_raw(&report::json(record))
     } else {
         print(&picture)
     }
@@ -230,15 +265,29 @@ fn terminal_width() -> Option<u16> {
     }
 }
 
-/// Writes the record atomically, never over one of `inputs` (see [`write_output`]).
+/// Writes the record atomically, never over one of `inputs` (see [`write_output`]). Refusing
+/// is bad input (exit 2); a failure to write is fanout's own I/O failing, exit 1 (as the README
+/// says).
 fn write_record(
     record: &Record,
     path: &std::path::Path,
     inputs: &[&std::path::Path],
 ) -> Result<(), Failure> {
-    write_output(path, report::json(record).as_bytes(), "record", inputs)?;
-    eprintln!("record written to {}", path.display());
+    write_file(path, report::json(record).as_bytes(), "record", inputs)?;
+    eprintln!("record written to {}", esc(&path.display().to_string()));
     Ok(())
+}
+
+/// Writes an output with [`write_output`]: a refusal to replace an input is bad input (exit 2),
+/// a failed write an internal error (exit 1).
+fn write_file(
+    path: &std::path::Path,
+    contents: &[u8],
+    what: &str,
+    inputs: &[&std::path::Path],
+) -> Result<(), Failure> {
+    refuse_overwriting(path, what, inputs)?;
+    write_output(path, contents, what, inputs).map_err(|e| Failure::Internal(e.to_string()))
 }
 
 /// What a run reads: the scenario file (when it is one) and its `file` effects' files, none of
@@ -259,11 +308,13 @@ fn live(
     plan: Arc<Plan>,
     opts: &RunOptions,
     strategies: Option<Vec<Strategy>>,
+    forced_mode: Option<Mode>,
     arg: &str,
 ) -> Result<Option<Record>, Failure> {
     let entries = ui::app::entries(std::path::Path::new("scenarios"), Some(arg));
     let current = entries.iter().position(|e| e.arg == arg).unwrap_or(0);
-    let app = App::live(plan, opts, strategies, entries, current, Theme::from_env());
+    let app = App::live(plan, opts, strategies, entries, current, Theme::from_env())
+        .with_forced_mode(forced_mode);
     let app = tui(rt, app)?;
     Ok(app.last_record)
 }
@@ -289,7 +340,8 @@ fn replay(args: ReplayArgs) -> Result<(), Failure> {
     }
     let app = App::replay(&record, plan, args.speed, Theme::from_env());
     tui(runtime()?, app)?;
-    Ok(())
+    // As after a run: the table stays in the scrollback.
+    print(&report::table(&record))
 }
 
 fn import_cmd(args: ImportArgs) -> Result<(), Failure> {
@@ -309,15 +361,15 @@ fn import_cmd(args: ImportArgs) -> Result<(), Failure> {
     }
     let imported = fanout::import::import(args.kind, &args.file, &opts)?;
     for note in &imported.notes {
-        eprintln!("note: {note}");
+        eprintln!("note: {}", escape_output(note));
     }
     let json = imported.scenario_json();
     if let Some(path) = &args.output {
-        write_output(path, json.as_bytes(), "scenario", &[&args.file])?;
-        eprintln!("scenario written to {}", path.display());
+        write_file(path, json.as_bytes(), "scenario", &[&args.file])?;
+        eprintln!("scenario written to {}", esc(&path.display().to_string()));
     }
     if args.scenario_only {
-        return print(&json);
+        return print_raw(&json);
     }
     let label = format!("{} (imported)", args.file.display());
     // The imported scenario moves into the plan (the importer has validated it); its JSON is
@@ -411,9 +463,9 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
     let plan = Plan::load(&args.scenario)?;
     let strategies = lanes(args.strategies, &plan);
     let s: &Scenario = &plan.scenario;
-    let mut out = format!("{} ({})\n", s.name, plan.label);
+    let mut out = format!("{} ({})\n", esc(&s.name), esc(&plan.label));
     if let Some(d) = &s.description {
-        out.push_str(&format!("{d}\n"));
+        out.push_str(&format!("{}\n", esc(d)));
     }
     let edges: usize = plan.calls.iter().map(|c| c.deps.len()).sum();
     out.push_str(&format!(
@@ -428,15 +480,20 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
         .enumerate()
         .map(|(i, c)| {
             let deps: Vec<&str> = c.deps.iter().map(|&d| plan.calls[d].id.as_str()).collect();
-            let mut effect = c.effect.describe();
+            let mut effect = esc(&c.effect.describe()).into_owned();
             if let Some(f) = &c.fail {
                 match c.fail_attempts {
-                    Some(k) => effect.push_str(&format!(", first {k} attempts fail: {f}")),
-                    None => effect.push_str(&format!(", then fails: {f}")),
+                    Some(k) => effect.push_str(&format!(", first {k} attempts fail: {}", esc(f))),
+                    None => effect.push_str(&format!(", then fails: {}", esc(f))),
                 }
             }
             if let Some(t) = c.timeout_ms {
-                effect.push_str(&format!(", timeout {} ms", fmt_num(t)));
+                let default = s.calls[i].timeout_ms.is_none();
+                effect.push_str(&format!(
+                    ", timeout {} ms{}",
+                    fmt_num(t),
+                    if default { " (default)" } else { "" }
+                ));
             }
             if c.retries.max > 0 {
                 effect.push_str(&format!(
@@ -446,13 +503,13 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
                 ));
             }
             [
-                c.id.clone(),
-                c.tool.clone(),
+                esc(&c.id).into_owned(),
+                esc(&c.tool).into_owned(),
                 effect,
                 if deps.is_empty() {
                     "—".into()
                 } else {
-                    deps.join(", ")
+                    esc(&deps.join(", ")).into_owned()
                 },
                 plan.level[i].to_string(),
             ]
@@ -492,18 +549,50 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
         ));
     }
     if let Some(r) = &plan.rate_limit {
-        let scope = r
-            .tool
-            .as_ref()
-            .map_or("every call".to_string(), |t| format!("calls of `{t}`"));
+        let scope = r.tool.as_ref().map_or("every call".to_string(), |t| {
+            format!("calls of `{}`", esc(t))
+        });
         notes.push(format!(
             "rate limit: {} per second, burst {}, on {scope}",
             fmt_num(r.per_second),
             r.burst
         ));
     }
+    if plan.mode == Some(Mode::OneAtATime) {
+        notes.push(
+            "mode: one-at-a-time — `run` runs the lanes one after another (--race races them)"
+                .to_string(),
+        );
+    }
     if plan.on_error == fanout::engine::scenario::OnError::Cancel {
         notes.push("on_error: cancel — the first failure cancels the rest of its lane".to_string());
+    }
+    if s.calls
+        .iter()
+        .zip(&plan.calls)
+        .any(|(spec, c)| spec.timeout_ms.is_none() && c.timeout_ms.is_some())
+    {
+        notes.push(format!(
+            "real calls without a timeout get one of {} ms (default): set timeout_ms to change it",
+            fmt_num(fanout::engine::limits::DEFAULT_REAL_TIMEOUT_MS)
+        ));
+    }
+    // Allowed (a scenario may read shared data), but a file passed around can point anywhere.
+    for spec in &s.calls {
+        if let Some(f) = &spec.file {
+            let path = std::path::Path::new(&f.path);
+            let outside = path.is_absolute()
+                || path
+                    .components()
+                    .any(|c| matches!(c, std::path::Component::ParentDir));
+            if outside {
+                notes.push(format!(
+                    "call `{}` reads `{}`, outside the scenario's folder",
+                    esc(&spec.id),
+                    esc(&f.path)
+                ));
+            }
+        }
     }
     for n in notes {
         out.push_str(&format!("note: {n}\n"));
@@ -538,7 +627,7 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
          exceeds Graham's sum/N + (1 - 1/N)·critical path\n",
     );
     if let Some(l) = &s.lesson {
-        out.push_str(&format!("\nlesson: {l}\n"));
+        out.push_str(&format!("\nlesson: {}\n", esc(l)));
     }
     print(&out)
 }
@@ -583,12 +672,77 @@ fn list() -> Result<(), Failure> {
     for (name, text) in BUILTINS {
         let s: Scenario = parse_json(name, text)?;
         let about = s.description.unwrap_or(s.name);
-        out.push_str(&format!("{name:width$}  {about}\n"));
+        out.push_str(&format!("{name:width$}  {}\n", esc(&about)));
     }
     print(&out)
 }
 
 fn report_cmd(args: ReportArgs) -> Result<(), Failure> {
     let (record, _plan): (Record, _) = Record::load(&args.record)?;
-    print(&report::render(&record, args.format))
+    let text = report::render(&record, args.format);
+    match args.format {
+        report::Format::Table | report::Format::Markdown => print(&text),
+        // JSON and SVG escape their own text; CSV escapes its fields (report::csv).
+        _ => print_raw(&text),
+    }
+}
+
+fn sweep_cmd(args: SweepArgs) -> Result<(), Failure> {
+    use fanout::report::sweep;
+    let plan = Arc::new(Plan::load(&args.scenario)?);
+    let (a, b) = args.workers;
+    let rt = match args.clock {
+        Clock::Real => Some(runtime()?),
+        Clock::Virtual => None,
+    };
+    let server = match &rt {
+        Some(rt) if plan.uses_local() => Some(
+            rt.block_on(serve::start_local(ServeOptions::default()))
+                .map_err(|e| Failure::Internal(format!("cannot start the local server: {e}")))?,
+        ),
+        _ => None,
+    };
+    let local = server.as_ref().map(|s| s.base_url());
+    let mut failure = None;
+    let wall = |s: Strategy| match &rt {
+        None => predicted_walls(&plan, &[s], args.speed)[0],
+        Some(rt) => {
+            let opts = RunOptions {
+                strategies: vec![s],
+                speed: args.speed,
+                mode: Mode::Race,
+                local: local.clone(),
+            };
+            match rt.block_on(fanout::engine::run(plan.clone(), &opts, None)) {
+                Ok(r) => r.lanes[0].wall_ms,
+                Err(e) => {
+                    failure.get_or_insert(e.to_string());
+                    0.0
+                }
+            }
+        }
+    };
+    let clock = match args.clock {
+        Clock::Real => "real",
+        Clock::Virtual => "virtual",
+    };
+    let result = sweep::sweep(
+        &plan.scenario.name,
+        clock,
+        args.speed,
+        a..=b,
+        &args.strategy,
+        wall,
+    );
+    drop(server);
+    if let Some(e) = failure {
+        return Err(Failure::Internal(e));
+    }
+    match args.format {
+        SweepFormat::Table => print(&sweep::table(&result)),
+        SweepFormat::Csv => print(&sweep::csv(&result)),
+        // JSON and SVG escape their own text (a `\u{..}` would make JSON invalid).
+        SweepFormat::Json => print_raw(&sweep::json(&result)),
+        SweepFormat::Svg => print_raw(&sweep::svg(&result)),
+    }
 }

@@ -388,7 +388,7 @@ fn unknown_top_level_field_far_from_any_lists_the_known_ones() {
     assert_stderr_has(&out, "unknown field `colour`");
     assert_stderr_has(
         &out,
-        "name, description, lesson, strategies, seed, on_error, rate_limit, calls",
+        "name, description, lesson, strategies, seed, on_error, rate_limit, mode, calls",
     );
 }
 
@@ -773,6 +773,20 @@ fn bad_speed() {
         let out = fanout(&["run", "fetch-5-urls", &flag, "--headless"]);
         assert_usage_error(&out, "--speed");
     }
+    // A negative number is a value, not a flag: the error says the range, for `run` and
+    // `replay`, and an absurdly small speed is refused before it can stall the axis.
+    for speed in ["-1", "1e-306", "0.001", "2e6"] {
+        for command in [["run", "fetch-5-urls"], ["replay", "r.json"]] {
+            let out = fanout(&[command[0], command[1], "--speed", speed]);
+            assert_usage_error(&out, "--speed");
+            let shown = speed.replace("2e6", "2000000");
+            assert_stderr_has(&out, &format!("speed {shown} is out of range"));
+            assert_stderr_has(&out, "use 0.01 to 1000000");
+        }
+    }
+    let out = fanout(&["run", "fetch-5-urls", "--runs", "-1", "--headless"]);
+    assert_usage_error(&out, "--runs");
+    assert!(!out.stderr.contains("unexpected argument"), "{out:#?}");
 }
 
 #[test]
@@ -966,7 +980,7 @@ fn report_on_an_edited_record() {
     assert_input_error(&out, "speed.json:");
     let (line, col) = place(&out.stderr, "speed.json").expect("placed");
     assert_eq!(&text.lines().nth(line - 1).unwrap()[col - 1..], "0,");
-    assert_stderr_has(&out, "speed 0 is not a positive number");
+    assert_stderr_has(&out, "speed 0 is out of range: use 0.01 to 1000000");
 }
 
 #[test]
@@ -1265,7 +1279,7 @@ fn record_then_report_re_renders_without_running() {
     );
     assert!(
         md.stdout
-            .contains("| lane | wall | speedup | lower bound | predicted | vs predicted | efficiency | calls |"),
+            .contains("| lane | wall | speedup | saved | lower bound | predicted | overhead | efficiency | calls |"),
         "{md:#?}"
     );
     assert!(md.stdout.contains("| sequential | "), "{md:#?}");
@@ -1639,12 +1653,12 @@ fn assert_rate_limit_error(rate_limit: &str, message: &str, hint: &str) {
 fn rate_limit_of_zero_per_second() {
     assert_rate_limit_error(
         "{\"per_second\": 0}",
-        "rate_limit.per_second 0 must be above 0",
+        "rate_limit.per_second 0 is out of range: use 0.001 to 1000000",
         "tokens added per second",
     );
     assert_rate_limit_error(
         "{\"per_second\": -3}",
-        "rate_limit.per_second -3 must be above 0",
+        "rate_limit.per_second -3 is out of range: use 0.001 to 1000000",
         "tokens added per second",
     );
 }

@@ -1,5 +1,5 @@
 //! End to end, as a person sees it: the real binary in a real terminal (tmux), read off the
-//! screen, quit with `q`, and the terminal checked to be back to normal.
+//! screen, quit with `q` (or ended by a signal), and the terminal checked to be back to normal.
 //!
 //! Needs tmux. CI installs it; elsewhere, without tmux, the test says so and passes.
 
@@ -31,6 +31,20 @@ impl Tmux {
         loop {
             let screen = self.screen();
             if screen.contains(text) || Instant::now() > deadline {
+                return screen;
+            }
+            sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Tmux {
+    /// Waits up to `secs` for `text` to leave the screen; returns the last screen.
+    fn wait_for_gone(&self, text: &str, secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let screen = self.screen();
+            if !screen.contains(text) || Instant::now() > deadline {
                 return screen;
             }
             sleep(Duration::from_millis(100));
@@ -96,8 +110,9 @@ fn the_race_runs_live_and_q_leaves_a_clean_terminal() {
     );
 
     // The race ends at about 2.5 s: the parallel lane about 5× faster.
-    let screen = tmux.wait_for("done 2.5 s · 1.00×", 15);
-    assert!(screen.contains("done 2.5 s · 1.00×"), "{screen}");
+    let screen = tmux.wait_for("faster than sequential", 15);
+    assert!(screen.contains("done 2.5"), "{screen}");
+    assert!(screen.contains("· baseline"), "{screen}");
     assert!(screen.contains("█"), "{screen}");
     // The parallel lane's wall, read off its title: 500 ms plus a little real overhead.
     let parallel_ms: f64 = screen
@@ -124,11 +139,11 @@ fn the_race_runs_live_and_q_leaves_a_clean_terminal() {
 
     // The help overlay opens and closes.
     tmux.cmd(&["send-keys", "-t", "e2e", "?"]);
-    let screen = tmux.wait_for("any key closes", 5);
-    assert!(screen.contains("any key closes"), "{screen}");
+    let screen = tmux.wait_for("key closes", 5);
+    assert!(screen.contains("key closes"), "{screen}");
     tmux.cmd(&["send-keys", "-t", "e2e", "x"]);
-    sleep(Duration::from_millis(300));
-    assert!(!tmux.screen().contains("any key closes"));
+    let screen = tmux.wait_for_gone("key closes", 5);
+    assert!(!screen.contains("key closes"), "{screen}");
 
     // q quits: the alternate screen is gone, the summary stays, the tty is cooked again.
     tmux.cmd(&["send-keys", "-t", "e2e", "q"]);
@@ -146,4 +161,164 @@ fn the_race_runs_live_and_q_leaves_a_clean_terminal() {
             .trim(),
         "0"
     );
+}
+
+#[test]
+fn at_100x30_every_call_of_a_ten_call_three_lane_race_is_on_screen() {
+    if !tmux_available() {
+        return;
+    }
+    let tmux = Tmux {
+        socket: format!("fanout-e2e-ids-{}", std::process::id()),
+    };
+    let bin = env!("CARGO_BIN_EXE_fanout");
+    let script = format!("{bin} run pool-of-3 --speed 20; sleep 30");
+    tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "-s",
+        "e2e",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    // Finished, without touching a key: the headline, the lesson and every call of every lane.
+    let screen = tmux.wait_for("faster than sequential", 15);
+    assert!(screen.contains("faster than sequential"), "{screen}");
+    for lane in ["sequential", "pool:3", "parallel"] {
+        assert!(screen.contains(lane), "{lane}: {screen}");
+    }
+    for i in 1..=10 {
+        let id = format!("call_{i:02}");
+        assert_eq!(
+            screen.matches(&id).count(),
+            3,
+            "{id} in every lane: {screen}"
+        );
+    }
+    assert!(!screen.contains(" of 10 calls"), "nothing is cut: {screen}");
+    assert!(screen.contains("pool"), "{screen}");
+    tmux.cmd(&["send-keys", "-t", "e2e", "q"]);
+}
+
+#[test]
+fn raising_a_pool_with_the_bracket_key_shows_the_new_prediction() {
+    if !tmux_available() {
+        return;
+    }
+    let tmux = Tmux {
+        socket: format!("fanout-e2e-whatif-{}", std::process::id()),
+    };
+    let bin = env!("CARGO_BIN_EXE_fanout");
+    let script = format!("{bin} run pool-of-3 --speed 20; sleep 30");
+    tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "-s",
+        "e2e",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    let screen = tmux.wait_for("faster than sequential", 15);
+    assert!(screen.contains("pool:3"), "{screen}");
+    // Tab twice selects the pool lane (the second); ] gives it a fourth worker.
+    tmux.cmd(&["send-keys", "-t", "e2e", "Tab"]);
+    tmux.cmd(&["send-keys", "-t", "e2e", "Tab"]);
+    tmux.cmd(&["send-keys", "-t", "e2e", "]"]);
+    let screen = tmux.wait_for("pool:4 · what-if", 5);
+    assert!(screen.contains("pool:4 · what-if"), "{screen}");
+    // Ten 1 s calls at speed 20 through 4 workers: 3 rounds, 150 ms, predicted exactly.
+    assert!(screen.contains("done 150.0 ms"), "{screen}");
+    tmux.cmd(&["send-keys", "-t", "e2e", "u"]);
+    let screen = tmux.wait_for("pool:3 · what-if", 5);
+    assert!(screen.contains("done 200.0 ms"), "{screen}");
+    tmux.cmd(&["send-keys", "-t", "e2e", "q"]);
+}
+
+/// Starts the live view of `fetch-5-urls` in a tmux session `e2e`, with the shell reporting the
+/// exit code and the tty mode afterwards; returns fanout's pid once the race is on screen.
+fn start_live(tmux: &Tmux, pid_file: &std::path::Path) -> i32 {
+    let bin = env!("CARGO_BIN_EXE_fanout");
+    // The inner shell writes its pid and becomes fanout (exec), so the pid is fanout's.
+    let script = format!(
+        "sh -c 'echo $$ > {pid}; exec {bin} run fetch-5-urls --speed 0.5'; echo EXIT=$?; stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo; sleep 30",
+        pid = pid_file.display()
+    );
+    tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "-s",
+        "e2e",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    let screen = tmux.wait_for("running", 10);
+    assert!(screen.contains("sequential"), "{screen}");
+    assert_eq!(
+        tmux.cmd(&["display", "-p", "-t", "e2e", "#{alternate_on}"])
+            .trim(),
+        "1"
+    );
+    std::fs::read_to_string(pid_file)
+        .expect("the pid file")
+        .trim()
+        .parse()
+        .expect("a pid")
+}
+
+#[test]
+fn a_signal_restores_the_terminal_and_exits_as_a_shell_expects() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for (signal, code) in [("TERM", 143), ("INT", 130), ("HUP", 129), ("QUIT", 131)] {
+        let tmux = Tmux {
+            socket: format!("fanout-e2e-sig{signal}-{}", std::process::id()),
+        };
+        let pid_file = dir.path().join(format!("{signal}.pid"));
+        let pid = start_live(&tmux, &pid_file);
+        let killed = Command::new("kill")
+            .args([&format!("-{signal}"), &pid.to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(killed.success());
+        let screen = tmux.wait_for("EXIT=", 5);
+        assert!(
+            screen.contains(&format!("EXIT={code}")),
+            "SIG{signal}: {screen}"
+        );
+        let tty = tmux.wait_for("icanon", 5);
+        assert!(
+            tty.contains("icanon echo"),
+            "SIG{signal}: terminal restored: {tty}"
+        );
+        assert!(!tty.contains("-icanon") && !tty.contains("-echo"), "{tty}");
+        assert_eq!(
+            tmux.cmd(&["display", "-p", "-t", "e2e", "#{alternate_on}"])
+                .trim(),
+            "0",
+            "SIG{signal}: the alternate screen is left"
+        );
+        assert_eq!(
+            tmux.cmd(&["display", "-p", "-t", "e2e", "#{cursor_flag}"])
+                .trim(),
+            "1",
+            "SIG{signal}: the cursor is shown"
+        );
+    }
 }

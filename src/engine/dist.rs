@@ -33,7 +33,12 @@ const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
 /// The latency of a call, as written in a scenario: `{"dist": "lognormal", "median_ms": 200,
 /// "p99_ms": 2000}`. Values are nominal milliseconds, before the run's speed divides them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
+#[serde(
+    remote = "Self",
+    tag = "dist",
+    rename_all = "lowercase",
+    deny_unknown_fields
+)]
 // `expecting` replaces serde's "expected internally tagged enum Distribution" in type errors.
 #[serde(expecting = "a latency object such as {\"dist\": \"fixed\", \"ms\": 500}")]
 pub enum Distribution {
@@ -64,6 +69,11 @@ pub enum Distribution {
         /// 99% of the calls finish faster than this.
         p99_ms: f64,
     },
+}
+
+// Only the object form: serde's internally tagged enums also read `["fixed", 500]`.
+super::scenario::object_only! {
+    Distribution => "a latency object such as {\"dist\": \"fixed\", \"ms\": 500}",
 }
 
 impl Distribution {

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::text::escape_control;
+
 /// Bad input from the user: a scenario, a record, a strategy or a name.
 ///
 /// The CLI turns it into exit code 2. `Display` gives one line naming the file and the place,
@@ -61,9 +63,11 @@ impl InputError {
     }
 }
 
+/// Every part of the message is escaped with [`escape_control`]: ids, names and paths come from
+/// the file, and an error is printed to a terminal.
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
+        write!(f, "{}", escape_control(&self.file))?;
         if let Some((line, col)) = self.line_col {
             write!(f, ":{line}:{col}")?;
         }
@@ -71,11 +75,11 @@ impl fmt::Display for InputError {
             write!(f, ": {within}")?;
         }
         if let Some(call) = &self.call {
-            write!(f, ": call `{call}`")?;
+            write!(f, ": call `{}`", escape_control(call))?;
         }
-        write!(f, ": {}", self.message)?;
+        write!(f, ": {}", escape_control(&self.message))?;
         if let Some(hint) = &self.hint {
-            write!(f, "\n  hint: {hint}")?;
+            write!(f, "\n  hint: {}", escape_control(hint))?;
         }
         Ok(())
     }
@@ -216,6 +220,17 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "run.json:48:15: embedded scenario: call `cite`: depends on itself"
+        );
+    }
+
+    #[test]
+    fn display_escapes_what_came_from_the_file() {
+        let e = InputError::new("a\u{1b}.json", "invalid id `x\u{1b}]0;PWNED\u{7}`")
+            .call("x\u{9b}2J")
+            .hint("rename `x\n`");
+        assert_eq!(
+            e.to_string(),
+            "a\\u{1b}.json: call `x\\u{9b}2J`: invalid id `x\\u{1b}]0;PWNED\\u{7}`\n  hint: rename `x\\u{a}`"
         );
     }
 

@@ -8,6 +8,7 @@ pub mod error;
 pub mod event;
 pub mod input;
 pub mod lane;
+pub mod limits;
 pub mod plan;
 pub mod record;
 pub mod run;

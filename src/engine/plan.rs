@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::dist::{DEFAULT_SEED, Distribution, draw_all};
 use super::error::{InputError, nearest};
+use super::record::Mode;
 use super::scenario::{self, CallSpec, OnError, Scenario, Source, Step};
 use super::strategy::Strategy;
 use super::tools::{Effect, LOCAL_PLACEHOLDER};
@@ -17,6 +18,7 @@ pub const MAX_LATENCY_MS: f64 = 3_600_000.0;
 /// The numbers that bound every lane, computed from the scenario (and, for real I/O, from
 /// what a run measured).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Bounds {
     /// Sum of the durations of the calls that run: what a sequential lane waits.
     pub sum_ms: f64,
@@ -30,6 +32,9 @@ pub struct Bounds {
     #[serde(default, skip_serializing_if = "is_zero")]
     pub rate_ms: f64,
 }
+
+// Objects only, as every struct of a fanout file (see `scenario::object_only!`).
+super::scenario::object_only! { Bounds => "an object {…}" }
 
 fn is_zero(x: &f64) -> bool {
     *x == 0.0
@@ -156,11 +161,15 @@ pub struct Plan {
     pub on_error: OnError,
     /// The token bucket calls take from, if any.
     pub rate_limit: Option<RateLimit>,
+    /// How the scenario's lanes run unless the command line says (`"mode"` in the file).
+    pub mode: Option<Mode>,
     /// The seed the `latency` draws came from.
     pub seed: u64,
     /// For each call, its duration plus the longest chain after it (nominal): the priority of
     /// `pool:N:cp`.
     pub remaining_ms: Vec<f64>,
+    /// The folder the scenario's relative file paths resolve against (to plan an edited copy).
+    pub base_dir: std::path::PathBuf,
 }
 
 impl Plan {
@@ -233,11 +242,28 @@ impl Plan {
             })?;
             let (timeout_ms, retries) =
                 attempts_of(spec).map_err(|(message, hint)| at_call(i, message).hint(hint))?;
+            if spec.fail.as_deref().is_some_and(|f| f.trim().is_empty()) {
+                return Err(at_call(i, "`fail` is empty".into()).hint(
+                    "give the message the call fails with, e.g. \"fail\": \"HTTP 503\", or remove `fail`",
+                ));
+            }
+            // Real I/O with nothing to cut it off could wait forever (a FIFO, a server that
+            // never answers): it gets a default timeout, which `check` shows.
+            let timeout_ms = match (&effect, timeout_ms) {
+                (Effect::File { .. }, None)
+                | (
+                    Effect::Http {
+                        timeout_ms: None, ..
+                    },
+                    None,
+                ) => Some(super::limits::DEFAULT_REAL_TIMEOUT_MS),
+                (_, t) => t,
+            };
             if spec.fail_attempts.is_some() && spec.fail.is_none() {
                 return Err(at_call(i, "`fail_attempts` without `fail`".into())
                     .hint("add \"fail\": \"message\" to say how its first attempts fail"));
             }
-            calls.push(PlanCall {
+            let call = PlanCall {
                 id: spec.id.clone(),
                 tool: spec.tool.clone().unwrap_or_else(|| spec.id.clone()),
                 effect,
@@ -246,7 +272,20 @@ impl Plan {
                 timeout_ms,
                 retries,
                 deps: Vec::with_capacity(spec.depends_on.len()),
-            });
+            };
+            // Each number is in range, but doubling backoffs over many retries add up.
+            let total = call.expected(1.0).0;
+            if total > super::limits::CALL_TOTAL_MAX_MS {
+                return Err(at_call(
+                    i,
+                    format!(
+                        "takes {:.1} h in all with its retries, timeouts and backoffs: at most 24 h",
+                        total / 3_600_000.0
+                    ),
+                )
+                .hint("use fewer retries or a shorter backoff_ms (it doubles before each retry)"));
+            }
+            calls.push(call);
         }
 
         // `added[d] == i` once call `i` lists `d`: drops repeated dependencies in O(E), where a
@@ -332,6 +371,7 @@ impl Plan {
         let rate_limit = rate_limit_of(&scenario, &calls, source)?;
 
         let on_error = scenario.on_error.unwrap_or_default();
+        let mode = scenario.mode;
         let mut plan = Plan {
             label: label.to_string(),
             scenario,
@@ -351,8 +391,10 @@ impl Plan {
             order,
             on_error,
             rate_limit,
+            mode,
             seed,
             remaining_ms: Vec::new(),
+            base_dir: source.base_dir.clone(),
         };
         let durations = plan.durations_at(1.0);
         plan.bounds = plan.bounds_from(&durations, 1.0);
@@ -425,6 +467,36 @@ impl Plan {
             cpu_ms,
             rate_ms,
         }
+    }
+
+    /// Which calls lie on a critical path for these durations: a longest chain of the calls
+    /// that run, the one no schedule can shorten.
+    pub fn critical_calls(&self, durations: &[f64]) -> Vec<bool> {
+        let n = self.calls.len();
+        let mut finish = vec![0f64; n];
+        for &i in &self.order {
+            let ready = self.calls[i]
+                .deps
+                .iter()
+                .filter(|&&d| self.runs[d])
+                .map(|&d| finish[d])
+                .fold(0.0, f64::max);
+            finish[i] = ready + if self.runs[i] { durations[i] } else { 0.0 };
+        }
+        let mut tail = vec![0f64; n];
+        for &i in self.order.iter().rev() {
+            let after = self.successors[i]
+                .iter()
+                .filter(|&&s| self.runs[s])
+                .map(|&s| tail[s])
+                .fold(0.0, f64::max);
+            tail[i] = if self.runs[i] { durations[i] } else { 0.0 } + after;
+        }
+        let cp = finish.iter().copied().fold(0.0, f64::max);
+        let eps = 1e-9 * cp.max(1.0);
+        (0..n)
+            .map(|i| self.runs[i] && cp > 0.0 && finish[i] - durations[i] + tail[i] >= cp - eps)
+            .collect()
     }
 
     /// The wall of the `waves` strategy for these durations: each level's slowest call, summed.
@@ -533,6 +605,21 @@ fn effect_of(
             return Err((
                 format!("http method `{method}` is not one fanout sends"),
                 Some(format!("use one of {}", METHODS.join(", "))),
+            ));
+        }
+        // `{local}` is a whole origin (`http://127.0.0.1:PORT`): anywhere but the start, the URL
+        // it makes can only be wrong (`http://{local}/x` is `http://http://127.0.0.1:…/x`).
+        if let Some(at) = http.url.find(LOCAL_PLACEHOLDER)
+            && (at > 0 || http.url.matches(LOCAL_PLACEHOLDER).count() > 1)
+        {
+            return Err((
+                format!(
+                    "http url `{}` has `{LOCAL_PLACEHOLDER}` after its start",
+                    http.url
+                ),
+                Some(format!(
+                    "`{LOCAL_PLACEHOLDER}` stands for fanout's server, http://127.0.0.1:PORT: start the URL with it, e.g. \"{LOCAL_PLACEHOLDER}/delay/800\""
+                )),
             ));
         }
         // `{local}` is only known once a run starts its server: check the rest of the URL.
@@ -649,9 +736,12 @@ fn rate_limit_of(
             .at(source.place_of_key("rate_limit"))
             .hint(hint.to_string())
     };
-    if !(spec.per_second.is_finite() && spec.per_second > 0.0 && spec.per_second <= 1e6) {
+    if !super::limits::rate_in_range(spec.per_second) {
         return Err(err(
-            format!("rate_limit.per_second {} must be above 0", spec.per_second),
+            format!(
+                "rate_limit.per_second {} is out of range: use 0.001 to 1000000",
+                super::limits::short(spec.per_second)
+            ),
             "tokens added per second, e.g. \"per_second\": 2",
         ));
     }

@@ -17,6 +17,14 @@ use super::scenario::{
 use super::strategy::{Strategy, cores};
 use super::tools::Effect;
 
+// Objects only: serde's derive also reads a struct from a list, fields by position.
+super::scenario::object_only! {
+    Attempt => "an object {…}",
+    CallRecord => "an object {…}",
+    LaneRecord => "an object {…}",
+    Record => "an object {…}",
+}
+
 /// The outcome of one call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -33,7 +41,7 @@ pub enum CallStatus {
 
 /// One attempt of a call that was tried more than once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct Attempt {
     /// When the attempt started (ms from the lane's start).
     pub start_ms: f64,
@@ -45,7 +53,7 @@ pub struct Attempt {
 
 /// One call's timings in one lane.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct CallRecord {
     /// The call's id.
     pub id: String,
@@ -95,7 +103,7 @@ impl CallRecord {
 
 /// One strategy's run of the batch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct LaneRecord {
     /// The strategy, as written on the command line (`pool:3`).
     pub strategy: String,
@@ -121,6 +129,16 @@ impl LaneRecord {
     /// 0 / wall = 0 %; likewise for a wall of 0.
     pub fn efficiency(&self) -> f64 {
         efficiency(self.lower_bound_ms, self.wall_ms)
+    }
+}
+
+/// A lane's lower bound given its prediction: under `on_error: cancel` a lane may stop before
+/// doing all its work, so the strategy's bound is lowered to what an exact clock achieves.
+pub fn lower_bound_under(lower_bound_ms: f64, predicted_ms: f64, cancels: bool) -> f64 {
+    if cancels {
+        lower_bound_ms.min(predicted_ms)
+    } else {
+        lower_bound_ms
     }
 }
 
@@ -158,7 +176,7 @@ pub enum Mode {
 
 /// A saved run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct Record {
     /// The fanout version that made it.
     pub fanout_version: String,
@@ -269,9 +287,7 @@ impl Record {
     pub fn set_predicted(&mut self, walls: &[f64], cancels: bool) {
         for (lane, &p) in self.lanes.iter_mut().zip(walls) {
             lane.predicted_ms = Some(p);
-            if cancels {
-                lane.lower_bound_ms = lane.lower_bound_ms.min(p);
-            }
+            lane.lower_bound_ms = lower_bound_under(lane.lower_bound_ms, p, cancels);
         }
     }
 
@@ -330,13 +346,10 @@ impl Record {
                 ),
             ));
         }
-        if !(self.speed.is_finite() && self.speed > 0.0) {
-            return Err(InputError::new(
-                label,
-                format!("speed {} is not a positive number", self.speed),
-            )
-            .at(at(&[Key("speed")]))
-            .hint("speed is the divisor the run used, above 0 (1 for real time)"));
+        if let Err(m) = super::limits::check_speed(self.speed) {
+            return Err(InputError::new(label, m)
+                .at(at(&[Key("speed")]))
+                .hint("speed is the divisor the run used (1 for real time)"));
         }
         if self.cores == 0 {
             return Err(fail(

@@ -10,10 +10,11 @@ use serde::{Deserialize, Serialize};
 
 use super::dist::Distribution;
 use super::error::{InputError, Part, nearest};
+use super::record::Mode;
 
 /// A batch of tool calls and the strategies to race it under, as written in a scenario file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct Scenario {
     /// A short title.
     pub name: String,
@@ -35,6 +36,10 @@ pub struct Scenario {
     /// A token bucket every lane's calls (or one tool's calls) must take a token from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimitSpec>,
+    /// How the lanes run when the command line does not say: `race` (all together) or
+    /// `one-at-a-time`, for real work whose lanes would compete (CPU on a few cores).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<Mode>,
     /// The calls, in file order.
     pub calls: Vec<CallSpec>,
 }
@@ -52,7 +57,7 @@ pub enum OnError {
 
 /// A token bucket: `burst` tokens, refilled at `per_second`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct RateLimitSpec {
     /// Tokens added per second.
     pub per_second: f64,
@@ -68,9 +73,49 @@ fn one() -> u32 {
     1
 }
 
+/// Makes `Deserialize` of a type whose derive has `#[serde(remote = "Self")]` accept only a JSON
+/// object. serde's derived structs also read the array form (`["a", null, [], 500]` as a call,
+/// `[2, 5]` as a rate limit): fields by position, which no one means and which silently changes
+/// meaning when a field is added. `Serialize` is the derived one, unchanged.
+macro_rules! object_only {
+    ($($t:ty => $what:literal),* $(,)?) => {$(
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct Object;
+                impl<'de> serde::de::Visitor<'de> for Object {
+                    type Value = $t;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str($what)
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<$t, A::Error> {
+                        // The derived (inherent) function, reading the object's fields by name.
+                        <$t>::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    }
+                }
+                d.deserialize_map(Object)
+            }
+        }
+        impl Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                <$t>::serialize(self, s)
+            }
+        }
+    )*};
+}
+pub(crate) use object_only;
+
+object_only! {
+    Scenario => "an object {…}",
+    RateLimitSpec => "an object {…}",
+    HttpSpec => "an object {…}",
+    FileSpec => "an object {…}",
+    RetrySpec => "an object {…}",
+    CallSpec => "an object {…}",
+}
+
 /// A real HTTP request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct HttpSpec {
     /// The URL; `{local}` stands for fanout's own local server.
     pub url: String,
@@ -84,7 +129,7 @@ pub struct HttpSpec {
 
 /// A real file read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct FileSpec {
     /// The file; relative paths start at the scenario file's folder.
     pub path: String,
@@ -92,7 +137,7 @@ pub struct FileSpec {
 
 /// Retrying a failed call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct RetrySpec {
     /// Retries after the first attempt.
     pub max: u32,
@@ -104,7 +149,7 @@ pub struct RetrySpec {
 /// One tool call as written in the file. Its effect fields are all optional here; the plan
 /// checks that exactly one is given and turns them into an [`crate::engine::tools::Effect`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct CallSpec {
     /// Unique id, `[A-Za-z0-9_.:-]+`.
     pub id: String,
@@ -173,6 +218,7 @@ const SCENARIO_FIELDS: &[&str] = &[
     "seed",
     "on_error",
     "rate_limit",
+    "mode",
     "calls",
 ];
 const CALL_FIELDS: &[&str] = &[
@@ -312,6 +358,24 @@ impl JsonFile for Scenario {
                 None => "ids are strings, e.g. \"id\": \"fetch_1\"".into(),
             },
             [Key("calls"), Index(_), Key("tool" | "fail")] => TEXT.into(),
+            [Key("rate_limit")] => {
+                "write an object, fields by name: \"rate_limit\": {\"per_second\": 2, \"burst\": 5}"
+                    .into()
+            }
+            [Key("calls"), Index(_), Key("http")] => {
+                "write an object, fields by name: \"http\": {\"url\": \"https://example.com\"}".into()
+            }
+            [Key("calls"), Index(_), Key("file")] => {
+                "write an object, fields by name: \"file\": {\"path\": \"data/a.txt\"}".into()
+            }
+            [Key("calls"), Index(_), Key("retries")] => {
+                "write an object, fields by name: \"retries\": {\"max\": 3, \"backoff_ms\": 200}"
+                    .into()
+            }
+            [Key("calls"), Index(_), Key("latency")] => {
+                "write an object, fields by name, e.g. \"latency\": {\"dist\": \"uniform\", \"min_ms\": 100, \"max_ms\": 400}"
+                    .into()
+            }
             [Key("calls"), Index(_), Key("depends_on"), ..] => {
                 "`depends_on` is a list of call ids, e.g. \"depends_on\": [\"fetch_1\"]".into()
             }
@@ -687,6 +751,25 @@ fn json_error<T: JsonFile>(
     } else {
         line_start
     };
+    // A list or object where something else belongs is only peeked, not read: serde's place is
+    // the character before it (`:`, `,` or `[`). Point at the value itself, so that the place
+    // and the path name it (`calls[0].latency`, not `calls[0]`).
+    let point = if e.classify() == Category::Data
+        && (message.starts_with("invalid type: sequence")
+            || message.starts_with("invalid type: map"))
+    {
+        let after = if e.column() > 0 {
+            text[point..]
+                .chars()
+                .next()
+                .map_or(point, |c| point + c.len_utf8())
+        } else {
+            point
+        };
+        after + skip_ws(&text.as_bytes()[after..], 0)
+    } else {
+        point
+    };
     let eof = e.classify() == Category::Eof;
     let scan = scan_prefix(text, if eof { text.len() } else { point });
     let value_path = scan.value_path();
@@ -936,10 +1019,15 @@ pub enum Step<'a> {
     Index(usize),
 }
 
-/// 1-based line and column of a byte offset; the column counts characters, as editors do.
+/// 1-based line and column of a byte offset; the column counts characters, as editors do
+/// (a byte-order mark at the start is not one: editors do not show it).
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = floor_boundary(text, offset);
-    let line_start = text[..offset].rfind('\n').map_or(0, |n| n + 1);
+    let line_start = match text[..offset].rfind('\n') {
+        Some(n) => n + 1,
+        None if text.starts_with('\u{feff}') => '\u{feff}'.len_utf8().min(offset),
+        None => 0,
+    };
     let line = text.as_bytes()[..line_start]
         .iter()
         .filter(|&&b| b == b'\n')

@@ -447,6 +447,7 @@ pub(crate) fn import(input: &Input<'_>, opts: &ImportOptions) -> Result<Imported
         seed: None,
         on_error: None,
         rate_limit: None,
+        mode: None,
         calls,
     };
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);

@@ -567,6 +567,7 @@ fn build(
         seed: None,
         on_error: None,
         rate_limit: None,
+        mode: None,
         calls,
     };
     finish(input, scenario, None, notes)

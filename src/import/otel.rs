@@ -385,6 +385,7 @@ pub(crate) fn import(input: &Input<'_>, opts: &ImportOptions) -> Result<Imported
         seed: None,
         on_error: None,
         rate_limit: None,
+        mode: None,
         calls,
     };
     // The spans and their indices are done with: free them before the scenario is validated,

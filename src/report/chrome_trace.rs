@@ -102,15 +102,33 @@ pub fn skipped_at(record: &Record, lane: &LaneRecord) -> Vec<Option<f64>> {
 }
 
 /// The calls in flight in `lane` over time: `(time_ms, count)` at time 0 and at every distinct
-/// start and end, the count holding until the next step. A call is in flight from its start to
-/// its end (waits for a rate-limit token are not counted; backoffs between retries are).
+/// start and end, the count holding until the next step. A call is in flight while one of its
+/// attempts runs: waits for a rate-limit token and backoffs between retries are not counted (the
+/// one definition the live view's strip and peak use too).
 pub fn in_flight_steps(lane: &LaneRecord) -> Vec<(f64, usize)> {
-    let mut deltas: Vec<(f64, i64)> = Vec::new();
+    steps(attempt_spans(lane))
+}
+
+/// The intervals during which a lane's calls ran: each attempt of a retried call, else the call.
+fn attempt_spans(lane: &LaneRecord) -> Vec<(f64, f64)> {
+    let mut spans = Vec::new();
     for c in &lane.calls {
-        if let (Some(s), Some(e)) = (c.start_ms, c.end_ms) {
-            deltas.push((s, 1));
-            deltas.push((e, -1));
+        if c.attempts.len() > 1 {
+            spans.extend(c.attempts.iter().map(|a| (a.start_ms, a.end_ms)));
+        } else if let (Some(s), Some(e)) = (c.start_ms, c.end_ms) {
+            spans.push((s, e));
         }
+    }
+    spans
+}
+
+/// The step function of how many `spans` overlap: ends before starts at one instant, so calls
+/// back to back do not overlap.
+pub fn steps(spans: impl IntoIterator<Item = (f64, f64)>) -> Vec<(f64, usize)> {
+    let mut deltas: Vec<(f64, i64)> = Vec::new();
+    for (s, e) in spans {
+        deltas.push((s, 1));
+        deltas.push((e, -1));
     }
     deltas.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut steps = vec![(0.0, 0usize)];
@@ -129,6 +147,11 @@ pub fn in_flight_steps(lane: &LaneRecord) -> Vec<(f64, usize)> {
         }
     }
     steps
+}
+
+/// The most `spans` that overlap at once.
+pub fn peak(spans: impl IntoIterator<Item = (f64, f64)>) -> usize {
+    steps(spans).into_iter().map(|(_, n)| n).max().unwrap_or(0)
 }
 
 /// Milliseconds to trace microseconds, to the nanosecond.

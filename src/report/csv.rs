@@ -1,7 +1,8 @@
 //! A record as CSV (RFC 4180): one row per call per lane, for spreadsheets and pandas.
 //!
-//! Header `lane,id,tool,status,start_ms,end_ms,error`; fields holding a comma, a quote or a line
-//! break are quoted, with inner quotes doubled; `null` is an empty field; numbers have up to three
+//! Header `lane,id,tool,status,start_ms,end_ms,error`; control characters in a field (line breaks
+//! too) are escaped as `\u{a}`, so every record is one line; fields holding a comma or a quote are
+//! quoted, with inner quotes doubled; `null` is an empty field; numbers have up to three
 //! decimals. Lines end in CRLF, as RFC 4180 says.
 
 use crate::engine::record::{CallStatus, Record};
@@ -13,12 +14,15 @@ pub const HEADER: [&str; 7] = [
     "lane", "id", "tool", "status", "start_ms", "end_ms", "error",
 ];
 
-/// One field, quoted if it must be.
+/// One field: control characters escaped as `\u{1b}` (a CSV is often `cat` to a terminal, and
+/// a line break inside a field breaks line-based tools), then quoted if it holds a comma, a
+/// quote or leading or trailing spaces, inner quotes doubled.
 pub fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
+    let s = crate::text::escape_control(s);
+    if s.contains([',', '"']) || s.starts_with(' ') || s.ends_with(' ') {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_string()
+        s.into_owned()
     }
 }
 
@@ -62,4 +66,20 @@ pub fn csv(record: &Record) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field;
+
+    #[test]
+    fn fields_are_quoted_per_rfc_4180_and_hold_no_control_bytes() {
+        assert_eq!(field("plain"), "plain");
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(field("two\nlines"), "two\\u{a}lines");
+        assert_eq!(field("x\u{1b}[2J,\u{9b}"), "\"x\\u{1b}[2J,\\u{9b}\"");
+        assert_eq!(field(" padded"), "\" padded\"");
+        assert_eq!(field(""), "");
+    }
 }

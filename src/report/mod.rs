@@ -1,11 +1,14 @@
 //! Headless renderings of a [`Record`]: a plain table, Markdown and JSON.
 
-use crate::engine::record::{CallStatus, LaneRecord, Mode, RECORDED_LANE, Record};
+use crate::engine::record::{CallStatus, LaneRecord, Mode, Record};
 use crate::engine::tools::fmt_num;
+use crate::text::{escape_control, escape_markdown_cell};
 
 pub mod chrome_trace;
 pub mod csv;
+pub mod figures;
 pub mod svg;
+pub mod sweep;
 
 /// The output formats of `fanout report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -36,24 +39,7 @@ pub fn render(record: &Record, format: Format) -> String {
     }
 }
 
-/// A duration for people: `2.503 s`, `501.2 ms`.
-pub fn duration(ms: f64) -> String {
-    if ms >= 1000.0 {
-        format!("{:.3} s", ms / 1000.0)
-    } else {
-        format!("{ms:.1} ms")
-    }
-}
-
-/// `5.00×`.
-pub fn speedup(x: f64) -> String {
-    format!("{x:.2}×")
-}
-
-/// `99.8 %`.
-pub fn percent(x: f64) -> String {
-    format!("{:.1} %", x * 100.0)
-}
+pub use figures::{Stats, duration, lane_stats, percent, ratio, speedup};
 
 /// `5 ok, 1 error, 2 skipped, 3 cancelled`.
 pub fn outcome_counts(lane: &LaneRecord) -> String {
@@ -88,7 +74,7 @@ fn headline(record: &Record) -> String {
     };
     format!(
         "{} · {} calls · speed {}× · {mode}{clock}{runs}\nsum of work {} · critical path {}",
-        record.scenario.name,
+        escape_control(&record.scenario.name),
         record.scenario.calls.len(),
         fmt_num(record.speed),
         duration(record.bounds.sum_ms),
@@ -96,119 +82,23 @@ fn headline(record: &Record) -> String {
     )
 }
 
-/// The fastest lane against the sequential one (or the slowest), as a benchmarking tool says
-/// it: `parallel ran 4.97 ± 0.03× faster than sequential` over repeated runs.
+/// The run's headline (see [`figures::headline`]): what every view prints under its table.
 pub fn verdict(record: &Record) -> Option<String> {
-    let stats = lane_stats(record);
-    let fastest =
-        (0..record.lanes.len()).min_by(|&a, &b| stats[a].mean.total_cmp(&stats[b].mean))?;
-    let baseline = baseline_index(record)?;
-    // With no nominal work at all, any ratio of walls is scheduler noise, not a result.
-    if fastest == baseline || stats[fastest].mean <= 0.0 || record.bounds.sum_ms <= 0.0 {
-        return None;
-    }
-    let (r, sd) = ratio(stats[baseline], stats[fastest]);
-    let x = if record.runs.len() > 1 {
-        format!("{r:.2} ± {sd:.2}×")
-    } else {
-        speedup(r)
-    };
-    Some(format!(
-        "{} ran {x} faster than {}",
-        record.lanes[fastest].strategy, record.lanes[baseline].strategy
-    ))
-}
-
-/// Mean, standard deviation (sample), min and max of some walls.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Stats {
-    /// Arithmetic mean.
-    pub mean: f64,
-    /// Sample standard deviation (0 for one value).
-    pub sd: f64,
-    /// Smallest value.
-    pub min: f64,
-    /// Largest value.
-    pub max: f64,
-}
-
-impl Stats {
-    /// The statistics of `xs`.
-    pub fn of(xs: &[f64]) -> Stats {
-        let n = xs.len().max(1) as f64;
-        let mean = xs.iter().sum::<f64>() / n;
-        let var = if xs.len() > 1 {
-            xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)
-        } else {
-            0.0
-        };
-        Stats {
-            mean,
-            sd: var.sqrt(),
-            min: xs.iter().copied().fold(f64::INFINITY, f64::min),
-            max: xs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-        }
-    }
-}
-
-/// `a ÷ b` with the standard deviation of the ratio, propagated as a benchmarking tool does:
-/// σ(a/b) = (a/b)·√((σa/a)² + (σb/b)²).
-pub fn ratio(a: Stats, b: Stats) -> (f64, f64) {
-    if a.mean <= 0.0 || b.mean <= 0.0 {
-        return (1.0, 0.0);
-    }
-    let r = a.mean / b.mean;
-    (
-        r,
-        r * ((a.sd / a.mean).powi(2) + (b.sd / b.mean).powi(2)).sqrt(),
-    )
-}
-
-/// Each lane's walls over every run (one run when the record has no repeats).
-pub fn lane_stats(record: &Record) -> Vec<Stats> {
-    (0..record.lanes.len())
-        .map(|k| {
-            let walls: Vec<f64> = if record.runs.len() > 1 {
-                record
-                    .runs
-                    .iter()
-                    .filter_map(|r| r.get(k).map(|l| l.wall_ms))
-                    .collect()
-            } else {
-                vec![record.lanes[k].wall_ms]
-            };
-            Stats::of(&walls)
-        })
-        .collect()
-}
-
-/// The index of the baseline lane: sequential, else the slowest.
-fn baseline_index(record: &Record) -> Option<usize> {
-    record
-        .lanes
-        .iter()
-        .position(|l| l.strategy == RECORDED_LANE)
-        .or_else(|| record.lanes.iter().position(|l| l.strategy == "sequential"))
-        .or_else(|| {
-            (0..record.lanes.len())
-                .max_by(|&a, &b| record.lanes[a].wall_ms.total_cmp(&record.lanes[b].wall_ms))
-        })
+    figures::headline(record)
 }
 
 /// The comparison: a header and one row per lane; which columns read left to right.
 fn rows(record: &Record) -> (Vec<&'static str>, Vec<Vec<String>>, Vec<bool>) {
     let repeated = record.runs.len() > 1;
-    let predicted = record.lanes.iter().any(|l| l.predicted_ms.is_some())
-        && record.clock == crate::engine::clock::Clock::Real;
-    let stats = lane_stats(record);
-    let base = baseline_index(record).map(|b| stats[b]);
+    let figures = figures::lanes(record);
+    let predicted = figures.iter().any(|f| f.overhead_ms.is_some());
     let mut header = vec!["lane", "wall"];
     if repeated {
         header.push("min … max");
     }
-    header.extend(["speedup", "lower bound"]);
+    header.extend(["speedup", "saved", "lower bound"]);
     if predicted {
-        header.extend(["predicted", "vs predicted"]);
+        header.extend(["predicted", "overhead"]);
     }
     header.extend(["efficiency", "calls"]);
     let left: Vec<bool> = header
@@ -218,38 +108,48 @@ fn rows(record: &Record) -> (Vec<&'static str>, Vec<Vec<String>>, Vec<bool>) {
     let rows = record
         .lanes
         .iter()
-        .zip(&stats)
-        .map(|(l, st)| {
-            let mut row = vec![l.strategy.clone()];
+        .zip(&figures)
+        .map(|(l, f)| {
+            let st = f.wall;
+            let mut row = vec![escape_control(&l.strategy).into_owned()];
             if repeated {
                 row.push(format!("{} ± {}", duration(st.mean), duration(st.sd)));
                 row.push(format!("{} … {}", duration(st.min), duration(st.max)));
-                let (r, sd) = base.map_or((1.0, 0.0), |b| ratio(b, *st));
-                row.push(format!("{r:.2} ± {sd:.2}×"));
+                row.push(format!("{:.2} ± {:.2}×", f.speedup.0, f.speedup.1));
             } else {
-                row.push(duration(l.wall_ms));
-                row.push(speedup(l.speedup));
+                row.push(duration(st.mean));
+                row.push(speedup(f.speedup.0));
             }
+            row.push(figures::saved_text(f.saved));
             row.push(duration(l.lower_bound_ms));
             if predicted {
-                match l.predicted_ms {
-                    Some(p) if p > 0.0 => {
+                match (f.predicted_ms, f.overhead_ms) {
+                    (Some(p), Some(o)) => {
                         row.push(duration(p));
-                        row.push(format!("{:+.1} %", (st.mean / p - 1.0) * 100.0));
+                        row.push(format!(
+                            "{}{}",
+                            if o >= 0.0 { "+" } else { "" },
+                            duration(o)
+                        ));
                     }
                     // Nothing simulated to predict (all real I/O): no prediction to show.
                     _ => row.extend(["—".to_string(), "—".to_string()]),
                 }
             }
-            row.push(percent(crate::engine::record::efficiency(
-                l.lower_bound_ms,
-                st.mean,
-            )));
+            row.push(percent(f.efficiency));
             row.push(outcome_counts(l));
             row
         })
         .collect();
     (header, rows, left)
+}
+
+/// One line per lane above its bound, saying why: `waves +3.500 s: wave barriers`.
+pub fn why_lines(record: &Record) -> Vec<String> {
+    figures::lanes(record)
+        .into_iter()
+        .filter_map(|f| Some(format!("{} {}", f.label, f.why?)))
+        .collect()
 }
 
 /// The failed calls and their messages, one line each (lanes that agree share a line).
@@ -278,7 +178,12 @@ pub fn failures(record: &Record) -> Vec<String> {
             } else {
                 lanes.join(", ")
             };
-            format!("✗ {id}: {message} ({which})")
+            format!(
+                "✗ {}: {} ({})",
+                escape_control(&id),
+                escape_control(&message),
+                escape_control(&which)
+            )
         })
         .collect()
 }
@@ -319,12 +224,13 @@ pub fn table(record: &Record) -> String {
         out.push_str(&line(row));
         out.push('\n');
     }
-    let failed = failures(record);
-    if !failed.is_empty() {
-        out.push('\n');
-        for f in failed {
-            out.push_str(&f);
+    for block in [failures(record), why_lines(record)] {
+        if !block.is_empty() {
             out.push('\n');
+            for f in block {
+                out.push_str(&f);
+                out.push('\n');
+            }
         }
     }
     if let Some(v) = verdict(record) {
@@ -337,7 +243,7 @@ pub fn table(record: &Record) -> String {
 
 /// The comparison as a Markdown table.
 pub fn markdown(record: &Record) -> String {
-    let mut out = format!("### {}\n\n", record.scenario.name);
+    let mut out = format!("### {}\n\n", escape_control(&record.scenario.name));
     for l in headline(record).lines().skip(1) {
         out.push_str(l);
         out.push_str("\n\n");
@@ -350,13 +256,15 @@ pub fn markdown(record: &Record) -> String {
         .collect();
     out.push_str(&format!("|{}|\n", align.join("|")));
     for row in rows {
+        let row: Vec<_> = row.iter().map(|c| escape_markdown_cell(c)).collect();
         out.push_str(&format!("| {} |\n", row.join(" | ")));
     }
-    let failed = failures(record);
-    if !failed.is_empty() {
-        out.push('\n');
-        for f in failed {
-            out.push_str(&format!("- {f}\n"));
+    for block in [failures(record), why_lines(record)] {
+        if !block.is_empty() {
+            out.push('\n');
+            for f in block {
+                out.push_str(&format!("- {f}\n"));
+            }
         }
     }
     if let Some(v) = verdict(record) {

@@ -54,8 +54,11 @@ pub fn escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            // Control characters are not allowed in XML 1.0; a message may carry them.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push(' '),
+            // C0 controls are not allowed in XML 1.0, and C0, DEL and C1 act on a terminal that
+            // shows the file: written as `\u{1b}`, as every writer does (crate::text).
+            c if crate::text::is_control(c) && c != '\n' => {
+                out.push_str(&crate::text::escape_control(c.encode_utf8(&mut [0; 4])))
+            }
             c => out.push(c),
         }
     }
@@ -365,18 +368,29 @@ pub fn svg(record: &Record) -> String {
         "time since each lane started (one axis for every lane)",
     );
 
+    let figures = super::figures::lanes(record);
     for (k, (lane, &top)) in record.lanes.iter().zip(&lane_tops).enumerate() {
-        draw_lane(&mut s, record, lane, &steps[k], peak_all, top, &x);
+        draw_lane(
+            &mut s,
+            record,
+            lane,
+            &figures[k],
+            &steps[k],
+            peak_all,
+            top,
+            &x,
+        );
     }
 
     // The comparison table.
-    let cols: [(&str, f64, &str); 6] = [
+    let cols: [(&str, f64, &str); 7] = [
         ("lane", PAD + 6.0, "start"),
-        ("wall", 330.0, "end"),
-        ("speedup", 420.0, "end"),
-        ("lower bound", 530.0, "end"),
-        ("efficiency", 630.0, "end"),
-        ("calls", 660.0, "start"),
+        ("wall", 300.0, "end"),
+        ("speedup", 380.0, "end"),
+        ("saved", 530.0, "end"),
+        ("lower bound", 630.0, "end"),
+        ("efficiency", 720.0, "end"),
+        ("calls", 745.0, "start"),
     ];
     for (name, cx, anchor) in cols {
         s.text(
@@ -393,14 +407,15 @@ pub fn svg(record: &Record) -> String {
         table_top + 6.0,
         &format!(r#"stroke="{GRID}""#),
     );
-    for (k, lane) in record.lanes.iter().enumerate() {
+    for (k, (lane, f)) in record.lanes.iter().zip(&figures).enumerate() {
         let ry = table_top + 22.0 + k as f64 * 18.0;
         let cells = [
             truncate(&lane.strategy, 20),
-            duration(lane.wall_ms),
-            speedup(lane.speedup),
-            duration(lane.lower_bound_ms),
-            percent(lane.efficiency()),
+            duration(f.wall.mean),
+            speedup(f.speedup.0),
+            super::figures::saved_text(f.saved),
+            duration(f.lower_bound_ms),
+            percent(f.efficiency),
             outcome_counts(lane),
         ];
         for ((_, cx, anchor), cell) in cols.iter().zip(&cells) {
@@ -438,10 +453,12 @@ pub fn svg(record: &Record) -> String {
 }
 
 /// Draws one lane's block: its header, a row per call and the in-flight strip.
+#[allow(clippy::too_many_arguments)]
 fn draw_lane(
     s: &mut Svg,
     record: &Record,
     lane: &LaneRecord,
+    f: &super::figures::LaneFigures,
     steps: &[(f64, usize)],
     peak_all: usize,
     top: f64,
@@ -459,12 +476,17 @@ fn draw_lane(
         top + 18.0,
         &format!(r#"font-size="12" fill="{MUTED}""#),
         &format!(
-            "wall {} · {} · bound {} · efficiency {} · {}",
-            duration(lane.wall_ms),
-            speedup(lane.speedup),
-            duration(lane.lower_bound_ms),
-            percent(lane.efficiency()),
+            "wall {} · {} · saved {} · bound {} · efficiency {} · {}{}",
+            duration(f.wall.mean),
+            speedup(f.speedup.0),
+            super::figures::saved_text(f.saved),
+            duration(f.lower_bound_ms),
+            percent(f.efficiency),
             outcome_counts(lane),
+            f.why
+                .as_ref()
+                .map(|w| format!(" · {w}"))
+                .unwrap_or_default(),
         ),
     );
     let rows_top = top + LANE_HEAD;

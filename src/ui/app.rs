@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use tokio::time::Instant;
 
+use super::chrome::{Chrome, Overlay, OverlayKind, Picker, PickerFor};
 use super::keys::{Action, Context};
 use super::model::{Playback, ViewModel};
 use super::theme::Theme;
-use super::view::{Chrome, Picker};
+use super::whatif::{self, Edit, WhatIf};
 use crate::engine::lane::millis;
 use crate::engine::record::Mode;
 use crate::engine::scenario::{BUILTINS, parse_json};
@@ -61,7 +62,9 @@ enum Source {
         current: usize,
         /// Lanes given on the command line, kept across scenarios.
         strategies: Option<Vec<Strategy>>,
-        mode: Mode,
+        /// How lanes run when the command line said (`--race`, `--one-at-a-time`); else each
+        /// scenario's own `"mode"`.
+        forced_mode: Option<Mode>,
         /// What `{local}` stands for (fanout's own server), when it runs.
         local: Option<String>,
         /// When the run in progress started; `None` once it has finished.
@@ -88,6 +91,10 @@ pub struct App {
     /// The last run that finished (printed on quit, exported with `e`); in a replay, the
     /// record replayed.
     pub last_record: Option<Record>,
+    /// The batch as changed at the keyboard, once a change was made.
+    pub whatif: Option<WhatIf>,
+    /// The lanes asked for on the command line, if any (what a new scenario runs under).
+    asked: Option<Vec<Strategy>>,
     plan: Arc<Plan>,
     source: Source,
 }
@@ -165,31 +172,47 @@ impl App {
             },
             theme,
             last_record: None,
+            whatif: None,
+            asked: strategies.clone(),
             plan,
             source: Source::Live {
                 entries,
                 current,
                 strategies,
-                mode: opts.mode,
+                forced_mode: None,
                 local: opts.local.clone(),
                 started: None,
             },
         }
     }
 
+    /// Keeps `mode` for every scenario the user switches to (a flag on the command line), rather
+    /// than each scenario's own `"mode"`.
+    pub fn with_forced_mode(mut self, mode: Option<Mode>) -> App {
+        if let Source::Live { forced_mode, .. } = &mut self.source {
+            *forced_mode = mode;
+        }
+        self
+    }
+
     /// An app that plays back `record` at `rate`, starting at the beginning, playing.
     pub fn replay(record: &Record, plan: Arc<Plan>, rate: f64, theme: Theme) -> App {
         let mut model = ViewModel::from_record(record, &plan);
         model.now_ms = 0.0;
-        model.playback = Playback::Replay { paused: false };
+        model.playback = Playback::Replay {
+            paused: false,
+            rate,
+        };
         App {
             model,
             chrome: Chrome {
-                next_speed: record.speed,
+                next_speed: rate,
                 ..Chrome::default()
             },
             theme,
             last_record: Some(record.clone()),
+            whatif: None,
+            asked: None,
             plan,
             source: Source::Replay { rate, anchor: None },
         }
@@ -207,7 +230,7 @@ impl App {
         match &self.source {
             Source::Live {
                 strategies,
-                mode,
+                forced_mode,
                 local,
                 ..
             } => RunOptions {
@@ -215,7 +238,7 @@ impl App {
                     .clone()
                     .unwrap_or_else(|| self.plan.strategies.clone()),
                 speed: self.chrome.next_speed,
-                mode: *mode,
+                mode: forced_mode.or(self.plan.mode).unwrap_or(Mode::Race),
                 local: local.clone(),
             },
             Source::Replay { .. } => RunOptions::for_plan(&self.plan),
@@ -245,6 +268,8 @@ impl App {
         self.tick(now);
         match result {
             Ok(record) => {
+                // From now on the screen prints the record's figures, as every other view does.
+                self.model.adopt(&record);
                 self.model.now_ms = self.model.now_ms.max(self.model.end_ms());
                 self.last_record = Some(record);
             }
@@ -278,10 +303,17 @@ impl App {
                         self.model.now_ms = pos.min(end);
                         if pos >= end {
                             *anchor = None;
-                            self.model.playback = Playback::Replay { paused: true };
+                            self.model.playback = Playback::Replay {
+                                paused: true,
+                                rate: *rate,
+                            };
                         }
                     }
-                    None if !matches!(self.model.playback, Playback::Replay { paused: true }) => {
+                    None if !matches!(
+                        self.model.playback,
+                        Playback::Replay { paused: true, .. }
+                    ) =>
+                    {
                         // Playing but not anchored yet: the first tick starts the clock.
                         *anchor = Some((now, self.model.now_ms));
                     }
@@ -294,9 +326,10 @@ impl App {
     /// What keys mean right now.
     pub fn key_context(&self) -> Context {
         Context {
-            help: self.chrome.help,
+            overlay: self.chrome.overlay.is_some(),
             picker: self.chrome.picker.is_some(),
             replay: matches!(self.source, Source::Replay { .. }),
+            selected: self.chrome.selected.is_some(),
         }
     }
 
@@ -313,28 +346,65 @@ impl App {
         self.chrome.notice = None;
         match action {
             Action::Quit => return Some(Command::Quit),
-            Action::Export => match &self.last_record {
-                Some(record) => return Some(Command::Export(Box::new(record.clone()))),
-                None => {
-                    self.chrome.notice =
-                        Some("nothing to export yet: the run has not finished".into());
+            Action::Export => {
+                let running = matches!(
+                    self.source,
+                    Source::Live {
+                        started: Some(_),
+                        ..
+                    }
+                );
+                match &self.last_record {
+                    // The record held is the previous run's: never export it for this one.
+                    _ if running => {
+                        self.chrome.notice = Some(
+                            "the run is still going: e exports it once it has finished".into(),
+                        );
+                    }
+                    Some(record) => return Some(Command::Export(Box::new(record.clone()))),
+                    None => {
+                        self.chrome.notice =
+                            Some("nothing to export yet: the run has not finished".into());
+                    }
                 }
-            },
-            Action::Help => self.chrome.help = true,
-            Action::Close => {
-                self.chrome.help = false;
-                self.chrome.picker = None;
             }
-            Action::ToggleLesson => {
-                self.chrome.lesson = !self.chrome.lesson;
+            Action::Help => {
+                self.chrome.overlay = Some(Overlay {
+                    kind: OverlayKind::Help,
+                    scroll: 0,
+                })
+            }
+            Action::Lesson => {
                 if self.model.lesson.is_none() {
                     self.chrome.notice = Some("this scenario has no lesson".into());
+                } else {
+                    self.chrome.overlay = Some(Overlay {
+                        kind: OverlayKind::Lesson,
+                        scroll: 0,
+                    });
                 }
             }
+            Action::ToggleCritical => {
+                self.chrome.critical = !self.chrome.critical;
+                self.chrome.notice = Some(if self.chrome.critical {
+                    "* marks the calls on the critical path".into()
+                } else {
+                    "critical path marks off (c shows them)".into()
+                });
+            }
+            Action::Close => {
+                self.chrome.overlay = None;
+                self.chrome.picker = None;
+            }
             Action::Scroll(by) => {
-                let max = self.model.calls.len().saturating_sub(1) as i64;
-                let from = self.chrome.scroll.unwrap_or(0) as i64;
-                self.chrome.scroll = Some((from + i64::from(by)).clamp(0, max) as usize);
+                if let Some(o) = &mut self.chrome.overlay {
+                    // The overlay clamps it to its end when drawn.
+                    o.scroll = (o.scroll as i64 + i64::from(by)).clamp(0, 10_000) as usize;
+                } else {
+                    let max = self.model.calls.len().saturating_sub(1) as i64;
+                    let from = self.chrome.scroll.unwrap_or(0) as i64;
+                    self.chrome.scroll = Some((from + i64::from(by)).clamp(0, max) as usize);
+                }
             }
             Action::SpeedUp | Action::SpeedDown => {
                 let cur = self.chrome.next_speed;
@@ -346,10 +416,21 @@ impl App {
                 if let Some(s) = next {
                     self.chrome.next_speed = s;
                 }
-                self.chrome.notice = Some(format!(
-                    "speed {}× from the next run (r re-runs now)",
-                    crate::engine::tools::fmt_num(self.chrome.next_speed)
-                ));
+                let s = crate::engine::tools::fmt_num(self.chrome.next_speed);
+                self.chrome.notice = Some(match &mut self.source {
+                    Source::Replay { rate, anchor } => {
+                        // Re-anchor so the position does not jump when the rate changes.
+                        if anchor.is_some() {
+                            *anchor = Some((now, self.model.now_ms));
+                        }
+                        *rate = self.chrome.next_speed;
+                        if let Playback::Replay { rate: shown, .. } = &mut self.model.playback {
+                            *shown = *rate;
+                        }
+                        format!("playback {s}×")
+                    }
+                    Source::Live { .. } => format!("speed {s}× from the next run (r re-runs now)"),
+                });
             }
             Action::Rerun => return self.rerun(now),
             Action::NextScenario => return self.switch(1),
@@ -362,6 +443,8 @@ impl App {
                     self.chrome.picker = Some(Picker {
                         entries: entries.iter().map(Entry::line).collect(),
                         selected: *current,
+                        purpose: PickerFor::Scenario,
+                        title: " scenario · ↑/↓ Enter · Esc closes ".into(),
                     });
                 }
             }
@@ -373,8 +456,114 @@ impl App {
             }
             Action::PickerChoose => {
                 if let Some(p) = self.chrome.picker.take() {
-                    return self.load(p.selected);
+                    match p.purpose {
+                        PickerFor::Scenario => return self.load(p.selected),
+                        PickerFor::Lane(choices) => {
+                            if let Some(&s) = choices.get(p.selected) {
+                                self.edit(&Edit::AddLane(s));
+                            }
+                        }
+                        PickerFor::Deps(call) => {
+                            let others = self.other_calls(call);
+                            if let Some(&on) = others.get(p.selected) {
+                                self.edit(&Edit::ToggleDep { call, on });
+                            }
+                            // Stays open, showing the new marks, until Esc.
+                            let selected = p.selected;
+                            self.open_deps(call, selected);
+                        }
+                    }
                 }
+            }
+            Action::SelectNext | Action::SelectPrev => {
+                let n = self.model.lanes.len();
+                let forward = action == Action::SelectNext;
+                self.chrome.selected = match (self.chrome.selected, forward) {
+                    (None, true) => Some(0),
+                    (None, false) => n.checked_sub(1),
+                    (Some(k), true) if k + 1 < n => Some(k + 1),
+                    (Some(k), false) if k > 0 => Some(k - 1),
+                    _ => None,
+                };
+                self.chrome.cursor = self
+                    .chrome
+                    .cursor
+                    .min(self.model.calls.len().saturating_sub(1));
+                if let Some(k) = self.chrome.selected {
+                    self.chrome.notice = Some(format!(
+                        "what if: {} selected · [ ] workers · ↑/↓ a call · < > latency · d deps · x remove · Tab next",
+                        self.model.lanes[k].label
+                    ));
+                }
+            }
+            Action::Workers(by) => {
+                if let Some(lane) = self.chrome.selected {
+                    self.edit(&Edit::Workers {
+                        lane,
+                        by: i64::from(by),
+                    });
+                }
+            }
+            Action::AddLane => {
+                let choices = whatif::addable(&self.current_strategies());
+                self.chrome.picker = Some(Picker {
+                    entries: choices.iter().map(|s| s.to_string()).collect(),
+                    selected: 0,
+                    purpose: PickerFor::Lane(choices),
+                    title: " add a lane · ↑/↓ Enter · Esc closes ".into(),
+                });
+            }
+            Action::RemoveLane => {
+                if let Some(lane) = self.chrome.selected {
+                    self.edit(&Edit::RemoveLane(lane));
+                    let n = self.model.lanes.len();
+                    self.chrome.selected = Some(lane.min(n.saturating_sub(1)));
+                }
+            }
+            Action::Cursor(by) => {
+                let max = self.model.calls.len().saturating_sub(1) as i64;
+                self.chrome.cursor =
+                    (self.chrome.cursor as i64 + i64::from(by)).clamp(0, max) as usize;
+                let c = &self.model.calls[self.chrome.cursor.min(max as usize)];
+                self.chrome.notice = Some(format!("call {} · < > latency · d deps", c.id));
+                self.chrome.scroll = None;
+            }
+            Action::Latency(double) => {
+                let factor = if double { 2.0 } else { 0.5 };
+                self.edit(&Edit::Latency {
+                    call: self.chrome.cursor,
+                    factor,
+                });
+            }
+            Action::Deps => self.open_deps(self.chrome.cursor, 0),
+            Action::Undo => match self.whatif.as_mut().and_then(WhatIf::undo) {
+                Some(plan) => {
+                    self.show_prediction(plan);
+                    self.chrome.notice = Some("undone".into());
+                }
+                None => self.chrome.notice = Some("nothing to undo".into()),
+            },
+            Action::WriteScenario => self.write_scenario(),
+            Action::SweepChart => {
+                let plan = self.plan.clone();
+                let speed = self.model.speed;
+                let most = plan.calls.len().clamp(1, 12);
+                let name = plan.scenario.name.clone();
+                self.chrome.sweep = Some(crate::report::sweep::sweep(
+                    &name,
+                    "virtual",
+                    speed,
+                    1..=most,
+                    &[
+                        crate::report::sweep::Family::Pool,
+                        crate::report::sweep::Family::PoolCp,
+                    ],
+                    |s| crate::engine::clock::predicted_walls(&plan, &[s], speed)[0],
+                ));
+                self.chrome.overlay = Some(Overlay {
+                    kind: OverlayKind::Sweep,
+                    scroll: 0,
+                });
             }
             Action::Pause => self.toggle_pause(now),
             Action::StepBack | Action::StepForward => {
@@ -392,6 +581,116 @@ impl App {
         None
     }
 
+    /// The lanes of the batch on screen.
+    fn current_strategies(&self) -> Vec<Strategy> {
+        match &self.whatif {
+            Some(w) => w.current().strategies.clone(),
+            None => self.model.lanes.iter().map(|l| l.strategy).collect(),
+        }
+    }
+
+    /// Every call but `call`, in file order.
+    fn other_calls(&self, call: usize) -> Vec<usize> {
+        (0..self.model.calls.len()).filter(|&i| i != call).collect()
+    }
+
+    /// Opens the dependency picker of `call`, with `selected` highlighted.
+    fn open_deps(&mut self, call: usize, selected: usize) {
+        let Some(info) = self.model.calls.get(call) else {
+            return;
+        };
+        let entries = self
+            .other_calls(call)
+            .into_iter()
+            .map(|i| {
+                let mark = if info.deps.contains(&i) { "[x]" } else { "[ ]" };
+                format!("{mark} {}", self.model.calls[i].id)
+            })
+            .collect();
+        self.chrome.picker = Some(Picker {
+            entries,
+            selected,
+            purpose: PickerFor::Deps(call),
+            title: format!(" {} depends on · Enter toggles · Esc closes ", info.id),
+        });
+    }
+
+    /// Applies a what-if change and shows its prediction, or says why it was refused.
+    fn edit(&mut self, edit: &Edit) {
+        if !matches!(self.source, Source::Live { .. }) {
+            return;
+        }
+        let strategies = self.current_strategies();
+        let w = self
+            .whatif
+            .get_or_insert_with(|| WhatIf::new(self.plan.clone(), strategies));
+        match w.apply(edit) {
+            Ok(plan) => {
+                self.show_prediction(plan);
+                self.chrome.notice = Some(
+                    "what-if: predicted on the virtual clock · r runs it · u undoes · w writes it"
+                        .into(),
+                );
+            }
+            Err(e) => self.chrome.notice = Some(format!("refused: {e}")),
+        }
+    }
+
+    /// Shows what the virtual clock predicts for the edited batch, marked what-if.
+    fn show_prediction(&mut self, plan: Arc<Plan>) {
+        let Some(w) = &self.whatif else {
+            return;
+        };
+        let strategies = w.current().strategies.clone();
+        let record = whatif::predict(&plan, &strategies, self.chrome.next_speed);
+        let mut model = ViewModel::from_record(&record, &plan);
+        model.what_if = true;
+        self.model = model;
+        self.plan = plan;
+        if let Source::Live {
+            strategies: lanes, ..
+        } = &mut self.source
+        {
+            *lanes = Some(strategies);
+        }
+        if let Some(k) = self.chrome.selected {
+            self.chrome.selected = Some(k.min(self.model.lanes.len().saturating_sub(1)));
+        }
+    }
+
+    /// Writes the edited scenario next to where fanout runs and says where.
+    fn write_scenario(&mut self) {
+        let Some(w) = &self.whatif else {
+            self.chrome.notice = Some("nothing changed yet: Tab selects a lane to change".into());
+            return;
+        };
+        let slug: String = self
+            .plan
+            .scenario
+            .name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+        let path = format!("fanout-whatif-{}-{stamp}.json", slug.trim_matches('-'));
+        let written = crate::engine::input::write_output(
+            Path::new(&path),
+            w.scenario_json().as_bytes(),
+            "scenario",
+            &[],
+        );
+        self.chrome.notice = Some(match written {
+            Ok(()) => format!("wrote {path} (fanout run {path} runs it)"),
+            Err(e) => format!("cannot write {path}: {}", e.message),
+        });
+    }
+
     fn rerun(&mut self, now: Instant) -> Option<Command> {
         match self.source {
             Source::Live { .. } => Some(Command::Start(self.plan.clone(), self.run_options())),
@@ -400,7 +699,7 @@ impl App {
                 if let Source::Replay { anchor, .. } = &mut self.source {
                     *anchor = Some((now, 0.0));
                 }
-                self.model.playback = Playback::Replay { paused: false };
+                self.set_paused(false);
                 None
             }
         }
@@ -423,7 +722,10 @@ impl App {
 
     fn load(&mut self, index: usize) -> Option<Command> {
         let Source::Live {
-            entries, current, ..
+            entries,
+            current,
+            strategies,
+            ..
         } = &mut self.source
         else {
             return None;
@@ -434,6 +736,12 @@ impl App {
                 *current = index;
                 self.plan = Arc::new(plan);
                 self.chrome.scroll = None;
+                // A new scenario starts from its own batch: the what-if edits stay behind.
+                if self.whatif.take().is_some() {
+                    *strategies = self.asked.clone();
+                }
+                self.chrome.selected = None;
+                self.chrome.cursor = 0;
                 Some(Command::Start(self.plan.clone(), self.run_options()))
             }
             Err(e) => {
@@ -450,13 +758,19 @@ impl App {
             return;
         };
         if anchor.take().is_some() {
-            self.model.playback = Playback::Replay { paused: true };
+            self.set_paused(true);
         } else {
             let at_end = self.model.now_ms >= self.model.end_ms();
             let from = if at_end { 0.0 } else { self.model.now_ms };
             self.model.now_ms = from;
             *anchor = Some((now, from));
-            self.model.playback = Playback::Replay { paused: false };
+            self.set_paused(false);
+        }
+    }
+
+    fn set_paused(&mut self, paused: bool) {
+        if let Playback::Replay { paused: p, .. } = &mut self.model.playback {
+            *p = paused;
         }
     }
 

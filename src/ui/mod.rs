@@ -5,11 +5,16 @@
 //! nothing does.
 
 pub mod app;
+pub mod chrome;
 pub mod keys;
+pub mod layout;
 pub mod model;
 pub mod terminal;
+pub mod text;
 pub mod theme;
 pub mod view;
+pub mod whatif;
+pub mod widgets;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

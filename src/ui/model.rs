@@ -4,9 +4,11 @@
 use tokio::time::Instant;
 
 use crate::engine::clock::simulate_lane;
-use crate::engine::record::{CallStatus, RECORDED_LANE, Record};
+use crate::engine::record::{CallStatus, Record, efficiency, speedup};
+use crate::engine::scenario::OnError;
 use crate::engine::strategy::cores;
 use crate::engine::{Bounds, EventKind, Plan, Strategy};
+use crate::report::figures::{self, Baseline, LaneFigures, Saved};
 
 /// A call as every lane shares it: who it is and what it waits for.
 #[derive(Debug, Clone, PartialEq)]
@@ -165,6 +167,8 @@ pub enum Playback {
     Replay {
         /// Whether the replay is paused.
         paused: bool,
+        /// Playback rate (2 plays twice as fast as recorded).
+        rate: f64,
     },
 }
 
@@ -191,6 +195,35 @@ pub struct ViewModel {
     pub playback: Playback,
     /// An engine failure to show instead of pretending the run finished.
     pub error: Option<String>,
+    /// Which calls lie on the critical path (at the run's speed).
+    pub critical: Vec<bool>,
+    /// Every lane's figures, once the run's record is known (what every other view prints).
+    pub figures: Option<Vec<LaneFigures>>,
+    /// The run's headline, once its record is known.
+    pub headline: Option<String>,
+    /// Whether every call is simulated, so that every time scales with the speed.
+    pub all_simulated: bool,
+    /// A prediction of an edited batch on the virtual clock, not a run.
+    pub what_if: bool,
+}
+
+/// What a finished lane's title says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TitleFigures {
+    /// Its wall.
+    pub wall_ms: f64,
+    /// Baseline ÷ wall.
+    pub speedup: f64,
+    /// Whether the baseline is final (else the speedup can only grow: `≥`).
+    pub exact: bool,
+    /// Against the baseline.
+    pub saved: Option<Saved>,
+    /// Lower bound ÷ wall.
+    pub efficiency: f64,
+    /// Why it is above its bound.
+    pub why: Option<String>,
+    /// Whether this lane is the baseline.
+    pub is_baseline: bool,
 }
 
 impl ViewModel {
@@ -198,8 +231,12 @@ impl ViewModel {
     /// each lane with the wall the virtual clock predicts.
     pub fn new(plan: &Plan, strategies: &[Strategy], speed: f64) -> ViewModel {
         let mut model = ViewModel::without_predictions(plan, strategies, speed);
+        let cancels = plan.on_error == OnError::Cancel;
         for lane in &mut model.lanes {
-            lane.predicted_ms = Some(simulate_lane(plan, lane.strategy, speed).lane.wall_ms);
+            let p = simulate_lane(plan, lane.strategy, speed).lane.wall_ms;
+            lane.predicted_ms = Some(p);
+            lane.lower_bound_ms =
+                crate::engine::record::lower_bound_under(lane.lower_bound_ms, p, cancels);
         }
         model
     }
@@ -208,6 +245,7 @@ impl ViewModel {
     fn without_predictions(plan: &Plan, strategies: &[Strategy], speed: f64) -> ViewModel {
         let durations = plan.durations_at(speed);
         let bounds = plan.bounds_from(&durations, speed);
+        let critical = plan.critical_calls(&durations);
         let waves_ms = plan.waves_from(&durations);
         let cores = cores();
         let lanes = strategies
@@ -242,6 +280,11 @@ impl ViewModel {
             now_ms: 0.0,
             playback: Playback::Live,
             error: None,
+            critical,
+            figures: None,
+            headline: None,
+            all_simulated: plan.calls.iter().all(|c| c.effect.is_simulated()),
+            what_if: false,
         }
     }
 
@@ -294,9 +337,128 @@ impl ViewModel {
                 }
             }
         }
-        model.bounds = record.bounds;
+        model.adopt(record);
         model.now_ms = model.end_ms();
         model
+    }
+
+    /// The lesson as the screen says it: at the run's speed where every time scales with it; where
+    /// real calls take what they take, the lesson's speed-1 times with a note saying so.
+    pub fn lesson_text(&self) -> Option<String> {
+        let text = self.lesson.as_ref()?;
+        let at_one = (self.speed - 1.0).abs() < 1e-9;
+        Some(if self.all_simulated || at_one {
+            crate::ui::text::lesson_at(text, self.speed)
+        } else {
+            format!(
+                "{text} (Times above are at speed 1: simulated calls run {}× faster here, real ones as they are.)",
+                crate::engine::tools::fmt_num(self.speed)
+            )
+        })
+    }
+
+    /// Takes every figure from the run's record, so that the screen prints what `report`, the
+    /// headless table and the SVG print for the same run.
+    pub fn adopt(&mut self, record: &Record) {
+        self.bounds = record.bounds;
+        for (view, lane) in self.lanes.iter_mut().zip(&record.lanes) {
+            view.lower_bound_ms = lane.lower_bound_ms;
+            view.predicted_ms = lane.predicted_ms;
+            view.wall_ms = Some(lane.wall_ms);
+        }
+        self.figures = Some(figures::lanes(record));
+        self.headline = figures::headline(record);
+    }
+
+    /// The baseline lane's wall if it is done, else its elapsed time (`false`: a lower
+    /// estimate), by the one baseline rule of [`Baseline`].
+    pub fn baseline_ms(&self) -> Option<(f64, bool)> {
+        match Baseline::among(
+            self.lanes.iter().map(|l| l.label.as_str()),
+            self.bounds.sum_ms,
+        ) {
+            Baseline::Lane(k) => {
+                let l = &self.lanes[k];
+                match (l.is_done_at(self.now_ms), l.wall_ms) {
+                    (true, Some(w)) => Some((w, true)),
+                    _ => l.time_at(self.now_ms).map(|t| (t, false)),
+                }
+            }
+            Baseline::SumOfWork(ms) => Some((ms, true)),
+        }
+    }
+
+    /// What lane `k`'s title says once it is done: the record's figures where the run is over,
+    /// else the same functions on what is known so far.
+    pub fn title_figures(&self, k: usize) -> Option<TitleFigures> {
+        let lane = &self.lanes[k];
+        let wall = lane.wall_ms.filter(|_| lane.is_done_at(self.now_ms))?;
+        let (base, exact) = self.baseline_ms()?;
+        if exact && let Some(f) = self.figures.as_ref().and_then(|f| f.get(k)) {
+            return Some(TitleFigures {
+                wall_ms: f.wall.mean,
+                speedup: f.speedup.0,
+                exact,
+                saved: f.saved,
+                efficiency: f.efficiency,
+                why: f.why.clone(),
+                is_baseline: f.is_baseline,
+            });
+        }
+        let is_baseline = Baseline::among(
+            self.lanes.iter().map(|l| l.label.as_str()),
+            self.bounds.sum_ms,
+        ) == Baseline::Lane(k);
+        Some(TitleFigures {
+            wall_ms: wall,
+            speedup: speedup(base, wall),
+            exact,
+            saved: if exact {
+                figures::saved(base, wall)
+            } else {
+                None
+            },
+            efficiency: efficiency(lane.lower_bound_ms, wall),
+            why: None,
+            is_baseline,
+        })
+    }
+
+    /// The first call of lane `k` that is running, or else waiting, at lane time `t`.
+    pub fn first_unfinished(&self, k: usize, t: f64) -> Option<usize> {
+        let calls = &self.lanes[k].calls;
+        calls
+            .iter()
+            .position(|c| matches!(c.state_at(t), CallState::Running { .. }))
+            .or_else(|| {
+                calls
+                    .iter()
+                    .position(|c| matches!(c.state_at(t), CallState::Waiting))
+            })
+    }
+
+    /// The call of lane `k` that ended last (the one the lane's wall waited for).
+    pub fn last_to_finish(&self, k: usize) -> Option<usize> {
+        let calls = &self.lanes[k].calls;
+        (0..calls.len())
+            .filter_map(|i| Some((i, calls[i].end.or(calls[i].cancelled)?)))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(i, _)| i)
+    }
+
+    /// The most calls that ran at once in lane `k`, exactly: a call is in flight while one of
+    /// its attempts runs (not while it waits for a token or backs off), the one definition
+    /// [`crate::report::chrome_trace::in_flight_steps`] uses too.
+    pub fn peak_in_flight(&self, k: usize) -> usize {
+        let mut spans: Vec<(f64, f64)> = Vec::new();
+        for c in &self.lanes[k].calls {
+            spans.extend(c.failed_attempts.iter().map(|&(s, e, _)| (s, e)));
+            let start = c.attempt_start.filter(|a| a.is_finite()).or(c.start);
+            if let (Some(s), Some(e)) = (start, c.end.or(c.cancelled)) {
+                spans.push((s, e));
+            }
+        }
+        crate::report::chrome_trace::peak(spans)
     }
 
     /// Applies one engine event. `run_start` is the instant the run began (lane offsets count
@@ -389,20 +551,68 @@ impl ViewModel {
         if t > 0.0 { t } else { 1.0 }
     }
 
-    /// The sequential lane's wall if done; else its elapsed time as a lower estimate.
-    pub fn baseline_ms(&self) -> Option<(f64, bool)> {
-        let seq = self
-            .lanes
-            .iter()
-            .find(|l| l.label == RECORDED_LANE)
-            .or_else(|| self.lanes.iter().find(|l| l.label == "sequential"));
-        match seq {
-            Some(l) => match (l.is_done_at(self.now_ms), l.wall_ms) {
-                (true, Some(w)) => Some((w, true)),
-                _ => l.time_at(self.now_ms).map(|t| (t, false)),
-            },
-            None => Some((self.bounds.sum_ms, true)),
+    /// Calls in flight in lane `k` over `cells` cells spanning `axis_ms`, averaged over each
+    /// cell, up to the lane's time: a sequential lane reads 1 everywhere (also where one call
+    /// hands over to the next), and a call shorter than a cell still shows.
+    pub fn flight_counts(&self, k: usize, cells: usize, axis_ms: f64) -> Vec<f64> {
+        let lane = &self.lanes[k];
+        let Some(t) = lane.time_at(self.now_ms) else {
+            return Vec::new();
+        };
+        let scale = |ms: f64| {
+            let c = ms / axis_ms * cells as f64;
+            if c.is_nan() {
+                0.0
+            } else {
+                c.clamp(0.0, cells as f64)
+            }
+        };
+        let upto = (scale(t).ceil() as usize).min(cells);
+        let mut part = vec![0f64; cells + 1];
+        let mut full = vec![0f64; cells + 1];
+        let mut add = |start: f64, end: f64| {
+            let (xs, xe) = (scale(start), scale(end).max(scale(start)));
+            let (a, b) = (xs.floor() as usize, xe.floor() as usize);
+            if a >= cells {
+                return;
+            }
+            if a == b {
+                part[a] += xe - xs;
+                return;
+            }
+            part[a] += (a + 1) as f64 - xs;
+            full[a + 1] += 1.0;
+            full[b.min(cells)] -= 1.0;
+            if b < cells {
+                part[b] += xe - b as f64;
+            }
+        };
+        for c in &lane.calls {
+            // Attempts that failed and were retried ran too.
+            for &(start, end, _) in &c.failed_attempts {
+                if start <= t {
+                    add(start, end.min(t));
+                }
+            }
+            match c.state_at(t) {
+                CallState::Running { start } => add(start, t),
+                CallState::Done { start, end } | CallState::Failed { start, end, .. } => {
+                    add(start, end)
+                }
+                CallState::Cancelled {
+                    start: Some(start),
+                    at,
+                } => add(start, at),
+                _ => {}
+            }
         }
+        let mut out = Vec::with_capacity(upto);
+        let mut running = 0f64;
+        for i in 0..upto {
+            running += full[i];
+            out.push((running + part[i]).max(0.0));
+        }
+        out
     }
 
     /// How many calls are in flight in `lane` at lane time `t`.

@@ -1,6 +1,8 @@
 //! Terminal set-up and restore. The terminal is restored exactly once, on every exit path: a
-//! normal quit, an error (the guard's drop) and a panic on the UI thread (the hook). A panic on
-//! an engine thread does not restore under the running UI: the run reports it on screen.
+//! normal quit, an error (the guard's drop), a panic on the UI thread (the hook) and a signal
+//! (SIGINT, SIGTERM, SIGHUP, SIGQUIT: restore, then exit 128 + the signal, as a shell expects).
+//! A panic on an engine thread does not restore under the running UI: the run reports it on
+//! screen.
 
 use std::io::{self, Stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,9 +28,11 @@ impl Drop for Guard {
     }
 }
 
-/// Enters raw mode and the alternate screen, and installs the panic hook.
+/// Enters raw mode and the alternate screen, and installs the panic hook and the signal
+/// handlers.
 pub fn init() -> io::Result<(Tui, Guard)> {
     install_panic_hook();
+    install_signal_handlers()?;
     enable_raw_mode()?;
     RESTORED.store(false, Ordering::SeqCst);
     let guard = Guard(());
@@ -44,6 +48,39 @@ pub fn restore() {
     }
     let _ = execute!(io::stdout(), LeaveAlternateScreen, cursor::Show);
     let _ = disable_raw_mode();
+}
+
+/// The signals that end fanout, each restoring the terminal first. In raw mode Ctrl-C is a key,
+/// so SIGINT comes from `kill`; SIGHUP when the terminal closes.
+pub const SIGNALS: [i32; 4] = [
+    signal_hook::consts::SIGINT,
+    signal_hook::consts::SIGTERM,
+    signal_hook::consts::SIGHUP,
+    signal_hook::consts::SIGQUIT,
+];
+
+/// Waits for [`SIGNALS`] on a thread of its own, once per process: the first one restores the
+/// terminal and exits with 128 + its number (130, 143, 129, 131). A thread rather than a flag the
+/// event loop polls, so that a signal still works when the loop is busy or stuck; the exit does
+/// not wait for running lanes, as a quit does not.
+fn install_signal_handlers() -> io::Result<()> {
+    static INSTALLED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    if INSTALLED.get().is_some() {
+        return Ok(());
+    }
+    let mut signals = signal_hook::iterator::Signals::new(SIGNALS)?;
+    std::thread::Builder::new()
+        .name("fanout-signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                // Held until the exit, so the UI thread cannot draw a frame after the restore.
+                let _stdout = io::stdout().lock();
+                restore();
+                std::process::exit(128 + signal);
+            }
+        })?;
+    let _ = INSTALLED.set(());
+    Ok(())
 }
 
 fn install_panic_hook() {

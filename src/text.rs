@@ -1,0 +1,96 @@
+//! Text from files (scenarios, records, imported traces) made safe to print.
+//!
+//! A name in a scenario or a tool name in a trace is whatever its author wrote, and files like
+//! that are passed around: printed raw, `\u{1b}]0;…\u{7}` retitles the terminal and other escape
+//! sequences can move the cursor or rewrite what is on screen. Every plain-text writer passes
+//! such strings through [`escape_control`] (or, for a whole output, [`escape_output`]).
+
+use std::borrow::Cow;
+
+/// Whether `c` is a control character a terminal may act on: C0 (U+0000–U+001F), DEL (U+007F)
+/// or C1 (U+0080–U+009F; U+009B alone is a CSI on many terminals).
+pub fn is_control(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}')
+}
+
+/// `s` with every control character written as a Rust-style escape, `\u{1b}`; line breaks and
+/// tabs too, so a name stays on its line. Borrows when there is nothing to escape.
+pub fn escape_control(s: &str) -> Cow<'_, str> {
+    escape_where(s, is_control)
+}
+
+/// Like [`escape_control`], but keeps line breaks (`\n`): for a whole output already laid out in
+/// lines (a table, `check`), as a last guard at the point it is printed.
+pub fn escape_output(s: &str) -> Cow<'_, str> {
+    escape_where(s, |c| c != '\n' && is_control(c))
+}
+
+/// A Markdown table cell: controls escaped and `|` written `\|`, so a name cannot end its cell.
+pub fn escape_markdown_cell(s: &str) -> Cow<'_, str> {
+    let escaped = escape_control(s);
+    if escaped.contains('|') {
+        Cow::Owned(escaped.replace('|', "\\|"))
+    } else {
+        escaped
+    }
+}
+
+fn escape_where(s: &str, escape: impl Fn(char) -> bool) -> Cow<'_, str> {
+    let Some(first) = s.find(&escape) else {
+        return Cow::Borrowed(s);
+    };
+    let mut out = String::with_capacity(s.len() + 8);
+    out.push_str(&s[..first]);
+    for c in s[first..].chars() {
+        if escape(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_c0_c1_and_del_and_borrows_clean_text() {
+        assert_eq!(
+            escape_control("n\u{1b}]0;PWNED\u{7}"),
+            "n\\u{1b}]0;PWNED\\u{7}"
+        );
+        assert_eq!(escape_control("a\nb\tc\r"), "a\\u{a}b\\u{9}c\\u{d}");
+        assert_eq!(
+            escape_control("\u{7f}\u{80}\u{9b}\u{9f}"),
+            "\\u{7f}\\u{80}\\u{9b}\\u{9f}"
+        );
+        assert_eq!(escape_control("\u{0}"), "\\u{0}");
+        assert!(matches!(escape_control("fetch_1 · é ✓"), Cow::Borrowed(_)));
+        // U+00A0 (no-break space) and above are printable.
+        assert_eq!(escape_control("\u{a0}\u{a0}"), "\u{a0}\u{a0}");
+    }
+
+    #[test]
+    fn output_keeps_its_lines() {
+        assert_eq!(escape_output("a\u{1b}[2J\nb\t"), "a\\u{1b}[2J\nb\\u{9}");
+        assert!(matches!(escape_output("a\nb\n"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn markdown_cells_cannot_be_split() {
+        assert_eq!(escape_markdown_cell("a|b\u{1b}"), "a\\|b\\u{1b}");
+        assert_eq!(escape_markdown_cell("plain"), "plain");
+    }
+
+    #[test]
+    fn every_control_is_escaped() {
+        for c in (0u32..0x110000).filter_map(char::from_u32) {
+            let s = c.to_string();
+            let e = escape_control(&s);
+            assert!(!e.chars().any(is_control), "{c:?} left raw");
+            assert_eq!(is_control(c), e != s, "{c:?}");
+        }
+    }
+}
