@@ -136,15 +136,8 @@ pub(crate) fn import(input: &Input<'_>, opts: &ImportOptions) -> Result<Imported
         None => {
             // Not one well-formed export (JSON lines, or something to explain): the tree walk,
             // whose every error names the place.
-            let mut docs = read_docs(input)?;
             let mut raw = Vec::new();
-            for (d, doc) in docs.iter().enumerate() {
-                read_spans(input, d, doc, &mut raw)?;
-            }
-            // Only the text is needed from here on (to place errors): free the trees.
-            for doc in &mut docs {
-                doc.value = Value::Null;
-            }
+            let docs = read_docs(input, |d, doc| read_spans(input, d, doc, &mut raw))?;
             (docs, raw)
         }
     };
@@ -416,21 +409,34 @@ fn rfc3339(ns: u64) -> String {
 }
 
 /// The documents of the file: one for an export, one per non-blank line for the file
-/// exporter's JSON lines.
-fn read_docs<'a>(input: &Input<'a>) -> Result<Vec<Doc<'a>>, InputError> {
+/// exporter's JSON lines. Each is handed to `each` as soon as it is parsed, and its tree is
+/// freed after: only the text is needed from then on (to place errors), and holding every
+/// line's tree at once would cost as much as the one big tree.
+fn read_docs<'a>(
+    input: &Input<'a>,
+    mut each: impl FnMut(usize, &Doc<'a>) -> Result<(), InputError>,
+) -> Result<Vec<Doc<'a>>, InputError> {
     let text = input.text;
     let start = body_start(text);
     let body = &text[start..];
     if body.trim().is_empty() {
         return Err(InputError::new(input.label, "is empty").hint(KIND.expects()));
     }
+    let mut done = |d: usize, mut doc: Doc<'a>| -> Result<Doc<'a>, InputError> {
+        each(d, &doc)?;
+        doc.value = Value::Null;
+        Ok(doc)
+    };
     match serde_json::from_str::<Value>(body) {
-        Ok(value) => Ok(vec![Doc {
-            text,
-            start,
-            end: text.len(),
-            value,
-        }]),
+        Ok(value) => Ok(vec![done(
+            0,
+            Doc {
+                text,
+                start,
+                end: text.len(),
+                value,
+            },
+        )?]),
         Err(e)
             if e.to_string().starts_with("trailing characters")
                 && first_line_is_json(&text[start..]) =>
@@ -441,7 +447,8 @@ fn read_docs<'a>(input: &Input<'a>) -> Result<Vec<Doc<'a>>, InputError> {
             for line in text[start..].split_inclusive('\n') {
                 let end = at + line.len();
                 if !line.trim().is_empty() {
-                    docs.push(parse_doc(KIND, input, at, end)?);
+                    let doc = parse_doc(KIND, input, at, end)?;
+                    docs.push(done(docs.len(), doc)?);
                 }
                 at = end;
             }
@@ -1246,9 +1253,8 @@ mod tests {
                 text,
             };
             let (_, streamed) = stream_spans(&input).expect("a well-formed export streams");
-            let docs = read_docs(&input).unwrap();
             let mut walked = Vec::new();
-            read_spans(&input, 0, &docs[0], &mut walked).unwrap();
+            read_docs(&input, |d, doc| read_spans(&input, d, doc, &mut walked)).unwrap();
             assert!(!walked.is_empty());
             assert_eq!(summary(&streamed), summary(&walked));
         }
