@@ -88,8 +88,26 @@ fn special_kind(meta: &Metadata) -> &'static str {
 pub fn read_input(path: &Path, kind: InputKind<'_>) -> Result<String, InputError> {
     let label = path.display().to_string();
     let cap = max_input_bytes()?;
-    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer. It changes
-    // nothing for a regular file.
+    let not_regular = |meta: &Metadata| {
+        InputError::new(
+            &label,
+            format!(
+                "is {}, not {}: fanout reads only regular files",
+                special_kind(meta),
+                kind.what
+            ),
+        )
+        .hint("save the input to a file first, e.g. `cat SOURCE > input.json`")
+    };
+    // A device is refused before it is opened (opening some has effects of its own).
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+        && !meta.is_dir()
+    {
+        return Err(not_regular(&meta));
+    }
+    // O_NONBLOCK: should a FIFO be swapped in after the check, opening it for reading would
+    // otherwise wait for a writer. It changes nothing for a regular file.
     let file = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
@@ -113,15 +131,7 @@ pub fn read_input(path: &Path, kind: InputKind<'_>) -> Result<String, InputError
         );
     }
     if !meta.is_file() {
-        return Err(InputError::new(
-            &label,
-            format!(
-                "is {}, not {}: fanout reads only regular files",
-                special_kind(&meta),
-                kind.what
-            ),
-        )
-        .hint("save the input to a file first, e.g. `cat SOURCE > input.json`"));
+        return Err(not_regular(&meta));
     }
     let too_large = |size: String| {
         InputError::new(
