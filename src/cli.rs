@@ -37,6 +37,16 @@ pub enum Command {
     /// Run pool:N for every N in a range (virtual clock unless --clock real) and name the knee:
     /// the fewest workers within 5 % of parallel's wall.
     Sweep(SweepArgs),
+    /// A presenter's tour of ten built-ins, from the symptom to the model's own turns: a card
+    /// with each question, the race, a big headline and a takeaway (space steps on).
+    Tour(TourArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TourArgs {
+    /// Multiplies every step's own speed (2: each race takes half as long).
+    #[arg(long, default_value_t = 1.0, value_parser = parse_speed)]
+    pub pace: f64,
 }
 
 #[derive(Debug, Args)]

@@ -10,7 +10,7 @@ use clap::Parser;
 
 use cli::{
     CheckArgs, Cli, Command, ImportArgs, ReplayArgs, ReportArgs, RunArgs, ServeArgs, SweepArgs,
-    SweepFormat,
+    SweepFormat, TourArgs,
 };
 use fanout::engine::clock::{Clock, predicted_walls, run_virtual};
 use fanout::engine::input::{refuse_overwriting, write_output};
@@ -57,6 +57,7 @@ fn main() -> ExitCode {
         Some(Command::List) => list(),
         Some(Command::Report(args)) => report_cmd(args),
         Some(Command::Sweep(args)) => sweep_cmd(args),
+        Some(Command::Tour(args)) => tour_cmd(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -745,4 +746,23 @@ fn sweep_cmd(args: SweepArgs) -> Result<(), Failure> {
         SweepFormat::Json => print_raw(&sweep::json(&result)),
         SweepFormat::Svg => print_raw(&sweep::svg(&result)),
     }
+}
+
+fn tour_cmd(args: TourArgs) -> Result<(), Failure> {
+    if !std::io::stdout().is_terminal() {
+        return Err(Failure::Input(
+            InputError::new("fanout tour", "the tour needs a terminal to draw in")
+                .hint("run it in a terminal; `fanout run NAME --headless` prints one race"),
+        ));
+    }
+    let rt = runtime()?;
+    // Some steps fetch from fanout's own server.
+    let server = rt
+        .block_on(serve::start_local(ServeOptions::default()))
+        .map_err(|e| Failure::Internal(format!("cannot start the local server: {e}")))?;
+    let mut app = App::tour(args.pace, Theme::from_env())?;
+    app.set_local(server.base_url());
+    let app = tui(rt, app)?;
+    drop(server);
+    print(&app.tour_summary().unwrap_or_default())
 }

@@ -39,6 +39,23 @@ impl Tmux {
 }
 
 impl Tmux {
+    /// Runs `script` in a 100 × 30 session named `e2e`.
+    fn start(&self, script: &str) {
+        self.cmd(&[
+            "new-session",
+            "-d",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            "-s",
+            "e2e",
+            "sh",
+            "-c",
+            script,
+        ]);
+    }
+
     /// Waits up to `secs` for `text` to leave the screen; returns the last screen.
     fn wait_for_gone(&self, text: &str, secs: u64) -> String {
         let deadline = Instant::now() + Duration::from_secs(secs);
@@ -86,19 +103,7 @@ fn the_race_runs_live_and_q_leaves_a_clean_terminal() {
     let script = format!(
         "{bin} run fetch-5-urls --speed 10; echo EXIT=$?; stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo; sleep 30"
     );
-    tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        "-s",
-        "e2e",
-        "sh",
-        "-c",
-        &script,
-    ]);
+    tmux.start(&script);
 
     // Mid-run: both lanes, bars, and the sequential lane still running.
     let screen = tmux.wait_for("running", 10);
@@ -173,19 +178,7 @@ fn at_100x30_every_call_of_a_ten_call_three_lane_race_is_on_screen() {
     };
     let bin = env!("CARGO_BIN_EXE_fanout");
     let script = format!("{bin} run pool-of-3 --speed 20; sleep 30");
-    tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        "-s",
-        "e2e",
-        "sh",
-        "-c",
-        &script,
-    ]);
+    tmux.start(&script);
     // Finished, without touching a key: the headline, the lesson and every call of every lane.
     let screen = tmux.wait_for("faster than sequential", 15);
     assert!(screen.contains("faster than sequential"), "{screen}");
@@ -215,19 +208,7 @@ fn raising_a_pool_with_the_bracket_key_shows_the_new_prediction() {
     };
     let bin = env!("CARGO_BIN_EXE_fanout");
     let script = format!("{bin} run pool-of-3 --speed 20; sleep 30");
-    tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        "-s",
-        "e2e",
-        "sh",
-        "-c",
-        &script,
-    ]);
+    tmux.start(&script);
     let screen = tmux.wait_for("faster than sequential", 15);
     assert!(screen.contains("pool:3"), "{screen}");
     // Tab twice selects the pool lane (the second); ] gives it a fourth worker.
@@ -253,19 +234,7 @@ fn start_live(tmux: &Tmux, pid_file: &std::path::Path) -> i32 {
         "sh -c 'echo $$ > {pid}; exec {bin} run fetch-5-urls --speed 0.5'; echo EXIT=$?; stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo; sleep 30",
         pid = pid_file.display()
     );
-    tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        "-s",
-        "e2e",
-        "sh",
-        "-c",
-        &script,
-    ]);
+    tmux.start(&script);
     let screen = tmux.wait_for("running", 10);
     assert!(screen.contains("sequential"), "{screen}");
     assert_eq!(

@@ -163,7 +163,7 @@ async fn the_help_overlay_lists_every_key() {
         for scroll in 0..40 {
             seen.push_str(&text(&draw(&model, &help(scroll), w, h)));
         }
-        for b in keys::help_bindings(false) {
+        for b in keys::help_bindings(keys::Context::default()) {
             assert!(
                 seen.contains(b.keys) && seen.contains(b.help),
                 "{}: {seen}",
@@ -609,4 +609,63 @@ async fn a_dependency_cycle_is_refused_and_named() {
         "{notice}"
     );
     assert!(app.whatif.as_ref().is_none_or(|w| !w.changed()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_tour_steps_through_cards_races_and_headlines_that_are_true() {
+    use fanout::ui::tour::{Phase, STEPS};
+    let mut app = App::tour(1.0, PLAIN).unwrap();
+    let now = tokio::time::Instant::now();
+    assert!(app.first_command().is_none(), "a tour starts on its card");
+    let card = text(&draw(&app.model, &app.chrome, 100, 30));
+    assert!(
+        card.contains("step 1 of 10") && card.contains("The symptom"),
+        "{card}"
+    );
+    insta::assert_snapshot!(
+        "tour_card_100x30",
+        draw(&app.model, &app.chrome, 100, 30).backend()
+    );
+    for (k, step) in STEPS.iter().enumerate() {
+        let Some(Command::Start(plan, opts)) = app.on_action(Action::TourNext, now) else {
+            panic!("space on a card runs step {k}");
+        };
+        assert_eq!(plan.scenario.name, builtin(step.scenario).scenario.name);
+        assert_eq!(opts.speed, step.speed);
+        app.run_started(&opts, now);
+        let record = run(plan.clone(), &opts, None).await.unwrap();
+        app.run_finished(Ok(record), now);
+        let tour = app.chrome.tour.clone().unwrap();
+        assert_eq!(tour.phase, Phase::Headline);
+        let big = tour.results[k].clone().unwrap();
+        match step.scenario {
+            "fetch-then-post" => assert!(big.starts_with("no schedule can beat"), "{big}"),
+            "fetch-5-urls" => {
+                assert!(
+                    big.starts_with("parallel 5.00× faster than sequential"),
+                    "{big}"
+                );
+                insta::assert_snapshot!(
+                    "tour_headline_100x30",
+                    draw(&app.model, &app.chrome, 100, 30).backend()
+                );
+            }
+            _ => {}
+        }
+        app.on_action(Action::TourNext, now);
+    }
+    assert_eq!(app.chrome.tour.as_ref().unwrap().phase, Phase::End);
+    let summary = app.tour_summary().unwrap();
+    assert_eq!(
+        summary
+            .lines()
+            .filter(|l| l.contains("faster") || l.contains("no "))
+            .count(),
+        10,
+        "{summary}"
+    );
+    assert!(matches!(
+        app.on_action(Action::TourNext, now),
+        Some(Command::Quit)
+    ));
 }

@@ -95,6 +95,8 @@ pub struct App {
     pub whatif: Option<WhatIf>,
     /// The lanes asked for on the command line, if any (what a new scenario runs under).
     asked: Option<Vec<Strategy>>,
+    /// A tour's speed factor on top of each step's own speed.
+    pace: f64,
     plan: Arc<Plan>,
     source: Source,
 }
@@ -174,6 +176,7 @@ impl App {
             last_record: None,
             whatif: None,
             asked: strategies.clone(),
+            pace: 1.0,
             plan,
             source: Source::Live {
                 entries,
@@ -213,6 +216,7 @@ impl App {
             last_record: Some(record.clone()),
             whatif: None,
             asked: None,
+            pace: 1.0,
             plan,
             source: Source::Replay { rate, anchor: None },
         }
@@ -220,6 +224,9 @@ impl App {
 
     /// The command to begin with: a live app starts its first run.
     pub fn first_command(&self) -> Option<Command> {
+        if self.chrome.tour.is_some() {
+            return None;
+        }
         match self.source {
             Source::Live { .. } => Some(Command::Start(self.plan.clone(), self.run_options())),
             Source::Replay { .. } => None,
@@ -271,6 +278,10 @@ impl App {
                 // From now on the screen prints the record's figures, as every other view does.
                 self.model.adopt(&record);
                 self.model.now_ms = self.model.now_ms.max(self.model.end_ms());
+                if let Some(t) = &mut self.chrome.tour {
+                    t.results[t.step] = Some(super::tour::big_headline(&record));
+                    t.phase = super::tour::Phase::Headline;
+                }
                 self.last_record = Some(record);
             }
             Err(e) => self.model.error = Some(e),
@@ -330,6 +341,7 @@ impl App {
             picker: self.chrome.picker.is_some(),
             replay: matches!(self.source, Source::Replay { .. }),
             selected: self.chrome.selected.is_some(),
+            tour: self.chrome.tour.is_some(),
         }
     }
 
@@ -544,6 +556,8 @@ impl App {
                 None => self.chrome.notice = Some("nothing to undo".into()),
             },
             Action::WriteScenario => self.write_scenario(),
+            Action::TourNext => return self.tour_next(),
+            Action::TourBack => self.tour_back(),
             Action::SweepChart => {
                 let plan = self.plan.clone();
                 let speed = self.model.speed;
@@ -579,6 +593,99 @@ impl App {
             Action::End => self.seek(self.model.end_ms(), now),
         }
         None
+    }
+
+    /// A tour of the built-ins, at its first card. `pace` multiplies every step's speed.
+    pub fn tour(pace: f64, theme: Theme) -> Result<App, crate::engine::InputError> {
+        use super::tour::{STEPS, TourView};
+        let entries: Vec<Entry> = STEPS
+            .iter()
+            .map(|s| Entry {
+                arg: s.scenario.to_string(),
+                about: s.title.to_string(),
+            })
+            .collect();
+        let plan = Arc::new(Plan::load(STEPS[0].scenario)?);
+        let mut opts = RunOptions::for_plan(&plan);
+        opts.speed = STEPS[0].speed * pace;
+        let mut app = App::live(plan, &opts, None, entries, 0, theme);
+        app.pace = pace;
+        app.chrome.tour = Some(TourView::new());
+        Ok(app)
+    }
+
+    /// What `{local}` stands for in the runs this app starts (fanout's own server).
+    pub fn set_local(&mut self, url: String) {
+        if let Source::Live { local, .. } = &mut self.source {
+            *local = Some(url);
+        }
+    }
+
+    /// The tour's closing table, if this is a tour.
+    pub fn tour_summary(&self) -> Option<String> {
+        self.chrome.tour.as_ref().map(super::tour::summary)
+    }
+
+    fn tour_next(&mut self) -> Option<Command> {
+        use super::tour::{Phase, STEPS};
+        let t = self.chrome.tour.as_mut()?;
+        match t.phase {
+            Phase::Card => {
+                t.phase = Phase::Race;
+                self.chrome.next_speed = t.current().speed * self.pace;
+                Some(Command::Start(self.plan.clone(), self.run_options()))
+            }
+            // The race is still going: space waits for it.
+            Phase::Race => None,
+            Phase::Headline if t.step + 1 < STEPS.len() => {
+                let next = t.step + 1;
+                self.tour_card(next);
+                None
+            }
+            Phase::Headline => {
+                t.phase = Phase::End;
+                None
+            }
+            Phase::End => Some(Command::Quit),
+        }
+    }
+
+    fn tour_back(&mut self) {
+        use super::tour::Phase;
+        let Some(t) = self.chrome.tour.as_ref() else {
+            return;
+        };
+        let step = match t.phase {
+            Phase::Card => t.step.saturating_sub(1),
+            Phase::End => t.step,
+            _ => t.step,
+        };
+        self.tour_card(step);
+    }
+
+    /// Shows step `step`'s card, its scenario loaded and waiting.
+    fn tour_card(&mut self, step: usize) {
+        use super::tour::{Phase, STEPS};
+        let Some(s) = STEPS.get(step) else {
+            return;
+        };
+        if let Ok(plan) = Plan::load(s.scenario) {
+            self.plan = Arc::new(plan);
+            if let Source::Live {
+                current, started, ..
+            } = &mut self.source
+            {
+                *current = step;
+                *started = None;
+            }
+            self.chrome.next_speed = s.speed * self.pace;
+            let opts = self.run_options();
+            self.model = ViewModel::new(&self.plan, &opts.strategies, opts.speed);
+        }
+        if let Some(t) = &mut self.chrome.tour {
+            t.step = step;
+            t.phase = Phase::Card;
+        }
     }
 
     /// The lanes of the batch on screen.
@@ -664,21 +771,10 @@ impl App {
             self.chrome.notice = Some("nothing changed yet: Tab selects a lane to change".into());
             return;
         };
-        let slug: String = self
-            .plan
-            .scenario
-            .name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '-'
-                }
-            })
-            .collect();
-        let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
-        let path = format!("fanout-whatif-{}-{stamp}.json", slug.trim_matches('-'));
+        let path = format!(
+            "{}.json",
+            super::file_stem("fanout-whatif", &self.plan.scenario.name)
+        );
         let written = crate::engine::input::write_output(
             Path::new(&path),
             w.scenario_json().as_bytes(),
@@ -692,6 +788,9 @@ impl App {
     }
 
     fn rerun(&mut self, now: Instant) -> Option<Command> {
+        if let Some(t) = &mut self.chrome.tour {
+            t.phase = super::tour::Phase::Race;
+        }
         match self.source {
             Source::Live { .. } => Some(Command::Start(self.plan.clone(), self.run_options())),
             Source::Replay { .. } => {

@@ -68,6 +68,8 @@ pub struct Chrome {
     pub cursor: usize,
     /// The sweep the chart overlay shows.
     pub sweep: Option<crate::report::sweep::Sweep>,
+    /// The tour, when fanout presents one.
+    pub tour: Option<crate::ui::tour::TourView>,
 }
 
 impl Default for Chrome {
@@ -83,6 +85,7 @@ impl Default for Chrome {
             selected: None,
             cursor: 0,
             sweep: None,
+            tour: None,
         }
     }
 }

@@ -69,6 +69,10 @@ pub enum Action {
     WriteScenario,
     /// The worker sweep chart of the batch on screen.
     SweepChart,
+    /// Tour: the next step.
+    TourNext,
+    /// Tour: back.
+    TourBack,
 }
 
 /// What is on screen when a key arrives.
@@ -82,6 +86,8 @@ pub struct Context {
     pub replay: bool,
     /// A lane is selected (what-if keys apply to it).
     pub selected: bool,
+    /// The tour is on (its own keys step through it).
+    pub tour: bool,
 }
 
 /// Where a binding works.
@@ -97,16 +103,22 @@ pub enum When {
     Selected,
     /// No lane selected.
     Unselected,
+    /// A live run outside the tour (switching scenarios).
+    Browse,
+    /// The tour.
+    Tour,
 }
 
 impl When {
-    fn holds(self, replay: bool, selected: bool) -> bool {
+    fn holds(self, ctx: Context) -> bool {
         match self {
             When::Always => true,
-            When::Live => !replay,
-            When::Replay => replay,
-            When::Selected => !replay && selected,
-            When::Unselected => !selected,
+            When::Live => !ctx.replay,
+            When::Replay => ctx.replay,
+            When::Selected => !ctx.replay && ctx.selected,
+            When::Unselected => !ctx.selected,
+            When::Browse => !ctx.replay && !ctx.tour,
+            When::Tour => ctx.tour,
         }
     }
 }
@@ -157,6 +169,22 @@ pub const BINDINGS: &[Binding] = &[
         Some("q quit"),
         Action::Quit,
         When::Always,
+    ),
+    bind(
+        &[Char(' '), Right],
+        "space  →",
+        "tour: the next step (card, race, headline)",
+        Some("space next"),
+        Action::TourNext,
+        When::Tour,
+    ),
+    bind(
+        &[Left],
+        "←",
+        "tour: back to this step's card, or the one before",
+        Some("← back"),
+        Action::TourBack,
+        When::Tour,
     ),
     bind(
         &[Char('r')],
@@ -220,7 +248,7 @@ pub const BINDINGS: &[Binding] = &[
         "next scenario",
         Some("n/p scenario"),
         Action::NextScenario,
-        When::Live,
+        When::Browse,
     ),
     bind(
         &[Char('p'), Left],
@@ -228,7 +256,7 @@ pub const BINDINGS: &[Binding] = &[
         "previous scenario",
         None,
         Action::PrevScenario,
-        When::Live,
+        When::Browse,
     ),
     bind(
         &[Char('s')],
@@ -236,7 +264,7 @@ pub const BINDINGS: &[Binding] = &[
         "pick a scenario",
         Some("s pick"),
         Action::OpenPicker,
-        When::Live,
+        When::Browse,
     ),
     bind(
         &[Char('+'), Char('=')],
@@ -432,27 +460,32 @@ pub const BINDINGS: &[Binding] = &[
     ),
 ];
 
-/// The bindings that work in a live run (`replay` false) or a replay, with a lane selected or
-/// not.
-pub fn bindings(replay: bool, selected: bool) -> impl Iterator<Item = &'static Binding> {
-    BINDINGS
-        .iter()
-        .filter(move |b| b.when.holds(replay, selected))
+/// The bindings that work in this context.
+pub fn bindings(ctx: Context) -> impl Iterator<Item = &'static Binding> {
+    BINDINGS.iter().filter(move |b| b.when.holds(ctx))
 }
 
 /// What the help overlay lists: every binding of a live run (with a lane selected or not) or of
 /// a replay.
-pub fn help_bindings(replay: bool) -> impl Iterator<Item = &'static Binding> {
+pub fn help_bindings(ctx: Context) -> impl Iterator<Item = &'static Binding> {
+    let (off, on) = (
+        Context {
+            selected: false,
+            ..ctx
+        },
+        Context {
+            selected: true,
+            ..ctx
+        },
+    );
     BINDINGS
         .iter()
-        .filter(move |b| b.when.holds(replay, false) || b.when.holds(replay, true))
+        .filter(move |b| b.when.holds(off) || b.when.holds(on))
 }
 
 /// The footer's keys, in order.
-pub fn footer(replay: bool, selected: bool) -> Vec<&'static str> {
-    bindings(replay, selected)
-        .filter_map(|b| b.footer)
-        .collect()
+pub fn footer(ctx: Context) -> Vec<&'static str> {
+    bindings(ctx).filter_map(|b| b.footer).collect()
 }
 
 /// The action a key press maps to, if any.
@@ -484,7 +517,7 @@ pub fn action(key: KeyEvent, ctx: Context) -> Option<Action> {
             _ => None,
         };
     }
-    let action = bindings(ctx.replay, ctx.selected)
+    let action = bindings(ctx)
         .find(|b| b.codes.contains(&key.code))
         .map(|b| b.action)?;
     // Keys that share a row say which way by the key itself.
@@ -536,14 +569,23 @@ mod tests {
 
     #[test]
     fn no_key_means_two_things_in_one_context() {
-        for (replay, selected) in [(false, false), (false, true), (true, false)] {
+        for (replay, selected, tour) in [
+            (false, false, false),
+            (false, true, false),
+            (true, false, false),
+            (false, false, true),
+            (false, true, true),
+        ] {
+            let ctx = Context {
+                replay,
+                selected,
+                tour,
+                ..Context::default()
+            };
             let mut seen: Vec<KeyCode> = Vec::new();
-            for b in bindings(replay, selected) {
+            for b in bindings(ctx) {
                 for c in b.codes {
-                    assert!(
-                        !seen.contains(c),
-                        "{c:?} bound twice ({replay}, {selected})"
-                    );
+                    assert!(!seen.contains(c), "{c:?} bound twice in {ctx:?}");
                     seen.push(*c);
                 }
             }
@@ -552,19 +594,27 @@ mod tests {
 
     #[test]
     fn every_footer_key_is_in_the_help() {
-        for replay in [false, true] {
-            let footer = footer(replay, false);
-            assert!(footer.contains(&"q quit") && footer.contains(&"? help"));
-            assert!(bindings(replay, false).all(|b| !b.help.is_empty()));
-        }
-        assert!(!footer(true, false).contains(&"n/p scenario"));
-        assert!(!footer(false, false).contains(&"space pause"));
-        assert!(footer(false, true).contains(&"[ ] workers"));
-        assert!(!footer(false, false).contains(&"[ ] workers"));
+        let live = Context::default();
+        let replay = Context {
+            replay: true,
+            ..live
+        };
         let selected = Context {
             selected: true,
-            ..Context::default()
+            ..live
         };
+        let tour = Context { tour: true, ..live };
+        for ctx in [live, replay] {
+            let footer = footer(ctx);
+            assert!(footer.contains(&"q quit") && footer.contains(&"? help"));
+            assert!(bindings(ctx).all(|b| !b.help.is_empty()));
+        }
+        assert!(!footer(replay).contains(&"n/p scenario"));
+        assert!(!footer(live).contains(&"space pause"));
+        assert!(footer(selected).contains(&"[ ] workers"));
+        assert!(!footer(live).contains(&"[ ] workers"));
+        assert!(footer(tour).contains(&"space next") && !footer(tour).contains(&"n/p scenario"));
+        assert_eq!(action(press(Right), tour), Some(Action::TourNext));
         assert_eq!(
             action(press(Char('[')), selected),
             Some(Action::Workers(-1))

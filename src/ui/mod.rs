@@ -12,6 +12,7 @@ pub mod model;
 pub mod terminal;
 pub mod text;
 pub mod theme;
+pub mod tour;
 pub mod view;
 pub mod whatif;
 pub mod widgets;
@@ -129,9 +130,23 @@ where
 /// Writes `record` as `fanout-NAME-TIME.record.json` and the same name `.svg` in the current
 /// folder; returns both names.
 fn export(record: &Record) -> Result<(String, String), String> {
-    let slug: String = record
-        .scenario
-        .name
+    let base = file_stem("fanout", &record.scenario.name);
+    let json = format!("{base}.record.json");
+    let svg = format!("{base}.svg");
+    // Atomic, like every output (`engine::input::write_output`).
+    let write = |path: &str, text: String, what: &str| {
+        crate::engine::input::write_output(std::path::Path::new(path), text.as_bytes(), what, &[])
+            .map_err(|e| e.to_string())
+    };
+    write(&json, crate::report::json(record), "record")?;
+    write(&svg, crate::report::svg::svg(record), "SVG")?;
+    Ok((json, svg))
+}
+
+/// `PREFIX-the-scenario-name-YYYYMMDD-HHMMSS`: a file name in the current folder for something
+/// fanout writes at a key press (an export, an edited scenario).
+pub fn file_stem(prefix: &str, scenario_name: &str) -> String {
+    let slug = scenario_name
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
@@ -147,16 +162,7 @@ fn export(record: &Record) -> Result<(String, String), String> {
         .collect::<Vec<_>>()
         .join("-");
     let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
-    let base = format!("fanout-{slug}-{stamp}");
-    let json = format!("{base}.record.json");
-    let svg = format!("{base}.svg");
-    let write = |path: &str, text: String, what: &str| {
-        crate::engine::input::write_output(std::path::Path::new(path), text.as_bytes(), what, &[])
-            .map_err(|e| e.to_string())
-    };
-    write(&json, crate::report::json(record), "record")?;
-    write(&svg, crate::report::svg::svg(record), "SVG")?;
-    Ok((json, svg))
+    format!("{prefix}-{slug}-{stamp}")
 }
 
 fn drain(running: &mut Option<Running>, app: &mut App) {

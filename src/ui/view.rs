@@ -88,6 +88,9 @@ pub fn render(model: &ViewModel, chrome: &Chrome, theme: Theme, area: Rect, buf:
     if let Some(picker) = &chrome.picker {
         overlay::draw_picker(picker, theme, area, buf);
     }
+    if let Some(tour) = &chrome.tour {
+        overlay::draw_tour(&ctx, tour, area, buf);
+    }
     if let Some(o) = chrome.overlay {
         overlay::draw(&ctx, o.kind, o.scroll, area, buf);
     }

@@ -10,7 +10,6 @@ use super::Ctx;
 use crate::report::figures::{duration, percent, saved_text, speedup};
 use crate::ui::keys;
 use crate::ui::layout::{Arrangement, TABLE_WIDTH, lesson_width, notes};
-use crate::ui::model::Playback;
 use crate::ui::text::{ellipsize, width, wrap};
 
 /// Rows the headline and the why lines take.
@@ -148,8 +147,7 @@ pub fn draw_footer(ctx: &Ctx<'_>, area: Rect, buf: &mut Buffer) {
         buf.set_stringn(area.x, area.y, &text, area.width as usize, theme.notice());
         return;
     }
-    let replay = matches!(ctx.model.playback, Playback::Replay { .. });
-    let mut shown = keys::footer(replay, ctx.chrome.selected.is_some());
+    let mut shown = keys::footer(ctx.keys());
     let line = |shown: &[&str]| format!(" {}", shown.join(" · "));
     while width(&line(&shown)) > area.width as usize && shown.len() > 2 {
         shown.remove(shown.len() - 2);

@@ -21,3 +21,19 @@ pub struct Ctx<'a> {
     /// Colours or not.
     pub theme: Theme,
 }
+
+impl Ctx<'_> {
+    /// The key context the screen shows (what the footer and help list).
+    pub fn keys(&self) -> crate::ui::keys::Context {
+        crate::ui::keys::Context {
+            overlay: self.chrome.overlay.is_some(),
+            picker: self.chrome.picker.is_some(),
+            replay: matches!(
+                self.model.playback,
+                crate::ui::model::Playback::Replay { .. }
+            ),
+            selected: self.chrome.selected.is_some(),
+            tour: self.chrome.tour.is_some(),
+        }
+    }
+}

@@ -15,6 +15,7 @@ use crate::ui::keys;
 use crate::ui::model::Playback;
 use crate::ui::text::{ellipsize, width, wrap};
 use crate::ui::theme::Theme;
+use crate::ui::tour::{Phase, STEPS, TourView};
 
 /// What every mark on screen means, in full.
 pub const LEGEND: &[&str] = &[
@@ -58,7 +59,7 @@ pub fn lines(ctx: &Ctx<'_>, kind: OverlayKind, w: usize) -> Vec<Line<'static>> {
             let replay = matches!(ctx.model.playback, Playback::Replay { .. });
             let key_w = 16;
             let mut out = Vec::new();
-            for b in keys::help_bindings(replay) {
+            for b in keys::help_bindings(ctx.keys()) {
                 let help = wrap(b.help, w.saturating_sub(key_w + 2));
                 for (i, h) in help.into_iter().enumerate() {
                     let k = if i == 0 { b.keys } else { "" };
@@ -279,4 +280,113 @@ fn draw_sweep(sweep: &Sweep, theme: Theme, area: Rect, buf: &mut Buffer) {
                 .labels(y_labels),
         )
         .render(rect, buf);
+}
+
+/// The tour's card (a step's title and question, or the whole tour at its end) over the whole
+/// screen, or its headline box over the finished race.
+pub fn draw_tour(ctx: &Ctx<'_>, tour: &TourView, area: Rect, buf: &mut Buffer) {
+    let theme = ctx.theme;
+    let step = tour.current();
+    let n = STEPS.len();
+    match tour.phase {
+        Phase::Race => {}
+        Phase::Card => {
+            Clear.render(area, buf);
+            let w = area.width.saturating_sub(8).min(80);
+            let mut lines = vec![
+                Line::styled(format!("step {} of {n}", tour.step + 1), theme.dim()),
+                Line::raw(""),
+                Line::styled(step.title.to_string(), theme.accent()),
+                Line::raw(""),
+            ];
+            lines.extend(
+                wrap(step.question, w.saturating_sub(4) as usize)
+                    .into_iter()
+                    .map(|l| Line::styled(l, theme.bold())),
+            );
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                format!(
+                    "built-in {} · speed {}×",
+                    step.scenario,
+                    crate::engine::tools::fmt_num(ctx.chrome.next_speed)
+                ),
+                theme.dim(),
+            ));
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                "space runs it · ← back · q quits",
+                theme.dim(),
+            ));
+            let h = (lines.len() as u16 + 2).min(area.height);
+            let rect = centered(area, w, h);
+            Paragraph::new(lines)
+                .centered()
+                .block(Block::bordered().title(" fanout tour "))
+                .render(rect, buf);
+        }
+        Phase::Headline => {
+            let w = area.width.saturating_sub(8).min(90);
+            let inner = w.saturating_sub(4) as usize;
+            let big = tour.results[tour.step].clone().unwrap_or_default();
+            let mut lines: Vec<Line> = wrap(&big, inner)
+                .into_iter()
+                .map(|l| Line::styled(l, theme.accent()))
+                .collect();
+            lines.push(Line::raw(""));
+            lines.extend(wrap(step.takeaway, inner).into_iter().map(Line::raw));
+            lines.push(Line::raw(""));
+            let next = if tour.step + 1 < n {
+                "space: next step"
+            } else {
+                "space: the whole tour"
+            };
+            lines.push(Line::styled(
+                format!("{next} · ← this step's card · q quits"),
+                theme.dim(),
+            ));
+            let h = (lines.len() as u16 + 2).min(area.height);
+            // Low on the screen, so the race stays in view above it.
+            let rect = Rect::new(
+                area.x + (area.width.saturating_sub(w)) / 2,
+                area.y + area.height.saturating_sub(h + 1),
+                w.min(area.width),
+                h,
+            );
+            Clear.render(rect, buf);
+            Paragraph::new(lines)
+                .centered()
+                .block(Block::bordered().title(format!(
+                    " {} · step {} of {n} ",
+                    step.title,
+                    tour.step + 1
+                )))
+                .render(rect, buf);
+        }
+        Phase::End => {
+            Clear.render(area, buf);
+            let mut lines = vec![
+                Line::styled("the whole tour", theme.accent()),
+                Line::raw(""),
+            ];
+            for (i, (s, r)) in STEPS.iter().zip(&tour.results).enumerate() {
+                let r = r.as_deref().unwrap_or("(not raced)");
+                let text = ellipsize(
+                    &format!("{:>2}. {} — {r}", i + 1, s.title),
+                    area.width.saturating_sub(6) as usize,
+                );
+                lines.push(Line::raw(text));
+            }
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                "space or q: quit and print this table",
+                theme.dim(),
+            ));
+            let h = (lines.len() as u16 + 2).min(area.height);
+            let rect = centered(area, area.width.saturating_sub(2), h);
+            Paragraph::new(lines)
+                .block(Block::bordered().title(" fanout tour "))
+                .render(rect, buf);
+        }
+    }
 }
