@@ -13,6 +13,7 @@ use cli::{
     SweepFormat, TourArgs,
 };
 use fanout::engine::clock::{Clock, predicted_walls, run_virtual};
+use fanout::engine::input::{refuse_overwriting, write_output};
 use fanout::engine::scenario::{BUILTINS, DEMO, parse_json};
 use fanout::engine::tools::fmt_num;
 use fanout::engine::{InputError, Mode, Plan, Record, RunOptions, Scenario, Strategy};
@@ -90,15 +91,40 @@ fn print_raw(text: &str) -> Result<(), Failure> {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+/// The async runtime, shut down without waiting when dropped: a call that timed out may leave
+/// a blocking read behind (a `file` effect on a FIFO), and waiting for it would keep the process
+/// from ever exiting. Everything the command needed has finished by then.
+struct Runtime(Option<tokio::runtime::Runtime>);
+
+impl std::ops::Deref for Runtime {
+    type Target = tokio::runtime::Runtime;
+
+    fn deref(&self) -> &Self::Target {
+        self.0.as_ref().expect("the runtime lives until dropped")
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+fn runtime() -> Result<Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
+        .map(|rt| Runtime(Some(rt)))
         .map_err(|e| Failure::Internal(format!("cannot start the async runtime: {e}")))
 }
 
 fn run(args: RunArgs) -> Result<(), Failure> {
     let plan = Arc::new(Plan::load(&args.scenario)?);
+    if let Some(path) = &args.record {
+        refuse_overwriting(path, "record", &run_inputs(&args.scenario, &plan))?;
+    }
     let asked = args.strategies.is_some();
     let mut opts = RunOptions {
         strategies: lanes(args.strategies.clone(), &plan),
@@ -133,10 +159,10 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         } else {
             args.race.then_some(Mode::Race)
         };
-        let last = live(rt, plan, &opts, asked, forced, &args.scenario)?;
+        let last = live(rt, plan.clone(), &opts, asked, forced, &args.scenario)?;
         drop(server);
         if let (Some(record), Some(path)) = (&last, &args.record) {
-            write_record(record, path)?;
+            write_record(record, path, &run_inputs(&args.scenario, &plan))?;
         }
         if let Some(record) = last {
             print(&report::table(&record))?;
@@ -177,6 +203,7 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         }
     }
     drop(server);
+    drop(rt);
     let record = record.expect("at least one run");
     finish_run(&record, &plan, &args, false)
 }
@@ -202,7 +229,7 @@ fn finish_run(
     interactive: bool,
 ) -> Result<(), Failure> {
     if let Some(path) = &args.record {
-        write_record(record, path)?;
+        write_record(record, path, &run_inputs(&args.scenario, plan))?;
     }
     if interactive {
         let app = App::replay(record, plan.clone(), 1.0, Theme::from_env());
@@ -240,21 +267,46 @@ fn terminal_width() -> Option<u16> {
     }
 }
 
-/// A failure to write is fanout's own I/O failing, exit 1 (as the README says), not bad input.
-fn write_record(record: &Record, path: &std::path::Path) -> Result<(), Failure> {
-    std::fs::write(path, report::json(record)).map_err(|e| {
-        Failure::Internal(format!(
-            "{}: cannot write the record: {e}\n  hint: check that the folder exists and is writable",
-            path.display()
-        ))
-    })?;
+/// Writes the record atomically, never over one of `inputs` (see [`write_output`]). Refusing
+/// is bad input (exit 2); a failure to write is fanout's own I/O failing, exit 1 (as the README
+/// says).
+fn write_record(
+    record: &Record,
+    path: &std::path::Path,
+    inputs: &[&std::path::Path],
+) -> Result<(), Failure> {
+    write_file(path, report::json(record).as_bytes(), "record", inputs)?;
     eprintln!("record written to {}", esc(&path.display().to_string()));
     Ok(())
 }
 
+/// Writes an output with [`write_output`]: a refusal to replace an input is bad input (exit 2),
+/// a failed write an internal error (exit 1).
+fn write_file(
+    path: &std::path::Path,
+    contents: &[u8],
+    what: &str,
+    inputs: &[&std::path::Path],
+) -> Result<(), Failure> {
+    refuse_overwriting(path, what, inputs)?;
+    write_output(path, contents, what, inputs).map_err(|e| Failure::Internal(e.to_string()))
+}
+
+/// What a run reads: the scenario file (when it is one) and its `file` effects' files, none of
+/// which an output may replace.
+fn run_inputs<'a>(arg: &'a str, plan: &'a Plan) -> Vec<&'a std::path::Path> {
+    let mut inputs = vec![std::path::Path::new(arg)];
+    for c in &plan.calls {
+        if let fanout::engine::tools::Effect::File { path } = &c.effect {
+            inputs.push(path);
+        }
+    }
+    inputs
+}
+
 /// Runs the live TUI; returns the last run that finished.
 fn live(
-    rt: tokio::runtime::Runtime,
+    rt: Runtime,
     plan: Arc<Plan>,
     opts: &RunOptions,
     strategies: Option<Vec<Strategy>>,
@@ -270,7 +322,7 @@ fn live(
 }
 
 /// Sets up the terminal, runs the app, and restores the terminal on every path.
-fn tui(rt: tokio::runtime::Runtime, mut app: App) -> Result<App, Failure> {
+fn tui(rt: Runtime, mut app: App) -> Result<App, Failure> {
     let (mut terminal, guard) = ui::terminal::init()
         .map_err(|e| Failure::Internal(format!("cannot set up the terminal: {e}")))?;
     let (input_thread, input) = ui::InputThread::start();
@@ -278,7 +330,7 @@ fn tui(rt: tokio::runtime::Runtime, mut app: App) -> Result<App, Failure> {
     drop(input_thread);
     drop(guard);
     // Lanes still running (a quit mid-run) are cancelled, not waited for.
-    rt.shutdown_background();
+    drop(rt);
     result.map_err(Failure::Internal)?;
     Ok(app)
 }
@@ -301,25 +353,32 @@ fn import_cmd(args: ImportArgs) -> Result<(), Failure> {
         latency_by_tool: args.latency.iter().cloned().collect(),
         default_latency_ms: args.default_latency,
     };
+    for (out, what) in [(&args.output, "scenario"), (&args.record, "record")] {
+        if let Some(path) = out {
+            refuse_overwriting(path, what, &[&args.file])?;
+        }
+    }
+    if let (Some(o), Some(r)) = (&args.output, &args.record) {
+        refuse_overwriting(r, "record", &[o])?;
+    }
     let imported = fanout::import::import(args.kind, &args.file, &opts)?;
     for note in &imported.notes {
         eprintln!("note: {}", escape_output(note));
     }
     let json = imported.scenario_json();
     if let Some(path) = &args.output {
-        std::fs::write(path, &json).map_err(|e| {
-            Failure::Internal(format!(
-                "{}: cannot write the scenario: {e}\n  hint: check that the folder exists and is writable",
-                path.display()
-            ))
-        })?;
+        write_file(path, json.as_bytes(), "scenario", &[&args.file])?;
         eprintln!("scenario written to {}", esc(&path.display().to_string()));
     }
     if args.scenario_only {
         return print_raw(&json);
     }
     let label = format!("{} (imported)", args.file.display());
-    let plan = Arc::new(Plan::from_source(&Source::from_text(label, json))?);
+    // The imported scenario moves into the plan (the importer has validated it); its JSON is
+    // kept only while validating, to place errors.
+    let source = Source::from_text(label, json);
+    let plan = Arc::new(Plan::new(imported.scenario, &source)?);
+    drop(source);
     let strategies = args
         .strategies
         .clone()
@@ -346,7 +405,9 @@ fn import_cmd(args: ImportArgs) -> Result<(), Failure> {
         record.lanes.insert(0, lane);
     }
     if let Some(path) = &args.record {
-        write_record(&record, path)?;
+        let mut inputs = vec![args.file.as_path()];
+        inputs.extend(args.output.as_deref());
+        write_record(&record, path, &inputs)?;
     }
     if !args.headless && std::io::stdout().is_terminal() {
         let mut app = App::replay(&record, plan.clone(), 1.0, Theme::from_env());

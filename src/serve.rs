@@ -5,16 +5,21 @@
 //! Routes (every method is accepted on each, so scenarios may `POST` as well as `GET`):
 //!
 //! - `/` — a plain-text index of the routes;
-//! - `/delay/{ms}` — sleeps `ms` milliseconds (capped at [`MAX_DELAY_MS`]), then `200`;
-//! - `/status/{code}?delay_ms=N` — sleeps `N` ms (optional, capped likewise), then answers
+//! - `/delay/{ms}` — sleeps `ms` milliseconds (at most [`MAX_DELAY_MS`], else `400`), then
+//!   `200`;
+//! - `/status/{code}?delay_ms=N` — sleeps `N` ms (optional, at most the same, else `400`), then answers
 //!   with status `code` (`100..=599`, else `400`; hyper cannot send a `1xx` as a final
 //!   answer, so `100` and `102..=199` reach the client as `500`, and `101` arrives bare);
 //! - `/bytes/{n}` — `200` with exactly `n` bytes (capped at [`MAX_BYTES`], else `400`) of
-//!   deterministic content, `Content-Length` set;
+//!   deterministic content, `Content-Length` set, streamed in chunks of [`CHUNK`] bytes (one
+//!   shared buffer: a slow reader of 100 MB costs no memory);
 //! - `/limited/{ms}` — at most [`ServeOptions::limit_per_second`] requests are admitted per
 //!   fixed one-second window shared by all clients (a window opens with the first request
 //!   that finds none open); an admitted request sleeps `ms` and answers `200`, any other
 //!   answers `429 Too Many Requests` at once with `Retry-After: 1`.
+//!
+//! A client has [`HEADER_READ_TIMEOUT`] to send a request's headers; one that sends half a
+//! header is disconnected then.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -30,8 +35,15 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-/// The longest sleep any route will do, in milliseconds (10 minutes); longer asks are capped.
+/// The longest sleep any route will do, in milliseconds (10 minutes); a longer ask is a `400`.
 pub const MAX_DELAY_MS: u64 = 600_000;
+
+/// How long a client may take to send a request's headers before it is disconnected.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The size of each piece of a `/bytes/{n}` body: a whole number of alphabets (26 × 2 520), so
+/// every piece starts at `a`.
+pub const CHUNK: usize = 26 * 2_520;
 
 /// The largest body `/bytes/{n}` will send (100 MB); a larger `n` is answered with `400`.
 pub const MAX_BYTES: usize = 100_000_000;
@@ -106,7 +118,7 @@ fanout test server
 Every route accepts any method (GET, POST, ...).
 
 GET /                        this index
-GET /delay/{ms}              sleep ms milliseconds (at most 600000), then 200
+GET /delay/{ms}              sleep ms milliseconds (at most 600000, else 400), then 200
 GET /status/{code}           answer with status code (100..=599, else 400)
     ?delay_ms=N              ... after sleeping N milliseconds
 GET /bytes/{n}               200 with exactly n bytes (at most 100000000)
@@ -134,13 +146,27 @@ async fn sleep_ms(ms: u64) {
     }
 }
 
+/// `400` for a delay beyond [`MAX_DELAY_MS`].
+fn too_long(ms: u64) -> Option<Response> {
+    (ms > MAX_DELAY_MS).then(|| {
+        (
+            StatusCode::BAD_REQUEST,
+            format!("at most {MAX_DELAY_MS} ms of delay, asked for {ms}\n"),
+        )
+            .into_response()
+    })
+}
+
 async fn index() -> &'static str {
     INDEX
 }
 
-async fn delay(Path(ms): Path<u64>) -> String {
+async fn delay(Path(ms): Path<u64>) -> Response {
+    if let Some(r) = too_long(ms) {
+        return r;
+    }
     sleep_ms(ms).await;
-    format!("delayed {} ms\n", ms.min(MAX_DELAY_MS))
+    format!("delayed {ms} ms\n").into_response()
 }
 
 async fn status(Path(code): Path<u16>, Query(query): Query<StatusQuery>) -> Response {
@@ -154,7 +180,11 @@ async fn status(Path(code): Path<u16>, Query(query): Query<StatusQuery>) -> Resp
                 .into_response();
         }
     };
-    sleep_ms(query.delay_ms.unwrap_or(0)).await;
+    let delay = query.delay_ms.unwrap_or(0);
+    if let Some(r) = too_long(delay) {
+        return r;
+    }
+    sleep_ms(delay).await;
     (status, format!("status {code}\n")).into_response()
 }
 
@@ -166,9 +196,48 @@ async fn bytes(Path(n): Path<usize>) -> Response {
         )
             .into_response();
     }
-    // Deterministic content: the repeating alphabet a..z.
-    let body: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
-    ([(header::CONTENT_TYPE, "application/octet-stream")], body).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/octet-stream")],
+        axum::body::Body::new(Alphabet { left: n as u64 }),
+    )
+        .into_response()
+}
+
+/// A body of `left` more bytes of the repeating alphabet, sent as slices of one shared buffer:
+/// memory per request is constant however large the body and however slow the reader.
+struct Alphabet {
+    left: u64,
+}
+
+fn alphabet_chunk() -> &'static bytes::Bytes {
+    static CHUNK_BYTES: std::sync::OnceLock<bytes::Bytes> = std::sync::OnceLock::new();
+    CHUNK_BYTES.get_or_init(|| (0..CHUNK).map(|i| b'a' + (i % 26) as u8).collect())
+}
+
+impl http_body::Body for Alphabet {
+    type Data = bytes::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Self::Error>>> {
+        if self.left == 0 {
+            return std::task::Poll::Ready(None);
+        }
+        let take = self.left.min(CHUNK as u64) as usize;
+        self.left -= take as u64;
+        let piece = alphabet_chunk().slice(..take);
+        std::task::Poll::Ready(Some(Ok(http_body::Frame::data(piece))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.left == 0
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.left)
+    }
 }
 
 async fn limited(State(state): State<AppState>, Path(ms): Path<u64>) -> Response {
@@ -180,15 +249,59 @@ async fn limited(State(state): State<AppState>, Path(ms): Path<u64>) -> Response
         )
             .into_response();
     }
+    if let Some(r) = too_long(ms) {
+        return r;
+    }
     sleep_ms(ms).await;
-    format!("admitted, delayed {} ms\n", ms.min(MAX_DELAY_MS)).into_response()
+    format!("admitted, delayed {ms} ms\n").into_response()
 }
 
 /// Serves the test routes on `listener` until the process ends or an I/O error stops it.
 ///
 /// The caller chooses the address; `fanout serve` binds `127.0.0.1` only.
 pub async fn serve(listener: TcpListener, opts: ServeOptions) -> std::io::Result<()> {
-    axum::serve(listener, router(&opts)).await
+    serve_until(listener, router(&opts), std::future::pending()).await
+}
+
+/// Accepts connections until `stop` completes, then stops accepting and waits for the
+/// connections' requests under way to be answered. Each connection is HTTP/1 with a
+/// [`HEADER_READ_TIMEOUT`] (axum's own `serve` sets none, so a client sending half a header
+/// would hold its connection forever).
+async fn serve_until(
+    listener: TcpListener,
+    app: Router,
+    stop: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // Out of file descriptors, a connection reset before it was accepted: wait a
+                // moment and go on, as a server must.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            // A client that goes away or times out is its own business.
+            let _ = conn.await;
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 /// A test server running on the current tokio runtime, on a free port of `127.0.0.1`.
@@ -242,14 +355,10 @@ pub async fn start_local(opts: ServeOptions) -> std::io::Result<LocalServer> {
     let addr = listener.local_addr()?;
     let (tx, rx) = oneshot::channel::<()>();
     let app = router(&opts);
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                // A dropped sender also means "stop".
-                let _ = rx.await;
-            })
-            .await
-    });
+    let task = tokio::spawn(serve_until(listener, app, async move {
+        // A dropped sender also means "stop".
+        let _ = rx.await;
+    }));
     Ok(LocalServer {
         addr,
         shutdown: Some(tx),

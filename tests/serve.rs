@@ -293,3 +293,80 @@ async fn shutdown_answers_requests_under_way_first() {
         "still accepting after shutdown"
     );
 }
+
+#[tokio::test]
+async fn bytes_streams_whole_alphabets_across_chunks() {
+    let server = server().await;
+    let n = 3 * fanout::serve::CHUNK + 7;
+    let body = client()
+        .get(format!("{}/bytes/{n}", server.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(body.len(), n);
+    assert!(
+        body.iter()
+            .enumerate()
+            .all(|(i, &b)| b == b'a' + (i % 26) as u8),
+        "every byte continues the alphabet, across chunk boundaries"
+    );
+}
+
+#[tokio::test]
+async fn delays_beyond_the_cap_are_bad_requests_with_a_message() {
+    let server = server().await;
+    let client = client();
+    let over = fanout::serve::MAX_DELAY_MS + 1;
+    for route in [
+        format!("/delay/{over}"),
+        format!("/status/200?delay_ms={over}"),
+        format!("/limited/{over}"),
+    ] {
+        let response = client
+            .get(format!("{}{route}", server.base_url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{route}");
+        let text = response.text().await.unwrap();
+        assert!(
+            text.contains("at most 600000 ms of delay, asked for 600001"),
+            "{route}: {text}"
+        );
+    }
+}
+
+/// Sends `request` raw and reads until the server closes; returns what came back and when.
+async fn raw_exchange(addr: std::net::SocketAddr, request: &[u8]) -> (Vec<u8>, Duration) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let start = tokio::time::Instant::now();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut got = Vec::new();
+    // Far beyond the header timeout: without one, this fails instead of hanging.
+    let read = tokio::time::timeout(Duration::from_secs(120), stream.read_to_end(&mut got)).await;
+    assert!(read.is_ok(), "the server never closed the connection");
+    (got, start.elapsed())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_client_sending_half_a_header_is_disconnected() {
+    let server = server().await;
+    let (got, took) = raw_exchange(server.addr(), b"GET /delay/0 HTTP/1.1\r\nHost: x\r\n").await;
+    assert!(
+        !String::from_utf8_lossy(&got).contains("200 OK"),
+        "no answer to half a request"
+    );
+    assert_eq!(took, fanout::serve::HEADER_READ_TIMEOUT);
+    // A whole request on a new connection is answered at once.
+    let (got, took) = raw_exchange(
+        server.addr(),
+        b"GET /delay/0 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(String::from_utf8_lossy(&got).starts_with("HTTP/1.1 200 OK"));
+    assert_eq!(took, Duration::ZERO);
+}

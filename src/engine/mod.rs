@@ -6,6 +6,7 @@ pub mod dispatch;
 pub mod dist;
 pub mod error;
 pub mod event;
+pub mod input;
 pub mod lane;
 pub mod limits;
 pub mod plan;

@@ -566,32 +566,28 @@ pub fn resolve(arg: &str) -> Result<Source, InputError> {
 /// that are not UTF-8.
 pub fn read_file(path: &Path, kind: FileKind) -> Result<Source, InputError> {
     let label = path.display().to_string();
-    let noun = kind.noun();
-    if path.is_dir() {
-        let err = InputError::new(&label, format!("is a directory, not a {noun} file"));
-        return Err(match kind {
-            FileKind::Scenario => err.hint("give one of the .json files inside it"),
-            FileKind::Record => err.hint("give the file `fanout run SCENARIO --record FILE` wrote"),
-        });
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => {
-            let err = InputError::new(&label, format!("cannot read: {e}"));
-            match kind {
-                FileKind::Scenario => {
-                    err.hint("check the path, or use a built-in name from `fanout list`")
-                }
-                FileKind::Record => {
-                    err.hint("check the path; `fanout run SCENARIO --record FILE` writes a record")
-                }
-            }
-        }
-        std::io::ErrorKind::InvalidData => {
-            InputError::new(&label, "cannot read: the file is not UTF-8 text")
-                .hint(format!("a {noun} is a JSON text file; save it as UTF-8"))
-        }
-        _ => InputError::new(&label, format!("cannot read: {e}")),
-    })?;
+    let (what, missing_hint, dir_hint) = match kind {
+        FileKind::Scenario => (
+            "a scenario file",
+            "check the path, or use a built-in name from `fanout list`",
+            "give one of the .json files inside it",
+        ),
+        FileKind::Record => (
+            "a record file",
+            "check the path; `fanout run SCENARIO --record FILE` writes a record",
+            "give the file `fanout run SCENARIO --record FILE` wrote",
+        ),
+    };
+    let utf8_hint = format!("a {} is a JSON text file; save it as UTF-8", kind.noun());
+    let text = super::input::read_input(
+        path,
+        super::input::InputKind {
+            what,
+            missing_hint,
+            dir_hint,
+            utf8_hint: &utf8_hint,
+        },
+    )?;
     let base_dir = path
         .parent()
         .map(Path::to_path_buf)

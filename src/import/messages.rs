@@ -28,8 +28,9 @@ use crate::engine::scenario::{CallSpec, Scenario, Step};
 struct Call {
     /// The tool's name.
     name: String,
-    /// Where its name is in the file.
-    place: Option<(usize, usize)>,
+    /// Where its name is in the file: a JSON path, placed by line:column only for an error
+    /// (locating it costs a scan of the text, so doing it per call would be quadratic).
+    path: Vec<Step<'static>>,
 }
 
 /// What was found in the payload.
@@ -144,7 +145,7 @@ pub(crate) fn import_anthropic(
             "give a response whose stop_reason is `tool_use`, or a conversation in which the assistant asked for tools ({\"type\": \"tool_use\", \"id\": …, \"name\": …, \"input\": {…}} blocks)",
         ));
     }
-    build(KIND, input, found, opts)
+    build(KIND, input, &doc, found, opts)
 }
 
 /// The tool_use blocks of one content list.
@@ -167,7 +168,7 @@ fn anthropic_blocks(
                 let name = tool_name(input, doc, block.get("name"), &name_path, "tool_use block")?;
                 out.push(Call {
                     name,
-                    place: doc.place(&name_path),
+                    path: name_path,
                 });
             }
             Some("server_tool_use") => *server_tools += 1,
@@ -274,7 +275,7 @@ pub(crate) fn import_openai(
             "give a response whose finish_reason is `tool_calls`, or a messages list in which the assistant asked for tools (\"tool_calls\": [{\"id\": …, \"type\": \"function\", \"function\": {\"name\": …, \"arguments\": …}}])",
         ));
     }
-    build(KIND, input, found, opts)
+    build(KIND, input, &doc, found, opts)
 }
 
 /// The assistant messages of a list, one batch each.
@@ -328,7 +329,7 @@ fn openai_calls(
                 )?;
                 out.push(Call {
                     name,
-                    place: doc.place(&name_path),
+                    path: name_path,
                 });
             }
         }
@@ -346,7 +347,7 @@ fn openai_calls(
         let name = tool_name(input, doc, f.get("name"), &name_path, "function_call")?;
         out.push(Call {
             name,
-            place: doc.place(&name_path),
+            path: name_path,
         });
     }
     Ok(out)
@@ -419,6 +420,7 @@ fn plural(n: usize) -> &'static str {
 fn build(
     kind: ImportKind,
     input: &Input<'_>,
+    doc: &Doc<'_>,
     found: Found,
     opts: &ImportOptions,
 ) -> Result<Imported, InputError> {
@@ -441,10 +443,11 @@ fn build(
 
     // Latencies first: one error naming every tool that has none.
     let mut missing: Vec<&Call> = Vec::new();
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for call in found.batches.iter().flatten() {
         if !opts.latency_by_tool.contains_key(&call.name)
             && opts.default_latency_ms.is_none()
-            && !missing.iter().any(|m| m.name == call.name)
+            && seen.insert(call.name.as_str())
         {
             missing.push(call);
         }
@@ -464,7 +467,7 @@ fn build(
                 kind.noun()
             ),
         )
-        .at(first.place)
+        .at(doc.place(&first.path))
         .hint(format!(
             "give {} a latency: {}, or --default-latency MS for every tool without one",
             if missing.len() == 1 { "it" } else { "each" },
@@ -568,4 +571,60 @@ fn build(
         calls,
     };
     finish(input, scenario, None, notes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::PLACES;
+
+    fn places_while(f: impl FnOnce()) -> usize {
+        PLACES.with(|n| n.set(0));
+        f();
+        PLACES.with(|n| n.get())
+    }
+
+    #[test]
+    fn a_long_batch_is_placed_only_on_error() {
+        let opts = ImportOptions {
+            default_latency_ms: Some(5.0),
+            ..ImportOptions::default()
+        };
+        let n = 3000;
+        let blocks: Vec<String> = (0..n)
+            .map(|i| format!(r#"{{"type":"tool_use","id":"t{i}","name":"tool_{i}","input":{{}}}}"#))
+            .collect();
+        let anthropic = format!(r#"{{"content":[{}]}}"#, blocks.join(","));
+        let calls: Vec<String> = (0..n)
+            .map(|i| format!(r#"{{"id":"c{i}","type":"function","function":{{"name":"tool_{i}","arguments":"{{}}"}}}}"#))
+            .collect();
+        let openai = format!(
+            r#"{{"choices":[{{"message":{{"role":"assistant","tool_calls":[{}]}}}}]}}"#,
+            calls.join(",")
+        );
+        for (kind, text) in [
+            (ImportKind::Anthropic, &anthropic),
+            (ImportKind::Openai, &openai),
+        ] {
+            let input = Input {
+                label: "m.json",
+                name: "m.json",
+                text,
+            };
+            let run = |opts: &ImportOptions| match kind {
+                ImportKind::Anthropic => import_anthropic(&input, opts),
+                _ => import_openai(&input, opts),
+            };
+            let mut imported = None;
+            assert_eq!(places_while(|| imported = Some(run(&opts))), 0, "{kind}");
+            assert_eq!(imported.unwrap().unwrap().scenario.calls.len(), n);
+            // Without latencies it fails, naming every tool, and places the error once.
+            let mut failed = None;
+            let places = places_while(|| failed = Some(run(&ImportOptions::default())));
+            let e = failed.unwrap().unwrap_err();
+            assert!(e.message.contains("`tool_2999`"), "{kind}");
+            assert!(e.line_col.is_some(), "{kind}");
+            assert_eq!(places, 1, "{kind}");
+        }
+    }
 }

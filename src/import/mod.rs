@@ -123,22 +123,16 @@ impl Imported {
 /// Reads `path` and imports it as `kind`. Errors name the file, the place and the fix.
 pub fn import(kind: ImportKind, path: &Path, opts: &ImportOptions) -> Result<Imported, InputError> {
     let label = path.display().to_string();
-    if path.is_dir() {
-        return Err(
-            InputError::new(&label, format!("is a directory, not {}", kind.noun()))
-                .hint("give one of the files inside it"),
-        );
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => {
-            InputError::new(&label, format!("cannot read: {e}")).hint("check the path")
-        }
-        std::io::ErrorKind::InvalidData => {
-            InputError::new(&label, "cannot read: the file is not UTF-8 text")
-                .hint(format!("{}; save it as UTF-8", kind.expects()))
-        }
-        _ => InputError::new(&label, format!("cannot read: {e}")),
-    })?;
+    let utf8_hint = format!("{}; save it as UTF-8", kind.expects());
+    let text = crate::engine::input::read_input(
+        path,
+        crate::engine::input::InputKind {
+            what: kind.noun(),
+            missing_hint: "check the path",
+            dir_hint: "give one of the files inside it",
+            utf8_hint: &utf8_hint,
+        },
+    )?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -223,12 +217,21 @@ impl Doc<'_> {
     /// Line and column of the value at `path`, or of the deepest prefix of `path` that exists
     /// (a missing field is placed at the object that lacks it).
     pub fn place(&self, path: &[Step<'_>]) -> Option<(usize, usize)> {
+        #[cfg(test)]
+        PLACES.with(|n| n.set(n.get() + 1));
         let body = &self.text[self.start..self.end];
         (0..=path.len())
             .rev()
             .find_map(|n| locate(body, &path[..n]))
             .map(|at| line_col(self.text, self.start + at))
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many times [`Doc::place`] scanned the text: each scan is linear in the file, so an
+    /// importer must do it a bounded number of times, never once per call.
+    pub(crate) static PLACES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// Byte offset just past a UTF-8 byte-order mark (RFC 8259 lets a parser ignore one).
@@ -529,7 +532,9 @@ pub(crate) fn finish(
     let json = serde_json::to_string_pretty(&scenario)
         .map_err(|e| InputError::new(input.label, format!("cannot write the scenario: {e}")))?;
     let source = Source::from_text(format!("{} (imported)", input.label), json);
-    let plan = Plan::new(scenario.clone(), &source).map_err(|mut e| {
+    // The plan takes the scenario; the one handed out is the plan's own (a second copy of a
+    // 400k-call scenario is hundreds of megabytes).
+    let plan = Plan::new(scenario, &source).map_err(|mut e| {
         e.hint = Some(
             format!(
                 "the importer made a scenario fanout rejects; please report this with the input file{}",
@@ -539,7 +544,9 @@ pub(crate) fn finish(
         );
         e
     })?;
+    drop(source);
     let recorded = timed.map(|(timed, started_at)| recorded_record(&plan, &timed, started_at));
+    let Plan { scenario, .. } = plan;
     Ok(Imported {
         scenario,
         recorded,

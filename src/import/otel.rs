@@ -73,6 +73,56 @@ impl RawSpan {
     }
 }
 
+/// For every span, its nearest ancestor that is a model or tool call, if any: each span is
+/// walked once (a memo; linear in the spans however deep the chains), and a parent cycle in a
+/// corrupt file ends the walk instead of looping.
+fn call_ancestors(raw: &[RawSpan], by_id: &HashMap<(&str, &str), usize>) -> Vec<Option<usize>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Memo {
+        Unknown,
+        OnPath,
+        Done(Option<usize>),
+    }
+    let parent = |i: usize| {
+        #[cfg(test)]
+        tests::LOOKUPS.with(|n| n.set(n.get() + 1));
+        let s = &raw[i];
+        by_id.get(&(s.trace.as_str(), s.parent.as_str())).copied()
+    };
+    let mut memo = vec![Memo::Unknown; raw.len()];
+    let mut path = Vec::new();
+    for i in 0..raw.len() {
+        // Walk up until the answer is known, then hand it down the path.
+        let mut cur = i;
+        let answer = loop {
+            match memo[cur] {
+                Memo::Done(a) => break a,
+                Memo::OnPath => break None,
+                Memo::Unknown => {}
+            }
+            memo[cur] = Memo::OnPath;
+            path.push(cur);
+            match parent(cur) {
+                None => break None,
+                Some(p) if raw[p].role.is_some() => break Some(p),
+                Some(p) => cur = p,
+            }
+        };
+        // Every span on the path has the same nearest call ancestor, except that the topmost
+        // one's answer is its own parent; both are `answer`, since the walk stopped at the
+        // first call above the path.
+        for j in path.drain(..) {
+            memo[j] = Memo::Done(answer);
+        }
+    }
+    memo.into_iter()
+        .map(|m| match m {
+            Memo::Done(a) => a,
+            _ => None,
+        })
+        .collect()
+}
+
 /// A span that became a call.
 struct Kept {
     raw: usize,
@@ -81,11 +131,16 @@ struct Kept {
 }
 
 pub(crate) fn import(input: &Input<'_>, opts: &ImportOptions) -> Result<Imported, InputError> {
-    let docs = read_docs(input)?;
-    let mut raw = Vec::new();
-    for (d, doc) in docs.iter().enumerate() {
-        read_spans(input, d, doc, &mut raw)?;
-    }
+    let (docs, raw) = match stream_spans(input) {
+        Some(read) => read,
+        None => {
+            // Not one well-formed export (JSON lines, or something to explain): the tree walk,
+            // whose every error names the place.
+            let mut raw = Vec::new();
+            let docs = read_docs(input, |d, doc| read_spans(input, d, doc, &mut raw))?;
+            (docs, raw)
+        }
+    };
     let mut notes = Vec::new();
     if !opts.latency_by_tool.is_empty() || opts.default_latency_ms.is_some() {
         notes.push(
@@ -100,25 +155,14 @@ pub(crate) fn import(input: &Input<'_>, opts: &ImportOptions) -> Result<Imported
         .filter(|(_, s)| !s.id.is_empty())
         .map(|(i, s)| ((s.trace.as_str(), s.id.as_str()), i))
         .collect();
-    let ancestor_call = |i: usize| -> Option<usize> {
-        let mut cur = i;
-        for _ in 0..raw.len() {
-            let s = &raw[cur];
-            let p = *by_id.get(&(s.trace.as_str(), s.parent.as_str()))?;
-            if raw[p].role.is_some() {
-                return Some(p);
-            }
-            cur = p;
-        }
-        None
-    };
+    let call_ancestors = call_ancestors(&raw, &by_id);
     let mut nested = Vec::new();
     let mut kept_raw = Vec::new();
     for (i, s) in raw.iter().enumerate() {
         if s.role.is_none() {
             continue;
         }
-        match ancestor_call(i) {
+        match call_ancestors[i] {
             Some(a) => nested.push(format!("`{}` inside `{}`", s.name, raw[a].name)),
             None => kept_raw.push(i),
         }
@@ -337,6 +381,10 @@ pub(crate) fn import(input: &Input<'_>, opts: &ImportOptions) -> Result<Imported
         mode: None,
         calls,
     };
+    // The spans and their indices are done with: free them before the scenario is validated,
+    // which builds a plan as large again.
+    drop((groups, by_id, services, others));
+    drop((kept, call_ancestors, raw, docs));
     finish(input, scenario, Some((timed, started_at)), notes)
 }
 
@@ -361,21 +409,34 @@ fn rfc3339(ns: u64) -> String {
 }
 
 /// The documents of the file: one for an export, one per non-blank line for the file
-/// exporter's JSON lines.
-fn read_docs<'a>(input: &Input<'a>) -> Result<Vec<Doc<'a>>, InputError> {
+/// exporter's JSON lines. Each is handed to `each` as soon as it is parsed, and its tree is
+/// freed after: only the text is needed from then on (to place errors), and holding every
+/// line's tree at once would cost as much as the one big tree.
+fn read_docs<'a>(
+    input: &Input<'a>,
+    mut each: impl FnMut(usize, &Doc<'a>) -> Result<(), InputError>,
+) -> Result<Vec<Doc<'a>>, InputError> {
     let text = input.text;
     let start = body_start(text);
     let body = &text[start..];
     if body.trim().is_empty() {
         return Err(InputError::new(input.label, "is empty").hint(KIND.expects()));
     }
+    let mut done = |d: usize, mut doc: Doc<'a>| -> Result<Doc<'a>, InputError> {
+        each(d, &doc)?;
+        doc.value = Value::Null;
+        Ok(doc)
+    };
     match serde_json::from_str::<Value>(body) {
-        Ok(value) => Ok(vec![Doc {
-            text,
-            start,
-            end: text.len(),
-            value,
-        }]),
+        Ok(value) => Ok(vec![done(
+            0,
+            Doc {
+                text,
+                start,
+                end: text.len(),
+                value,
+            },
+        )?]),
         Err(e)
             if e.to_string().starts_with("trailing characters")
                 && first_line_is_json(&text[start..]) =>
@@ -386,13 +447,316 @@ fn read_docs<'a>(input: &Input<'a>) -> Result<Vec<Doc<'a>>, InputError> {
             for line in text[start..].split_inclusive('\n') {
                 let end = at + line.len();
                 if !line.trim().is_empty() {
-                    docs.push(parse_doc(KIND, input, at, end)?);
+                    let doc = parse_doc(KIND, input, at, end)?;
+                    docs.push(done(docs.len(), doc)?);
                 }
                 at = end;
             }
             Ok(docs)
         }
         Err(e) => Err(json_error(KIND, input, start, &e)),
+    }
+}
+
+/// Reads the spans of a file that is one well-formed OTLP export without building its JSON tree:
+/// each span is parsed on its own and turned into a [`RawSpan`] at once, so memory holds the
+/// spans, not the whole document (a 400k-span export is a tree of gigabytes). `None` at the
+/// first surprise of any kind (not one document, another shape, a bad span), and the caller
+/// reads the file the slow way, which explains the problem with its place.
+fn stream_spans<'a>(input: &Input<'a>) -> Option<(Vec<Doc<'a>>, Vec<RawSpan>)> {
+    use serde::de::DeserializeSeed;
+    let text = input.text;
+    let start = body_start(text);
+    let doc = Doc {
+        text,
+        start,
+        end: text.len(),
+        value: Value::Null,
+    };
+    let mut out = Vec::new();
+    let mut de = serde_json::Deserializer::from_str(&text[start..]);
+    stream::Top {
+        ctx: stream::Ctx { input, doc: &doc },
+        out: &mut out,
+    }
+    .deserialize(&mut de)
+    .ok()?;
+    de.end().ok()?;
+    Some((vec![doc], out))
+}
+
+/// The serde visitors of [`stream_spans`]: `resourceSpans[].scopeSpans[].spans[]`, every
+/// other key skipped unread. Any error here only means "read it the slow way".
+mod stream {
+    use std::fmt;
+
+    use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde_json::Value;
+
+    use super::{Doc, Input, RawSpan, SpanAt, attributes, read_span};
+
+    #[derive(Clone, Copy)]
+    pub(super) struct Ctx<'c, 'a> {
+        pub input: &'c Input<'a>,
+        pub doc: &'c Doc<'a>,
+    }
+
+    fn bail<E: de::Error>() -> E {
+        E::custom("read the slow way")
+    }
+
+    /// The document: an object with `resourceSpans`.
+    pub(super) struct Top<'c, 'a> {
+        pub ctx: Ctx<'c, 'a>,
+        pub out: &'c mut Vec<RawSpan>,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Top<'_, '_> {
+        type Value = ();
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Top<'_, '_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an OTLP export")
+        }
+        fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
+            let mut seen = false;
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if key == "resourceSpans" {
+                    if seen {
+                        return Err(bail());
+                    }
+                    seen = true;
+                    map.next_value_seed(Resources {
+                        ctx: self.ctx,
+                        out: &mut *self.out,
+                    })?;
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            if seen { Ok(()) } else { Err(bail()) }
+        }
+    }
+
+    /// `resourceSpans`: a list of resources.
+    struct Resources<'c, 'a> {
+        ctx: Ctx<'c, 'a>,
+        out: &'c mut Vec<RawSpan>,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Resources<'_, '_> {
+        type Value = ();
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Resources<'_, '_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list of resources")
+        }
+        fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
+            let mut rs = 0;
+            while seq
+                .next_element_seed(Resource {
+                    ctx: self.ctx,
+                    out: &mut *self.out,
+                    rs,
+                })?
+                .is_some()
+            {
+                rs += 1;
+            }
+            Ok(())
+        }
+    }
+
+    /// One resource: its `resource` (for `service.name`) and its scopes.
+    struct Resource<'c, 'a> {
+        ctx: Ctx<'c, 'a>,
+        out: &'c mut Vec<RawSpan>,
+        rs: usize,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Resource<'_, '_> {
+        type Value = ();
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Resource<'_, '_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a resource")
+        }
+        fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
+            let first = self.out.len();
+            let mut service = None;
+            let (mut seen_resource, mut seen_scopes) = (false, false);
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                match key.as_ref() {
+                    "resource" if !seen_resource => {
+                        seen_resource = true;
+                        let res: Value = map.next_value()?;
+                        service = attributes(res.get("attributes"))
+                            .ok()
+                            .and_then(|a| a.get("service.name").cloned());
+                    }
+                    // `instrumentationLibrarySpans` is what OTLP called `scopeSpans` before
+                    // 0.15; a resource with both (or either twice) is for the slow way.
+                    k @ ("scopeSpans" | "instrumentationLibrarySpans") if !seen_scopes => {
+                        seen_scopes = true;
+                        map.next_value_seed(Scopes {
+                            ctx: self.ctx,
+                            out: &mut *self.out,
+                            rs: self.rs,
+                            scope_key: if k == "scopeSpans" {
+                                "scopeSpans"
+                            } else {
+                                "instrumentationLibrarySpans"
+                            },
+                        })?;
+                    }
+                    "resource" | "scopeSpans" | "instrumentationLibrarySpans" => {
+                        return Err(bail());
+                    }
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            // `resource` may come after the spans.
+            if service.is_some() {
+                for span in &mut self.out[first..] {
+                    span.service.clone_from(&service);
+                }
+            }
+            Ok(())
+        }
+    }
+
+    /// A resource's list of scopes.
+    struct Scopes<'c, 'a> {
+        ctx: Ctx<'c, 'a>,
+        out: &'c mut Vec<RawSpan>,
+        rs: usize,
+        scope_key: &'static str,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Scopes<'_, '_> {
+        type Value = ();
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Scopes<'_, '_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list of scopes")
+        }
+        fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
+            let mut ss = 0;
+            while seq
+                .next_element_seed(Scope {
+                    ctx: self.ctx,
+                    out: &mut *self.out,
+                    rs: self.rs,
+                    scope_key: self.scope_key,
+                    ss,
+                })?
+                .is_some()
+            {
+                ss += 1;
+            }
+            Ok(())
+        }
+    }
+
+    /// One scope: its `spans`.
+    struct Scope<'c, 'a> {
+        ctx: Ctx<'c, 'a>,
+        out: &'c mut Vec<RawSpan>,
+        rs: usize,
+        scope_key: &'static str,
+        ss: usize,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Scope<'_, '_> {
+        type Value = ();
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Scope<'_, '_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a scope")
+        }
+        fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
+            let mut seen = false;
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if key == "spans" {
+                    if seen {
+                        return Err(bail());
+                    }
+                    seen = true;
+                    map.next_value_seed(Spans {
+                        ctx: self.ctx,
+                        out: &mut *self.out,
+                        at: SpanAt {
+                            d: 0,
+                            rs: self.rs,
+                            scope_key: self.scope_key,
+                            ss: self.ss,
+                            k: 0,
+                        },
+                    })?;
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(())
+        }
+    }
+
+    /// A scope's list of spans, each read as a small tree and turned into a [`RawSpan`].
+    struct Spans<'c, 'a> {
+        ctx: Ctx<'c, 'a>,
+        out: &'c mut Vec<RawSpan>,
+        at: SpanAt,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Spans<'_, '_> {
+        type Value = ();
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Spans<'_, '_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list of spans")
+        }
+        fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
+            let mut at = self.at;
+            while let Some(span) = seq.next_element::<Value>()? {
+                let raw = read_span(self.ctx.input, self.ctx.doc, at, &span, None)
+                    .map_err(|_| bail::<S::Error>())?;
+                self.out.push(raw);
+                at.k += 1;
+            }
+            Ok(())
+        }
     }
 }
 
@@ -464,72 +828,113 @@ fn read_spans(
                 return Err(type_error(&sp_path, "a list of spans"));
             };
             for (k, span) in spans.iter().enumerate() {
-                let path = join(&sp_path, Step::Index(k));
-                if !span.is_object() {
-                    return Err(type_error(&path, "a span object"));
-                }
-                let name = match span.get("name") {
-                    None => "(unnamed)".to_string(),
-                    Some(Value::String(s)) => s.clone(),
-                    Some(_) => {
-                        return Err(type_error(&join(&path, Step::Key("name")), "a string"));
-                    }
-                };
-                let id_of = |key: &'static str, bytes: usize| -> Result<String, InputError> {
-                    let field = join(&path, Step::Key(key));
-                    match span.get(key) {
-                        None | Some(Value::Null) => Ok(String::new()),
-                        Some(Value::String(s)) => decode_id(s, bytes).ok_or_else(|| {
-                            InputError::new(
-                                label,
-                                format!(
-                                    "span `{name}`: {key} `{s}` is neither {} hex digits nor the base64 of {bytes} bytes",
-                                    bytes * 2
-                                ),
-                            )
-                            .at(doc.place(&field))
-                            .hint("OTLP JSON writes ids as hex strings, e.g. \"spanId\": \"051581bf3cb55c13\"")
-                        }),
-                        Some(_) => Err(type_error(&field, "a string of hex digits")),
-                    }
-                };
-                let trace = id_of("traceId", 16)?;
-                let id = id_of("spanId", 8)?;
-                let mut parent = id_of("parentSpanId", 8)?;
-                if parent.bytes().all(|b| b == b'0') {
-                    parent.clear();
-                }
-                let attrs = attributes(span.get("attributes")).map_err(|()| {
-                    let field = join(&path, Step::Key("attributes"));
-                    InputError::new(
-                        label,
-                        format!("span `{name}`: `attributes` is not a list of {{key, value}} pairs"),
-                    )
-                    .at(doc.place(&field))
-                    .hint("OTLP JSON writes attributes as [{\"key\": \"gen_ai.tool.name\", \"value\": {\"stringValue\": \"get_weather\"}}]")
-                })?;
-                let role = role_of(&name, &attrs);
-                let error = error_of(span.get("status"), &attrs);
-                out.push(RawSpan {
-                    doc: d,
+                let at = SpanAt {
+                    d,
                     rs,
                     scope_key,
                     ss,
                     k,
-                    trace,
-                    id,
-                    parent,
-                    name,
-                    role,
-                    error,
-                    service: service.clone(),
-                    start: span.get("startTimeUnixNano").cloned(),
-                    end: span.get("endTimeUnixNano").cloned(),
-                });
+                };
+                out.push(read_span(input, doc, at, span, service.clone())?);
             }
         }
     }
     Ok(())
+}
+
+/// Where a span is: its document and its indices in `resourceSpans[rs].{scope_key}[ss].spans[k]`.
+#[derive(Debug, Clone, Copy)]
+struct SpanAt {
+    d: usize,
+    rs: usize,
+    scope_key: &'static str,
+    ss: usize,
+    k: usize,
+}
+
+/// Reads one span object, checking its ids and attributes.
+fn read_span(
+    input: &Input<'_>,
+    doc: &Doc<'_>,
+    at: SpanAt,
+    span: &Value,
+    service: Option<String>,
+) -> Result<RawSpan, InputError> {
+    let label = input.label;
+    let path = vec![
+        Step::Key("resourceSpans"),
+        Step::Index(at.rs),
+        Step::Key(at.scope_key),
+        Step::Index(at.ss),
+        Step::Key("spans"),
+        Step::Index(at.k),
+    ];
+    let type_error = |path: &[Step<'_>], what: &str| {
+        InputError::new(label, format!("`{}` is not {what}", dotted(path)))
+            .at(doc.place(path))
+            .hint(KIND.expects())
+    };
+    if !span.is_object() {
+        return Err(type_error(&path, "a span object"));
+    }
+    let name = match span.get("name") {
+        None => "(unnamed)".to_string(),
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => {
+            return Err(type_error(&join(&path, Step::Key("name")), "a string"));
+        }
+    };
+    let id_of = |key: &'static str, bytes: usize| -> Result<String, InputError> {
+        let field = join(&path, Step::Key(key));
+        match span.get(key) {
+            None | Some(Value::Null) => Ok(String::new()),
+            Some(Value::String(s)) => decode_id(s, bytes).ok_or_else(|| {
+                InputError::new(
+                    label,
+                    format!(
+                        "span `{name}`: {key} `{s}` is neither {} hex digits nor the base64 of {bytes} bytes",
+                        bytes * 2
+                    ),
+                )
+                .at(doc.place(&field))
+                .hint("OTLP JSON writes ids as hex strings, e.g. \"spanId\": \"051581bf3cb55c13\"")
+            }),
+            Some(_) => Err(type_error(&field, "a string of hex digits")),
+        }
+    };
+    let trace = id_of("traceId", 16)?;
+    let id = id_of("spanId", 8)?;
+    let mut parent = id_of("parentSpanId", 8)?;
+    if parent.bytes().all(|b| b == b'0') {
+        parent.clear();
+    }
+    let attrs = attributes(span.get("attributes")).map_err(|()| {
+        let field = join(&path, Step::Key("attributes"));
+        InputError::new(
+            label,
+            format!("span `{name}`: `attributes` is not a list of {{key, value}} pairs"),
+        )
+        .at(doc.place(&field))
+        .hint("OTLP JSON writes attributes as [{\"key\": \"gen_ai.tool.name\", \"value\": {\"stringValue\": \"get_weather\"}}]")
+    })?;
+    let role = role_of(&name, &attrs);
+    let error = error_of(span.get("status"), &attrs);
+    Ok(RawSpan {
+        doc: at.d,
+        rs: at.rs,
+        scope_key: at.scope_key,
+        ss: at.ss,
+        k: at.k,
+        trace,
+        id,
+        parent,
+        name,
+        role,
+        error,
+        service,
+        start: span.get("startTimeUnixNano").cloned(),
+        end: span.get("endTimeUnixNano").cloned(),
+    })
 }
 
 /// Whether a span is a model call, a tool call (and which tool), or neither.
@@ -646,31 +1051,15 @@ fn decode_id(s: &str, bytes: usize) -> Option<String> {
     (raw.len() == bytes).then(|| raw.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Decodes standard or URL-safe base64, padded or not.
+/// Decodes standard or URL-safe base64, padded or not (ids are untrusted input: a
+/// well-kept decoder, not a hand-written one).
 fn base64(s: &str) -> Option<Vec<u8>> {
-    let s = s.trim_end_matches('=');
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let mut acc = 0u32;
-    let mut bits = 0;
-    for c in s.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    // Leftover bits must be padding zeros; a single leftover character is not base64.
-    (bits < 6 && acc == 0).then_some(out)
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD_PAD_INDIFFERENT, URL_SAFE_PAD_INDIFFERENT};
+    STANDARD_PAD_INDIFFERENT
+        .decode(s)
+        .or_else(|_| URL_SAFE_PAD_INDIFFERENT.decode(s))
+        .ok()
 }
 
 /// A span's start and end in nanoseconds, checked.
@@ -767,6 +1156,149 @@ fn no_calls(input: &Input<'_>, docs: &[Doc<'_>], raw: &[RawSpan]) -> InputError 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    thread_local! {
+        /// Parent lookups made by `call_ancestors`: the work the ancestor walk does.
+        pub(super) static LOOKUPS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    /// `n` wrapper spans in one chain, each with a tool span under it: a naive ancestor walk
+    /// per span climbs the whole chain (n² lookups).
+    fn deep_chain(n: usize) -> String {
+        let mut spans = Vec::new();
+        for i in 0..n {
+            let parent = if i == 0 {
+                String::new()
+            } else {
+                format!("{:016x}", i)
+            };
+            spans.push(format!(
+                r#"{{"traceId":"{t:032x}","spanId":"{id:016x}","parentSpanId":"{parent}","name":"step","startTimeUnixNano":"{s}","endTimeUnixNano":"{e}"}}"#,
+                t = 1,
+                id = i + 1,
+                s = 1_000_000_000 + i * 1000,
+                e = 1_000_000_000 + (i + 1) * 1000 + 10_000_000,
+            ));
+            spans.push(format!(
+                r#"{{"traceId":"{t:032x}","spanId":"{id:016x}","parentSpanId":"{p:016x}","name":"execute_tool t","startTimeUnixNano":"{s}","endTimeUnixNano":"{e}","attributes":[{{"key":"gen_ai.operation.name","value":{{"stringValue":"execute_tool"}}}}]}}"#,
+                t = 1,
+                id = 1_000_000 + i,
+                p = i + 1,
+                s = 1_000_000_000 + i * 1000,
+                e = 1_000_000_000 + i * 1000 + 500,
+            ));
+        }
+        format!(
+            r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
+            spans.join(",")
+        )
+    }
+
+    #[test]
+    fn the_ancestor_walk_is_linear_however_deep_the_chain() {
+        for n in [500, 4000] {
+            let text = deep_chain(n);
+            let input = Input {
+                label: "deep.json",
+                name: "deep.json",
+                text: &text,
+            };
+            LOOKUPS.with(|c| c.set(0));
+            let imported = import(&input, &ImportOptions::default()).unwrap();
+            assert_eq!(imported.scenario.calls.len(), n);
+            let lookups = LOOKUPS.with(|c| c.get());
+            // Each of the 2n spans asks for its parent at most once.
+            assert!(lookups <= 2 * n, "{lookups} lookups for {n} pairs");
+        }
+    }
+
+    /// What a span was read as, comparable.
+    fn summary(raw: &[RawSpan]) -> Vec<String> {
+        raw.iter()
+            .map(|s| {
+                format!(
+                    "{} {} {} {} {} {} {} {:?} {:?} {:?} {:?} {:?}",
+                    s.doc,
+                    s.rs,
+                    s.scope_key,
+                    s.ss,
+                    s.k,
+                    s.trace,
+                    s.id,
+                    s.parent,
+                    s.name,
+                    s.role,
+                    s.error,
+                    s.service
+                ) + &format!(" {:?} {:?}", s.start, s.end)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn streaming_reads_the_same_spans_as_the_tree_walk() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/imports");
+        let fixture = std::fs::read_to_string(dir.join("otel-agent-run.json")).unwrap();
+        // The resource after its spans, and an old-style scope key.
+        let mut v: Value = serde_json::from_str(&fixture).unwrap();
+        let rs = v["resourceSpans"][0].as_object_mut().unwrap();
+        let resource = rs.remove("resource").unwrap();
+        rs.insert("resource".into(), resource);
+        let reordered = serde_json::to_string(&v).unwrap();
+        let old_key = fixture.replace("scopeSpans", "instrumentationLibrarySpans");
+        for text in [&fixture, &reordered, &old_key] {
+            let input = Input {
+                label: "t.json",
+                name: "t.json",
+                text,
+            };
+            let (_, streamed) = stream_spans(&input).expect("a well-formed export streams");
+            let mut walked = Vec::new();
+            read_docs(&input, |d, doc| read_spans(&input, d, doc, &mut walked)).unwrap();
+            assert!(!walked.is_empty());
+            assert_eq!(summary(&streamed), summary(&walked));
+        }
+        // JSON lines and broken spans are left to the tree walk.
+        let lines = std::fs::read_to_string(dir.join("otel-agent-run.jsonl")).unwrap();
+        let bad_id = fixture.replacen("\"spanId\": \"", "\"spanId\": \"zz", 1);
+        assert_ne!(bad_id, fixture);
+        for text in [&lines, &bad_id] {
+            let input = Input {
+                label: "t.json",
+                name: "t.json",
+                text,
+            };
+            assert!(stream_spans(&input).is_none());
+        }
+    }
+
+    #[test]
+    fn a_parent_cycle_ends_the_walk() {
+        let span = |id: u32, parent: u32, tool: bool| {
+            let attrs = if tool {
+                r#","attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"execute_tool"}}]"#
+            } else {
+                ""
+            };
+            format!(
+                r#"{{"traceId":"{:032x}","spanId":"{id:016x}","parentSpanId":"{parent:016x}","name":"s{id}","startTimeUnixNano":"1000","endTimeUnixNano":"2000"{attrs}}}"#,
+                1
+            )
+        };
+        let text = format!(
+            r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{},{},{}]}}]}}]}}"#,
+            span(1, 2, false),
+            span(2, 1, false),
+            span(3, 1, true)
+        );
+        let input = Input {
+            label: "cycle.json",
+            name: "cycle.json",
+            text: &text,
+        };
+        let imported = import(&input, &ImportOptions::default()).unwrap();
+        assert_eq!(imported.scenario.calls.len(), 1);
+    }
 
     #[test]
     fn ids_in_hex_or_base64() {

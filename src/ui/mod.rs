@@ -133,8 +133,13 @@ fn export(record: &Record) -> Result<(String, String), String> {
     let base = file_stem("fanout", &record.scenario.name);
     let json = format!("{base}.record.json");
     let svg = format!("{base}.svg");
-    std::fs::write(&json, crate::report::json(record)).map_err(|e| format!("{json}: {e}"))?;
-    std::fs::write(&svg, crate::report::svg::svg(record)).map_err(|e| format!("{svg}: {e}"))?;
+    // Atomic, like every output (`engine::input::write_output`).
+    let write = |path: &str, text: String, what: &str| {
+        crate::engine::input::write_output(std::path::Path::new(path), text.as_bytes(), what, &[])
+            .map_err(|e| e.to_string())
+    };
+    write(&json, crate::report::json(record), "record")?;
+    write(&svg, crate::report::svg::svg(record), "SVG")?;
     Ok((json, svg))
 }
 

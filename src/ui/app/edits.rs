@@ -195,9 +195,15 @@ impl App {
             "{}.json",
             crate::ui::file_stem("fanout-whatif", &self.plan.scenario.name)
         );
-        self.chrome.notice = Some(match std::fs::write(&path, w.scenario_json()) {
+        let written = crate::engine::input::write_output(
+            std::path::Path::new(&path),
+            w.scenario_json().as_bytes(),
+            "scenario",
+            &[],
+        );
+        self.chrome.notice = Some(match written {
             Ok(()) => format!("wrote {path} (fanout run {path} runs it)"),
-            Err(e) => format!("cannot write {path}: {e}"),
+            Err(e) => format!("cannot write {path}: {}", e.message),
         });
     }
 }

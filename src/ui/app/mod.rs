@@ -39,8 +39,21 @@ pub enum Command {
 pub struct Entry {
     /// What `Plan::load` takes: a built-in name or a path.
     pub arg: String,
-    /// One line for the picker.
+    /// One line for the picker; empty for a file not read yet (see [`Entry::line`]).
     pub about: String,
+}
+
+impl Entry {
+    /// The picker's line: `about`, or for a file, its path and title read now (at most 1 MiB,
+    /// a regular file only, so a preview never blocks).
+    pub fn line(&self) -> String {
+        if !self.about.is_empty() {
+            return self.about.clone();
+        }
+        let scenario = crate::engine::input::peek_text(Path::new(&self.arg), 1 << 20)
+            .and_then(|t| parse_json::<Scenario>(&self.arg, &t).ok());
+        format!("{:<26} {}", self.arg, about(scenario))
+    }
 }
 
 /// Where the run's timings come from.
@@ -104,32 +117,25 @@ pub fn entries(dir: &Path, extra: Option<&str>) -> Vec<Entry> {
             ),
         })
         .collect();
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "json"))
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
+    // Regular files only, and none read yet: a FIFO or a huge file here must not block or
+    // slow start-up. Titles are read when the picker opens (`Entry::line`).
+    let files = crate::engine::input::regular_files(dir, "json");
     let add_file = |path: &Path, out: &mut Vec<Entry>| {
         let arg = path.display().to_string();
         let stem = path
             .file_stem()
             .and_then(|s| s.to_str())
             .unwrap_or_default();
-        let same_builtin = BUILTINS
-            .iter()
-            .any(|(n, t)| *n == stem && std::fs::read_to_string(path).is_ok_and(|text| text == *t));
+        // A copy of a built-in is left out; only a file of exactly its size is read to tell.
+        let same_builtin = BUILTINS.iter().any(|(n, t)| {
+            *n == stem
+                && crate::engine::input::peek_text(path, t.len() as u64).is_some_and(|x| x == *t)
+        });
         if same_builtin || out.iter().any(|e| e.arg == arg) {
             return;
         }
-        let scenario = std::fs::read_to_string(path)
-            .ok()
-            .and_then(|t| parse_json::<Scenario>(&arg, &t).ok());
         out.push(Entry {
-            about: format!("{:<26} {}", arg, about(scenario)),
+            about: String::new(),
             arg,
         });
     };
@@ -450,7 +456,7 @@ impl App {
                 } = &self.source
                 {
                     self.chrome.picker = Some(Picker {
-                        entries: entries.iter().map(|e| e.about.clone()).collect(),
+                        entries: entries.iter().map(Entry::line).collect(),
                         selected: *current,
                         purpose: PickerFor::Scenario,
                         title: " scenario · ↑/↓ Enter · Esc closes ".into(),
