@@ -13,8 +13,8 @@ use std::sync::{Arc, LazyLock};
 
 use common::{FOUR, Latency, Shape, plan, strategy};
 use divan::Bencher;
-use fanout::engine::clock::run_virtual;
 use fanout::engine::scenario::Source;
+use fanout::engine::virtual_clock::run_virtual;
 use fanout::engine::{Mode, Plan, RunOptions};
 
 fn main() {

@@ -11,7 +11,7 @@ use std::sync::{Arc, LazyLock};
 
 use common::{FOUR, Latency, Shape, plan, strategy};
 use divan::Bencher;
-use fanout::engine::clock::run_virtual;
+use fanout::engine::virtual_clock::run_virtual;
 use fanout::engine::{Mode, Record, RunOptions};
 
 fn main() {

@@ -17,7 +17,7 @@ use std::sync::{Arc, LazyLock};
 
 use common::{FOUR, Latency, Shape, plan, strategy};
 use divan::Bencher;
-use fanout::engine::clock::run_virtual;
+use fanout::engine::virtual_clock::run_virtual;
 use fanout::engine::{Mode, Plan, Record, RunOptions};
 use fanout::ui::chrome::Chrome;
 use fanout::ui::model::ViewModel;

@@ -12,7 +12,7 @@ use std::sync::{Arc, LazyLock};
 
 use common::{STRATEGIES, Shape, plan, strategy};
 use divan::Bencher;
-use fanout::engine::tools::Context;
+use fanout::engine::effects::Context;
 use fanout::engine::{Plan, run_lane};
 
 fn main() {

@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use common::{Latency, STRATEGIES, Shape, plan, strategy};
 use divan::Bencher;
 use fanout::engine::Plan;
-use fanout::engine::clock::simulate_lane;
+use fanout::engine::virtual_clock::simulate_lane;
 
 fn main() {
     divan::main();

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use common::{FOUR, Latency, Shape, peak_rss_mib, strategy};
-use fanout::engine::clock::run_virtual;
+use fanout::engine::virtual_clock::run_virtual;
 use fanout::engine::{Mode, Plan, RunOptions};
 
 fn main() -> ExitCode {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use fanout::engine::Strategy;
-use fanout::engine::clock::Clock;
+use fanout::engine::options::Clock;
 use fanout::import::ImportKind;
 use fanout::report::Format;
 
@@ -60,7 +60,7 @@ pub struct SweepArgs {
     #[arg(long, value_enum, value_delimiter = ',', default_value = "pool")]
     pub strategy: Vec<fanout::report::sweep::Family>,
     /// virtual (exact predictions, instant) or real (runs every lane, measured).
-    #[arg(long, value_enum, default_value_t = Clock::Virtual)]
+    #[arg(long, value_parser = clock_parser(), default_value = "virtual")]
     pub clock: Clock,
     /// Divide every simulated latency by this.
     #[arg(long, default_value_t = 1.0, value_parser = parse_speed, allow_negative_numbers = true)]
@@ -169,7 +169,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
     /// `real` measures; `virtual` simulates on an exact clock and finishes at once.
-    #[arg(long, value_enum, default_value_t = Clock::Real)]
+    #[arg(long, value_parser = clock_parser(), default_value = "real")]
     pub clock: Clock,
     /// Run the race this many times and report mean ± σ (headless).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000), allow_negative_numbers = true)]
@@ -213,4 +213,19 @@ fn parse_speed(s: &str) -> Result<f64, String> {
         .parse()
         .map_err(|_| format!("`{s}` is not a number; use 0.01 to 1000000, e.g. --speed 10"))?;
     fanout::engine::limits::check_speed(x)
+}
+
+/// `--clock real|virtual`: parsed here so that the engine's [`Clock`] stays free of clap.
+fn clock_parser() -> impl clap::builder::TypedValueParser<Value = Clock> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new([
+        PossibleValue::new("real")
+            .help("Real time: calls really wait, fetch, read and compute; every time is measured"),
+        PossibleValue::new("virtual")
+            .help("Virtual time: simulated calls finish instantly with exact times"),
+    ])
+    .map(|name| match name.as_str() {
+        "real" => Clock::Real,
+        _ => Clock::Virtual,
+    })
 }

@@ -13,7 +13,7 @@
 //!
 //! ```
 //! use fanout::engine::{Plan, Strategy};
-//! use fanout::engine::clock::predicted_walls;
+//! use fanout::engine::virtual_clock::predicted_walls;
 //!
 //! let plan = Plan::load("fetch-5-urls").unwrap();
 //! let walls = predicted_walls(&plan, &[Strategy::Sequential, Strategy::Parallel], 1.0);

@@ -12,10 +12,12 @@ use cli::{
     CheckArgs, Cli, Command, ImportArgs, ReplayArgs, ReportArgs, RunArgs, ServeArgs, SweepArgs,
     SweepFormat, TourArgs,
 };
-use fanout::engine::clock::{Clock, predicted_walls, run_virtual};
 use fanout::engine::input::{refuse_overwriting, write_output};
-use fanout::engine::scenario::{BUILTINS, DEMO, parse_json};
-use fanout::engine::tools::fmt_num;
+use fanout::engine::json::parse_json;
+use fanout::engine::options::Clock;
+use fanout::engine::scenario::{BUILTINS, DEMO};
+use fanout::engine::units::fmt_num;
+use fanout::engine::virtual_clock::{predicted_walls, run_virtual};
 use fanout::engine::{InputError, Mode, Plan, Record, RunOptions, Scenario, Strategy};
 use fanout::report::{self, duration};
 use fanout::serve::{self, ServeOptions};
@@ -297,7 +299,7 @@ fn write_file(
 fn run_inputs<'a>(arg: &'a str, plan: &'a Plan) -> Vec<&'a std::path::Path> {
     let mut inputs = vec![std::path::Path::new(arg)];
     for c in &plan.calls {
-        if let fanout::engine::tools::Effect::File { path } = &c.effect {
+        if let fanout::engine::effects::Effect::File { path } = &c.effect {
             inputs.push(path);
         }
     }
@@ -543,7 +545,7 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
     if plan
         .calls
         .iter()
-        .any(|c| matches!(c.effect, fanout::engine::tools::Effect::Drawn { .. }))
+        .any(|c| matches!(c.effect, fanout::engine::effects::Effect::Drawn { .. }))
     {
         notes.push(format!(
             "latencies drawn with seed {}, the same in every lane and every run",

@@ -7,9 +7,9 @@
 use std::process::Command;
 use std::sync::Arc;
 
-use fanout::engine::clock::{run_virtual, simulate_lane};
 use fanout::engine::scenario::{BUILTINS, OnError, Scenario, Source};
 use fanout::engine::strategy::cores;
+use fanout::engine::virtual_clock::{run_virtual, simulate_lane};
 use fanout::engine::{Plan, Record, RunOptions};
 use serde_json::Value;
 

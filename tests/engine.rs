@@ -250,7 +250,7 @@ async fn a_lane_emits_events_in_order() {
     run_lane(
         p,
         Parallel,
-        fanout::engine::tools::Context::new(1.0, None),
+        fanout::engine::effects::Context::new(1.0, None),
         7,
         Some(tx),
     )
@@ -416,7 +416,7 @@ async fn a_bad_speed_is_an_error_not_a_panic() {
             err.to_string().contains("is not a positive number"),
             "{err}"
         );
-        let ctx = fanout::engine::tools::Context::new(speed, None);
+        let ctx = fanout::engine::effects::Context::new(speed, None);
         assert!(run_lane(p.clone(), Parallel, ctx, 0, None).await.is_err());
     }
 }
@@ -453,7 +453,7 @@ fn a_scenario_error_inside_a_record_names_the_record_and_says_embedded() {
 
 #[tokio::test(start_paused = true)]
 async fn effects_never_panic_on_extreme_durations() {
-    use fanout::engine::tools::{Context, Effect};
+    use fanout::engine::effects::{Context, Effect};
     for (ms, speed) in [(0.0, 1.0), (1.0, 1e300), (f64::NAN, 1.0), (-5.0, 1.0)] {
         let ctx = Context::new(speed, None);
         Effect::Latency { ms }.perform(&ctx).await.0.unwrap();
@@ -469,8 +469,8 @@ async fn effects_never_panic_on_extreme_durations() {
 /// paused clock and the virtual clock give the same start and end for every call.
 #[tokio::test(start_paused = true)]
 async fn the_virtual_clock_agrees_with_the_paused_real_clock() {
-    use fanout::engine::clock::simulate_lane;
-    use fanout::engine::tools::Context;
+    use fanout::engine::effects::Context;
+    use fanout::engine::virtual_clock::simulate_lane;
     let strategies = [
         Sequential,
         Parallel,
@@ -528,7 +528,7 @@ async fn critical_path_priority_beats_file_order_on_the_staircase() {
 fn the_scheduler_does_linear_work() {
     // Each call goes on the ready heap once and off it once: steps = 2 × calls, whatever the
     // strategy, for a 20 000-call graph with about 60 000 edges.
-    use fanout::engine::clock::simulate_lane;
+    use fanout::engine::virtual_clock::simulate_lane;
     let calls: Vec<String> = (0..20_000)
         .map(|i: usize| {
             let deps: Vec<String> = [7usize, 131, 977]
@@ -558,7 +558,7 @@ fn the_scheduler_does_linear_work() {
 
 #[test]
 fn lanes_simulated_side_by_side_match_one_at_a_time_in_order() {
-    use fanout::engine::clock::{simulate_lane, simulate_lanes};
+    use fanout::engine::virtual_clock::{simulate_lane, simulate_lanes};
     let strategies = [
         Sequential,
         Parallel,

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::process::Command;
 use std::sync::Arc;
 
-use fanout::engine::clock::run_virtual;
+use fanout::engine::virtual_clock::run_virtual;
 use fanout::engine::{CallStatus, Mode, Plan, Record, RunOptions, Strategy};
 use fanout::report::{self, Format, chrome_trace, csv, svg};
 use serde_json::Value;

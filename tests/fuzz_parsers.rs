@@ -11,8 +11,8 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestRng, TestRunner};
 use serde_json::{Map, Value, json};
 
-use fanout::engine::clock::run_virtual;
 use fanout::engine::scenario::{BUILTINS, Source};
+use fanout::engine::virtual_clock::run_virtual;
 use fanout::engine::{InputError, Mode, Plan, Record, RunOptions, Strategy as Lane};
 use fanout::import::{ImportKind, ImportOptions, import_text};
 use fanout::text::is_control;

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use fanout::engine::clock::predicted_walls;
 use fanout::engine::scenario::Source;
+use fanout::engine::virtual_clock::predicted_walls;
 use fanout::engine::{CallStatus, InputError, Plan, Record, Scenario, Strategy};
 use fanout::import::{
     ImportKind, ImportOptions, Imported, RECORDED_LANE, import, import_text, parse_latency,

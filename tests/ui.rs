@@ -460,7 +460,7 @@ fn virtual_model(name: &str, speed: f64) -> ViewModel {
     let plan = builtin(name);
     let mut opts = RunOptions::for_plan(&plan);
     opts.speed = speed;
-    let record = fanout::engine::clock::run_virtual(&plan, &opts);
+    let record = fanout::engine::virtual_clock::run_virtual(&plan, &opts);
     ViewModel::from_record(&record, &plan)
 }
 

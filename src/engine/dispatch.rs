@@ -1,5 +1,5 @@
 //! The scheduling state of one lane, shared by the real-clock driver ([`super::lane`]) and the
-//! virtual clock ([`super::clock`]): which call may start now, and what a finished call
+//! virtual clock ([`super::virtual_clock`]): which call may start now, and what a finished call
 //! releases. Strategies differ only in their limit (calls in flight), their readiness rule
 //! (eager, or wave by wave) and their priority (file order, or longest remaining path).
 //!
@@ -315,5 +315,5 @@ pub fn planned_attempts(call: &PlanCall, start: f64, base_ms: f64, scale: f64) -
 
 /// The message of a timed-out attempt.
 pub fn timed_out(timeout_ms: f64) -> String {
-    format!("timed out after {} ms", super::tools::fmt_num(timeout_ms))
+    format!("timed out after {} ms", super::units::fmt_num(timeout_ms))
 }

@@ -11,8 +11,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::plan::MAX_LATENCY_MS;
-use super::tools::fmt_num;
+use super::limits::MAX_LATENCY_MS;
+use super::units::fmt_num;
 
 /// The seed of a scenario that does not give one: fixed, so that a scenario without a `seed`
 /// still draws the same latencies every run. (The bytes spell `fanout`.)
@@ -72,7 +72,7 @@ pub enum Distribution {
 }
 
 // Only the object form: serde's internally tagged enums also read `["fixed", 500]`.
-super::scenario::object_only! {
+super::json::object_only! {
     Distribution => "a latency object such as {\"dist\": \"fixed\", \"ms\": 500}",
 }
 

@@ -14,12 +14,13 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::dispatch::{Dispatcher, Gcra, PlannedAttempt, attempt_plan, timed_out};
+use super::effects::{Context, Detail};
 use super::event::{Event, EventKind};
 use super::plan::Plan;
-use super::record::{Attempt, CallRecord, CallStatus};
+use super::record::{Attempt, CallRecord, CallStatus, LaneResult};
 use super::scenario::OnError;
 use super::strategy::Strategy;
-use super::tools::{Context, Detail};
+use super::units::{Ms, millis};
 
 /// An error inside the engine itself (not bad input, not a failed call).
 #[derive(Debug, thiserror::Error)]
@@ -47,22 +48,6 @@ pub(crate) fn check_speed(speed: f64) -> Result<(), EngineError> {
     } else {
         Err(EngineError::Speed { speed })
     }
-}
-
-/// What one lane measured.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LaneResult {
-    /// The strategy the lane ran.
-    pub strategy: Strategy,
-    /// Wall-clock milliseconds from the lane's start to its last call's end.
-    pub wall_ms: f64,
-    /// One record per call, in file order.
-    pub calls: Vec<CallRecord>,
-}
-
-/// Milliseconds with microsecond precision.
-pub fn millis(d: Duration) -> f64 {
-    (d.as_nanos() / 1_000) as f64 / 1_000.0
 }
 
 /// Sends lane events, if anyone listens.
@@ -410,54 +395,18 @@ async fn perform_call(shared: Arc<Shared>, i: usize, dispatched: f64, token_at: 
     });
     let (attempts, detail) = real_attempts(&shared, i).await;
     let end = shared.now_ms();
-    let error = attempts.last().and_then(|a| a.error.clone());
     shared.emitter.emit(EventKind::Finished {
         call: i,
         at_ms: end,
-        error: error.clone(),
+        error: attempts.last().and_then(|a| a.error.clone()),
     });
-    let status = if error.is_some() {
-        CallStatus::Error
-    } else {
-        CallStatus::Ok
-    };
-    let attempts = if attempts.len() > 1 {
-        attempts
-    } else {
-        Vec::new()
-    };
+    let mut record = CallRecord::ran(&call.id, start, end, wait_ms, attempts);
+    record.bytes = detail.bytes;
+    record.http_status = detail.http_status;
     Finished {
         index: i,
-        record: CallRecord {
-            id: call.id.clone(),
-            status,
-            start_ms: Some(start),
-            end_ms: Some(end),
-            error,
-            wait_ms,
-            attempts,
-            bytes: detail.bytes,
-            http_status: detail.http_status,
-        },
+        record,
         due: end,
-    }
-}
-
-/// Milliseconds that order totally (the timer heap's key).
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Ms(f64);
-
-impl Eq for Ms {}
-
-impl PartialOrd for Ms {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Ms {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.total_cmp(&other.0)
     }
 }
 
@@ -567,34 +516,21 @@ impl Sim {
     fn finish(&mut self, shared: &Shared, end: f64, due: f64) -> Finished {
         let i = self.index;
         let call = &shared.plan.calls[i];
-        let error = self.measured.last().and_then(|a| a.error.clone());
         shared.emitter.emit(EventKind::Finished {
             call: i,
             at_ms: end,
-            error: error.clone(),
+            error: self.measured.last().and_then(|a| a.error.clone()),
         });
-        let attempts = if self.measured.len() > 1 {
-            std::mem::take(&mut self.measured)
-        } else {
-            Vec::new()
-        };
+        let wait_ms = (self.token_at > self.dispatched).then_some(self.start - self.dispatched);
         Finished {
             index: i,
-            record: CallRecord {
-                id: call.id.clone(),
-                status: if error.is_some() {
-                    CallStatus::Error
-                } else {
-                    CallStatus::Ok
-                },
-                start_ms: Some(self.start),
-                end_ms: Some(end),
-                error,
-                wait_ms: (self.token_at > self.dispatched).then_some(self.start - self.dispatched),
-                attempts,
-                bytes: None,
-                http_status: None,
-            },
+            record: CallRecord::ran(
+                &call.id,
+                self.start,
+                end,
+                wait_ms,
+                std::mem::take(&mut self.measured),
+            ),
             due,
         }
     }
@@ -680,25 +616,18 @@ async fn cancel_the_rest(
             at_ms,
             started: start.is_some(),
         });
-        dispatcher.cancel(i, cancelled(&shared.plan.calls[i].id, root, start, at_ms));
+        dispatcher.cancel(
+            i,
+            CallRecord::cancelled(&shared.plan.calls[i].id, root, start, at_ms),
+        );
     }
-}
-
-/// The record of a call the lane stopped at `at_ms` after `root` failed.
-pub(crate) fn cancelled(id: &str, root: &str, start: Option<f64>, at_ms: f64) -> CallRecord {
-    let mut record =
-        CallRecord::skipped(id, format!("cancelled: `{root}` failed (on_error: cancel)"));
-    record.status = CallStatus::Cancelled;
-    record.start_ms = start;
-    record.end_ms = Some(at_ms);
-    record
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::clock::simulate_lane;
     use crate::engine::scenario::Source;
+    use crate::engine::virtual_clock::simulate_lane;
 
     fn plan(json: &str) -> Arc<Plan> {
         Arc::new(Plan::from_source(&Source::from_text("test.json", json)).unwrap())

@@ -5,6 +5,13 @@
 //! tokens a second a run that never ends; such values can only be mistakes, and drawing or
 //! running them cannot terminate in any useful time.
 
+/// The largest simulated latency a call may ask for: one hour.
+pub const MAX_LATENCY_MS: f64 = 3_600_000.0;
+/// The most CPU work one call may ask for: a minute.
+pub const MAX_CPU_MS: f64 = 60_000.0;
+/// The most retries a call may ask for.
+pub const MAX_RETRIES: u32 = 10;
+
 /// The slowest speed: 100 × slower than real time.
 pub const SPEED_MIN: f64 = 0.01;
 /// The fastest speed: a 1 h call in 3.6 ms.

@@ -3,42 +3,15 @@
 
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
-
 use super::dist::{DEFAULT_SEED, Distribution, draw_all};
+use super::effects::{Effect, LOCAL_PLACEHOLDER};
 use super::error::{InputError, nearest};
-use super::record::Mode;
-use super::scenario::{self, CallSpec, OnError, Scenario, Source, Step};
+use super::json::locate::Step;
+pub use super::limits::{MAX_CPU_MS, MAX_LATENCY_MS, MAX_RETRIES};
+use super::options::{Mode, RunOptions};
+use super::scenario::{self, CallSpec, OnError, Scenario, Source};
+pub use super::strategy::Bounds;
 use super::strategy::Strategy;
-use super::tools::{Effect, LOCAL_PLACEHOLDER};
-
-/// The largest simulated latency a call may ask for: one hour.
-pub const MAX_LATENCY_MS: f64 = 3_600_000.0;
-
-/// The numbers that bound every lane, computed from the scenario (and, for real I/O, from
-/// what a run measured).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(remote = "Self")]
-pub struct Bounds {
-    /// Sum of the durations of the calls that run: what a sequential lane waits.
-    pub sum_ms: f64,
-    /// Longest dependency chain: what no lane can beat.
-    pub critical_path_ms: f64,
-    /// CPU-bound work among them: no lane finishes it faster than this ÷ the cores.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub cpu_ms: f64,
-    /// With a rate limit: the earliest the last limited call can finish, whatever the strategy
-    /// (the bucket lets `burst` calls start at once, then one per interval).
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub rate_ms: f64,
-}
-
-// Objects only, as every struct of a fanout file (see `scenario::object_only!`).
-super::scenario::object_only! { Bounds => "an object {…}" }
-
-fn is_zero(x: &f64) -> bool {
-    *x == 0.0
-}
 
 /// Retrying a failed call: `max` more attempts, waiting `backoff_ms`, doubled each time.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -70,11 +43,6 @@ pub struct RateLimit {
     /// Only calls of this tool take tokens (all calls when `None`).
     pub tool: Option<String>,
 }
-
-/// The most CPU work one call may ask for: a minute.
-pub const MAX_CPU_MS: f64 = 60_000.0;
-/// The most retries a call may ask for.
-pub const MAX_RETRIES: u32 = 10;
 
 /// One validated call.
 #[derive(Debug, Clone, PartialEq)]
@@ -818,4 +786,16 @@ fn topological_order(
     let mut cycle = path.split_off(seen[at]);
     cycle.push(at);
     Err(cycle)
+}
+// Here and not in `options.rs`, which stays a leaf below the plan.
+impl RunOptions {
+    /// The scenario's own strategies at speed 1, raced.
+    pub fn for_plan(plan: &Plan) -> Self {
+        RunOptions {
+            strategies: plan.strategies.clone(),
+            speed: 1.0,
+            mode: Mode::Race,
+            local: None,
+        }
+    }
 }

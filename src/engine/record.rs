@@ -7,18 +7,17 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::clock::Clock;
+use super::effects::Effect;
 use super::error::InputError;
-use super::lane::LaneResult;
-use super::plan::{Bounds, Plan};
-use super::scenario::{
-    FileKind, JsonFile, Scenario, Step, dotted, line_col, locate, parse_json, read_file,
-};
-use super::strategy::{Strategy, cores};
-use super::tools::Effect;
+use super::json::locate::{Step, dotted, line_col, locate};
+use super::json::{FileKind, JsonFile, parse_json};
+use super::options::{Clock, Mode};
+use super::plan::Plan;
+use super::scenario::{Scenario, read_file};
+use super::strategy::{Bounds, Strategy, cores};
 
 // Objects only: serde's derive also reads a struct from a list, fields by position.
-super::scenario::object_only! {
+super::json::object_only! {
     Attempt => "an object {…}",
     CallRecord => "an object {…}",
     LaneRecord => "an object {…}",
@@ -95,10 +94,63 @@ impl CallRecord {
         }
     }
 
+    /// A call the lane stopped at `at_ms` after `root` failed (`on_error: cancel`).
+    pub fn cancelled(id: &str, root: &str, start: Option<f64>, at_ms: f64) -> Self {
+        let mut record =
+            CallRecord::skipped(id, format!("cancelled: `{root}` failed (on_error: cancel)"));
+        record.status = CallStatus::Cancelled;
+        record.start_ms = start;
+        record.end_ms = Some(at_ms);
+        record
+    }
+
+    /// A call that ran from `start` to `end` through `attempts` (the last one decides how it
+    /// ended; a single attempt is not listed), after waiting `wait_ms` for a rate-limit token.
+    /// Both clocks build their records here, so they follow one rule.
+    pub fn ran(
+        id: &str,
+        start: f64,
+        end: f64,
+        wait_ms: Option<f64>,
+        attempts: Vec<Attempt>,
+    ) -> Self {
+        let error = attempts.last().and_then(|a| a.error.clone());
+        CallRecord {
+            id: id.to_string(),
+            status: if error.is_some() {
+                CallStatus::Error
+            } else {
+                CallStatus::Ok
+            },
+            start_ms: Some(start),
+            end_ms: Some(end),
+            error,
+            wait_ms,
+            attempts: if attempts.len() > 1 {
+                attempts
+            } else {
+                Vec::new()
+            },
+            bytes: None,
+            http_status: None,
+        }
+    }
+
     /// How long the call ran, if it ran.
     pub fn duration_ms(&self) -> Option<f64> {
         Some(self.end_ms? - self.start_ms?)
     }
+}
+
+/// What one lane measured, on either clock: what [`LaneRecord`] is made from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LaneResult {
+    /// The strategy the lane ran.
+    pub strategy: Strategy,
+    /// Wall-clock milliseconds from the lane's start to its last call's end.
+    pub wall_ms: f64,
+    /// One record per call, in file order.
+    pub calls: Vec<CallRecord>,
 }
 
 /// One strategy's run of the batch.
@@ -171,16 +223,6 @@ pub fn speedup(baseline_ms: f64, wall_ms: f64) -> f64 {
 
 /// The lane name of what really happened, in a record made from an imported trace.
 pub const RECORDED_LANE: &str = "recorded";
-
-/// How the lanes of a run were started.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Mode {
-    /// All lanes at once.
-    Race,
-    /// One lane after another.
-    OneAtATime,
-}
 
 /// A saved run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

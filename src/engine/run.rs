@@ -5,39 +5,14 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::clock::predicted_walls;
+use super::effects::Context;
 use super::event::Event;
-use super::lane::{EngineError, LaneResult, check_speed, run_lane};
+use super::lane::{EngineError, check_speed, run_lane};
+use super::options::{Mode, RunOptions};
 use super::plan::Plan;
-use super::record::{Mode, Record};
+use super::record::{LaneResult, Record};
 use super::scenario::OnError;
-use super::strategy::Strategy;
-use super::tools::Context;
-
-/// How to run a plan.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RunOptions {
-    /// One lane per strategy, in this order.
-    pub strategies: Vec<Strategy>,
-    /// Divides simulated latencies (10 runs a 25 s scenario in 2.5 s).
-    pub speed: f64,
-    /// Race all lanes together, or run them one after another.
-    pub mode: Mode,
-    /// What `{local}` in an HTTP call stands for (fanout's own server), when one runs.
-    pub local: Option<String>,
-}
-
-impl RunOptions {
-    /// The scenario's own strategies at speed 1, raced.
-    pub fn for_plan(plan: &Plan) -> Self {
-        RunOptions {
-            strategies: plan.strategies.clone(),
-            speed: 1.0,
-            mode: Mode::Race,
-            local: None,
-        }
-    }
-}
+use super::virtual_clock::predicted_walls;
 
 /// Runs every lane and returns the record. Lane `k` of the events is `opts.strategies[k]`.
 pub async fn run(

@@ -3,7 +3,32 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::plan::Bounds;
+use serde::{Deserialize, Serialize};
+
+/// The numbers that bound every lane, computed from the scenario (and, for real I/O, from
+/// what a run measured).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
+pub struct Bounds {
+    /// Sum of the durations of the calls that run: what a sequential lane waits.
+    pub sum_ms: f64,
+    /// Longest dependency chain: what no lane can beat.
+    pub critical_path_ms: f64,
+    /// CPU-bound work among them: no lane finishes it faster than this ÷ the cores.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cpu_ms: f64,
+    /// With a rate limit: the earliest the last limited call can finish, whatever the strategy
+    /// (the bucket lets `burst` calls start at once, then one per interval).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rate_ms: f64,
+}
+
+// Objects only, as every struct of a fanout file (see `json::object_only!`).
+super::json::object_only! { Bounds => "an object {…}" }
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
 
 /// How a lane schedules the batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -21,8 +21,9 @@ use super::{
     looks_like, parse_doc, show_ms, wrong_format,
 };
 use crate::engine::InputError;
+use crate::engine::json::locate::Step;
 use crate::engine::plan::MAX_LATENCY_MS;
-use crate::engine::scenario::{CallSpec, Scenario, Step};
+use crate::engine::scenario::{CallSpec, Scenario};
 
 /// One requested tool call.
 struct Call {

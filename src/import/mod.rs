@@ -18,10 +18,12 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::engine::InputError;
-use crate::engine::clock::Clock;
+use crate::engine::json::locate::{Step, line_col, locate};
+use crate::engine::options::Clock;
+use crate::engine::options::Mode;
 use crate::engine::plan::{MAX_LATENCY_MS, Plan};
-use crate::engine::record::{CallRecord, CallStatus, LaneRecord, Mode, Record, speedup};
-use crate::engine::scenario::{Scenario, Source, Step, line_col, locate};
+use crate::engine::record::{CallRecord, CallStatus, LaneRecord, Record, speedup};
+use crate::engine::scenario::{Scenario, Source};
 
 /// The strategy name of the one lane of an imported record: the run as it happened.
 pub use crate::engine::record::RECORDED_LANE;
@@ -440,7 +442,7 @@ pub(crate) fn wrong_format(kind: ImportKind, input: &Input<'_>, doc: &Doc<'_>) -
     }
 }
 
-pub(crate) use crate::engine::scenario::dotted;
+pub(crate) use crate::engine::json::locate::dotted;
 
 /// A path with one more step.
 pub(crate) fn join<'a>(path: &[Step<'a>], step: Step<'a>) -> Vec<Step<'a>> {

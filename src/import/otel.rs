@@ -21,8 +21,9 @@ use super::{
     json_error, ms3, parse_doc, show_ms, timing_notes, trace_lesson, wrong_format,
 };
 use crate::engine::InputError;
+use crate::engine::json::locate::Step;
 use crate::engine::plan::MAX_LATENCY_MS;
-use crate::engine::scenario::{CallSpec, Scenario, Step};
+use crate::engine::scenario::{CallSpec, Scenario};
 
 const KIND: ImportKind = ImportKind::Otel;
 

@@ -4,7 +4,7 @@
 //! so one run reads the same everywhere (one rounding rule per figure).
 
 use crate::engine::Strategy;
-use crate::engine::clock::Clock;
+use crate::engine::options::Clock;
 use crate::engine::record::{CallStatus, LaneRecord, RECORDED_LANE, Record, efficiency};
 use crate::engine::scenario::OnError;
 

@@ -1,7 +1,8 @@
 //! Headless renderings of a [`Record`]: a plain table, Markdown and JSON.
 
-use crate::engine::record::{CallStatus, LaneRecord, Mode, Record};
-use crate::engine::tools::fmt_num;
+use crate::engine::options::Mode;
+use crate::engine::record::{CallStatus, LaneRecord, Record};
+use crate::engine::units::fmt_num;
 use crate::text::{escape_control, escape_markdown_cell};
 
 pub mod chrome_trace;
@@ -64,8 +65,8 @@ fn headline(record: &Record) -> String {
         Mode::OneAtATime => "lanes one at a time",
     };
     let clock = match record.clock {
-        crate::engine::clock::Clock::Real => String::new(),
-        crate::engine::clock::Clock::Virtual => " · virtual clock".to_string(),
+        crate::engine::options::Clock::Real => String::new(),
+        crate::engine::options::Clock::Virtual => " · virtual clock".to_string(),
     };
     let runs = if record.runs.len() > 1 {
         format!(" · {} runs", record.runs.len())

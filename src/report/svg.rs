@@ -4,9 +4,10 @@
 
 use std::fmt::Write as _;
 
-use crate::engine::clock::Clock;
-use crate::engine::record::{CallRecord, CallStatus, LaneRecord, Mode, Record};
-use crate::engine::tools::fmt_num;
+use crate::engine::options::Clock;
+use crate::engine::options::Mode;
+use crate::engine::record::{CallRecord, CallStatus, LaneRecord, Record};
+use crate::engine::units::fmt_num;
 
 use super::chrome_trace::{in_flight_steps, skipped_at, tool_of};
 use super::{duration, outcome_counts, percent, speedup, verdict};

@@ -178,7 +178,7 @@ pub fn table(s: &Sweep) -> String {
         "{} · {} clock · speed {}×\nsequential {} · parallel {}\n\n",
         s.scenario,
         s.clock,
-        crate::engine::tools::fmt_num(s.speed),
+        crate::engine::units::fmt_num(s.speed),
         duration(s.sequential_ms),
         duration(s.parallel_ms)
     );
@@ -314,7 +314,7 @@ pub fn svg(s: &Sweep) -> String {
 "##,
         escape(&s.scenario),
         escape(&s.clock),
-        crate::engine::tools::fmt_num(s.speed),
+        crate::engine::units::fmt_num(s.speed),
         H - B,
         W - R,
         H - B,

@@ -3,7 +3,7 @@
 
 use unicode_width::UnicodeWidthStr;
 
-use crate::engine::tools::fmt_num;
+use crate::engine::units::fmt_num;
 
 /// Columns `s` takes on a terminal.
 pub fn width(s: &str) -> usize {

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use crate::engine::clock::run_virtual;
 use crate::engine::scenario::Source;
+use crate::engine::virtual_clock::run_virtual;
 use crate::engine::{Plan, Record, RunOptions, Scenario, Strategy};
 
 /// The most workers a pool lane can be given at the keyboard.

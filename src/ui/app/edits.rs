@@ -97,7 +97,7 @@ impl App {
                         crate::report::sweep::Family::Pool,
                         crate::report::sweep::Family::PoolCp,
                     ],
-                    |s| crate::engine::clock::predicted_walls(&plan, &[s], speed)[0],
+                    |s| crate::engine::virtual_clock::predicted_walls(&plan, &[s], speed)[0],
                 ));
                 self.chrome.overlay = Some(Overlay {
                     kind: OverlayKind::Sweep,

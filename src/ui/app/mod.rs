@@ -15,9 +15,10 @@ use super::whatif::{Edit, WhatIf};
 
 mod edits;
 mod tour;
-use crate::engine::lane::millis;
-use crate::engine::record::Mode;
-use crate::engine::scenario::{BUILTINS, parse_json};
+use crate::engine::json::parse_json;
+use crate::engine::options::Mode;
+use crate::engine::scenario::BUILTINS;
+use crate::engine::units::millis;
 use crate::engine::{Event, Plan, Record, RunOptions, Scenario, Strategy};
 
 /// Speeds `+` and `-` step through.
@@ -431,7 +432,7 @@ impl App {
                 if let Some(s) = next {
                     self.chrome.next_speed = s;
                 }
-                let s = crate::engine::tools::fmt_num(self.chrome.next_speed);
+                let s = crate::engine::units::fmt_num(self.chrome.next_speed);
                 self.chrome.notice = Some(match &mut self.source {
                     Source::Replay { rate, anchor } => {
                         // Re-anchor so the position does not jump when the rate changes.

@@ -3,10 +3,10 @@
 
 use tokio::time::Instant;
 
-use crate::engine::clock::simulate_lane;
 use crate::engine::record::{CallStatus, Record, efficiency, speedup};
 use crate::engine::scenario::OnError;
 use crate::engine::strategy::cores;
+use crate::engine::virtual_clock::simulate_lane;
 use crate::engine::{Bounds, EventKind, Plan, Strategy};
 use crate::report::figures::{self, Baseline, LaneFigures, Saved};
 
@@ -208,7 +208,7 @@ impl ViewModel {
         } else {
             format!(
                 "{text} (Times above are at speed 1: simulated calls run {}× faster here, real ones as they are.)",
-                crate::engine::tools::fmt_num(self.speed)
+                crate::engine::units::fmt_num(self.speed)
             )
         })
     }

@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 
 use super::lane::Geometry;
-use crate::engine::tools::fmt_num;
+use crate::engine::units::fmt_num;
 use crate::ui::text::width;
 use crate::ui::theme::Theme;
 

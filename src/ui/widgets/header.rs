@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
 use super::Ctx;
-use crate::engine::tools::fmt_num;
+use crate::engine::units::fmt_num;
 use crate::report::figures::duration;
 use crate::ui::model::Playback;
 use crate::ui::text::{ellipsize, width};

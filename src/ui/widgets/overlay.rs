@@ -309,7 +309,7 @@ pub fn draw_tour(ctx: &Ctx<'_>, tour: &TourView, area: Rect, buf: &mut Buffer) {
                 format!(
                     "built-in {} · speed {}×",
                     step.scenario,
-                    crate::engine::tools::fmt_num(ctx.chrome.next_speed)
+                    crate::engine::units::fmt_num(ctx.chrome.next_speed)
                 ),
                 theme.dim(),
             ));

@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::io::AsyncReadExt;
 
 use super::dist::Distribution;
+use super::units::fmt_num;
 
 /// The work one call performs.
 #[derive(Debug, Clone, PartialEq)]
@@ -339,13 +340,4 @@ fn thread_cpu_ms() -> f64 {
         .elapsed()
         .as_secs_f64()
         * 1000.0
-}
-
-/// A number without a trailing `.0` when it is whole.
-pub fn fmt_num(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e15 {
-        format!("{}", x as i64)
-    } else {
-        format!("{x}")
-    }
 }

@@ -12,50 +12,14 @@ use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use serde::{Deserialize, Serialize};
-
 use super::dispatch::{Dispatcher, Gcra, plain_duration, planned_attempts};
-use super::lane::{LaneResult, cancelled};
+use super::effects::Effect;
+use super::options::{Clock, Mode, RunOptions};
 use super::plan::Plan;
-use super::record::{Attempt, CallRecord, CallStatus, Mode, Record};
-use super::run::RunOptions;
+use super::record::{Attempt, CallRecord, CallStatus, LaneResult, Record};
 use super::scenario::OnError;
 use super::strategy::{Strategy, cores};
-use super::tools::Effect;
-
-/// Which clock a run used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Clock {
-    /// Real time: calls really wait, fetch, read and compute; every time is measured.
-    #[default]
-    Real,
-    /// Virtual time: simulated calls finish instantly with exact times.
-    Virtual,
-}
-
-/// A finished call in the event queue: ordered by end time, then by call index.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Event {
-    end: f64,
-    index: usize,
-}
-
-impl Eq for Event {}
-
-impl PartialOrd for Event {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Event {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.end
-            .total_cmp(&other.end)
-            .then(self.index.cmp(&other.index))
-    }
-}
+use super::units::Ms;
 
 /// The outcome of one lane on the virtual clock, with how much scheduling work it took.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,7 +34,7 @@ pub struct Simulated {
 pub fn simulate_lane(plan: &Plan, strategy: Strategy, speed: f64) -> Simulated {
     let mut dispatcher = Dispatcher::new(plan, strategy);
     let mut limiter = plan.rate_limit.as_ref().map(|r| Gcra::new(r, speed));
-    let mut queue: BinaryHeap<Reverse<Event>> = BinaryHeap::new();
+    let mut queue: BinaryHeap<Reverse<(Ms, usize)>> = BinaryHeap::new();
     // A started call's times, kept small (a full record is built once, when it ends): start,
     // end and when it asked (NaN: not started). Failures and retries, which are rare, keep
     // their attempts aside.
@@ -78,9 +42,8 @@ pub fn simulate_lane(plan: &Plan, strategy: Strategy, speed: f64) -> Simulated {
     let mut retried: HashMap<usize, Vec<Attempt>> = HashMap::new();
     // CPU calls need a core: each takes the earliest free one (the machine's cores, as the
     // real clock has them), so 8 × 200 ms on 2 cores are predicted at 800 ms, not 200 ms.
-    let mut cores: BinaryHeap<Reverse<Event>> = (0..cores())
-        .map(|k| Reverse(Event { end: 0.0, index: k }))
-        .collect();
+    let mut cores: BinaryHeap<Reverse<(Ms, usize)>> =
+        (0..cores()).map(|k| Reverse((Ms(0.0), k))).collect();
     let mut now = 0.0f64;
     loop {
         while let Some(i) = dispatcher.next_call() {
@@ -92,9 +55,9 @@ pub fn simulate_lane(plan: &Plan, strategy: Strategy, speed: f64) -> Simulated {
             let core = matches!(call.effect, Effect::Cpu { .. })
                 .then(|| cores.pop())
                 .flatten()
-                .map(|Reverse(core)| {
-                    start = start.max(core.end);
-                    core.index
+                .map(|Reverse((Ms(end), index))| {
+                    start = start.max(end);
+                    index
                 });
             let scale = if call.effect.is_simulated() {
                 1.0 / speed
@@ -113,30 +76,30 @@ pub fn simulate_lane(plan: &Plan, strategy: Strategy, speed: f64) -> Simulated {
                 }
             };
             if let Some(index) = core {
-                cores.push(Reverse(Event { end, index }));
+                cores.push(Reverse((Ms(end), index)));
             }
             pending[i] = [start, end, now];
-            queue.push(Reverse(Event { end, index: i }));
+            queue.push(Reverse((Ms(end), i)));
         }
-        let Some(Reverse(first)) = queue.pop() else {
+        let Some(Reverse((Ms(first), first_index))) = queue.pop() else {
             break;
         };
-        now = now.max(first.end);
+        now = now.max(first);
         // Everything ending at this instant is handled before anything new starts.
-        let mut batch = vec![first];
-        while let Some(Reverse(e)) = queue.peek()
-            && e.end <= now
+        let mut batch = vec![first_index];
+        while let Some(&Reverse((Ms(end), index))) = queue.peek()
+            && end <= now
         {
-            batch.push(*e);
+            batch.push(index);
             queue.pop();
         }
         let mut failed_first = None;
-        for e in batch {
-            let record = finished(plan, e.index, pending[e.index], retried.remove(&e.index));
+        for index in batch {
+            let record = finished(plan, index, pending[index], retried.remove(&index));
             let failed = record.status == CallStatus::Error;
-            dispatcher.finish(e.index, record);
+            dispatcher.finish(index, record);
             if failed && plan.on_error == OnError::Cancel && failed_first.is_none() {
-                failed_first = Some(e.index);
+                failed_first = Some(index);
             }
         }
         if let Some(failed) = failed_first {
@@ -145,7 +108,10 @@ pub fn simulate_lane(plan: &Plan, strategy: Strategy, speed: f64) -> Simulated {
             for i in dispatcher.unresolved() {
                 // A call in the queue had started (unless it still waited for a token).
                 let start = Some(pending[i][0]).filter(|&s| s <= now);
-                dispatcher.cancel(i, cancelled(&plan.calls[i].id, root, start, now));
+                dispatcher.cancel(
+                    i,
+                    CallRecord::cancelled(&plan.calls[i].id, root, start, now),
+                );
             }
             queue.clear();
             break;
@@ -170,27 +136,13 @@ fn finished(
     [start, end, asked]: [f64; 3],
     attempts: Option<Vec<Attempt>>,
 ) -> CallRecord {
-    let attempts = attempts.unwrap_or_default();
-    let error = attempts.last().and_then(|a| a.error.clone());
-    CallRecord {
-        id: plan.calls[i].id.clone(),
-        status: if error.is_some() {
-            CallStatus::Error
-        } else {
-            CallStatus::Ok
-        },
-        start_ms: Some(start),
-        end_ms: Some(end),
-        error,
-        wait_ms: (start > asked).then_some(start - asked),
-        attempts: if attempts.len() > 1 {
-            attempts
-        } else {
-            Vec::new()
-        },
-        bytes: None,
-        http_status: None,
-    }
+    CallRecord::ran(
+        &plan.calls[i].id,
+        start,
+        end,
+        (start > asked).then_some(start - asked),
+        attempts.unwrap_or_default(),
+    )
 }
 
 /// One [`simulate_lane`] per strategy, in order. Lanes are independent, so they run on up to
