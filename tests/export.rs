@@ -454,7 +454,7 @@ fn trace_marks_skipped_calls_when_their_dependency_failed() {
         }
         assert_eq!(skipped, 2);
         assert_eq!(
-            chrome_trace::skipped_at(&rec, lane)[5],
+            fanout::engine::queries::skipped_at(&rec, lane)[5],
             failed.end_ms,
             "cite"
         );

@@ -20,6 +20,7 @@ pub mod lane;
 pub mod limits;
 pub mod options;
 pub mod plan;
+pub mod queries;
 pub mod record;
 pub mod run;
 pub mod scenario;

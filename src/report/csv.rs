@@ -7,7 +7,7 @@
 
 use crate::engine::record::{CallStatus, Record};
 
-use super::chrome_trace::tool_of;
+use crate::engine::queries::tool_of;
 
 /// The header row's fields.
 pub const HEADER: [&str; 7] = [

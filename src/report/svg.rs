@@ -9,8 +9,8 @@ use crate::engine::options::Mode;
 use crate::engine::record::{CallRecord, CallStatus, LaneRecord, Record};
 use crate::engine::units::fmt_num;
 
-use super::chrome_trace::{in_flight_steps, skipped_at, tool_of};
 use super::{duration, outcome_counts, percent, speedup, verdict};
+use crate::engine::queries::{in_flight_steps, skipped_at, tool_of};
 
 /// The picture's width in pixels.
 pub const WIDTH: f64 = 1000.0;

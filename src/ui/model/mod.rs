@@ -180,7 +180,7 @@ impl ViewModel {
             }
             // A record has no skip times: the lane skips a call the moment its first dependency
             // fails (or is skipped).
-            let skipped_at = crate::report::chrome_trace::skipped_at(record, lane);
+            let skipped_at = crate::engine::queries::skipped_at(record, lane);
             for (i, call) in lane.calls.iter().enumerate() {
                 if call.status == CallStatus::Skipped {
                     view.calls[i] = CallTiming {
@@ -304,7 +304,7 @@ impl ViewModel {
 
     /// The most calls that ran at once in lane `k`, exactly: a call is in flight while one of
     /// its attempts runs (not while it waits for a token or backs off), the one definition
-    /// [`crate::report::chrome_trace::in_flight_steps`] uses too.
+    /// [`crate::engine::queries::in_flight_steps`] uses too.
     pub fn peak_in_flight(&self, k: usize) -> usize {
         let mut spans: Vec<(f64, f64)> = Vec::new();
         for c in &self.lanes[k].calls {
@@ -314,7 +314,7 @@ impl ViewModel {
                 spans.push((s, e));
             }
         }
-        crate::report::chrome_trace::peak(spans)
+        crate::engine::queries::peak(spans)
     }
 
     /// Applies one engine event. `run_start` is the instant the run began (lane offsets count
