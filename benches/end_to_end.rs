@@ -13,7 +13,7 @@ use std::sync::{Arc, LazyLock};
 
 use common::{FOUR, Latency, Shape, plan, strategy};
 use divan::Bencher;
-use fanout::engine::scenario::Source;
+use fanout::engine::scenario::ScenarioSource;
 use fanout::engine::virtual_clock::run_virtual;
 use fanout::engine::{Mode, Plan, RunOptions};
 
@@ -40,7 +40,7 @@ fn four_lanes() -> RunOptions {
 fn validate_plan_run(bencher: Bencher, json: &str) {
     let opts = four_lanes();
     bencher.bench(|| {
-        let source = Source::from_text("bench.json", divan::black_box(json));
+        let source = ScenarioSource::from_text("bench.json", divan::black_box(json));
         let plan = Arc::new(Plan::from_source(&source).expect("valid"));
         let record = run_virtual(&plan, &opts);
         assert_eq!(record.lanes.len(), 4);
@@ -61,17 +61,17 @@ fn validate_plan_run_4_lanes_zero_latency(bencher: Bencher) {
     validate_plan_run(bencher, &JSON_ZERO);
 }
 
-/// Part 1: `Source::parse` alone (JSON text → `Scenario`, with placed errors on failure).
+/// Part 1: `ScenarioSource::parse` alone (JSON text → `Scenario`, with placed errors on failure).
 #[divan::bench(sample_count = 5, sample_size = 1)]
 fn part_parse(bencher: Bencher) {
-    let source = Source::from_text("bench.json", JSON.as_str());
+    let source = ScenarioSource::from_text("bench.json", JSON.as_str());
     bencher.bench(|| source.parse().expect("valid").calls.len());
 }
 
 /// Part 2: `Plan::new` alone (validation, graph, levels, bounds) from a parsed scenario.
 #[divan::bench(sample_count = 5, sample_size = 1)]
 fn part_plan(bencher: Bencher) {
-    let source = Source::from_text("bench.json", JSON.as_str());
+    let source = ScenarioSource::from_text("bench.json", JSON.as_str());
     let scenario = source.parse().expect("valid");
     bencher
         .with_inputs(|| scenario.clone())

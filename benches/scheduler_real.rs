@@ -1,7 +1,7 @@
 //! Scheduler throughput on the real clock: `run_lane` with 10,000 independent zero-latency calls
 //! on tokio's multi-thread runtime (2 workers on this machine), per strategy. Each call is a
 //! spawned task that yields once (its deadline has already passed), so this is the dispatcher,
-//! the `JoinSet` and the task round trip, with no timer involved. The `Context` (two HTTP
+//! the `JoinSet` and the task round trip, with no timer involved. The `EffectContext` (two HTTP
 //! clients) is made outside the timing.
 //!
 //! `cargo bench --bench scheduler_real`
@@ -12,7 +12,7 @@ use std::sync::{Arc, LazyLock};
 
 use common::{STRATEGIES, Shape, plan, strategy};
 use divan::Bencher;
-use fanout::engine::effects::Context;
+use fanout::engine::effects::EffectContext;
 use fanout::engine::{Plan, run_lane};
 
 fn main() {
@@ -38,7 +38,7 @@ fn independent_10k(bencher: Bencher, name: &str) {
     let calls = plan.calls.len();
     bencher
         .counter(divan::counter::ItemsCount::new(calls))
-        .with_inputs(|| (plan.clone(), Context::new(1.0, None)))
+        .with_inputs(|| (plan.clone(), EffectContext::new(1.0, None)))
         .bench_local_values(|(plan, ctx)| {
             let lane = RUNTIME
                 .block_on(run_lane(plan, s, ctx, 0, None))

@@ -350,7 +350,7 @@ fn replay(args: ReplayArgs) -> Result<(), Failure> {
 
 fn import_cmd(args: ImportArgs) -> Result<(), Failure> {
     use fanout::engine::record::RECORDED_LANE;
-    use fanout::engine::scenario::Source;
+    use fanout::engine::scenario::ScenarioSource;
     let opts = fanout::import::ImportOptions {
         latency_by_tool: args.latency.iter().cloned().collect(),
         default_latency_ms: args.default_latency,
@@ -378,7 +378,7 @@ fn import_cmd(args: ImportArgs) -> Result<(), Failure> {
     let label = format!("{} (imported)", args.file.display());
     // The imported scenario moves into the plan (the importer has validated it); its JSON is
     // kept only while validating, to place errors.
-    let source = Source::from_text(label, json);
+    let source = ScenarioSource::from_text(label, json);
     let plan = Arc::new(Plan::new(imported.scenario, &source)?);
     drop(source);
     let strategies = args

@@ -7,7 +7,7 @@
 use std::process::Command;
 use std::sync::Arc;
 
-use fanout::engine::scenario::{BUILTINS, OnError, Scenario, Source};
+use fanout::engine::scenario::{BUILTINS, OnError, Scenario, ScenarioSource};
 use fanout::engine::strategy::cores;
 use fanout::engine::virtual_clock::{run_virtual, simulate_lane};
 use fanout::engine::{Plan, Record, RunOptions};
@@ -371,7 +371,7 @@ fn exact_plan(e: &Expect) -> Arc<Plan> {
     }
     let text = serde_json::to_string(&twin).unwrap();
     let label = format!("twin of {}", e.name);
-    Arc::new(Plan::from_source(&Source::from_text(label, text)).unwrap())
+    Arc::new(Plan::from_source(&ScenarioSource::from_text(label, text)).unwrap())
 }
 
 /// The scenario's own lanes at speed 1 on the virtual clock.

@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use fanout::engine::scenario::Source;
+use fanout::engine::scenario::ScenarioSource;
 use fanout::engine::{
     CallRecord, CallStatus, LaneRecord, Mode, Plan, Record, RunOptions, Strategy, run,
 };
@@ -25,7 +25,7 @@ use Strategy::{Parallel, Pool, Sequential};
 /// A plan from JSON text (relative paths resolve against `.`).
 fn plan(json: &str) -> Arc<Plan> {
     Arc::new(
-        Plan::from_source(&Source::from_text("t.json", json))
+        Plan::from_source(&ScenarioSource::from_text("t.json", json))
             .unwrap_or_else(|e| panic!("the test scenario is invalid: {e}\n{json}")),
     )
 }
@@ -471,11 +471,11 @@ async fn relative_paths_start_at_the_sources_base_dir() {
     let text = std::fs::read_to_string(&scenario).unwrap();
     // From text, relative paths resolve against `.`, where there is no such file.
     let from_text =
-        Arc::new(Plan::from_source(&Source::from_text("t.json", text.clone())).unwrap());
+        Arc::new(Plan::from_source(&ScenarioSource::from_text("t.json", text.clone())).unwrap());
     let r = race(&from_text, &[Sequential]).await;
     assert_failed_with(only_call(&r), "cannot open");
     // With the base dir set, the same text finds it.
-    let mut source = Source::from_text("t.json", text);
+    let mut source = ScenarioSource::from_text("t.json", text);
     source.base_dir = dir.path().to_path_buf();
     let p = Arc::new(Plan::from_source(&source).unwrap());
     let r = race(&p, &[Sequential]).await;

@@ -4,13 +4,13 @@
 use std::sync::Arc;
 
 use fanout::engine::error::Part;
-use fanout::engine::scenario::{BUILTINS, Source};
+use fanout::engine::scenario::{BUILTINS, ScenarioSource};
 use fanout::engine::{
     CallStatus, Event, EventKind, Mode, Plan, Record, RunOptions, Strategy, run, run_lane,
 };
 
 fn plan(json: &str) -> Arc<Plan> {
-    Arc::new(Plan::from_source(&Source::from_text("test.json", json)).unwrap())
+    Arc::new(Plan::from_source(&ScenarioSource::from_text("test.json", json)).unwrap())
 }
 
 fn builtin(name: &str) -> Arc<Plan> {
@@ -250,7 +250,7 @@ async fn a_lane_emits_events_in_order() {
     run_lane(
         p,
         Parallel,
-        fanout::engine::effects::Context::new(1.0, None),
+        fanout::engine::effects::EffectContext::new(1.0, None),
         7,
         Some(tx),
     )
@@ -416,7 +416,7 @@ async fn a_bad_speed_is_an_error_not_a_panic() {
             err.to_string().contains("is not a positive number"),
             "{err}"
         );
-        let ctx = fanout::engine::effects::Context::new(speed, None);
+        let ctx = fanout::engine::effects::EffectContext::new(speed, None);
         assert!(run_lane(p.clone(), Parallel, ctx, 0, None).await.is_err());
     }
 }
@@ -453,13 +453,13 @@ fn a_scenario_error_inside_a_record_names_the_record_and_says_embedded() {
 
 #[tokio::test(start_paused = true)]
 async fn effects_never_panic_on_extreme_durations() {
-    use fanout::engine::effects::{Context, Effect};
+    use fanout::engine::effects::{Effect, EffectContext};
     for (ms, speed) in [(0.0, 1.0), (1.0, 1e300), (f64::NAN, 1.0), (-5.0, 1.0)] {
-        let ctx = Context::new(speed, None);
+        let ctx = EffectContext::new(speed, None);
         Effect::Latency { ms }.perform(&ctx).await.0.unwrap();
     }
     // Longer than a Duration can hold: it waits (here: still waiting after an hour).
-    let ctx = Context::new(1e-300, None);
+    let ctx = EffectContext::new(1e-300, None);
     let forever = Effect::Latency { ms: 3_600_000.0 }.perform(&ctx);
     let r = tokio::time::timeout(std::time::Duration::from_secs(3600), forever).await;
     assert!(r.is_err());
@@ -469,7 +469,7 @@ async fn effects_never_panic_on_extreme_durations() {
 /// paused clock and the virtual clock give the same start and end for every call.
 #[tokio::test(start_paused = true)]
 async fn the_virtual_clock_agrees_with_the_paused_real_clock() {
-    use fanout::engine::effects::Context;
+    use fanout::engine::effects::EffectContext;
     use fanout::engine::virtual_clock::simulate_lane;
     let strategies = [
         Sequential,
@@ -485,7 +485,7 @@ async fn the_virtual_clock_agrees_with_the_paused_real_clock() {
             continue;
         }
         for s in strategies {
-            let real = run_lane(p.clone(), s, Context::new(1.0, None), 0, None)
+            let real = run_lane(p.clone(), s, EffectContext::new(1.0, None), 0, None)
                 .await
                 .unwrap();
             let virt = simulate_lane(&p, s, 1.0).lane;

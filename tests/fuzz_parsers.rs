@@ -11,7 +11,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestRng, TestRunner};
 use serde_json::{Map, Value, json};
 
-use fanout::engine::scenario::{BUILTINS, Source};
+use fanout::engine::scenario::{BUILTINS, ScenarioSource};
 use fanout::engine::virtual_clock::run_virtual;
 use fanout::engine::{InputError, Mode, Plan, Record, RunOptions, Strategy as Lane};
 use fanout::import::{ImportKind, ImportOptions, import_text};
@@ -328,7 +328,7 @@ fn text() -> impl Strategy<Value = String> {
 
 fn check_scenario(text: &str) -> Result<(), TestCaseError> {
     let result = timed("scenario", || {
-        Plan::from_source(&Source::from_text("fuzz.json", text))
+        Plan::from_source(&ScenarioSource::from_text("fuzz.json", text))
     })?;
     match result {
         Ok(_) => Ok(()),
@@ -445,7 +445,7 @@ fn fuzz_import(kind: ImportKind, base: Value) {
             Ok(imported) => {
                 let json = imported.scenario_json();
                 let plan = timed("the imported scenario", || {
-                    Plan::from_source(&Source::from_text("imported", json.as_str()))
+                    Plan::from_source(&ScenarioSource::from_text("imported", json.as_str()))
                 })?;
                 prop_assert!(plan.is_ok(), "{kind:?} imported a bad scenario: {plan:?}");
                 Ok(())

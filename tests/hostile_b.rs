@@ -368,7 +368,7 @@ fn every_case_in_the_table_gives_its_exit_code_and_message() {
 fn real_calls_without_a_timeout_get_the_default_one() {
     use fanout::engine::Plan;
     use fanout::engine::limits::DEFAULT_REAL_TIMEOUT_MS;
-    use fanout::engine::scenario::Source;
+    use fanout::engine::scenario::ScenarioSource;
     let text = r#"{"name": "n", "calls": [
         {"id": "get", "http": {"url": "{local}/delay/1"}},
         {"id": "own_http", "http": {"url": "{local}/delay/1", "timeout_ms": 500}},
@@ -377,7 +377,7 @@ fn real_calls_without_a_timeout_get_the_default_one() {
         {"id": "sim", "latency_ms": 5},
         {"id": "cpu", "cpu_ms": 5}
     ]}"#;
-    let plan = Plan::from_source(&Source::from_text("t.json", text)).unwrap();
+    let plan = Plan::from_source(&ScenarioSource::from_text("t.json", text)).unwrap();
     let timeouts: Vec<Option<f64>> = plan.calls.iter().map(|c| c.timeout_ms).collect();
     let d = Some(DEFAULT_REAL_TIMEOUT_MS);
     assert_eq!(timeouts, [d, None, Some(700.0), d, None, None]);

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use fanout::engine::scenario::Source;
+use fanout::engine::scenario::ScenarioSource;
 use fanout::engine::virtual_clock::predicted_walls;
 use fanout::engine::{CallStatus, InputError, Plan, Record, Scenario, Strategy};
 use fanout::import::{
@@ -46,7 +46,7 @@ fn calls(s: &Scenario) -> Vec<(&str, &str, Vec<&str>, f64)> {
 
 /// The scenario as `fanout run` would read it back: its JSON text through `Plan::new`.
 fn plan(imported: &Imported) -> Plan {
-    let source = Source::from_text("imported.json", imported.scenario_json());
+    let source = ScenarioSource::from_text("imported.json", imported.scenario_json());
     let reparsed = source.parse().expect("the scenario JSON parses");
     assert_eq!(reparsed, imported.scenario, "the JSON round-trips");
     Plan::new(reparsed, &source).expect("the imported scenario passes Plan::new")

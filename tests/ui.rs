@@ -9,7 +9,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 
-use fanout::engine::scenario::{BUILTINS, Source};
+use fanout::engine::scenario::{BUILTINS, ScenarioSource};
 use fanout::engine::{Mode, Plan, RunOptions, Strategy, run};
 use fanout::ui::app::{App, Command};
 use fanout::ui::chrome::{Chrome, Overlay, OverlayKind};
@@ -213,7 +213,7 @@ fn many_calls(n: usize) -> Arc<Plan> {
         r#"{{"name": "Many calls", "calls": [{}]}}"#,
         calls.join(",")
     );
-    Arc::new(Plan::from_source(&Source::from_text("many.json", json)).unwrap())
+    Arc::new(Plan::from_source(&ScenarioSource::from_text("many.json", json)).unwrap())
 }
 
 #[tokio::test(start_paused = true)]

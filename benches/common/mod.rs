@@ -7,7 +7,7 @@
 
 use fanout::engine::Plan;
 use fanout::engine::Strategy;
-use fanout::engine::scenario::Source;
+use fanout::engine::scenario::ScenarioSource;
 
 /// The strategies the scheduler benches race: every kind, pools of 8.
 pub const STRATEGIES: &[&str] = &["sequential", "parallel", "waves", "pool:8", "pool:8:cp"];
@@ -164,7 +164,7 @@ impl Shape {
 
 /// Parses and validates generated JSON the way `fanout run FILE` does.
 pub fn plan(json: &str) -> Plan {
-    Plan::from_source(&Source::from_text("bench.json", json))
+    Plan::from_source(&ScenarioSource::from_text("bench.json", json))
         .expect("a generated scenario is valid")
 }
 

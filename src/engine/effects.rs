@@ -52,7 +52,7 @@ pub enum Effect {
 
 /// What a run gives its effects: the speed, the lane's HTTP client, the local server.
 #[derive(Debug, Clone)]
-pub struct Context {
+pub struct EffectContext {
     /// Divides simulated time.
     pub speed: f64,
     /// One client per lane: connection reuse is part of the real cost.
@@ -63,10 +63,10 @@ pub struct Context {
     pub local: Option<String>,
 }
 
-impl Context {
+impl EffectContext {
     /// A context with a fresh HTTP client.
-    pub fn new(speed: f64, local: Option<String>) -> Context {
-        Context {
+    pub fn new(speed: f64, local: Option<String>) -> EffectContext {
+        EffectContext {
             speed,
             http: reqwest::Client::new(),
             local_http: reqwest::Client::builder()
@@ -125,7 +125,7 @@ impl Effect {
     }
 
     /// Performs the effect. Never panics; a failure is an `Err` with a message for people.
-    pub async fn perform(&self, ctx: &Context) -> (Result<(), String>, Detail) {
+    pub async fn perform(&self, ctx: &EffectContext) -> (Result<(), String>, Detail) {
         match self {
             Effect::Latency { ms } | Effect::Drawn { ms, .. } => {
                 sleep_ms(ms / ctx.speed).await;
@@ -164,7 +164,7 @@ pub async fn sleep_ms(ms: f64) {
 pub const LOCAL_PLACEHOLDER: &str = "{local}";
 
 async fn http(
-    ctx: &Context,
+    ctx: &EffectContext,
     url: &str,
     method: &str,
     timeout_ms: Option<f64>,

@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::dispatch::{Dispatcher, Gcra, PlannedAttempt, attempt_plan, timed_out};
-use super::effects::{Context, Detail};
+use super::effects::{Detail, EffectContext};
 use super::event::{Event, EventKind};
 use super::plan::Plan;
 use super::record::{Attempt, CallRecord, CallStatus, LaneResult};
@@ -80,7 +80,7 @@ impl Emitter {
 pub async fn run_lane(
     plan: Arc<Plan>,
     strategy: Strategy,
-    ctx: Context,
+    ctx: EffectContext,
     lane: usize,
     events: Option<UnboundedSender<Event>>,
 ) -> Result<LaneResult, EngineError> {
@@ -94,7 +94,7 @@ type DelayHook = Arc<dyn Fn(usize) -> Pin<Box<dyn Future<Output = ()> + Send>> +
 async fn run_lane_with(
     plan: Arc<Plan>,
     strategy: Strategy,
-    ctx: Context,
+    ctx: EffectContext,
     lane: usize,
     events: Option<UnboundedSender<Event>>,
     before_start: Option<DelayHook>,
@@ -338,7 +338,7 @@ const NOT_STARTED: u64 = u64::MAX;
 /// What every call task of a lane shares.
 struct Shared {
     plan: Arc<Plan>,
-    ctx: Context,
+    ctx: EffectContext,
     t0: Instant,
     emitter: Emitter,
     /// Each call's start (ms, as f64 bits), so a cancel knows which calls were running.
@@ -626,11 +626,11 @@ async fn cancel_the_rest(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::scenario::Source;
+    use crate::engine::scenario::ScenarioSource;
     use crate::engine::virtual_clock::simulate_lane;
 
     fn plan(json: &str) -> Arc<Plan> {
-        Arc::new(Plan::from_source(&Source::from_text("test.json", json)).unwrap())
+        Arc::new(Plan::from_source(&ScenarioSource::from_text("test.json", json)).unwrap())
     }
 
     /// A hook that makes the lane `ms` late, on the paused clock, before call `late` starts.
@@ -645,7 +645,7 @@ mod tests {
     }
 
     async fn run_late(p: &Arc<Plan>, strategy: Strategy, hook: DelayHook) -> LaneResult {
-        let ctx = Context::new(1.0, None);
+        let ctx = EffectContext::new(1.0, None);
         run_lane_with(p.clone(), strategy, ctx, 0, None, Some(hook), false)
             .await
             .unwrap()
@@ -773,7 +773,7 @@ mod tests {
             calls.join(",")
         ));
         for s in [Strategy::Sequential, Strategy::Pool(4)] {
-            let ctx = Context::new(1.0, None);
+            let ctx = EffectContext::new(1.0, None);
             let lane = run_lane_with(p.clone(), s, ctx, 0, None, None, true)
                 .await
                 .unwrap();

@@ -9,7 +9,7 @@ use super::error::{InputError, nearest};
 use super::json::locate::Step;
 pub use super::limits::{MAX_CPU_MS, MAX_LATENCY_MS, MAX_RETRIES};
 use super::options::{Mode, RunOptions};
-use super::scenario::{self, CallSpec, OnError, Scenario, Source};
+use super::scenario::{self, CallSpec, OnError, Scenario, ScenarioSource};
 pub use super::strategy::Bounds;
 use super::strategy::Strategy;
 
@@ -148,14 +148,14 @@ impl Plan {
     }
 
     /// Parses and validates a source's text.
-    pub fn from_source(source: &Source) -> Result<Plan, InputError> {
+    pub fn from_source(source: &ScenarioSource) -> Result<Plan, InputError> {
         let scenario = source.parse()?;
         Plan::new(scenario, source)
     }
 
     /// Validates a parsed scenario. `source` names the file and places errors: every error
     /// carries the line:column of what it is about (the call's id, or the top-level key).
-    pub fn new(mut scenario: Scenario, source: &Source) -> Result<Plan, InputError> {
+    pub fn new(mut scenario: Scenario, source: &ScenarioSource) -> Result<Plan, InputError> {
         // serde grows the list as it reads; a 100k-call plan keeps it for its whole life.
         scenario.calls.shrink_to_fit();
         let label = source.label.as_str();
@@ -518,7 +518,7 @@ fn effect_of(
     spec: &CallSpec,
     _i: usize,
     draw: Option<f64>,
-    source: &Source,
+    source: &ScenarioSource,
 ) -> Result<Effect, CallProblem> {
     let effects = [
         ("latency_ms", spec.latency_ms.is_some()),
@@ -693,7 +693,7 @@ fn attempts_of(spec: &CallSpec) -> Result<(Option<f64>, Retries), (String, Strin
 fn rate_limit_of(
     scenario: &Scenario,
     calls: &[PlanCall],
-    source: &Source,
+    source: &ScenarioSource,
 ) -> Result<Option<RateLimit>, InputError> {
     let Some(spec) = &scenario.rate_limit else {
         return Ok(None);

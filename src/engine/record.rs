@@ -174,6 +174,11 @@ pub struct LaneRecord {
 }
 
 impl LaneRecord {
+    /// Whether this is the recorded lane of an imported trace, not a strategy's run.
+    pub fn is_recorded(&self) -> bool {
+        is_recorded(&self.strategy)
+    }
+
     /// Lower bound ÷ wall: 1.0 means the lane did as well as any run of its strategy can.
     ///
     /// When the lower bound is 0 (every call has latency 0, or every call that costs time was
@@ -223,6 +228,12 @@ pub fn speedup(baseline_ms: f64, wall_ms: f64) -> f64 {
 
 /// The lane name of what really happened, in a record made from an imported trace.
 pub const RECORDED_LANE: &str = "recorded";
+
+/// Whether a lane label names the recorded lane rather than a strategy: the one place the label
+/// is compared, so that the spelling lives in [`RECORDED_LANE`] alone.
+pub fn is_recorded(label: &str) -> bool {
+    label == RECORDED_LANE
+}
 
 /// A saved run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -531,7 +542,7 @@ fn check_lanes(
         };
         let name = &lane.strategy;
         // An imported trace's own timeline is a lane too, though no strategy made it.
-        let canonical = if lane.strategy == RECORDED_LANE {
+        let canonical = if lane.is_recorded() {
             RECORDED_LANE.to_string()
         } else {
             match lane.strategy.parse::<Strategy>() {

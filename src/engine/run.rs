@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::effects::Context;
+use super::effects::EffectContext;
 use super::event::Event;
 use super::lane::{EngineError, check_speed, run_lane};
 use super::options::{Mode, RunOptions};
@@ -30,7 +30,7 @@ pub async fn run(
             let mut set = tokio::task::JoinSet::new();
             let mut lane_of = std::collections::HashMap::new();
             for (k, &s) in opts.strategies.iter().enumerate() {
-                let ctx = Context::new(opts.speed, opts.local.clone());
+                let ctx = EffectContext::new(opts.speed, opts.local.clone());
                 let handle = set.spawn(run_lane(plan.clone(), s, ctx, k, events.clone()));
                 lane_of.insert(handle.id(), k);
             }
@@ -46,7 +46,7 @@ pub async fn run(
         }
         Mode::OneAtATime => {
             for (k, &s) in opts.strategies.iter().enumerate() {
-                let ctx = Context::new(opts.speed, opts.local.clone());
+                let ctx = EffectContext::new(opts.speed, opts.local.clone());
                 lanes.push(run_lane(plan.clone(), s, ctx, k, events.clone()).await?);
             }
         }

@@ -23,7 +23,7 @@ use crate::engine::options::Clock;
 use crate::engine::options::Mode;
 use crate::engine::plan::{MAX_LATENCY_MS, Plan};
 use crate::engine::record::{CallRecord, CallStatus, LaneRecord, Record, speedup};
-use crate::engine::scenario::{Scenario, Source};
+use crate::engine::scenario::{Scenario, ScenarioSource};
 
 /// The strategy name of the one lane of an imported record: the run as it happened.
 pub use crate::engine::record::RECORDED_LANE;
@@ -533,7 +533,7 @@ pub(crate) fn finish(
 ) -> Result<Imported, InputError> {
     let json = serde_json::to_string_pretty(&scenario)
         .map_err(|e| InputError::new(input.label, format!("cannot write the scenario: {e}")))?;
-    let source = Source::from_text(format!("{} (imported)", input.label), json);
+    let source = ScenarioSource::from_text(format!("{} (imported)", input.label), json);
     // The plan takes the scenario; the one handed out is the plan's own (a second copy of a
     // 400k-call scenario is hundreds of megabytes).
     let plan = Plan::new(scenario, &source).map_err(|mut e| {

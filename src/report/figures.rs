@@ -5,7 +5,7 @@
 
 use crate::engine::Strategy;
 use crate::engine::options::Clock;
-use crate::engine::record::{CallStatus, LaneRecord, RECORDED_LANE, Record, efficiency};
+use crate::engine::record::{CallStatus, LaneRecord, Record, efficiency, is_recorded};
 use crate::engine::scenario::OnError;
 
 /// A duration for people: `2.503 s`, `501.2 ms`. The one format of a wall, a bound or a saving.
@@ -44,7 +44,7 @@ impl Baseline {
         let labels: Vec<&str> = labels.into_iter().collect();
         labels
             .iter()
-            .position(|l| *l == RECORDED_LANE)
+            .position(|l| is_recorded(l))
             .or_else(|| labels.iter().position(|l| *l == "sequential"))
             .map_or(Baseline::SumOfWork(sum_ms), Baseline::Lane)
     }
@@ -230,7 +230,7 @@ pub fn lanes(record: &Record) -> Vec<LaneFigures> {
 /// Measured − predicted, on the real clock where the lane simulates something.
 pub fn overhead_ms(record: &Record, lane: &LaneRecord, wall_ms: f64) -> Option<f64> {
     let p = lane.predicted_ms.filter(|&p| p > 0.0)?;
-    (record.clock == Clock::Real && lane.strategy != RECORDED_LANE).then_some(wall_ms - p)
+    (record.clock == Clock::Real && !lane.is_recorded()).then_some(wall_ms - p)
 }
 
 /// Why a lane's wall is above its bound, from the record: `+3.500 s: wave barriers`. `None` when

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::engine::scenario::Source;
+use crate::engine::scenario::ScenarioSource;
 use crate::engine::virtual_clock::run_virtual;
 use crate::engine::{Plan, Record, RunOptions, Scenario, Strategy};
 
@@ -169,7 +169,7 @@ impl WhatIf {
         let mut scenario = batch.scenario.clone();
         scenario.strategies = Some(batch.strategies.iter().map(|s| s.to_string()).collect());
         let text = serde_json::to_string_pretty(&scenario).map_err(|e| e.to_string())?;
-        let mut source = Source::from_text(format!("{} (what-if)", self.base.label), text);
+        let mut source = ScenarioSource::from_text(format!("{} (what-if)", self.base.label), text);
         source.base_dir = self.base.base_dir.clone();
         Plan::from_source(&source)
             .map(Arc::new)

@@ -298,7 +298,7 @@ pub fn locate_call(text: &str, id: &str) -> Option<(usize, usize)> {
 }
 
 /// Like [`locate_call`], for the `n`-th (0-based) `"id": "<id>"` in the text: where a repeated id
-/// is declared again. [`Source::place_of_call`] places a call by its index instead, which is exact
+/// is declared again. [`crate::engine::scenario::ScenarioSource::place_of_call`] places a call by its index instead, which is exact
 /// inside a record too.
 pub fn locate_call_nth(text: &str, id: &str, n: usize) -> Option<(usize, usize)> {
     let needle = format!("\"{id}\"");

@@ -1,4 +1,4 @@
-//! Where a scenario comes from: the built-ins embedded in the binary, files, and the [`Source`]
+//! Where a scenario comes from: the built-ins embedded in the binary, files, and the [`ScenarioSource`]
 //! that keeps a scenario's text so that later errors can be placed in it.
 
 use std::path::{Path, PathBuf};
@@ -11,7 +11,7 @@ use crate::engine::json::{FileKind, parse_json};
 
 /// A scenario together with where it came from.
 #[derive(Debug, Clone)]
-pub struct Source {
+pub struct ScenarioSource {
     /// How to name it in messages: a path, or `built-in NAME`.
     pub label: String,
     /// The folder relative paths inside the scenario resolve against.
@@ -150,7 +150,7 @@ pub fn builtin(name: &str) -> Option<&'static str> {
 ///
 /// An argument that names an existing path, ends in `.json` or contains a path separator is a
 /// file; anything else is a built-in name.
-pub fn resolve(arg: &str) -> Result<Source, InputError> {
+pub fn resolve(arg: &str) -> Result<ScenarioSource, InputError> {
     if arg.trim().is_empty() {
         return Err(InputError::new("(empty argument)", "no scenario given")
             .hint("give a path to a scenario file, or a name from `fanout list`"));
@@ -161,7 +161,7 @@ pub fn resolve(arg: &str) -> Result<Source, InputError> {
         return read_file(path, FileKind::Scenario);
     }
     match builtin(arg) {
-        Some(text) => Ok(Source {
+        Some(text) => Ok(ScenarioSource {
             label: format!("built-in {arg}"),
             base_dir: builtin_dir(),
             text: text.to_string(),
@@ -183,7 +183,7 @@ pub fn resolve(arg: &str) -> Result<Source, InputError> {
 
 /// Reads a file of the given kind, with a clear error for a missing file, a directory or bytes
 /// that are not UTF-8.
-pub fn read_file(path: &Path, kind: FileKind) -> Result<Source, InputError> {
+pub fn read_file(path: &Path, kind: FileKind) -> Result<ScenarioSource, InputError> {
     let label = path.display().to_string();
     let (what, missing_hint, dir_hint) = match kind {
         FileKind::Scenario => (
@@ -211,7 +211,7 @@ pub fn read_file(path: &Path, kind: FileKind) -> Result<Source, InputError> {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
-    Ok(Source {
+    Ok(ScenarioSource {
         label,
         base_dir,
         text,
@@ -219,10 +219,10 @@ pub fn read_file(path: &Path, kind: FileKind) -> Result<Source, InputError> {
     })
 }
 
-impl Source {
+impl ScenarioSource {
     /// A source from text in memory (tests, imports); relative paths resolve against `.`.
-    pub fn from_text(label: impl Into<String>, text: impl Into<String>) -> Source {
-        Source {
+    pub fn from_text(label: impl Into<String>, text: impl Into<String>) -> ScenarioSource {
+        ScenarioSource {
             label: label.into(),
             base_dir: PathBuf::from("."),
             text: text.into(),

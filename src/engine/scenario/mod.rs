@@ -12,7 +12,7 @@ use super::dist::Distribution;
 use super::json::object_only;
 use super::options::Mode;
 
-pub use load::{BUILTINS, DEMO, Source, builtin, builtin_dir, read_file, resolve};
+pub use load::{BUILTINS, DEMO, ScenarioSource, builtin, builtin_dir, read_file, resolve};
 
 /// A batch of tool calls and the strategies to race it under, as written in a scenario file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
