@@ -453,12 +453,7 @@ fn serve_cmd(args: ServeArgs) -> Result<(), Failure> {
 /// The lanes asked for on the command line (each once, in order), or the scenario's own.
 fn lanes(asked: Option<Vec<Strategy>>, plan: &Plan) -> Vec<Strategy> {
     match asked {
-        Some(list) => list
-            .iter()
-            .enumerate()
-            .filter(|(i, s)| !list[..*i].contains(s))
-            .map(|(_, s)| *s)
-            .collect(),
+        Some(list) => fanout::engine::strategy::distinct(list),
         None => plan.strategies.clone(),
     }
 }

@@ -13,10 +13,11 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::dispatch::{Dispatcher, Gcra, PlannedAttempt, attempt_plan, timed_out};
+use super::dispatch::{Dispatcher, Gcra};
 use super::effects::{Detail, EffectContext};
 use super::event::{Event, EventKind};
 use super::plan::Plan;
+use super::plan::{PlannedAttempt, attempt_plan, timed_out};
 use super::record::{Attempt, CallRecord, CallStatus, LaneResult};
 use super::scenario::OnError;
 use super::strategy::Strategy;
@@ -674,7 +675,7 @@ mod tests {
         }
     }
 
-    use crate::engine::dispatch::planned_attempts;
+    use crate::engine::plan::planned_attempts;
 
     #[tokio::test(start_paused = true)]
     async fn a_late_start_ends_late_by_as_much_retries_included() {

@@ -111,6 +111,18 @@ pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// Each strategy once, at its first place in `list`: lanes are named by their strategy, so a
+/// strategy asked for twice is one lane. Quadratic, for the few strategies a run has.
+pub fn distinct(list: impl IntoIterator<Item = Strategy>) -> Vec<Strategy> {
+    let mut out = Vec::new();
+    for s in list {
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
+}
+
 impl fmt::Display for Strategy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
