@@ -9,8 +9,8 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::plan::{Plan, RateLimit};
-use super::record::{CallRecord, CallStatus};
+use super::plan::{Plan, PlanCall, RateLimit, attempt_plan};
+use super::record::{Attempt, CallRecord, CallStatus};
 use super::strategy::Strategy;
 
 /// Which call may start next, for one lane.
@@ -241,4 +241,24 @@ impl Gcra {
         self.tat = Some(t + self.interval);
         allowed
     }
+}
+
+/// [`crate::engine::plan::attempt_plan`] laid out from `start` on an exact clock (the virtual clock's times). The
+/// sums are the ones the real lane makes from its measured times, so the two clocks agree to
+/// the microsecond when nothing is late.
+pub fn planned_attempts(call: &PlanCall, start: f64, base_ms: f64, scale: f64) -> Vec<Attempt> {
+    let mut at = start;
+    attempt_plan(call, base_ms, scale)
+        .into_iter()
+        .map(|a| {
+            let begin = at + a.backoff_ms;
+            let end = begin + a.duration_ms;
+            at = end;
+            Attempt {
+                start_ms: begin,
+                end_ms: end,
+                error: a.error,
+            }
+        })
+        .collect()
 }

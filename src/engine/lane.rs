@@ -675,7 +675,7 @@ mod tests {
         }
     }
 
-    use crate::engine::plan::planned_attempts;
+    use crate::engine::dispatch::planned_attempts;
 
     #[tokio::test(start_paused = true)]
     async fn a_late_start_ends_late_by_as_much_retries_included() {

@@ -12,11 +12,11 @@ use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::dispatch::{Dispatcher, Gcra};
+use super::dispatch::{Dispatcher, Gcra, planned_attempts};
 use super::effects::Effect;
 use super::options::{Clock, Mode, RunOptions};
 use super::plan::Plan;
-use super::plan::{plain_duration, planned_attempts};
+use super::plan::plain_duration;
 use super::record::{Attempt, CallRecord, CallStatus, LaneResult, Record};
 use super::scenario::OnError;
 use super::strategy::{Strategy, cores};

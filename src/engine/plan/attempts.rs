@@ -3,7 +3,6 @@
 //! bounds follow.
 
 use super::PlanCall;
-use crate::engine::record::Attempt;
 use crate::engine::units::fmt_num;
 
 /// One attempt of a call whose duration is known in advance, relative to what came before it:
@@ -54,26 +53,6 @@ pub fn plain_duration(call: &PlanCall, base_ms: f64, scale: f64) -> Option<f64> 
         && call.timeout_ms.is_none_or(|t| base_ms <= t);
     // The same sum as planned_attempts: start + 0 backoff + duration.
     plain.then_some(base_ms * scale)
-}
-
-/// [`attempt_plan`] laid out from `start` on an exact clock (the virtual clock's times). The
-/// sums are the ones the real lane makes from its measured times, so the two clocks agree to
-/// the microsecond when nothing is late.
-pub fn planned_attempts(call: &PlanCall, start: f64, base_ms: f64, scale: f64) -> Vec<Attempt> {
-    let mut at = start;
-    attempt_plan(call, base_ms, scale)
-        .into_iter()
-        .map(|a| {
-            let begin = at + a.backoff_ms;
-            let end = begin + a.duration_ms;
-            at = end;
-            Attempt {
-                start_ms: begin,
-                end_ms: end,
-                error: a.error,
-            }
-        })
-        .collect()
 }
 
 /// The message of a timed-out attempt.

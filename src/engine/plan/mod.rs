@@ -16,7 +16,7 @@ use super::options::{Mode, RunOptions};
 use super::scenario::{self, OnError, Scenario, ScenarioSource};
 pub use super::strategy::Bounds;
 use super::strategy::{self, Strategy};
-pub use attempts::{PlannedAttempt, attempt_plan, plain_duration, planned_attempts, timed_out};
+pub use attempts::{PlannedAttempt, attempt_plan, plain_duration, timed_out};
 use graph::{describe_cycle, topological_order};
 use validate::{attempts_of, effect_of, rate_limit_of, valid_id};
 
