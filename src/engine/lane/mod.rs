@@ -6,18 +6,25 @@ use std::collections::BinaryHeap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+mod timed;
+mod timer;
+
+use timed::TimedCall;
+pub use timer::use_precise_timer;
+use timer::{PRECISE, Timer};
+
 use super::dispatch::{Dispatcher, Gcra};
 use super::effects::{Detail, EffectContext};
 use super::event::{Event, EventKind};
 use super::plan::Plan;
-use super::plan::{PlannedAttempt, attempt_plan, timed_out};
+use super::plan::{attempt_plan, timed_out};
 use super::record::{Attempt, CallRecord, CallStatus, LaneResult};
 use super::scenario::OnError;
 use super::strategy::Strategy;
@@ -122,7 +129,7 @@ async fn run_lane_with(
     let mut running: JoinSet<Finished> = JoinSet::new();
     // Simulated calls need no task: the lane wakes them itself, all those due at one instant on
     // one timer tick, so a thousand calls ending together cost one wake-up, not a thousand.
-    let mut sims: Vec<Option<Sim>> = (0..plan.calls.len()).map(|_| None).collect();
+    let mut sims: Vec<Option<TimedCall>> = (0..plan.calls.len()).map(|_| None).collect();
     let mut timers: BinaryHeap<Reverse<(Ms, usize)>> = BinaryHeap::new();
     let mut done: Vec<Finished> = Vec::new();
 
@@ -143,7 +150,7 @@ async fn run_lane_with(
             if call.effect.is_simulated() {
                 let base = call.effect.nominal_ms().unwrap_or(0.0);
                 let planned = attempt_plan(call, base, 1.0 / shared.ctx.speed);
-                let mut sim = Sim::new(i, planned, dispatched, token_at);
+                let mut sim = TimedCall::new(i, planned, dispatched, token_at);
                 match sim.run_until(&shared) {
                     Some(f) => done.push(f),
                     None => timers.push(Reverse((Ms(sim.deadline), i))),
@@ -225,112 +232,6 @@ async fn run_lane_with(
         wall_ms,
         calls,
     })
-}
-
-/// Whether lanes wait on a precise timer (off until [`use_precise_timer`] turns it on).
-static PRECISE: AtomicBool = AtomicBool::new(false);
-
-/// Makes every lane started from now on wait on a precise timer instead of tokio's, whose
-/// sleeps round up to the next millisecond. The CLI turns it on for real runs. It is off by
-/// default because tokio's paused clock (the tests') only moves for tokio's own timers. The
-/// lanes must then run on a runtime with its I/O driver enabled (`enable_all`).
-pub fn use_precise_timer(on: bool) {
-    PRECISE.store(on, Ordering::Relaxed);
-}
-
-/// A lane's precise timer: a Linux `timerfd` on the monotonic clock (the one behind
-/// `Instant`), watched by tokio's I/O driver. The kernel fires it on its high-resolution
-/// timer, never early; waiting costs no CPU, and a lane has one next deadline at a time, so
-/// one timer per lane is enough.
-#[cfg(target_os = "linux")]
-struct Timer {
-    fd: tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>,
-}
-
-#[cfg(target_os = "linux")]
-impl Timer {
-    /// A timer, unless the kernel refuses one (then the lane uses tokio's).
-    fn new() -> Option<Timer> {
-        use std::os::fd::FromRawFd;
-        // SAFETY: plain system call; a non-negative result is a new descriptor we own.
-        let raw = unsafe {
-            libc::timerfd_create(
-                libc::CLOCK_MONOTONIC,
-                libc::TFD_NONBLOCK | libc::TFD_CLOEXEC,
-            )
-        };
-        if raw < 0 {
-            return None;
-        }
-        // SAFETY: `raw` is a fresh descriptor that nothing else owns.
-        let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(raw) };
-        // SAFETY: the `OwnedFd` keeps the descriptor open, and always the same one, for as
-        // long as the `AsyncFd` that owns it lives.
-        unsafe {
-            tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE)
-        }
-        .ok()
-        .map(|fd| Timer { fd })
-    }
-
-    /// Waits until `deadline` (tokio's clock, which is the real one whenever this timer
-    /// exists). Falls back on tokio's timer if the kernel refuses.
-    async fn sleep_until(&self, deadline: Instant) {
-        use std::os::fd::AsRawFd;
-        let left = deadline
-            .into_std()
-            .saturating_duration_since(std::time::Instant::now());
-        if left.is_zero() {
-            return;
-        }
-        // Relative to now: the time spent between reading the clock and arming only makes the
-        // wait longer, never shorter.
-        let spec = libc::itimerspec {
-            it_interval: libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            },
-            it_value: libc::timespec {
-                tv_sec: left.as_secs() as libc::time_t,
-                tv_nsec: libc::c_long::from(left.subsec_nanos() as i32),
-            },
-        };
-        let fd = self.fd.get_ref().as_raw_fd();
-        // SAFETY: `fd` is our timerfd; `spec` is a valid itimerspec; the old value is not asked.
-        if unsafe { libc::timerfd_settime(fd, 0, &spec, std::ptr::null_mut()) } != 0 {
-            tokio::time::sleep_until(deadline).await;
-            return;
-        }
-        loop {
-            let Ok(mut ready) = self.fd.readable().await else {
-                tokio::time::sleep_until(deadline).await;
-                return;
-            };
-            let mut expirations = [0u8; 8];
-            // SAFETY: reads at most 8 bytes into an 8-byte buffer from our descriptor.
-            let n = unsafe { libc::read(fd, expirations.as_mut_ptr().cast(), 8) };
-            if n == 8 {
-                return;
-            }
-            // Not expired yet (a readiness left over from an earlier deadline): wait again.
-            ready.clear_ready();
-        }
-    }
-}
-
-/// Elsewhere there is no precise timer yet: lanes use tokio's.
-#[cfg(not(target_os = "linux"))]
-struct Timer;
-
-#[cfg(not(target_os = "linux"))]
-impl Timer {
-    fn new() -> Option<Timer> {
-        None
-    }
-
-    async fn sleep_until(&self, deadline: Instant) {
-        tokio::time::sleep_until(deadline).await;
-    }
 }
 
 /// `starts` value of a call that has not started.
@@ -423,117 +324,6 @@ async fn sleep_until_opt(shared: &Shared, ms: Option<f64>) {
     match ms {
         Some(ms) => shared.sleep_until_ms(ms).await,
         None => std::future::pending().await,
-    }
-}
-
-/// A simulated call in progress. Each step waits from the *measured* time of the step before
-/// it (the start from the token, an attempt's end from its start, a retry from the failed
-/// attempt's end), so no recorded span is shorter than planned, however late the lane is.
-struct Sim {
-    index: usize,
-    planned: Vec<PlannedAttempt>,
-    /// What is next: for attempt k, `2k` its start (k = 0: the call's) and `2k + 1` its end.
-    step: usize,
-    /// Lane time of the next step.
-    deadline: f64,
-    dispatched: f64,
-    token_at: f64,
-    start: f64,
-    attempt_start: f64,
-    measured: Vec<Attempt>,
-}
-
-impl Sim {
-    fn new(index: usize, planned: Vec<PlannedAttempt>, dispatched: f64, token_at: f64) -> Sim {
-        Sim {
-            index,
-            planned,
-            step: 0,
-            deadline: token_at,
-            dispatched,
-            token_at,
-            start: 0.0,
-            attempt_start: 0.0,
-            measured: Vec::new(),
-        }
-    }
-
-    /// Takes every step that is due, measuring each; the call's result once its last attempt
-    /// has ended.
-    fn run_until(&mut self, shared: &Shared) -> Option<Finished> {
-        loop {
-            let now = shared.now_ms();
-            if self.deadline > now {
-                return None;
-            }
-            let i = self.index;
-            let k = self.step / 2;
-            if self.step.is_multiple_of(2) {
-                self.attempt_start = now;
-                if k == 0 {
-                    self.start = now;
-                    shared.starts[i].store(now.to_bits(), Ordering::Relaxed);
-                    shared.emitter.emit(EventKind::Started {
-                        call: i,
-                        at_ms: now,
-                        // Measured, as in the record: what the token and the lane made it wait.
-                        waited_ms: if self.token_at > self.dispatched {
-                            now - self.dispatched
-                        } else {
-                            0.0
-                        },
-                    });
-                } else {
-                    shared.emitter.emit(EventKind::AttemptStarted {
-                        call: i,
-                        at_ms: now,
-                    });
-                }
-                self.deadline = now + self.planned[k].duration_ms;
-            } else {
-                let due = self.deadline;
-                let error = self.planned[k].error.clone();
-                self.measured.push(Attempt {
-                    start_ms: self.attempt_start,
-                    end_ms: now,
-                    error: error.clone(),
-                });
-                if k + 1 == self.planned.len() {
-                    return Some(self.finish(shared, now, due));
-                }
-                if let Some(e) = error {
-                    shared.emitter.emit(EventKind::AttemptFailed {
-                        call: i,
-                        at_ms: now,
-                        error: e,
-                    });
-                }
-                self.deadline = now + self.planned[k + 1].backoff_ms;
-            }
-            self.step += 1;
-        }
-    }
-
-    fn finish(&mut self, shared: &Shared, end: f64, due: f64) -> Finished {
-        let i = self.index;
-        let call = &shared.plan.calls[i];
-        shared.emitter.emit(EventKind::Finished {
-            call: i,
-            at_ms: end,
-            error: self.measured.last().and_then(|a| a.error.clone()),
-        });
-        let wait_ms = (self.token_at > self.dispatched).then_some(self.start - self.dispatched);
-        Finished {
-            index: i,
-            record: CallRecord::ran(
-                &call.id,
-                self.start,
-                end,
-                wait_ms,
-                std::mem::take(&mut self.measured),
-            ),
-            due,
-        }
     }
 }
 

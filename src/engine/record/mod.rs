@@ -1,0 +1,390 @@
+//! The run record: every lane's measured timings, self-contained (it carries the scenario as
+//! run), so it can be reported and replayed without the scenario file and without re-running.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+mod fields;
+mod load;
+
+use crate::engine::effects::Effect;
+use crate::engine::options::{Clock, Mode};
+use crate::engine::plan::Plan;
+use crate::engine::scenario::Scenario;
+use crate::engine::strategy::{Bounds, Strategy, cores};
+
+// Objects only: serde's derive also reads a struct from a list, fields by position.
+crate::engine::json::object_only! {
+    Attempt => "an object {…}",
+    CallRecord => "an object {…}",
+    LaneRecord => "an object {…}",
+    Record => "an object {…}",
+}
+
+/// The outcome of one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CallStatus {
+    /// The call completed.
+    Ok,
+    /// The call failed; its message is in `error`.
+    Error,
+    /// The call never ran because a dependency failed; the reason is in `error`.
+    Skipped,
+    /// The lane stopped the call (`on_error: cancel`) after another call failed.
+    Cancelled,
+}
+
+/// One attempt of a call that was tried more than once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
+pub struct Attempt {
+    /// When the attempt started (ms from the lane's start).
+    pub start_ms: f64,
+    /// When it ended.
+    pub end_ms: f64,
+    /// Why it failed; `null` for the attempt that succeeded.
+    pub error: Option<String>,
+}
+
+/// One call's timings in one lane.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
+pub struct CallRecord {
+    /// The call's id.
+    pub id: String,
+    /// How it ended.
+    pub status: CallStatus,
+    /// Milliseconds from the lane's start to the call's start; `null` when skipped.
+    pub start_ms: Option<f64>,
+    /// Milliseconds from the lane's start to the call's end; `null` when skipped.
+    pub end_ms: Option<f64>,
+    /// The failure message, or why the call was skipped or cancelled.
+    pub error: Option<String>,
+    /// Milliseconds it waited for a rate-limit token before `start_ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_ms: Option<f64>,
+    /// Every attempt, when there was more than one (retries).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<Attempt>,
+    /// Bytes received (HTTP) or read (file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+    /// The HTTP status code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+}
+
+impl CallRecord {
+    /// A call that never ran.
+    pub fn skipped(id: &str, reason: String) -> Self {
+        CallRecord {
+            id: id.to_string(),
+            status: CallStatus::Skipped,
+            start_ms: None,
+            end_ms: None,
+            error: Some(reason),
+            wait_ms: None,
+            attempts: Vec::new(),
+            bytes: None,
+            http_status: None,
+        }
+    }
+
+    /// A call the lane stopped at `at_ms` after `root` failed (`on_error: cancel`).
+    pub fn cancelled(id: &str, root: &str, start: Option<f64>, at_ms: f64) -> Self {
+        let mut record =
+            CallRecord::skipped(id, format!("cancelled: `{root}` failed (on_error: cancel)"));
+        record.status = CallStatus::Cancelled;
+        record.start_ms = start;
+        record.end_ms = Some(at_ms);
+        record
+    }
+
+    /// A call that ran from `start` to `end` through `attempts` (the last one decides how it
+    /// ended; a single attempt is not listed), after waiting `wait_ms` for a rate-limit token.
+    /// Both clocks build their records here, so they follow one rule.
+    pub fn ran(
+        id: &str,
+        start: f64,
+        end: f64,
+        wait_ms: Option<f64>,
+        attempts: Vec<Attempt>,
+    ) -> Self {
+        let error = attempts.last().and_then(|a| a.error.clone());
+        CallRecord {
+            id: id.to_string(),
+            status: if error.is_some() {
+                CallStatus::Error
+            } else {
+                CallStatus::Ok
+            },
+            start_ms: Some(start),
+            end_ms: Some(end),
+            error,
+            wait_ms,
+            attempts: if attempts.len() > 1 {
+                attempts
+            } else {
+                Vec::new()
+            },
+            bytes: None,
+            http_status: None,
+        }
+    }
+
+    /// How long the call ran, if it ran.
+    pub fn duration_ms(&self) -> Option<f64> {
+        Some(self.end_ms? - self.start_ms?)
+    }
+}
+
+/// What one lane measured, on either clock: what [`LaneRecord`] is made from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LaneResult {
+    /// The strategy the lane ran.
+    pub strategy: Strategy,
+    /// Wall-clock milliseconds from the lane's start to its last call's end.
+    pub wall_ms: f64,
+    /// One record per call, in file order.
+    pub calls: Vec<CallRecord>,
+}
+
+/// One strategy's run of the batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
+pub struct LaneRecord {
+    /// The strategy, as written on the command line (`pool:3`).
+    pub strategy: String,
+    /// Measured wall-clock milliseconds.
+    pub wall_ms: f64,
+    /// What no run of this strategy can beat (nominal ÷ speed).
+    pub lower_bound_ms: f64,
+    /// The sequential lane's wall (or `sum_ms` without one) ÷ this lane's wall; 1.0 when either
+    /// is 0 (no work to speed up, or nothing measured), since JSON has no NaN or infinity.
+    pub speedup: f64,
+    /// The wall the virtual clock predicts for this lane (the simulated part of the batch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicted_ms: Option<f64>,
+    /// One entry per call, in file order.
+    pub calls: Vec<CallRecord>,
+}
+
+impl LaneRecord {
+    /// Whether this is the recorded lane of an imported trace, not a strategy's run.
+    pub fn is_recorded(&self) -> bool {
+        is_recorded(&self.strategy)
+    }
+
+    /// Lower bound ÷ wall: 1.0 means the lane did as well as any run of its strategy can.
+    ///
+    /// When the lower bound is 0 (every call has latency 0, or every call that costs time was
+    /// skipped) no run could have done better than the nominal bound, so this is 1.0 rather than
+    /// 0 / wall = 0 %; likewise for a wall of 0.
+    pub fn efficiency(&self) -> f64 {
+        efficiency(self.lower_bound_ms, self.wall_ms)
+    }
+
+    /// fanout's own overhead on this lane: measured wall − predicted wall, in ms, or `None`
+    /// for a record without a prediction. Since no recorded call is shorter than its latency,
+    /// this is the dispatch and timer delay the run added (plus the time of real I/O, which the
+    /// prediction counts as 0). 0 on the virtual clock; negative only if a lane stopped early.
+    pub fn overhead_ms(&self) -> Option<f64> {
+        self.predicted_ms.map(|p| self.wall_ms - p)
+    }
+}
+
+/// A lane's lower bound given its prediction: under `on_error: cancel` a lane may stop before
+/// doing all its work, so the strategy's bound is lowered to what an exact clock achieves.
+pub fn lower_bound_under(lower_bound_ms: f64, predicted_ms: f64, cancels: bool) -> f64 {
+    if cancels {
+        lower_bound_ms.min(predicted_ms)
+    } else {
+        lower_bound_ms
+    }
+}
+
+/// `lower bound ÷ wall`, or 1.0 when either is 0 (see [`LaneRecord::efficiency`]).
+pub fn efficiency(lower_bound_ms: f64, wall_ms: f64) -> f64 {
+    if lower_bound_ms > 0.0 && wall_ms > 0.0 {
+        lower_bound_ms / wall_ms
+    } else {
+        1.0
+    }
+}
+
+/// `baseline ÷ wall`, or 1.0 when either is 0: with no work to speed up (a baseline of 0) there
+/// is no speedup, and a record holds numbers only (JSON has no NaN or infinity).
+pub fn speedup(baseline_ms: f64, wall_ms: f64) -> f64 {
+    if baseline_ms > 0.0 && wall_ms > 0.0 {
+        baseline_ms / wall_ms
+    } else {
+        1.0
+    }
+}
+
+/// The lane name of what really happened, in a record made from an imported trace.
+pub const RECORDED_LANE: &str = "recorded";
+
+/// Whether a lane label names the recorded lane rather than a strategy: the one place the label
+/// is compared, so that the spelling lives in [`RECORDED_LANE`] alone.
+pub fn is_recorded(label: &str) -> bool {
+    label == RECORDED_LANE
+}
+
+/// A saved run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
+pub struct Record {
+    /// The fanout version that made it.
+    pub fanout_version: String,
+    /// Wall-clock time the run started (RFC 3339, UTC, milliseconds).
+    pub started_at: String,
+    /// The divisor applied to simulated latencies.
+    pub speed: f64,
+    /// Whether the lanes raced or ran one at a time.
+    #[serde(default = "default_mode")]
+    pub mode: Mode,
+    /// Real (measured) or virtual (exact, simulated) time.
+    #[serde(default)]
+    pub clock: Clock,
+    /// The scenario as run.
+    pub scenario: Scenario,
+    /// Sum of work and critical path: nominal ÷ speed for simulated calls, measured (the median
+    /// over lanes) for real I/O.
+    pub bounds: Bounds,
+    /// The cores of the machine that ran it (CPU-bound work is bounded by them).
+    #[serde(default = "one_core")]
+    pub cores: usize,
+    /// The latencies drawn from `latency` distributions, by call id (the same in every lane).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub draws: BTreeMap<String, f64>,
+    /// One per strategy, in the order run.
+    pub lanes: Vec<LaneRecord>,
+    /// With `--runs N`: every run's lanes, the first of which is `lanes`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runs: Vec<Vec<LaneRecord>>,
+}
+
+fn one_core() -> usize {
+    1
+}
+
+fn default_mode() -> Mode {
+    Mode::Race
+}
+
+impl Record {
+    /// Assembles a record from measured lanes, computing speedups and lower bounds.
+    pub fn new(
+        plan: &Plan,
+        speed: f64,
+        mode: Mode,
+        started_at: String,
+        lanes: Vec<LaneResult>,
+    ) -> Record {
+        let cores = cores();
+        // Simulated and CPU calls count what they are known to take; real I/O counts the least
+        // it took in any lane, so that no lane can beat the bound with a lucky fast call.
+        let durations: Vec<f64> = plan
+            .calls
+            .iter()
+            .enumerate()
+            .map(|(i, c)| match c.effect.nominal_ms() {
+                Some(_) => c.expected(speed).0,
+                None => lanes
+                    .iter()
+                    .filter_map(|l| l.calls.get(i)?.duration_ms())
+                    .fold(None, |m: Option<f64>, d| Some(m.map_or(d, |m| m.min(d))))
+                    .unwrap_or(0.0),
+            })
+            .collect();
+        let bounds = plan.bounds_from(&durations, speed);
+        let draws = plan
+            .calls
+            .iter()
+            .filter_map(|c| match c.effect {
+                Effect::Drawn { ms, .. } => Some((c.id.clone(), ms)),
+                _ => None,
+            })
+            .collect();
+        let baseline = lanes
+            .iter()
+            .find(|l| l.strategy == Strategy::Sequential)
+            .map_or(bounds.sum_ms, |l| l.wall_ms);
+        let lanes = lanes
+            .into_iter()
+            .map(|l| LaneRecord {
+                strategy: l.strategy.to_string(),
+                wall_ms: l.wall_ms,
+                lower_bound_ms: l.strategy.lower_bound_ms(&bounds, cores),
+                speedup: speedup(baseline, l.wall_ms),
+                predicted_ms: None,
+                calls: l.calls,
+            })
+            .collect();
+        Record {
+            fanout_version: env!("CARGO_PKG_VERSION").to_string(),
+            started_at,
+            speed,
+            mode,
+            clock: Clock::Real,
+            scenario: plan.scenario.clone(),
+            bounds,
+            cores,
+            draws,
+            lanes,
+            runs: Vec::new(),
+        }
+    }
+
+    /// Gives each lane the wall the virtual clock predicts for it. Under `on_error: cancel` a
+    /// lane may stop before doing all its work, so its lower bound is no bound: it is lowered
+    /// to the prediction, which an exact clock achieves. (Elsewhere the prediction is not a cap:
+    /// real I/O counts 0 in it.)
+    pub fn set_predicted(&mut self, walls: &[f64], cancels: bool) {
+        for (lane, &p) in self.lanes.iter_mut().zip(walls) {
+            lane.predicted_ms = Some(p);
+            lane.lower_bound_ms = lower_bound_under(lane.lower_bound_ms, p, cancels);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speedup_and_efficiency_are_numbers_when_nothing_takes_time() {
+        assert_eq!(speedup(0.0, 2.5), 1.0);
+        assert_eq!(speedup(10.0, 0.0), 1.0);
+        assert_eq!(speedup(10.0, 4.0), 2.5);
+        let lane = |lower_bound_ms, wall_ms| LaneRecord {
+            strategy: "parallel".into(),
+            wall_ms,
+            lower_bound_ms,
+            speedup: 1.0,
+            predicted_ms: None,
+            calls: vec![],
+        };
+        assert_eq!(lane(0.0, 3.0).efficiency(), 1.0);
+        assert_eq!(lane(2.0, 0.0).efficiency(), 1.0);
+        assert_eq!(lane(2.0, 4.0).efficiency(), 0.5);
+    }
+
+    #[test]
+    fn overhead_is_measured_minus_predicted() {
+        let lane = |wall_ms, predicted_ms| LaneRecord {
+            strategy: "sequential".into(),
+            wall_ms,
+            lower_bound_ms: 100.0,
+            speedup: 1.0,
+            predicted_ms,
+            calls: vec![],
+        };
+        assert_eq!(lane(103.5, Some(100.0)).overhead_ms(), Some(3.5));
+        assert_eq!(lane(100.0, Some(100.0)).overhead_ms(), Some(0.0));
+        assert_eq!(lane(103.5, None).overhead_ms(), None);
+    }
+}
