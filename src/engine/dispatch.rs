@@ -200,7 +200,8 @@ impl<'p> Dispatcher<'p> {
 
 /// A token bucket as a generic cell rate algorithm, in lane milliseconds: each call reserves
 /// the earliest time it may start, in dispatch order, so waits are exact and first come,
-/// first served.
+/// first served. Our own rather than a rate-limiting crate's: it runs on lane time (tokio's
+/// paused clock in tests, the virtual clock's numbers), not on the wall clock those read.
 #[derive(Debug, Clone)]
 pub struct Gcra {
     /// Time between tokens.

@@ -242,7 +242,8 @@ fn splitmix64(x: u64) -> u64 {
 }
 
 /// A small, fast, reproducible generator: xoshiro256** (Blackman and Vigna), seeded by
-/// SplitMix64 as its authors recommend. Not for anything secret.
+/// SplitMix64 as its authors recommend. Not for anything secret. Our own, not `rand`'s, so that
+/// a seed draws the same latencies in every fanout version (see the module's header).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rng {
     s: [u64; 4],
