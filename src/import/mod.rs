@@ -18,6 +18,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::engine::InputError;
+use crate::engine::json::errors::{TRAILING_COMMA_HINT, message_and_point};
 use crate::engine::json::locate::{Step, line_col, locate};
 use crate::engine::options::Clock;
 use crate::engine::options::Mode;
@@ -263,7 +264,9 @@ pub(crate) fn parse_doc<'a>(
     }
 }
 
-/// A serde_json syntax error as an [`InputError`] placed in the whole text.
+/// A serde_json syntax error as an [`InputError`] placed in the whole text: the message and
+/// place from [`message_and_point`] (the engine's, shared with scenarios and records), the hints
+/// an import's own.
 pub(crate) fn json_error(
     kind: ImportKind,
     input: &Input<'_>,
@@ -271,26 +274,8 @@ pub(crate) fn json_error(
     e: &serde_json::Error,
 ) -> InputError {
     use serde_json::error::Category;
-    let full = e.to_string();
-    let message = match full.rfind(" at line ") {
-        Some(i) => full[..i].to_string(),
-        None => full.clone(),
-    };
-    let body = &input.text[start..];
-    // serde's line is 1-based; its column counts bytes, 1-based, 0 at the start of a line.
-    let line_start = if e.line() <= 1 {
-        0
-    } else {
-        body.match_indices('\n')
-            .nth(e.line() - 2)
-            .map_or(body.len(), |(i, _)| i + 1)
-    };
-    let mut at = start + line_start + e.column().saturating_sub(1);
-    at = at.min(input.text.len());
-    while !input.text.is_char_boundary(at) {
-        at -= 1;
-    }
-    let first = body.trim_start();
+    let (message, at) = message_and_point(input.text, start, e);
+    let first = input.text[start..].trim_start();
     let place = Some(line_col(input.text, at));
     let err = InputError::new(input.label, format!("is not valid JSON: {message}")).at(place);
     let starts_like_json = first.starts_with('{') || first.starts_with('[');
@@ -303,9 +288,7 @@ pub(crate) fn json_error(
         _ if message.starts_with("trailing characters") => err.hint(
             "remove what follows the document's closing bracket; a file holds one JSON document (the OTLP file exporter's form: one whole document on each line)",
         ),
-        _ if message.starts_with("trailing comma") => {
-            err.hint("JSON allows no comma before a closing bracket or brace: remove it")
-        }
+        _ if message.starts_with("trailing comma") => err.hint(TRAILING_COMMA_HINT),
         _ => err.hint("check for a missing comma, quote or bracket near this place"),
     }
 }

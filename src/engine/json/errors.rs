@@ -7,6 +7,30 @@ use super::locate::{
 use super::{FileKind, JsonFile};
 use crate::engine::error::{InputError, Part, nearest};
 
+/// serde_json's message without its " at line L column C" (fanout prints the place itself), and
+/// the byte of `text` where serde stopped, for a document that starts at `body_start` in `text`.
+/// serde's column is 1-based and counts bytes up to the last one it read; 0 means it stopped at
+/// the very start of a line: the point is that byte, or where the line starts.
+pub fn message_and_point(text: &str, body_start: usize, e: &serde_json::Error) -> (String, usize) {
+    let full = e.to_string();
+    let message = match full.rfind(" at line ") {
+        Some(i) => full[..i].to_string(),
+        None => full,
+    };
+    let line_start = body_start + nth_line_start(&text[body_start..], e.line());
+    let point = if e.column() > 0 {
+        floor_boundary(text, line_start + e.column() - 1)
+    } else {
+        line_start
+    };
+    (message, point)
+}
+
+/// The hint for a comma before a closing bracket, the same in every kind of file.
+pub const TRAILING_COMMA_HINT: &str =
+    "JSON allows no comma before a closing bracket or brace: remove it";
+
+/// serde's error on a fanout file (`T`) as a placed [`InputError`] with its fix.
 pub(crate) fn json_error<T: JsonFile>(
     label: &str,
     text: &str,
@@ -15,20 +39,7 @@ pub(crate) fn json_error<T: JsonFile>(
 ) -> InputError {
     use serde_json::error::Category;
     let kind = T::KIND;
-    let full = e.to_string();
-    // serde_json appends " at line L column C"; we print the place ourselves.
-    let message = match full.rfind(" at line ") {
-        Some(i) => full[..i].to_string(),
-        None => full.clone(),
-    };
-    // serde's column is 1-based and counts bytes up to the last one it read; 0 means it stopped
-    // at the very start of a line. `point` is that byte, or where the line starts.
-    let line_start = body_start + nth_line_start(&text[body_start..], e.line());
-    let point = if e.column() > 0 {
-        floor_boundary(text, line_start + e.column() - 1)
-    } else {
-        line_start
-    };
+    let (message, point) = message_and_point(text, body_start, e);
     // A list or object where something else belongs is only peeked, not read: serde's place is
     // the character before it (`:`, `,` or `[`). Point at the value itself, so that the place
     // and the path name it (`calls[0].latency`, not `calls[0]`).
@@ -132,7 +143,7 @@ pub(crate) fn json_error<T: JsonFile>(
                     kind.noun()
                 )
             } else if message.starts_with("trailing comma") {
-                "JSON allows no comma before a closing bracket or brace: remove it".to_string()
+                TRAILING_COMMA_HINT.to_string()
             } else if at == Some('/') {
                 "JSON has no comments: remove the `//` or `/* */` comment".to_string()
             } else if message.starts_with("key must be a string") {
