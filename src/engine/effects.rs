@@ -1,8 +1,10 @@
 //! What a call does: its effect. Strategies decide *when* a call runs; this module decides
 //! *what* running it means, so new effects never touch the strategies.
 //!
-//! Simulated effects (`latency_ms`, `latency`) wait on tokio's clock and are divided by the
-//! run's speed. Real effects (HTTP, file, CPU) are measured as they are and never scaled.
+//! Simulated effects (`latency_ms`, `latency`) take their nominal time divided by the run's
+//! speed, and the clocks time them themselves (the real lane on its timer heap, see
+//! `lane/timed.rs`; the virtual clock by arithmetic), so in a run [`Effect::perform`] only ever
+//! performs real effects: HTTP, file and CPU, measured as they are and never scaled.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -124,7 +126,9 @@ impl Effect {
         }
     }
 
-    /// Performs the effect. Never panics; a failure is an `Err` with a message for people.
+    /// Performs the effect. Never panics; a failure is an `Err` with a message for people. A
+    /// simulated effect sleeps its scaled time on tokio's clock: no lane calls this for one
+    /// (they time simulated calls themselves), only tests of the effect alone do.
     pub async fn perform(&self, ctx: &EffectContext) -> (Result<(), String>, Detail) {
         match self {
             Effect::Latency { ms } | Effect::Drawn { ms, .. } => {

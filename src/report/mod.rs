@@ -1,4 +1,6 @@
-//! Headless renderings of a [`Record`]: a plain table, Markdown and JSON.
+//! Headless renderings of a [`Record`]: a plain table, Markdown and JSON here; CSV, SVG, the
+//! Chrome trace, the figures they share and the pool sweep in the submodules. What they ask of a
+//! record (skip times, in-flight counts) is answered by [`crate::engine::queries`].
 
 use crate::engine::options::Mode;
 use crate::engine::record::{CallStatus, LaneRecord, Record};

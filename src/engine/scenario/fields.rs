@@ -6,7 +6,8 @@ use crate::engine::json::errors::{number_in, quoted_number};
 use crate::engine::json::locate::Step;
 use crate::engine::json::{FileKind, JsonFile};
 
-/// Field names of [`Scenario`] and [`CallSpec`], for "did you mean" hints.
+/// Field names of every object of a scenario (the scenario, a call, and the objects inside a
+/// call), for "did you mean" hints; `field_lists_match_the_types` keeps them in step.
 pub const SCENARIO_FIELDS: &[&str] = &[
     "name",
     "description",
