@@ -170,3 +170,14 @@ fn wrong_kind(kind: FileKind, label: &str, body: &str) -> Option<InputError> {
         _ => None,
     }
 }
+
+/// Test support for the field-list drift tests: `v` (an object) has exactly the keys of `list`,
+/// in any order.
+#[cfg(test)]
+pub(crate) fn same_fields(v: serde_json::Value, list: &[&str]) {
+    let mut a: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+    let mut b: Vec<String> = list.iter().map(|s| s.to_string()).collect();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+}

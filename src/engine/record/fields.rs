@@ -83,22 +83,11 @@ impl JsonFile for Record {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::json::same_fields;
     use crate::engine::options::Mode;
     use crate::engine::plan::Plan;
     use crate::engine::record::{Attempt, CallRecord, CallStatus, LaneRecord};
     use crate::engine::strategy::Bounds;
-
-    fn keys(v: &serde_json::Value) -> Vec<String> {
-        v.as_object().unwrap().keys().cloned().collect()
-    }
-
-    fn sorted_keys(v: serde_json::Value, list: &[&str]) {
-        let mut a = keys(&v);
-        let mut b: Vec<String> = list.iter().map(|s| s.to_string()).collect();
-        a.sort();
-        b.sort();
-        assert_eq!(a, b);
-    }
 
     #[test]
     fn field_lists_match_the_types() {
@@ -118,7 +107,7 @@ mod tests {
             bytes: Some(1),
             http_status: Some(200),
         };
-        sorted_keys(serde_json::to_value(&attempt).unwrap(), ATTEMPT_FIELDS);
+        same_fields(serde_json::to_value(&attempt).unwrap(), ATTEMPT_FIELDS);
         let lane = LaneRecord {
             strategy: "parallel".into(),
             wall_ms: 1.0,
@@ -127,20 +116,19 @@ mod tests {
             predicted_ms: Some(1.0),
             calls: vec![call.clone()],
         };
-        let sorted = sorted_keys;
-        sorted(serde_json::to_value(&call).unwrap(), CALL_RECORD_FIELDS);
-        sorted(serde_json::to_value(&lane).unwrap(), LANE_FIELDS);
+        same_fields(serde_json::to_value(&call).unwrap(), CALL_RECORD_FIELDS);
+        same_fields(serde_json::to_value(&lane).unwrap(), LANE_FIELDS);
         let bounds = Bounds {
             sum_ms: 1.0,
             critical_path_ms: 1.0,
             cpu_ms: 1.0,
             rate_ms: 1.0,
         };
-        sorted(serde_json::to_value(bounds).unwrap(), BOUNDS_FIELDS);
+        same_fields(serde_json::to_value(bounds).unwrap(), BOUNDS_FIELDS);
         let plan = Plan::load("fetch-5-urls").unwrap();
         let mut record = Record::new(&plan, 1.0, Mode::Race, "now".into(), vec![]);
         record.draws.insert("a".into(), 1.0);
         record.runs.push(Vec::new());
-        sorted(serde_json::to_value(&record).unwrap(), RECORD_FIELDS);
+        same_fields(serde_json::to_value(&record).unwrap(), RECORD_FIELDS);
     }
 }

@@ -126,7 +126,7 @@ mod tests {
     use super::*;
     use crate::engine::dist::Distribution;
     use crate::engine::json::locate::scan_prefix;
-    use crate::engine::json::parse_json;
+    use crate::engine::json::{parse_json, same_fields};
     use crate::engine::options::Mode;
     use crate::engine::scenario::{
         CallSpec, FileSpec, HttpSpec, OnError, RateLimitSpec, RetrySpec,
@@ -149,15 +149,6 @@ mod tests {
         assert_eq!(scan.container(), [Step::Key("calls"), Step::Index(1)]);
         let fields = <Scenario as JsonFile>::fields_at(&scan.container());
         assert_eq!(fields, Some(CALL_FIELDS));
-    }
-
-    /// The keys a value serializes to, sorted, against a field list, sorted.
-    fn same_fields(v: serde_json::Value, list: &[&str]) {
-        let mut a: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
-        let mut b: Vec<String> = list.iter().map(|s| s.to_string()).collect();
-        a.sort();
-        b.sort();
-        assert_eq!(a, b);
     }
 
     /// Every field set, so that every key is serialized: a field added to a type and not to its
