@@ -1,13 +1,15 @@
 //! The engine: scenario model, validation, strategies, effects, both clocks and records. No
 //! terminal code and no printing lives here.
 //!
-//! Layers, each using only those above it (no module imports one below it):
-//! - leaves: [`limits`], [`error`], [`input`], [`units`], [`json`], [`strategy`] (with the
-//!   plan's [`Bounds`]), [`options`], [`event`];
+//! Layers, each using only those above it (no import cycle; checked by reading every
+//! `use super::` and `crate::engine::` path):
+//! - leaves, importing only each other: [`limits`], [`error`], [`input`], [`units`], [`json`],
+//!   [`strategy`] (with the plan's [`Bounds`]), [`options`], [`event`];
 //! - the file format: [`dist`], [`scenario`], [`effects`];
-//! - [`plan`] (the validated graph), then [`dispatch`] (which call starts when);
+//! - [`plan`] (the validated graph);
 //! - [`record`] (what happened) and its [`queries`];
-//! - the clocks: [`lane`] (real) and [`virtual_clock`]; then [`run`], which races the lanes.
+//! - [`dispatch`] (which call starts when, and the records it keeps);
+//! - the clocks: [`lane`] (real) and [`virtual_clock`]; then [`mod@run`], which races the lanes.
 
 pub mod dispatch;
 pub mod dist;
