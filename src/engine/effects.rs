@@ -146,11 +146,12 @@ impl Effect {
     }
 }
 
-/// Sleeps `ms` real milliseconds on tokio's clock.
+/// Sleeps `ms` real milliseconds on tokio's clock: the test server's delays, and a simulated
+/// effect performed on its own (lanes time simulated calls on their own timer instead).
 ///
 /// A zero wait does not touch the timer at all: tokio's timer has a 1 ms granularity, so even
-/// `sleep(0)` would cost a tick per call (100 000 calls in a pool of 4 took 30 s). It yields
-/// once instead, so a long run of instant calls still lets other tasks progress. Never panics.
+/// `sleep(0)` would cost a tick. It yields once instead, so a long run of instant waits still
+/// lets other tasks progress. Never panics.
 pub async fn sleep_ms(ms: f64) {
     let secs = ms / 1000.0;
     match Duration::try_from_secs_f64(secs) {

@@ -85,8 +85,9 @@ impl FileKind {
 }
 
 /// A type read from one of fanout's JSON files. Besides its kind it knows, for hints, the field
-/// names and the fixes of type errors at every place inside it: errors are explained by which
-/// object they are in (found from the JSON text), never by guessing from serde's wording.
+/// names and the fixes of type errors at every place inside it. Which object an error is in is
+/// found from the JSON text (see [`locate`]), never guessed from serde's wording; what kind of
+/// error it is (unknown field, wrong type, …) is read from serde's message, in [`errors`].
 pub trait JsonFile: serde::de::DeserializeOwned {
     /// What kind of file this is.
     const KIND: FileKind;
