@@ -20,9 +20,10 @@ use serde_json::Value;
 use crate::engine::InputError;
 use crate::engine::json::errors::{TRAILING_COMMA_HINT, message_and_point};
 use crate::engine::json::locate::{Step, line_col, locate};
+use crate::engine::limits::MAX_LATENCY_MS;
 use crate::engine::options::Clock;
 use crate::engine::options::Mode;
-use crate::engine::plan::{MAX_LATENCY_MS, Plan};
+use crate::engine::plan::Plan;
 use crate::engine::record::{CallRecord, CallStatus, LaneRecord, Record, speedup};
 use crate::engine::scenario::{Scenario, ScenarioSource};
 

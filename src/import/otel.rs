@@ -22,7 +22,7 @@ use super::{
 };
 use crate::engine::InputError;
 use crate::engine::json::locate::Step;
-use crate::engine::plan::MAX_LATENCY_MS;
+use crate::engine::limits::MAX_LATENCY_MS;
 use crate::engine::scenario::{CallSpec, Scenario};
 
 const KIND: ImportKind = ImportKind::Otel;
