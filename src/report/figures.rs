@@ -276,7 +276,7 @@ pub fn why_above_bound(
         && o > 0.005 * wall_ms
         && o >= 1.0
     {
-        causes.push(format!("fanout's overhead {}", duration(o)));
+        causes.push(format!("overhead {} (measured − predicted)", duration(o)));
     }
     if causes.is_empty() {
         return None;
