@@ -142,6 +142,9 @@ pub struct CallMeta {
     pub model: bool,
     /// The span's trace id, lowercase hex.
     pub trace: String,
+    /// The span's own id, lowercase hex: it stays when spans that arrive later renumber the
+    /// calls.
+    pub span: String,
 }
 
 /// Reads every span of `input` and checks the times of those that become calls, without
@@ -264,6 +267,7 @@ pub(crate) fn import_with_meta(
         .map(|k| CallMeta {
             model: raw[k.raw].role == Some(Role::Model),
             trace: raw[k.raw].trace.clone(),
+            span: raw[k.raw].id.clone(),
         })
         .collect();
     let t0 = kept.iter().map(|k| k.start).min().unwrap_or(0);

@@ -175,19 +175,32 @@ fn short(trace: &str) -> &str {
     trace.get(..8).unwrap_or(trace)
 }
 
-/// The headless printer: each turn once, when it closes.
+/// The headless printer: each turn when it closes, and again if spans that arrive late change
+/// it (an exporter that retries, or several processes exporting one trace).
 #[derive(Default)]
 struct Printer {
-    printed: HashSet<(String, usize)>,
-    hung: HashSet<(String, usize)>,
+    /// (trace, turn key) → the line printed for it.
+    printed: HashMap<(String, String), String>,
+    hung: HashSet<(String, String)>,
 }
 
 impl Printer {
+    /// Prints `t` unless its line is already out; `Some(note)` marks a reprint.
+    fn print(&mut self, t: &Turn, note: &str) {
+        let text = format!("trace {} · {}", short(&t.trace), line(t));
+        match self
+            .printed
+            .insert((t.trace.clone(), t.key.clone()), text.clone())
+        {
+            None => out(&format!("{text}{note}")),
+            Some(old) if old != text => out(&format!("{text} (revised: spans arrived late)")),
+            Some(_) => {}
+        }
+    }
+
     fn closed_turns(&mut self, a: &Analysis) {
         for t in a.turns.iter().filter(|t| t.closed) {
-            if self.printed.insert((t.trace.clone(), t.number)) {
-                out(&format!("trace {} · {}", short(&t.trace), line(t)));
-            }
+            self.print(t, "");
         }
     }
 
@@ -197,7 +210,7 @@ impl Printer {
                 .traces
                 .get(&t.trace)
                 .is_some_and(|s| s.last.elapsed() >= after);
-            if quiet && self.hung.insert((t.trace.clone(), t.number)) {
+            if quiet && self.hung.insert((t.trace.clone(), t.key.clone())) {
                 let last = t.tools.last().map(|t| t.id.as_str()).unwrap_or("");
                 out(&format!(
                     "trace {} · turn {}: nothing for {} since `{last}` arrived, and no model call has read the results: a tool may be hung (spans arrive only when they end)",
@@ -230,13 +243,7 @@ impl Printer {
             return;
         };
         for t in &a.turns {
-            if self.printed.insert((t.trace.clone(), t.number)) {
-                out(&format!(
-                    "trace {} · {} (still open when watch stopped)",
-                    short(&t.trace),
-                    line(t)
-                ));
-            }
+            self.print(t, " (still open when watch stopped)");
         }
         out(&summary(&a.turns));
         if let Some(r) = record

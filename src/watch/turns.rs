@@ -28,6 +28,9 @@ pub struct Turn {
     pub number: usize,
     /// The model call's id, when there is one.
     pub model: Option<String>,
+    /// The model span's id (empty for tools before any model call): the turn's identity while
+    /// late spans renumber turns and calls.
+    pub key: String,
     /// The tools it asked for, in order of start.
     pub tools: Vec<ToolRun>,
     /// Nothing more can arrive for it: a later model call read its results.
@@ -120,6 +123,7 @@ pub fn turns(
                 trace: m.trace.clone(),
                 number: *n,
                 model: Some(c.id.clone()),
+                key: m.span.clone(),
                 tools: Vec::new(),
                 closed: false,
             });
@@ -162,6 +166,7 @@ pub fn turns(
                     trace: m.trace.clone(),
                     number: 0,
                     model: None,
+                    key: String::new(),
                     tools: Vec::new(),
                     closed: false,
                 });
@@ -264,6 +269,7 @@ mod tests {
             trace: "t".into(),
             number: 2,
             model: Some("chat".into()),
+            key: "s".into(),
             tools: tools.to_vec(),
             closed: true,
         };
@@ -323,9 +329,11 @@ mod tests {
         let meta: Vec<CallMeta> = [(true, "t1"), (false, "t1"), (false, "t1"), (true, "t1")]
             .iter()
             .chain(&[(false, "t2")])
-            .map(|&(model, trace)| CallMeta {
+            .enumerate()
+            .map(|(i, &(model, trace))| CallMeta {
                 model,
                 trace: trace.into(),
+                span: format!("{i:016x}"),
             })
             .collect();
         let got = turns(&calls, &recorded, &meta, |t| t == "t2");
