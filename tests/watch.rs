@@ -83,6 +83,21 @@ impl Watch {
 }
 
 fn post(port: u16, content_type: &str, gzip: bool, body: &[u8]) -> (u16, String, Vec<u8>) {
+    let (head, body) = exchange(port, content_type, gzip, body);
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap();
+    let ct = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-type: ")
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    (status, ct, body)
+}
+
+/// One request on its own connection: the response's head and body.
+fn exchange(port: u16, content_type: &str, gzip: bool, body: &[u8]) -> (String, Vec<u8>) {
     let body = if gzip {
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         e.write_all(body).unwrap();
@@ -109,17 +124,10 @@ fn post(port: u16, content_type: &str, gzip: bool, body: &[u8]) -> (u16, String,
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .expect("an HTTP response");
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap();
-    let ct = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-type: ")
-                .map(str::to_string)
-        })
-        .unwrap_or_default();
-    (status, ct, raw[split + 4..].to_vec())
+    (
+        String::from_utf8_lossy(&raw[..split]).to_string(),
+        raw[split + 4..].to_vec(),
+    )
 }
 
 /// One span of the agent-shaped trace.
@@ -499,4 +507,72 @@ fn the_python_sdk_streams_an_agent_run_in() {
         "{out}"
     );
     check_record(&path);
+}
+
+/// The agent's trace with OpenInference's attributes instead of GenAI's: `LLM` spans named
+/// `chat`, `TOOL` spans named for their tool, an `AGENT` root.
+fn openinference(spans: &[S]) -> Vec<u8> {
+    let mut v: serde_json::Value = serde_json::from_slice(&json(spans, Ids::Hex)).unwrap();
+    for span in v["resourceSpans"][0]["scopeSpans"][0]["spans"]
+        .as_array_mut()
+        .unwrap()
+    {
+        let name = span["name"].as_str().unwrap().to_string();
+        let (kind, new_name) = match name.split_once(' ') {
+            Some(("execute_tool", tool)) => ("TOOL", tool.to_string()),
+            Some(("chat", _)) => ("LLM", "chat".to_string()),
+            _ => ("AGENT", "agent".to_string()),
+        };
+        let mut attrs = vec![
+            serde_json::json!({"key": "openinference.span.kind", "value": {"stringValue": kind}}),
+        ];
+        if kind == "TOOL" {
+            attrs.push(serde_json::json!({"key": "tool.name", "value": {"stringValue": new_name}}));
+        }
+        span["attributes"] = serde_json::Value::Array(attrs);
+        span["name"] = new_name.into();
+    }
+    v.to_string().into_bytes()
+}
+
+#[test]
+fn openinference_spans_read_like_genai_ones() {
+    let (_dir, path) = record_path("oi.record.json");
+    let w = Watch::start(Some(&path));
+    let body = openinference(&agent());
+    assert!(!String::from_utf8_lossy(&body).contains("gen_ai"));
+    assert_eq!(w.post("application/json", false, &body).0, 200);
+    let (out, _) = w.stop();
+    check_lines(&out);
+    check_record(&path);
+}
+
+/// A view that has fallen behind (a queue of one that nobody reads) is told by 429 with
+/// `Retry-After`, in the request's format.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_queue_answers_429_with_retry_after() {
+    let (tx, _rx) = tokio::sync::mpsc::channel(1);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        axum::serve(listener, fanout::watch::receive::router(tx))
+            .await
+            .unwrap()
+    });
+    let (first, second) = tokio::task::spawn_blocking(move || {
+        (
+            exchange(port, "application/json", false, &json(&agent(), Ids::Hex)),
+            exchange(port, "application/x-protobuf", false, &protobuf(&agent())),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(first.0.starts_with("HTTP/1.1 200"), "{}", first.0);
+    let head = second.0.to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 429"), "{head}");
+    assert!(head.contains("\r\nretry-after: 1"), "{head}");
+    assert!(
+        head.contains("content-type: application/x-protobuf"),
+        "{head}"
+    );
 }
