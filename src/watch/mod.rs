@@ -229,6 +229,17 @@ impl Printer {
         capture: &Capture,
         record: Option<&crate::engine::Record>,
     ) {
+        // Closed turns whose last spans arrived as watch stopped, then the open ones.
+        for t in a.iter().flat_map(|a| &a.turns) {
+            self.print(
+                t,
+                if t.closed {
+                    ""
+                } else {
+                    " (still open when watch stopped)"
+                },
+            );
+        }
         out(&format!(
             "fanout watch: {} span{} in {} request{}, {} trace{}",
             capture.spans,
@@ -242,9 +253,6 @@ impl Printer {
             out("no model or tool spans arrived: nothing to measure");
             return;
         };
-        for t in &a.turns {
-            self.print(t, " (still open when watch stopped)");
-        }
         out(&summary(&a.turns));
         if let Some(r) = record
             && let (Some(rec), Some(par)) = (
