@@ -61,6 +61,9 @@ impl From<InputError> for WatchError {
 /// How many export requests may wait for the view before the receiver answers 429.
 const QUEUE: usize = 256;
 
+/// The least time between two re-reads of the capture.
+const MIN_REREAD: Duration = Duration::from_millis(50);
+
 /// Everything received so far.
 #[derive(Default)]
 pub struct Capture {
@@ -370,21 +373,32 @@ async fn serve(args: WatchArgs, mut stop: signal::Receiver<bool>) -> Result<(), 
     let mut capture = Capture::default();
     let mut printer = Printer::default();
     let hang_after = Duration::from_millis(args.hang_after);
-    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    // The capture is re-read whole (one span model for the file importer and the receiver),
+    // so a re-read waits at least as long as the last one took: under a flood of spans the
+    // view spends at most half its time reading, and requests keep being taken.
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
     let mut last: Option<Analysis> = None;
+    let mut dirty = false;
+    let mut read_at = Instant::now();
+    let mut read_took = Duration::ZERO;
+    let reread = |capture: &Capture, printer: &mut Printer, last: &mut Option<Analysis>| {
+        let t = Instant::now();
+        *last = analyse(capture);
+        if let Some(a) = last.as_ref() {
+            printer.closed_turns(a);
+        }
+        (t, t.elapsed().max(MIN_REREAD))
+    };
     loop {
         tokio::select! {
             batch = rx.recv() => {
                 let Some(batch) = batch else { break };
                 capture.add(batch);
-                // Whatever else is waiting joins the same update: the capture is re-read once.
+                // Whatever else is waiting joins the same update.
                 while let Ok(b) = rx.try_recv() {
                     capture.add(b);
                 }
-                last = analyse(&capture);
-                if let Some(a) = &last {
-                    printer.closed_turns(a);
-                }
+                dirty = true;
             }
             _ = tick.tick() => {
                 if let Some(a) = &last {
@@ -392,6 +406,10 @@ async fn serve(args: WatchArgs, mut stop: signal::Receiver<bool>) -> Result<(), 
                 }
             }
             _ = stop.wait_for(|s| *s) => break,
+        }
+        if dirty && read_at.elapsed() >= read_took {
+            (read_at, read_took) = reread(&capture, &mut printer, &mut last);
+            dirty = false;
         }
     }
     // The server drains its open requests, then what they queued joins the capture.
