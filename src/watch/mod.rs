@@ -291,12 +291,20 @@ pub fn summary(turns: &[Turn]) -> String {
     if flagged.is_empty() {
         return format!("{head}: no parallelism left on the table");
     }
-    let which: Vec<String> = flagged
+    // The five turns that left the most, in order of saving (a flood has thousands).
+    let mut worst = flagged.clone();
+    worst.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let which: Vec<String> = worst
         .iter()
+        .take(5)
         .map(|(t, s)| format!("turn {} of {}: {}", t.number, short(&t.trace), secs(*s)))
         .collect();
+    let more = match flagged.len() {
+        n if n > 5 => format!(", and {} more turns", n - 5),
+        _ => String::new(),
+    };
     format!(
-        "{head}: {} left on the table in all ({})",
+        "{head}: {} left on the table in all ({}{more})",
         secs(saved),
         which.join(", ")
     )
