@@ -3,6 +3,7 @@
 //! each finished model turn is printed with the parallelism it left on the table, and the
 //! capture is kept as a fanout record (`--record`) that `replay` and `report` read.
 
+pub mod live;
 pub mod receive;
 pub mod record;
 pub mod turns;
@@ -35,8 +36,8 @@ pub struct WatchArgs {
     /// virtual clock), written when watch stops; `fanout replay` and `fanout report` read it.
     #[arg(long)]
     pub record: Option<PathBuf>,
-    /// Print one line per finished turn and a summary when stopped (Ctrl-C, SIGTERM). The live
-    /// view is not built yet, so this is what `watch` does either way.
+    /// Print one line per finished turn and a summary when stopped (Ctrl-C, SIGTERM) instead of
+    /// the live view (the default when stdout is not a terminal).
     #[arg(long)]
     pub headless: bool,
     /// Flag a turn as possibly hung when its trace has sent nothing for this long since its
@@ -369,7 +370,8 @@ async fn serve(args: WatchArgs, mut stop: signal::Receiver<bool>) -> Result<(), 
         "fanout watch: listening on http://{addr} (OTLP/HTTP POST /v1/traces, protobuf or JSON, gzip or not); Ctrl-C stops it and prints the summary"
     );
     let (tx, mut rx) = mpsc::channel::<receive::Batch>(QUEUE);
-    let mut server_stop = stop.clone();
+    // The server stops when the loop below ends: on a signal, or a quit key in the live view.
+    let (stop_tx_local, mut server_stop) = signal::channel(false);
     let server = tokio::spawn(async move {
         axum::serve(listener, receive::router(tx))
             .with_graceful_shutdown(async move {
@@ -389,11 +391,40 @@ async fn serve(args: WatchArgs, mut stop: signal::Receiver<bool>) -> Result<(), 
     let mut dirty = false;
     let mut read_at = Instant::now();
     let mut read_took = Duration::ZERO;
-    let reread = |capture: &Capture, printer: &mut Printer, last: &mut Option<Analysis>| {
+    use std::io::IsTerminal as _;
+    let mut screen = if !args.headless && std::io::stdout().is_terminal() {
+        let mut s = live::Screen::start()
+            .map_err(|e| WatchError::Internal(format!("cannot set up the terminal: {e}")))?;
+        let _ = s.draw(None, &format!("http://{addr}"));
+        Some(s)
+    } else {
+        None
+    };
+    let listening = format!("http://{addr}");
+    let record_path = args.record.clone();
+    let reread = |capture: &Capture,
+                  printer: &mut Printer,
+                  last: &mut Option<Analysis>,
+                  screen: &mut Option<live::Screen>| {
         let t = Instant::now();
         *last = analyse(capture);
-        if let Some(a) = last.as_ref() {
-            printer.closed_turns(a);
+        match (screen.as_mut(), last.as_ref()) {
+            (None, Some(a)) => printer.closed_turns(a),
+            (Some(s), Some(a)) => {
+                if let Ok((r, plan)) = record::of(&a.imported) {
+                    let _ = s.draw(Some((&r, &plan, &a.turns)), &listening);
+                    // Kept on disk as it grows: a signal ends the live view without a summary.
+                    if let Some(path) = &record_path {
+                        let _ = crate::engine::input::write_output(
+                            path,
+                            crate::report::json(&r).as_bytes(),
+                            "record",
+                            &[],
+                        );
+                    }
+                }
+            }
+            _ => {}
         }
         (t, t.elapsed().max(MIN_REREAD))
     };
@@ -409,17 +440,33 @@ async fn serve(args: WatchArgs, mut stop: signal::Receiver<bool>) -> Result<(), 
                 dirty = true;
             }
             _ = tick.tick() => {
-                if let Some(a) = &last {
+                if let (Some(a), None) = (&last, &screen) {
                     printer.hangs(a, &capture, hang_after);
+                }
+            }
+            event = async {
+                match screen.as_mut() {
+                    Some(s) => s.events.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                match event {
+                    Some(e) if live::is_quit(&e) => break,
+                    // A resize or any other key: draw again.
+                    Some(_) => dirty = true,
+                    None => break,
                 }
             }
             _ = stop.wait_for(|s| *s) => break,
         }
         if dirty && read_at.elapsed() >= read_took {
-            (read_at, read_took) = reread(&capture, &mut printer, &mut last);
+            (read_at, read_took) = reread(&capture, &mut printer, &mut last, &mut screen);
             dirty = false;
         }
     }
+    // The terminal back to the shell before the summary is printed into its scrollback.
+    drop(screen);
+    let _ = stop_tx_local.send(true);
     // The server drains its open requests, then what they queued joins the capture.
     match server.await {
         Ok(Ok(())) => {}
@@ -438,7 +485,7 @@ async fn serve(args: WatchArgs, mut stop: signal::Receiver<bool>) -> Result<(), 
     };
     let record = analysis
         .as_ref()
-        .map(|a| record::of(&a.imported))
+        .map(|a| record::of(&a.imported).map(|(r, _)| r))
         .transpose()?;
     printer.finish(analysis.as_ref(), &capture, record.as_ref());
     if let Some(path) = &args.record {

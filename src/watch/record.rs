@@ -10,9 +10,9 @@ use crate::engine::scenario::Source;
 use crate::engine::{InputError, Mode, Plan, Record, RunOptions, Strategy};
 use crate::import::Imported;
 
-/// The record of `imported`: its recorded lane first, then the what-if lanes, every speedup
-/// against what happened.
-pub fn of(imported: &Imported) -> Result<Record, InputError> {
+/// The record of `imported` and its plan: its recorded lane first, then the what-if lanes,
+/// every speedup against what happened.
+pub fn of(imported: &Imported) -> Result<(Record, Arc<Plan>), InputError> {
     let source = Source::from_text("the watched spans (imported)", imported.scenario_json());
     let plan = Arc::new(Plan::new(imported.scenario.clone(), &source)?);
     let opts = RunOptions {
@@ -34,5 +34,5 @@ pub fn of(imported: &Imported) -> Result<Record, InputError> {
         record.started_at = recorded.started_at.clone();
         record.lanes.insert(0, lane);
     }
-    Ok(record)
+    Ok((record, plan))
 }
