@@ -148,3 +148,61 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod frame_tests {
+    use super::*;
+    use crate::watch::{Capture, analyse, record};
+
+    /// A chat span, two tools one after another, the next chat: OTLP JSON, times in ms.
+    fn batch() -> serde_json::Value {
+        let span = |id: u32, name: &str, op: &str, s: u64, e: u64| {
+            serde_json::json!({
+                "traceId": format!("{:032x}", 7), "spanId": format!("{id:016x}"),
+                "parentSpanId": format!("{:016x}", 99), "name": name,
+                "startTimeUnixNano": (1_767_225_600_000_000_000u64 + s * 1_000_000).to_string(),
+                "endTimeUnixNano": (1_767_225_600_000_000_000u64 + e * 1_000_000).to_string(),
+                "attributes": [{"key": "gen_ai.operation.name", "value": {"stringValue": op}}],
+            })
+        };
+        serde_json::json!({"resourceSpans": [{"scopeSpans": [{"spans": [
+            span(1, "chat gpt-4o", "chat", 0, 100),
+            span(2, "execute_tool a", "execute_tool", 100, 400),
+            span(3, "execute_tool b", "execute_tool", 400, 600),
+            span(4, "chat gpt-4o", "chat", 600, 700),
+        ]}]}]})
+    }
+
+    fn text(buf: &Buffer) -> String {
+        view::buffer_text(buf)
+    }
+
+    #[test]
+    fn the_live_frame_draws_the_capture_beside_its_what_ifs() {
+        let area = Rect::new(0, 0, 100, 30);
+        let theme = Theme { color: false };
+        let mut waiting = Buffer::empty(area);
+        render(None, "http://127.0.0.1:4318", theme, area, &mut waiting);
+        assert!(text(&waiting).contains("OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318"));
+
+        let mut capture = Capture::default();
+        capture.add(batch());
+        let a = analyse(&capture).unwrap();
+        let (r, plan) = record::of(&a.imported).unwrap();
+        let mut buf = Buffer::empty(area);
+        render(Some((&r, &plan, &a.turns)), "", theme, area, &mut buf);
+        let screen = text(&buf);
+        for lane in ["recorded", "sequential", "parallel"] {
+            assert!(
+                screen.contains(&format!("┌ {lane} ")) || screen.contains(&format!("├ {lane} ")),
+                "{screen}"
+            );
+        }
+        assert!(
+            screen.contains(
+                "watch · 200 ms left on the table so far · turn 1: 2 tools ran one after another"
+            ),
+            "{screen}"
+        );
+    }
+}
