@@ -645,3 +645,80 @@ fn two_traces_at_once_keep_their_own_turns() {
         "{out}"
     );
 }
+
+/// The live view, as a person sees it in a terminal (tmux): waiting, then the capture drawn with
+/// its what-if lanes, then `q` and the summary in the scrollback. Needs tmux (CI installs it);
+/// without it, the test says so and passes.
+#[test]
+fn the_live_view_draws_the_capture_and_q_leaves_with_the_summary() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        let _ = writeln!(std::io::stderr(), "SKIPPED the_live_view_…: no tmux");
+        return;
+    }
+    let socket = format!("fanout-watch-{}", std::process::id());
+    let tmux = |args: &[&str]| -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &socket])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let wait_for = |text: &str| -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let screen = tmux(&["capture-pane", "-p", "-t", "w"]);
+            if screen.contains(text) || std::time::Instant::now() > deadline {
+                return screen;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    // A free port: bind one, let it go, hand it to watch.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let script = format!(
+        "{} watch --port {port}; echo EXIT=$?; sleep 30",
+        env!("CARGO_BIN_EXE_fanout")
+    );
+    tmux(&[
+        "new-session",
+        "-d",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "-s",
+        "w",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    let screen = wait_for("Waiting for spans");
+    assert!(
+        screen.contains(&format!(
+            "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:{port}"
+        )),
+        "{screen}"
+    );
+    assert_eq!(
+        post(port, "application/x-protobuf", false, &protobuf(&agent())).0,
+        200
+    );
+    let screen = wait_for("left on the table so far");
+    tmux(&["send-keys", "-t", "w", "q"]);
+    let after = wait_for("EXIT=");
+    tmux(&["kill-server"]);
+    for lane in ["┌ recorded", "├ sequential", "├ parallel"] {
+        assert!(screen.contains(lane), "{screen}");
+    }
+    assert!(
+        screen.contains("watch · 500 ms left on the table so far · turn 1: 3 tools ran one after"),
+        "{screen}"
+    );
+    assert!(after.contains("EXIT=0"), "{after}");
+    assert!(after.contains("500 ms left on the table in all"), "{after}");
+}
