@@ -722,3 +722,37 @@ fn the_live_view_draws_the_capture_and_q_leaves_with_the_summary() {
     assert!(after.contains("EXIT=0"), "{after}");
     assert!(after.contains("500 ms left on the table in all"), "{after}");
 }
+
+#[test]
+fn a_record_path_that_cannot_be_written_or_a_busy_port_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_fanout"))
+            .arg("watch")
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let d = dir.path().to_str().unwrap();
+    let out = run(&["--port", "0", "--record", d]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot write the record: is a directory"),
+        "{err}"
+    );
+    let missing = format!("{d}/no/such/dir/r.json");
+    let out = run(&["--port", "0", "--record", &missing]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no folder"));
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    let out = run(&["--port", &port, "--headless"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("cannot listen on 127.0.0.1:{port}")) && err.contains("hint"),
+        "{err}"
+    );
+}

@@ -347,7 +347,33 @@ pub fn run(args: WatchArgs) -> Result<(), WatchError> {
     result
 }
 
+/// Refuses a `--record` path that cannot be written, before any span is taken rather than
+/// after a whole capture.
+fn check_record_path(path: &std::path::Path) -> Result<(), InputError> {
+    let label = path.display().to_string();
+    if path.is_dir() {
+        return Err(
+            InputError::new(&label, "cannot write the record: is a directory")
+                .hint("give a file name for the record"),
+        );
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(dir) = parent
+        && !dir.is_dir()
+    {
+        return Err(InputError::new(
+            &label,
+            format!("cannot write the record: no folder {}", dir.display()),
+        )
+        .hint("create the folder first, or give another path"));
+    }
+    Ok(())
+}
+
 async fn serve(args: WatchArgs, mut stop: signal::Receiver<bool>) -> Result<(), WatchError> {
+    if let Some(path) = &args.record {
+        check_record_path(path)?;
+    }
     let ip = args.bind.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(ip, args.port))
         .await
