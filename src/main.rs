@@ -61,6 +61,10 @@ fn main() -> ExitCode {
         Some(Command::Report(args)) => report_cmd(args),
         Some(Command::Sweep(args)) => sweep_cmd(args),
         Some(Command::Tour(args)) => tour_cmd(args),
+        Some(Command::Watch(args)) => fanout::watch::run(args).map_err(|e| match e {
+            fanout::watch::WatchError::Input(e) => Failure::Input(e),
+            fanout::watch::WatchError::Internal(e) => Failure::Internal(e),
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
