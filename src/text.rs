@@ -4,6 +4,7 @@
 //! that are passed around: printed raw, `\u{1b}]0;…\u{7}` retitles the terminal and other escape
 //! sequences can move the cursor or rewrite what is on screen. Every plain-text writer passes
 //! such strings through [`escape_control`] (or, for a whole output, [`escape_output`]).
+//! Also the plain-text helpers the report, the importers and the UI share ([`plural`]).
 
 use std::borrow::Cow;
 
@@ -32,6 +33,15 @@ pub fn escape_markdown_cell(s: &str) -> Cow<'_, str> {
         Cow::Owned(escaped.replace('|', "\\|"))
     } else {
         escaped
+    }
+}
+
+/// `1 call`, `3 calls`, `2 dependencies`: the one pluralizer of every message and report.
+pub fn plural(n: usize, word: &str) -> String {
+    match (n, word.strip_suffix('y')) {
+        (1, _) => format!("1 {word}"),
+        (_, Some(stem)) => format!("{n} {stem}ies"),
+        _ => format!("{n} {word}s"),
     }
 }
 
@@ -70,6 +80,14 @@ mod tests {
         assert!(matches!(escape_control("fetch_1 · é ✓"), Cow::Borrowed(_)));
         // U+00A0 (no-break space) and above are printable.
         assert_eq!(escape_control("\u{a0}\u{a0}"), "\u{a0}\u{a0}");
+    }
+
+    #[test]
+    fn plurals() {
+        assert_eq!(plural(1, "call"), "1 call");
+        assert_eq!(plural(0, "call"), "0 calls");
+        assert_eq!(plural(2, "dependency"), "2 dependencies");
+        assert_eq!(plural(1, "dependency"), "1 dependency");
     }
 
     #[test]

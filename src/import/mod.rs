@@ -110,6 +110,27 @@ pub struct Imported {
     pub notes: Vec<String>,
 }
 
+/// The what-if lanes of `what_ifs` (the virtual clock) beside what really happened (`recorded`,
+/// an imported trace's own lane, put first): every speedup is then against what happened, and
+/// the record starts when the trace did. Without a recorded run, `what_ifs` as it is.
+pub fn beside_recorded(recorded: Option<&Record>, mut what_ifs: Record) -> Record {
+    let Some(recorded) = recorded else {
+        return what_ifs;
+    };
+    let Some(lane) = recorded.lanes.first() else {
+        return what_ifs;
+    };
+    let mut lane = lane.clone();
+    lane.strategy = RECORDED_LANE.to_string();
+    lane.speedup = 1.0;
+    for what_if in &mut what_ifs.lanes {
+        what_if.speedup = speedup(lane.wall_ms, what_if.wall_ms);
+    }
+    what_ifs.started_at = recorded.started_at.clone();
+    what_ifs.lanes.insert(0, lane);
+    what_ifs
+}
+
 impl Imported {
     /// The scenario as pretty JSON with a final newline, ready to write to a file.
     pub fn scenario_json(&self) -> String {
