@@ -54,7 +54,7 @@ mod tests {
         ];
         assert_eq!(
             columns(&rows, &[true, false], "  ", 3),
-            "  name      ms\n  é         10\n  parallel   5\n"
+            "  name       ms\n  é          10\n  parallel    5\n"
         );
         assert_eq!(
             columns(&rows, &[true, true], "", 2),
