@@ -38,10 +38,24 @@ pub fn escape_markdown_cell(s: &str) -> Cow<'_, str> {
 
 /// `1 call`, `3 calls`, `2 dependencies`: the one pluralizer of every message and report.
 pub fn plural(n: usize, word: &str) -> String {
-    match (n, word.strip_suffix('y')) {
-        (1, _) => format!("1 {word}"),
-        (_, Some(stem)) => format!("{n} {stem}ies"),
-        _ => format!("{n} {word}s"),
+    format!("{n} {}", noun(n, word))
+}
+
+/// The form of `word` for `n` of it, without the number: `call`, `calls`, `dependencies`,
+/// `batches` (English nouns ending in a consonant and `y`, or in `ch`, `sh`, `s`, `x`).
+pub fn noun(n: usize, word: &str) -> Cow<'_, str> {
+    if n == 1 {
+        return Cow::Borrowed(word);
+    }
+    let consonant_y = word
+        .strip_suffix('y')
+        .filter(|stem| !stem.ends_with(['a', 'e', 'i', 'o', 'u']));
+    if let Some(stem) = consonant_y {
+        Cow::Owned(format!("{stem}ies"))
+    } else if word.ends_with("ch") || word.ends_with("sh") || word.ends_with(['s', 'x']) {
+        Cow::Owned(format!("{word}es"))
+    } else {
+        Cow::Owned(format!("{word}s"))
     }
 }
 
@@ -88,6 +102,10 @@ mod tests {
         assert_eq!(plural(0, "call"), "0 calls");
         assert_eq!(plural(2, "dependency"), "2 dependencies");
         assert_eq!(plural(1, "dependency"), "1 dependency");
+        assert_eq!(plural(3, "batch"), "3 batches");
+        assert_eq!(plural(2, "day"), "2 days");
+        assert_eq!(noun(2, "B/E pair"), "B/E pairs");
+        assert_eq!(noun(1, "slice"), "slice");
     }
 
     #[test]

@@ -23,6 +23,7 @@ use super::{
 use crate::engine::InputError;
 use crate::engine::plan::MAX_LATENCY_MS;
 use crate::engine::scenario::{CallSpec, Scenario, Step};
+use crate::text::noun;
 
 /// One requested tool call.
 struct Call {
@@ -115,8 +116,8 @@ pub(crate) fn import_anthropic(
     }
     if server_tools > 0 {
         found.notes.push(format!(
-            "left out {server_tools} server_tool_use block{}: Anthropic runs those tools itself, within the model's turn",
-            plural(server_tools)
+            "left out {server_tools} server_tool_use {}: Anthropic runs those tools itself, within the model's turn",
+            noun(server_tools, "block")
         ));
     }
     if found.batches.is_empty() {
@@ -412,10 +413,6 @@ fn api_error(input: &Input<'_>, doc: &Doc<'_>) -> InputError {
         .hint("import a successful response, one whose stop_reason is `tool_use`")
 }
 
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
 /// The scenario: ids from tool names, batch after batch, latencies from the options.
 fn build(
     kind: ImportKind,
@@ -461,8 +458,8 @@ fn build(
         return Err(InputError::new(
             input.label,
             format!(
-                "no latency for tool{} {}: {} carries no timings",
-                plural(missing.len()),
+                "no latency for {} {}: {} carries no timings",
+                noun(missing.len(), "tool"),
                 names.join(", "),
                 kind.noun()
             ),
@@ -481,9 +478,9 @@ fn build(
     notes.insert(
         0,
         format!(
-            "{total} tool call{} in {turns} batch{} (one per assistant message that asks for tools)",
-            plural(total),
-            if turns == 1 { "" } else { "es" }
+            "{total} tool {} in {turns} {} (one per assistant message that asks for tools)",
+            noun(total, "call"),
+            noun(turns, "batch")
         ),
     );
     if turns > 1 {
@@ -556,9 +553,9 @@ fn build(
     let scenario = Scenario {
         name: format!("Imported from {}", input.name),
         description: Some(format!(
-            "{total} tool call{} asked for{by} in {turns} turn{} ({}), imported with `fanout import {}`.",
-            plural(total),
-            plural(turns),
+            "{total} tool {} asked for{by} in {turns} {} ({}), imported with `fanout import {}`.",
+            noun(total, "call"),
+            noun(turns, "turn"),
             kind.noun(),
             kind.name()
         )),
