@@ -4,7 +4,8 @@
 //! that are passed around: printed raw, `\u{1b}]0;…\u{7}` retitles the terminal and other escape
 //! sequences can move the cursor or rewrite what is on screen. Every plain-text writer passes
 //! such strings through [`escape_control`] (or, for a whole output, [`escape_output`]).
-//! Also the plain-text helpers the report, the importers and the UI share ([`plural`]).
+//! Also the plain-text helpers the report, the importers and the UI share ([`plural`],
+//! [`ellipsize`]).
 
 use std::borrow::Cow;
 
@@ -34,6 +35,33 @@ pub fn escape_markdown_cell(s: &str) -> Cow<'_, str> {
     } else {
         escaped
     }
+}
+
+/// Columns `s` takes on a terminal (a wide character two, a combining one none); the SVG
+/// sizes its labels by it too.
+pub fn width(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
+
+/// Cuts `s` to `max` columns, ending in `…` when it was cut.
+pub fn ellipsize(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut w = 0;
+    for ch in s.chars() {
+        let cw = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
+        if w + cw + 1 > max {
+            break;
+        }
+        out.push(ch);
+        w += cw;
+    }
+    if max > 0 {
+        out.push('…');
+    }
+    out
 }
 
 /// `1 call`, `3 calls`, `2 dependencies`: the one pluralizer of every message and report.
