@@ -1,6 +1,7 @@
-//! The hostile-input corpus: every file in `tests/hostile/` is one case, run against the real
-//! binary in a scratch directory, with the exit code and a fragment of stderr it must give.
-//! Adding a case is adding a file.
+//! The bad-input corpus: every file in `tests/hostile/` is one case, run against the real
+//! binary in a scratch directory, with the exit code and the fragments of stderr it must give.
+//! Hostile files (FIFOs, devices, huge or sparse inputs) and plain mistakes (a typo, a cycle, a
+//! bad flag) alike: adding a case is adding a file.
 //!
 //! A case file is a header of `key: value` lines, then `---`, then the body:
 //!
@@ -8,6 +9,11 @@
 //! args: check {input}          the command line; {input} is the body written to a file
 //! exit: 2                      the exit code
 //! stderr: is a FIFO            a fragment stderr must contain (repeatable)
+//! not-stderr: did you mean     optional: a fragment stderr must not contain (repeatable)
+//! error: s.json:3:5            optional: the one message (`error:` once on stderr, nothing on
+//!                              stdout) starts `error: s.json:3:5`; an empty value: any message
+//! place: s.json 2:33           optional: the message is placed at that LINE:COL (`any`: some)
+//! stdout: text                 optional: a fragment stdout must contain (repeatable)
 //! input: fifo                  optional: `fifo`, `sparse BYTES`, or a path like /dev/zero
 //! fifo: pipe                   optional: a FIFO to create in the scratch dir (repeatable)
 //! env: NAME=VALUE              optional: an environment variable (repeatable)
@@ -19,6 +25,9 @@
 //! ---
 //! {"name": "the body", ...}
 //! ```
+//!
+//! In values, `\n` is a line break and `\\` a backslash; the body is written byte for byte (a
+//! case about a file's last line ends without a newline).
 //!
 //! Every run is killed after [`LIMIT`]: a case that hangs fails, it never stalls the suite.
 
@@ -34,6 +43,10 @@ struct Case {
     args: Vec<String>,
     exit: i32,
     stderr: Vec<String>,
+    not_stderr: Vec<String>,
+    error: Option<String>,
+    place: Option<(String, Option<(usize, usize)>)>,
+    stdout: Vec<String>,
     input: Option<String>,
     fifos: Vec<String>,
     env: Vec<(String, String)>,
@@ -58,11 +71,24 @@ fn parse(path: &Path) -> Case {
         let (key, value) = line
             .split_once(':')
             .unwrap_or_else(|| panic!("{}: `{line}` is not `key: value`", path.display()));
-        let value = value.trim().to_string();
+        let value = unescape(value.trim());
         match key.trim() {
             "args" => case.args = value.split_whitespace().map(String::from).collect(),
             "exit" => case.exit = value.parse().unwrap(),
             "stderr" => case.stderr.push(value),
+            "not-stderr" => case.not_stderr.push(value),
+            "stdout" => case.stdout.push(value),
+            "error" => case.error = Some(value),
+            "place" => {
+                let (file, at) = value
+                    .rsplit_once(' ')
+                    .unwrap_or_else(|| panic!("{}: `place: FILE LINE:COL`", path.display()));
+                let at = (at != "any").then(|| {
+                    let (l, c) = at.split_once(':').expect("LINE:COL");
+                    (l.parse().unwrap(), c.parse().unwrap())
+                });
+                case.place = Some((file.to_string(), at));
+            }
             "input" => case.input = Some(value),
             "fifo" => case.fifos.push(value),
             "env" => {
@@ -88,6 +114,35 @@ fn parse(path: &Path) -> Case {
     }
     assert!(!case.args.is_empty(), "{}: no args", path.display());
     case
+}
+
+/// A header value with `\n` and `\\` read as a line break and a backslash.
+fn unescape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        match (c, chars.clone().next()) {
+            ('\\', Some('n')) => {
+                out.push('\n');
+                chars.next();
+            }
+            ('\\', Some('\\')) => {
+                out.push('\\');
+                chars.next();
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The `LINE:COL` right after `error: FILE:` on stderr, if there is one.
+fn place(stderr: &str, file: &str) -> Option<(usize, usize)> {
+    let rest = stderr.strip_prefix(&format!("error: {file}:"))?;
+    let mut parts = rest.splitn(3, ':');
+    let line = parts.next()?.parse().ok()?;
+    let col = parts.next()?.parse().ok()?;
+    Some((line, col))
 }
 
 fn mkfifo(path: &Path) {
@@ -189,6 +244,36 @@ fn run(path: &Path) -> Result<(), String> {
     for frag in &case.stderr {
         if !stderr.contains(frag.as_str()) {
             problems.push(format!("stderr lacks `{frag}`"));
+        }
+    }
+    for frag in &case.not_stderr {
+        if stderr.contains(frag.as_str()) {
+            problems.push(format!("stderr has `{frag}`"));
+        }
+    }
+    for frag in &case.stdout {
+        if !stdout.contains(frag.as_str()) {
+            problems.push(format!("stdout lacks `{frag}`"));
+        }
+    }
+    if let Some(file) = &case.error {
+        if !stdout.is_empty() {
+            problems.push("stdout is not empty".into());
+        }
+        if !stderr.starts_with(&format!("error: {file}")) {
+            problems.push(format!("stderr does not start with `error: {file}`"));
+        }
+        if stderr.matches("error:").count() != 1 {
+            problems.push("not exactly one `error:` message".into());
+        }
+    }
+    if let Some((file, at)) = &case.place {
+        match (place(&stderr, file), at) {
+            (None, _) => problems.push(format!("no `{file}:LINE:COL` place")),
+            (Some(got), Some(want)) if got != *want => {
+                problems.push(format!("placed at {got:?}, expected {want:?}"))
+            }
+            _ => {}
         }
     }
     if stderr.contains("panicked") {
