@@ -26,7 +26,9 @@
 //! {"name": "the body", ...}
 //! ```
 //!
-//! In values, `\n` is a line break and `\\` a backslash; the body is written byte for byte (a
+//! A value is trimmed, but for `stderr`, `not-stderr`, `stdout` and `error`: what follows
+//! `key: ` to the end of the line, trailing spaces and all (a message's prefix may end in one);
+//! in every value, `\n` is a line break and `\\` a backslash; the body is written byte for byte (a
 //! case about a file's last line ends without a newline).
 //!
 //! Every run is killed after [`LIMIT`]: a case that hangs fails, it never stalls the suite.
@@ -71,14 +73,17 @@ fn parse(path: &Path) -> Case {
         let (key, value) = line
             .split_once(':')
             .unwrap_or_else(|| panic!("{}: `{line}` is not `key: value`", path.display()));
-        let value = unescape(value.trim());
+        // One space after the colon is the separator; the rest is the value, trailing spaces
+        // and all (a message's prefix may end in one).
+        let exact = unescape(value.strip_prefix(' ').unwrap_or(value));
+        let value = exact.trim().to_string();
         match key.trim() {
             "args" => case.args = value.split_whitespace().map(String::from).collect(),
             "exit" => case.exit = value.parse().unwrap(),
-            "stderr" => case.stderr.push(value),
-            "not-stderr" => case.not_stderr.push(value),
-            "stdout" => case.stdout.push(value),
-            "error" => case.error = Some(value),
+            "stderr" => case.stderr.push(exact),
+            "not-stderr" => case.not_stderr.push(exact),
+            "stdout" => case.stdout.push(exact),
+            "error" => case.error = Some(exact),
             "place" => {
                 let (file, at) = value
                     .rsplit_once(' ')
