@@ -6,11 +6,13 @@
 //! Each test runs the real binary in its own scratch directory, so file labels in messages are
 //! the bare names written here (`s.json`), and built-in names never collide with files.
 
+mod common;
+
 use std::fmt::Write as _;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use common::Out;
 
 use fanout::engine::scenario::BUILTINS;
 use serde_json::Value;
@@ -18,14 +20,6 @@ use tempfile::TempDir;
 
 /// How long any single run may take before the test kills it and fails.
 const TIMEOUT: Duration = Duration::from_secs(90);
-
-/// What one run of the binary produced.
-#[derive(Debug)]
-struct Out {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
 
 /// A scratch directory the binary runs in.
 struct Scratch {
@@ -61,44 +55,8 @@ impl Scratch {
 
 /// Runs the binary in `dir`, killing it after [`TIMEOUT`].
 fn run_in(dir: &Path, args: &[&str]) -> Out {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fanout"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start fanout");
-    // Drain both pipes on threads so a large output never blocks the child.
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut s = String::new();
-            pipe.read_to_string(&mut s).expect("read fanout's output");
-            s
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().unwrap()));
-    let stderr = drain(Box::new(child.stderr.take().unwrap()));
-    let deadline = Instant::now() + TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for fanout") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "`fanout {}` did not finish within {TIMEOUT:?}",
-                args.join(" ")
-            );
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    Out {
-        code: status.code(),
-        stdout: stdout.join().unwrap(),
-        stderr: stderr.join().unwrap(),
-    }
+    common::run(common::fanout_in(dir, args), TIMEOUT)
+        .unwrap_or_else(|e| panic!("`fanout {}`: {e}", args.join(" ")))
 }
 
 /// Runs `fanout ARGS` in a fresh scratch dir (for built-ins and paths that need no files).

@@ -33,9 +33,10 @@
 //!
 //! Every run is killed after [`LIMIT`]: a case that hangs fails, it never stalls the suite.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The longest any case may take: generous, since only hangs should trip it.
 const LIMIT: Duration = Duration::from_secs(20);
@@ -204,47 +205,18 @@ fn run(path: &Path) -> Result<(), String> {
         .iter()
         .map(|a| a.replace("{input}", &input.display().to_string()))
         .collect();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fanout"));
-    cmd.args(&args)
-        .current_dir(here)
-        .env_remove("FANOUT_MAX_INPUT_BYTES")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut cmd = common::fanout_in(here, &args);
     for (k, v) in &case.env {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().unwrap();
-    let start = Instant::now();
-    // Drain the pipes on threads so a chatty child never blocks on a full pipe.
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out_t = std::thread::spawn(move || {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut out, &mut s).ok();
-        s
-    });
-    let err_t = std::thread::spawn(move || {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut err, &mut s).ok();
-        s
-    });
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > LIMIT {
-            child.kill().ok();
-            child.wait().ok();
-            return Err(format!("did not exit within {LIMIT:?}: fanout {args:?}"));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let stdout = out_t.join().unwrap();
-    let stderr = err_t.join().unwrap();
+    let common::Out {
+        code,
+        stdout,
+        stderr,
+    } = common::run(cmd, LIMIT).map_err(|e| format!("fanout {args:?}: {e}"))?;
     let mut problems = Vec::new();
-    if status.code() != Some(case.exit) {
-        problems.push(format!("exit {:?}, expected {}", status.code(), case.exit));
+    if code != Some(case.exit) {
+        problems.push(format!("exit {code:?}, expected {}", case.exit));
     }
     for frag in &case.stderr {
         if !stderr.contains(frag.as_str()) {
