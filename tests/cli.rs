@@ -93,15 +93,6 @@ fn assert_input_error(out: &Out, file: &str) {
     );
 }
 
-/// The `LINE:COL` right after `error: FILE:` on stderr, if there is one.
-fn place(stderr: &str, file: &str) -> Option<(usize, usize)> {
-    let rest = stderr.strip_prefix(&format!("error: {file}:"))?;
-    let mut parts = rest.splitn(3, ':');
-    let line = parts.next()?.parse().ok()?;
-    let col = parts.next()?.parse().ok()?;
-    Some((line, col))
-}
-
 /// Asserts stderr contains `needle`.
 #[track_caller]
 fn assert_stderr_has(out: &Out, needle: &str) {
@@ -129,6 +120,14 @@ fn assert_ok(out: &Out) {
         out.stderr
     );
     assert_eq!(out.code, Some(0), "expected exit 0; {out:#?}");
+}
+
+/// `fanout run NAME --headless --speed 100 --json`, which must succeed, and its record.
+fn run_json(name: &str) -> (Out, Value) {
+    let out = fanout(&["run", name, "--headless", "--speed", "100", "--json"]);
+    assert_ok(&out);
+    let v = stdout_json(&out);
+    (out, v)
 }
 
 /// Parses stdout as JSON, failing with the whole output if it is not.
@@ -262,7 +261,10 @@ fn report_on_an_edited_record() {
     );
     let out = s.run(&["report", "status.json"]);
     assert_input_error(&out, "status.json:");
-    assert!(place(&out.stderr, "status.json").is_some(), "{out:#?}");
+    assert!(
+        common::place(&out.stderr, "status.json").is_some(),
+        "{out:#?}"
+    );
     assert_stderr_has(&out, "unknown variant `done`");
 
     // An unknown lane strategy.
@@ -282,7 +284,10 @@ fn report_on_an_edited_record() {
     );
     let out = s.run(&["report", "timings.json"]);
     assert_input_error(&out, "timings.json:");
-    assert!(place(&out.stderr, "timings.json").is_some(), "{out:#?}");
+    assert!(
+        common::place(&out.stderr, "timings.json").is_some(),
+        "{out:#?}"
+    );
     assert_stderr_has(
         &out,
         "lane `parallel`: call `fetch_news` has impossible timings",
@@ -312,7 +317,7 @@ fn report_on_an_edited_record() {
     s.write("speed.json", &text);
     let out = s.run(&["report", "speed.json"]);
     assert_input_error(&out, "speed.json:");
-    let (line, col) = place(&out.stderr, "speed.json").expect("placed");
+    let (line, col) = common::place(&out.stderr, "speed.json").expect("placed");
     assert_eq!(&text.lines().nth(line - 1).unwrap()[col - 1..], "0,");
     assert_stderr_has(&out, "speed 0 is out of range: use 0.01 to 1000000");
 }
@@ -328,7 +333,7 @@ fn report_on_a_record_with_a_cyclic_scenario() {
     assert_input_error(&out, "cyclic.json:");
     // The place is in the record file, so `path:line:col` still opens the right spot; the part
     // of the file comes after it.
-    let (line, _) = place(&out.stderr, "cyclic.json").expect("placed");
+    let (line, _) = common::place(&out.stderr, "cyclic.json").expect("placed");
     let text = s.read("cyclic.json");
     let at = text.lines().nth(line - 1).unwrap();
     assert!(at.contains("\"id\": \"fetch_news\""), "{at}; {out:#?}");
@@ -352,7 +357,7 @@ fn errors_in_a_records_scenario_say_embedded_scenario() {
     s.write("dup.json", &text);
     let out = s.run(&["report", "dup.json"]);
     assert_input_error(&out, "dup.json:");
-    let (line, col) = place(&out.stderr, "dup.json").expect("placed");
+    let (line, col) = common::place(&out.stderr, "dup.json").expect("placed");
     let scenario_line = text[..text.find("\"scenario\"").unwrap()].lines().count() + 1;
     assert!(text.find("\"lanes\"") < text.find("\"scenario\""));
     assert!(line > scenario_line, "placed inside the scenario: {out:#?}");
@@ -494,16 +499,7 @@ fn run_fetch_5_urls_prints_the_table() {
 
 #[test]
 fn json_output_is_the_record() {
-    let out = fanout(&[
-        "run",
-        "fetch-5-urls",
-        "--headless",
-        "--speed",
-        "100",
-        "--json",
-    ]);
-    assert_ok(&out);
-    let v = stdout_json(&out);
+    let (out, v) = run_json("fetch-5-urls");
     // The table moves to stderr.
     assert_stderr_has(&out, "parallel ran ");
 
@@ -635,16 +631,7 @@ fn record_then_report_re_renders_without_running() {
 
 #[test]
 fn a_failing_call_is_a_result_not_an_error() {
-    let out = fanout(&[
-        "run",
-        "one-failing-call",
-        "--headless",
-        "--speed",
-        "100",
-        "--json",
-    ]);
-    assert_ok(&out);
-    let v = stdout_json(&out);
+    let (out, v) = run_json("one-failing-call");
     // Skipped calls cost nothing, so they are left out of the bounds.
     assert_eq!(v["bounds"]["sum_ms"].as_f64(), Some(42.0));
     assert_eq!(v["bounds"]["critical_path_ms"].as_f64(), Some(12.0));

@@ -142,15 +142,6 @@ fn unescape(value: &str) -> String {
     out
 }
 
-/// The `LINE:COL` right after `error: FILE:` on stderr, if there is one.
-fn place(stderr: &str, file: &str) -> Option<(usize, usize)> {
-    let rest = stderr.strip_prefix(&format!("error: {file}:"))?;
-    let mut parts = rest.splitn(3, ':');
-    let line = parts.next()?.parse().ok()?;
-    let col = parts.next()?.parse().ok()?;
-    Some((line, col))
-}
-
 fn mkfifo(path: &Path) {
     let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
     // SAFETY: a valid NUL-terminated path.
@@ -245,7 +236,7 @@ fn run(path: &Path) -> Result<(), String> {
         }
     }
     if let Some((file, at)) = &case.place {
-        match (place(&stderr, file), at) {
+        match (common::place(&stderr, file), at) {
             (None, _) => problems.push(format!("no `{file}:LINE:COL` place")),
             (Some(got), Some(want)) if got != *want => {
                 problems.push(format!("placed at {got:?}, expected {want:?}"))

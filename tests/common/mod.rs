@@ -66,3 +66,13 @@ pub fn run(mut cmd: Command, limit: Duration) -> Result<Out, String> {
         stderr: text(stderr, "stderr")?,
     })
 }
+
+/// The `LINE:COL` right after `error: FILE:` on stderr, if there is one.
+#[allow(dead_code)] // not every test that runs the binary reads places
+pub fn place(stderr: &str, file: &str) -> Option<(usize, usize)> {
+    let rest = stderr.strip_prefix(&format!("error: {file}:"))?;
+    let mut parts = rest.splitn(3, ':');
+    let line = parts.next()?.parse().ok()?;
+    let col = parts.next()?.parse().ok()?;
+    Some((line, col))
+}
