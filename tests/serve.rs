@@ -18,6 +18,16 @@ fn client() -> Client {
         .expect("build the HTTP client")
 }
 
+/// `GET url`, answered.
+async fn get(client: &Client, url: impl reqwest::IntoUrl) -> reqwest::Response {
+    client.get(url).send().await.unwrap()
+}
+
+/// `POST url`, answered.
+async fn post(client: &Client, url: impl reqwest::IntoUrl) -> reqwest::Response {
+    client.post(url).send().await.unwrap()
+}
+
 async fn server() -> LocalServer {
     start_local(ServeOptions::default())
         .await
@@ -35,7 +45,7 @@ async fn base_url_is_loopback_with_the_bound_port() {
 #[tokio::test]
 async fn index_lists_the_routes() {
     let server = server().await;
-    let response = client().get(server.base_url()).send().await.unwrap();
+    let response = get(&client(), server.base_url()).await;
     assert_eq!(response.status(), StatusCode::OK);
     let text = response.text().await.unwrap();
     for route in [
@@ -53,11 +63,7 @@ async fn delay_sleeps_the_time_asked() {
     let server = server().await;
     let client = client();
     let start = tokio::time::Instant::now();
-    let response = client
-        .get(format!("{}/delay/200", server.base_url()))
-        .send()
-        .await
-        .unwrap();
+    let response = get(&client, format!("{}/delay/200", server.base_url())).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(!response.text().await.unwrap().is_empty());
     assert_eq!(start.elapsed(), Duration::from_millis(200));
@@ -95,27 +101,15 @@ async fn status_answers_with_the_code_asked() {
     let client = client();
     let base = server.base_url();
 
-    let response = client
-        .get(format!("{base}/status/500"))
-        .send()
-        .await
-        .unwrap();
+    let response = get(&client, format!("{base}/status/500")).await;
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
 
     let start = tokio::time::Instant::now();
-    let response = client
-        .get(format!("{base}/status/404?delay_ms=50"))
-        .send()
-        .await
-        .unwrap();
+    let response = get(&client, format!("{base}/status/404?delay_ms=50")).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(start.elapsed(), Duration::from_millis(50));
 
-    let response = client
-        .post(format!("{base}/status/201"))
-        .send()
-        .await
-        .unwrap();
+    let response = post(&client, format!("{base}/status/201")).await;
     assert_eq!(response.status(), StatusCode::CREATED);
 }
 
@@ -124,11 +118,7 @@ async fn status_out_of_range_is_a_bad_request() {
     let server = server().await;
     let client = client();
     for code in ["99", "600", "65535", "abc"] {
-        let response = client
-            .get(format!("{}/status/{code}", server.base_url()))
-            .send()
-            .await
-            .unwrap();
+        let response = get(&client, format!("{}/status/{code}", server.base_url())).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "code {code}");
     }
 }
@@ -139,36 +129,21 @@ async fn bytes_sends_exactly_n_deterministic_bytes() {
     let client = client();
     let url = format!("{}/bytes/1000", server.base_url());
 
-    let response = client.get(&url).send().await.unwrap();
+    let response = get(&client, &url).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.content_length(), Some(1000));
     let first = response.bytes().await.unwrap();
     assert_eq!(first.len(), 1000);
     assert!(first.starts_with(b"abcdefghijklmnopqrstuvwxyzabc"));
 
-    let second = client
-        .get(&url)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let second = get(&client, &url).await.bytes().await.unwrap();
     assert_eq!(first, second);
 
-    let empty = client
-        .get(format!("{}/bytes/0", server.base_url()))
-        .send()
-        .await
-        .unwrap();
+    let empty = get(&client, format!("{}/bytes/0", server.base_url())).await;
     assert_eq!(empty.status(), StatusCode::OK);
     assert!(empty.bytes().await.unwrap().is_empty());
 
-    let too_many = client
-        .get(format!("{}/bytes/100000001", server.base_url()))
-        .send()
-        .await
-        .unwrap();
+    let too_many = get(&client, format!("{}/bytes/100000001", server.base_url())).await;
     assert_eq!(too_many.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -184,7 +159,7 @@ async fn limited_admits_the_limit_and_refuses_the_rest_at_once() {
 
     let send = |client: Client, url: String| async move {
         let start = tokio::time::Instant::now();
-        let response = client.get(&url).send().await.unwrap();
+        let response = get(&client, &url).await;
         let took = start.elapsed();
         let retry_after = response
             .headers()
@@ -221,11 +196,7 @@ async fn limited_admits_the_limit_and_refuses_the_rest_at_once() {
 
     // A new window opens a second after the first request: admitted again.
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let response = client
-        .post(format!("{}/limited/0", server.base_url()))
-        .send()
-        .await
-        .unwrap();
+    let response = post(&client, format!("{}/limited/0", server.base_url())).await;
     assert_eq!(response.status(), StatusCode::OK);
 }
 
@@ -245,7 +216,7 @@ async fn refuses_connections(addr: std::net::SocketAddr) -> bool {
 async fn dropping_the_server_stops_it() {
     let server = server().await;
     let addr = server.addr();
-    let response = client().get(server.base_url()).send().await.unwrap();
+    let response = get(&client(), server.base_url()).await;
     assert_eq!(response.status(), StatusCode::OK);
 
     drop(server);
@@ -289,11 +260,8 @@ async fn shutdown_answers_requests_under_way_first() {
 async fn bytes_streams_whole_alphabets_across_chunks() {
     let server = server().await;
     let n = 3 * fanout::serve::CHUNK + 7;
-    let body = client()
-        .get(format!("{}/bytes/{n}", server.base_url()))
-        .send()
+    let body = get(&client(), format!("{}/bytes/{n}", server.base_url()))
         .await
-        .unwrap()
         .bytes()
         .await
         .unwrap();
@@ -316,11 +284,7 @@ async fn delays_beyond_the_cap_are_bad_requests_with_a_message() {
         format!("/status/200?delay_ms={over}"),
         format!("/limited/{over}"),
     ] {
-        let response = client
-            .get(format!("{}{route}", server.base_url()))
-            .send()
-            .await
-            .unwrap();
+        let response = get(&client, format!("{}{route}", server.base_url())).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{route}");
         let text = response.text().await.unwrap();
         assert!(
