@@ -21,7 +21,8 @@ use super::{
 };
 use crate::engine::InputError;
 use crate::engine::plan::MAX_LATENCY_MS;
-use crate::engine::scenario::{CallSpec, Scenario, Step};
+use crate::engine::scenario::{CallSpec, Step};
+use crate::import::imported_scenario;
 use crate::text::noun;
 
 const KIND: ImportKind = ImportKind::ChromeTrace;
@@ -435,22 +436,13 @@ pub(crate) fn import(input: &Input<'_>, opts: &ImportOptions) -> Result<Imported
     } else {
         format!(" of {}", processes.join(", "))
     };
-    let scenario = Scenario {
-        name: format!("Imported from {}", input.name),
-        description: Some(format!(
-            "{} {} on {threads} {}{of}, from a Chrome trace imported with `fanout import chrome-trace`.",
-            top.len(),
-            noun(top.len(), "slice"),
-            noun(threads, "thread")
-        )),
-        lesson: Some(trace_lesson("a Chrome trace")),
-        strategies: Some(vec!["sequential".into(), "parallel".into()]),
-        seed: None,
-        on_error: None,
-        rate_limit: None,
-        mode: None,
-        calls,
-    };
+    let description = format!(
+        "{} {} on {threads} {}{of}, from a Chrome trace imported with `fanout import chrome-trace`.",
+        top.len(),
+        noun(top.len(), "slice"),
+        noun(threads, "thread")
+    );
+    let scenario = imported_scenario(input, description, trace_lesson("a Chrome trace"), calls);
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     finish(input, scenario, Some((timed, started_at)), notes)
 }

@@ -22,7 +22,8 @@ use super::{
 };
 use crate::engine::InputError;
 use crate::engine::plan::MAX_LATENCY_MS;
-use crate::engine::scenario::{CallSpec, Scenario, Step};
+use crate::engine::scenario::{CallSpec, Step};
+use crate::import::imported_scenario;
 use crate::text::noun;
 
 /// One requested tool call.
@@ -550,23 +551,14 @@ fn build(
     } else {
         "The calls the model asked for in one turn need none of each other's results and can run at once; each turn needs the results of the one before it, so the turns stay serial. The latencies are the ones given to the import, not measured.".to_string()
     };
-    let scenario = Scenario {
-        name: format!("Imported from {}", input.name),
-        description: Some(format!(
-            "{total} tool {} asked for{by} in {turns} {} ({}), imported with `fanout import {}`.",
-            noun(total, "call"),
-            noun(turns, "turn"),
-            kind.noun(),
-            kind.name()
-        )),
-        lesson: Some(lesson),
-        strategies: Some(vec!["sequential".into(), "parallel".into()]),
-        seed: None,
-        on_error: None,
-        rate_limit: None,
-        mode: None,
-        calls,
-    };
+    let description = format!(
+        "{total} tool {} asked for{by} in {turns} {} ({}), imported with `fanout import {}`.",
+        noun(total, "call"),
+        noun(turns, "turn"),
+        kind.noun(),
+        kind.name()
+    );
+    let scenario = imported_scenario(input, description, lesson, calls);
     finish(input, scenario, None, notes)
 }
 

@@ -21,7 +21,7 @@ use crate::engine::InputError;
 use crate::engine::clock::Clock;
 use crate::engine::plan::{MAX_LATENCY_MS, Plan};
 use crate::engine::record::{CallRecord, CallStatus, LaneRecord, Mode, Record, speedup};
-use crate::engine::scenario::{Scenario, Source, Step, line_col, locate};
+use crate::engine::scenario::{CallSpec, Scenario, Source, Step, line_col, locate};
 
 /// The strategy name of the one lane of an imported record: the run as it happened.
 pub use crate::engine::record::RECORDED_LANE;
@@ -108,6 +108,27 @@ pub struct Imported {
     pub recorded: Option<Record>,
     /// What the importer decided and left out, one sentence each, for the user to read.
     pub notes: Vec<String>,
+}
+
+/// An imported scenario: named after its file, raced sequential against parallel, with no seed,
+/// rate limit or mode of its own.
+pub(crate) fn imported_scenario(
+    input: &Input<'_>,
+    description: String,
+    lesson: String,
+    calls: Vec<CallSpec>,
+) -> Scenario {
+    Scenario {
+        name: format!("Imported from {}", input.name),
+        description: Some(description),
+        lesson: Some(lesson),
+        strategies: Some(vec!["sequential".into(), "parallel".into()]),
+        seed: None,
+        on_error: None,
+        rate_limit: None,
+        mode: None,
+        calls,
+    }
 }
 
 /// The what-if lanes of `what_ifs` (the virtual clock) beside what really happened (`recorded`,
