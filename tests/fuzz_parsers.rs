@@ -373,21 +373,13 @@ fn fuzz_import(kind: ImportKind, base: Value) {
 }
 
 #[test]
-fn otel_importer() {
-    fuzz_import(ImportKind::Otel, sample("otel-agent-run.json"));
-}
-
-#[test]
-fn chrome_trace_importer() {
-    fuzz_import(ImportKind::ChromeTrace, sample("chrome-trace-agent.json"));
-}
-
-#[test]
-fn anthropic_importer() {
-    fuzz_import(ImportKind::Anthropic, sample("anthropic-response.json"));
-}
-
-#[test]
-fn openai_importer() {
-    fuzz_import(ImportKind::Openai, sample("openai-completion.json"));
+fn every_importer() {
+    for (kind, file) in [
+        (ImportKind::Otel, "otel-agent-run.json"),
+        (ImportKind::ChromeTrace, "chrome-trace-agent.json"),
+        (ImportKind::Anthropic, "anthropic-response.json"),
+        (ImportKind::Openai, "openai-completion.json"),
+    ] {
+        fuzz_import(kind, sample(file));
+    }
 }
