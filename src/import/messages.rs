@@ -121,12 +121,7 @@ pub(crate) fn import_anthropic(
             noun(server_tools, "block")
         ));
     }
-    if found.batches.is_empty() {
-        if let Some(Looks::Import(other)) = looks_like(v)
-            && other != KIND
-        {
-            return Err(wrong_format(KIND, input, &doc));
-        }
+    finish_found(KIND, input, &doc, v, found, opts, || {
         let (message, place) = match v.get("stop_reason").and_then(Value::as_str) {
             Some(reason) => (
                 format!(
@@ -143,11 +138,12 @@ pub(crate) fn import_anthropic(
                 doc.place(&[]),
             ),
         };
-        return Err(InputError::new(label, message).at(place).hint(
+        (
+            message,
+            place,
             "give a response whose stop_reason is `tool_use`, or a conversation in which the assistant asked for tools ({\"type\": \"tool_use\", \"id\": …, \"name\": …, \"input\": {…}} blocks)",
-        ));
-    }
-    build(KIND, input, &doc, found, opts)
+        )
+    })
 }
 
 /// The tool_use blocks of one content list.
@@ -253,12 +249,7 @@ pub(crate) fn import_openai(
         Value::Array(list) => openai_messages(input, &doc, list, &[], &mut found)?,
         _ => return Err(wrong_format(KIND, input, &doc)),
     }
-    if found.batches.is_empty() {
-        if let Some(Looks::Import(other)) = looks_like(v)
-            && other != KIND
-        {
-            return Err(wrong_format(KIND, input, &doc));
-        }
+    finish_found(KIND, input, &doc, v, found, opts, || {
         let (message, place) = match &finish_reason {
             Some((reason, i)) => (
                 format!("the response asks for no tools: no tool_calls (finish_reason `{reason}`)"),
@@ -273,11 +264,35 @@ pub(crate) fn import_openai(
                 doc.place(&[]),
             ),
         };
-        return Err(InputError::new(label, message).at(place).hint(
+        (
+            message,
+            place,
             "give a response whose finish_reason is `tool_calls`, or a messages list in which the assistant asked for tools (\"tool_calls\": [{\"id\": …, \"type\": \"function\", \"function\": {\"name\": …, \"arguments\": …}}])",
-        ));
+        )
+    })
+}
+
+/// The scenario of what was found; with no batch, why: the file is another importer's, or it
+/// asks for no tools (`no_tools`: the message, its place and the hint).
+fn finish_found(
+    kind: ImportKind,
+    input: &Input<'_>,
+    doc: &Doc<'_>,
+    v: &Value,
+    found: Found,
+    opts: &ImportOptions,
+    no_tools: impl FnOnce() -> (String, Option<(usize, usize)>, &'static str),
+) -> Result<Imported, InputError> {
+    if found.batches.is_empty() {
+        if let Some(Looks::Import(other)) = looks_like(v)
+            && other != kind
+        {
+            return Err(wrong_format(kind, input, doc));
+        }
+        let (message, place, hint) = no_tools();
+        return Err(InputError::new(input.label, message).at(place).hint(hint));
     }
-    build(KIND, input, &doc, found, opts)
+    build(kind, input, doc, found, opts)
 }
 
 /// The assistant messages of a list, one batch each.
