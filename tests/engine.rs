@@ -93,16 +93,65 @@ async fn waves_wait_for_the_slowest_of_each_level() {
     assert_eq!(r.lanes[1].lower_bound_ms, 4500.0);
 }
 
+/// A built-in raced under some strategies: each lane's wall, and some calls' `(start, end)`.
+struct Walls {
+    builtin: &'static str,
+    strategies: &'static [Strategy],
+    walls: &'static [(&'static str, f64)],
+    spans: &'static [(&'static str, &'static str, f64, f64)],
+}
+
 #[tokio::test(start_paused = true)]
-async fn staircase_gives_thirty_twenty_four_and_ten() {
-    let p = builtin("staircase");
-    let r = race(&p, &[Sequential, Waves, Parallel]).await;
-    assert_eq!(wall(&r, "sequential"), 30_000.0);
-    assert_eq!(wall(&r, "waves"), 24_000.0);
-    assert_eq!(wall(&r, "parallel"), 10_000.0);
-    // The second wave starts when the 8 s call of the first has finished, not before.
-    assert_eq!(span(&r, "waves", "b2"), (Some(8000.0), Some(16_000.0)));
-    assert_eq!(span(&r, "parallel", "b2"), (Some(1000.0), Some(9000.0)));
+async fn builtins_give_their_walls_and_spans() {
+    let cases = [
+        // The second wave starts when the 8 s call of the first has finished, not before.
+        Walls {
+            builtin: "staircase",
+            strategies: &[Sequential, Waves, Parallel],
+            walls: &[
+                ("sequential", 30_000.0),
+                ("waves", 24_000.0),
+                ("parallel", 10_000.0),
+            ],
+            spans: &[
+                ("waves", "b2", 8000.0, 16_000.0),
+                ("parallel", "b2", 1000.0, 9000.0),
+            ],
+        },
+        // Graham's anomaly: pool:3 takes 12 s, pool:4 15 s. With four workers the 9 s call
+        // waits for a slot until 6 s.
+        Walls {
+            builtin: "graham-anomaly",
+            strategies: &[Pool(3), Pool(4)],
+            walls: &[("pool:3", 12_000.0), ("pool:4", 15_000.0)],
+            spans: &[
+                ("pool:4", "t9", 6000.0, 15_000.0),
+                ("pool:3", "t9", 3000.0, 12_000.0),
+            ],
+        },
+        // Critical path priority beats file order on the staircase: longest remaining path
+        // first, c1 (1 + 1 + 8 s ahead) goes before b2's 8 s chain ends.
+        Walls {
+            builtin: "staircase-pool",
+            strategies: &[Pool(2), Strategy::PoolCp(2)],
+            walls: &[("pool:2", 20_000.0), ("pool:2:cp", 17_000.0)],
+            spans: &[("pool:2:cp", "c1", 1000.0, 2000.0)],
+        },
+    ];
+    for case in cases {
+        let r = race(&builtin(case.builtin), case.strategies).await;
+        for &(lane, ms) in case.walls {
+            assert_eq!(wall(&r, lane), ms, "{} {lane}", case.builtin);
+        }
+        for &(lane, id, start, end) in case.spans {
+            assert_eq!(
+                span(&r, lane, id),
+                (Some(start), Some(end)),
+                "{} {lane} {id}",
+                case.builtin
+            );
+        }
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -581,28 +630,6 @@ fn the_virtual_clock_agrees_with_the_paused_real_clock_on_random_graphs() {
     if let Err(e) = result {
         panic!("{e}");
     }
-}
-
-#[tokio::test(start_paused = true)]
-async fn one_more_worker_can_be_slower() {
-    // Graham's anomaly: pool:3 takes 12 s, pool:4 15 s.
-    let p = builtin("graham-anomaly");
-    let r = race(&p, &[Pool(3), Pool(4)]).await;
-    assert_eq!(wall(&r, "pool:3"), 12_000.0);
-    assert_eq!(wall(&r, "pool:4"), 15_000.0);
-    // With four workers the 9 s call waits for a slot until 6 s.
-    assert_eq!(span(&r, "pool:4", "t9"), (Some(6000.0), Some(15_000.0)));
-    assert_eq!(span(&r, "pool:3", "t9"), (Some(3000.0), Some(12_000.0)));
-}
-
-#[tokio::test(start_paused = true)]
-async fn critical_path_priority_beats_file_order_on_the_staircase() {
-    let p = builtin("staircase-pool");
-    let r = race(&p, &[Pool(2), Strategy::PoolCp(2)]).await;
-    assert_eq!(wall(&r, "pool:2"), 20_000.0);
-    assert_eq!(wall(&r, "pool:2:cp"), 17_000.0);
-    // Longest remaining path first: c1 (1 + 1 + 8 s ahead) goes before b2's 8 s chain ends.
-    assert_eq!(span(&r, "pool:2:cp", "c1"), (Some(1000.0), Some(2000.0)));
 }
 
 #[test]
