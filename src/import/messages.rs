@@ -45,23 +45,33 @@ struct Found {
     notes: Vec<String>,
 }
 
+/// The parsed payload, if it is `kind`'s, and nothing found in it yet but its model.
+fn open<'a>(kind: ImportKind, input: &Input<'a>) -> Result<(Doc<'a>, Found), InputError> {
+    let doc = parse_doc(kind, input, body_start(input.text), input.text.len())?;
+    if looks_like(&doc.value).is_some_and(|l| l != Looks::Import(kind)) {
+        return Err(wrong_format(kind, input, &doc));
+    }
+    let found = Found {
+        batches: Vec::new(),
+        model: doc
+            .value
+            .get("model")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        notes: Vec::new(),
+    };
+    Ok((doc, found))
+}
+
 /// Imports an Anthropic Messages payload.
 pub(crate) fn import_anthropic(
     input: &Input<'_>,
     opts: &ImportOptions,
 ) -> Result<Imported, InputError> {
     const KIND: ImportKind = ImportKind::Anthropic;
-    let doc = parse_doc(KIND, input, body_start(input.text), input.text.len())?;
-    if looks_like(&doc.value).is_some_and(|l| l != Looks::Import(KIND)) {
-        return Err(wrong_format(KIND, input, &doc));
-    }
+    let (doc, mut found) = open(KIND, input)?;
     let label = input.label;
     let v = &doc.value;
-    let mut found = Found {
-        batches: Vec::new(),
-        model: v.get("model").and_then(Value::as_str).map(str::to_string),
-        notes: Vec::new(),
-    };
     let mut server_tools = 0usize;
     if v.get("type").and_then(Value::as_str) == Some("error") {
         return Err(api_error(input, &doc));
@@ -182,17 +192,9 @@ pub(crate) fn import_openai(
     opts: &ImportOptions,
 ) -> Result<Imported, InputError> {
     const KIND: ImportKind = ImportKind::Openai;
-    let doc = parse_doc(KIND, input, body_start(input.text), input.text.len())?;
-    if looks_like(&doc.value).is_some_and(|l| l != Looks::Import(KIND)) {
-        return Err(wrong_format(KIND, input, &doc));
-    }
+    let (doc, mut found) = open(KIND, input)?;
     let label = input.label;
     let v = &doc.value;
-    let mut found = Found {
-        batches: Vec::new(),
-        model: v.get("model").and_then(Value::as_str).map(str::to_string),
-        notes: Vec::new(),
-    };
     if let Some(e) = v.get("error").filter(|e| e.is_object()) {
         let message = e
             .get("message")
