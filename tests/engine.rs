@@ -18,10 +18,15 @@ fn builtin(name: &str) -> Arc<Plan> {
 }
 
 async fn race(plan: &Arc<Plan>, strategies: &[Strategy]) -> Record {
+    run_as(plan, strategies, 1.0, Mode::Race).await
+}
+
+/// The lanes of `strategies` at `speed`, raced or one at a time.
+async fn run_as(plan: &Arc<Plan>, strategies: &[Strategy], speed: f64, mode: Mode) -> Record {
     let opts = RunOptions {
         strategies: strategies.to_vec(),
-        speed: 1.0,
-        mode: Mode::Race,
+        speed,
+        mode,
         local: None,
     };
     run(plan.clone(), &opts, None).await.unwrap()
@@ -247,14 +252,13 @@ async fn a_failed_call_skips_its_dependents_and_nothing_else() {
 
 #[tokio::test(start_paused = true)]
 async fn speed_divides_simulated_time_and_the_bounds() {
-    let p = builtin("fetch-5-urls");
-    let opts = RunOptions {
-        strategies: vec![Sequential, Parallel],
-        speed: 10.0,
-        mode: Mode::Race,
-        local: None,
-    };
-    let r = run(p, &opts, None).await.unwrap();
+    let r = run_as(
+        &builtin("fetch-5-urls"),
+        &[Sequential, Parallel],
+        10.0,
+        Mode::Race,
+    )
+    .await;
     assert_eq!(wall(&r, "sequential"), 2500.0);
     assert_eq!(wall(&r, "parallel"), 500.0);
     assert_eq!(r.bounds.sum_ms, 2500.0);
@@ -266,14 +270,8 @@ async fn speed_divides_simulated_time_and_the_bounds() {
 #[tokio::test(start_paused = true)]
 async fn one_at_a_time_runs_lanes_back_to_back() {
     let p = builtin("latency-3x2s");
-    let opts = RunOptions {
-        strategies: vec![Sequential, Parallel],
-        speed: 1.0,
-        mode: Mode::OneAtATime,
-        local: None,
-    };
     let started = tokio::time::Instant::now();
-    let r = run(p, &opts, None).await.unwrap();
+    let r = run_as(&p, &[Sequential, Parallel], 1.0, Mode::OneAtATime).await;
     // Each lane measures from its own start; together they took the sum.
     assert_eq!(wall(&r, "sequential"), 6000.0);
     assert_eq!(wall(&r, "parallel"), 2000.0);
