@@ -13,6 +13,14 @@ fn plan(json: &str) -> Arc<Plan> {
     Arc::new(Plan::from_source(&Source::from_text("test.json", json)).unwrap())
 }
 
+/// A scenario named `name` of these calls (JSON objects).
+fn plan_of(name: &str, calls: &[String]) -> Arc<Plan> {
+    plan(&format!(
+        r#"{{"name": "{name}", "calls": [{}]}}"#,
+        calls.join(",")
+    ))
+}
+
 fn builtin(name: &str) -> Arc<Plan> {
     Arc::new(Plan::load(name).unwrap())
 }
@@ -396,10 +404,7 @@ async fn a_large_batch_runs() {
             format!(r#"{{"id": "c{i}", "latency_ms": {}{dep}}}"#, i % 7)
         })
         .collect();
-    let p = plan(&format!(
-        r#"{{"name": "big", "calls": [{}]}}"#,
-        calls.join(",")
-    ));
+    let p = plan_of("big", &calls);
     let r = race(&p, &[Parallel, Waves, Pool(8)]).await;
     assert_eq!(wall(&r, "parallel"), r.bounds.critical_path_ms);
     assert!(
@@ -416,10 +421,7 @@ fn zero_latency_calls_never_wait_for_the_timer() {
     let calls: Vec<String> = (0..2_000)
         .map(|i| format!(r#"{{"id": "c{i}", "latency_ms": 0}}"#))
         .collect();
-    let p = plan(&format!(
-        r#"{{"name": "zero", "calls": [{}]}}"#,
-        calls.join(",")
-    ));
+    let p = plan_of("zero", &calls);
     let no_timer = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -599,10 +601,7 @@ fn the_virtual_clock_agrees_with_the_paused_real_clock_on_random_graphs() {
                 )
             })
             .collect();
-        let p = plan(&format!(
-            r#"{{"name": "random", "calls": [{}]}}"#,
-            json.join(",")
-        ));
+        let p = plan_of("random", &json);
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .start_paused(true)
@@ -649,10 +648,7 @@ fn the_scheduler_does_linear_work() {
             )
         })
         .collect();
-    let p = plan(&format!(
-        r#"{{"name": "big", "calls": [{}]}}"#,
-        calls.join(",")
-    ));
+    let p = plan_of("big", &calls);
     let edges: usize = p.calls.iter().map(|c| c.deps.len()).sum();
     assert!(edges > 55_000, "{edges}");
     for s in [Sequential, Parallel, Waves, Pool(8), Strategy::PoolCp(8)] {
