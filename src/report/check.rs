@@ -184,5 +184,5 @@ pub fn check(plan: &Plan, strategies: &[Strategy], cores: usize) -> String {
 fn table<const N: usize>(header: [&str; N], rows: Vec<[String; N]>) -> String {
     let mut all = vec![header.map(String::from)];
     all.extend(rows);
-    columns(&all, &[true; N], "  ", 2)
+    columns(&all, &[true; N], "  ", 2, true)
 }

@@ -198,7 +198,7 @@ pub fn table(record: &Record) -> String {
     out.push_str("\n\n");
     let mut all = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
     all.extend(rows);
-    out.push_str(&columns::columns(&all, &left, "", 3));
+    out.push_str(&columns::columns(&all, &left, "", 3, true));
     for block in [failures(record), why_lines(record)] {
         if !block.is_empty() {
             out.push('\n');
