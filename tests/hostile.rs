@@ -3,7 +3,7 @@
 //! Hostile files (FIFOs, devices, huge or sparse inputs) and plain mistakes (a typo, a cycle, a
 //! bad flag) alike: adding a case is adding a file.
 //!
-//! A case file is a header of `key: value` lines, then `---`, then the body:
+//! A case file is a header of `key: value` lines (and `#` comments), then `---`, then the body:
 //!
 //! ```text
 //! args: check {input}          the command line; {input} is the body written to a file
@@ -31,7 +31,8 @@
 //! in every value, `\n` is a line break and `\\` a backslash; the body is written byte for byte (a
 //! case about a file's last line ends without a newline).
 //!
-//! Every run is killed after [`LIMIT`]: a case that hangs fails, it never stalls the suite.
+//! Every case's stdout and stderr must hold no control character but line breaks (text from
+//! files is escaped before it is printed), and no panic. Every run is killed after [`LIMIT`]: a case that hangs fails, it never stalls the suite.
 
 mod common;
 
@@ -70,7 +71,10 @@ fn parse(path: &Path) -> Case {
         body: body.to_string(),
         ..Case::default()
     };
-    for line in head.lines().filter(|l| !l.trim().is_empty()) {
+    for line in head
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    {
         let (key, value) = line
             .split_once(':')
             .unwrap_or_else(|| panic!("{}: `{line}` is not `key: value`", path.display()));
@@ -242,6 +246,15 @@ fn run(path: &Path) -> Result<(), String> {
                 problems.push(format!("placed at {got:?}, expected {want:?}"))
             }
             _ => {}
+        }
+    }
+    // Text from files reaches the terminal escaped: no control character but line breaks.
+    for (what, text) in [("stdout", &stdout), ("stderr", &stderr)] {
+        if let Some(c) = text
+            .chars()
+            .find(|&c| c != '\n' && fanout::text::is_control(c))
+        {
+            problems.push(format!("raw {c:?} on {what}"));
         }
     }
     if stderr.contains("panicked") {
