@@ -6,7 +6,8 @@
 //! - [`import`]: scenarios from real agents' traces and tool calls;
 //! - [`serve`]: the small loopback HTTP server `{local}` URLs use;
 //! - [`text`]: control characters from files escaped before they are printed;
-//! - [`ui`]: the live terminal UI (view model, drawing, keys, event loop).
+//! - [`ui`]: the live terminal UI (view model, drawing, keys, event loop);
+//! - [`watch`]: the OTLP/HTTP receiver a live agent streams its spans to.
 //!
 //! The engine in a few lines: load a scenario, then ask the virtual clock what each strategy
 //! takes (a real run is `engine::run` on tokio).
@@ -26,5 +27,6 @@ pub mod report;
 pub mod serve;
 pub mod text;
 pub mod ui;
+pub mod watch;
 
 pub use text::escape_control;

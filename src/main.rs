@@ -40,6 +40,7 @@ fn main() -> ExitCode {
         Some(Command::Import(args)) => commands::import(args),
         Some(Command::Sweep(args)) => commands::sweep(args),
         Some(Command::Tour(args)) => commands::tour(args),
+        Some(Command::Watch(args)) => commands::watch(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -200,6 +200,14 @@ pub fn tour(args: TourArgs) -> Result<(), Failure> {
     print(&app.tour_summary().unwrap_or_default())
 }
 
+/// `fanout watch`: the receiver runs on its own; its failures are ours.
+pub fn watch(args: fanout::watch::WatchArgs) -> Result<(), Failure> {
+    fanout::watch::run(args).map_err(|e| match e {
+        fanout::watch::WatchError::Input(e) => Failure::Input(e),
+        fanout::watch::WatchError::Internal(e) => Failure::Internal(e),
+    })
+}
+
 /// The lanes asked for on the command line (each once, in order), or the scenario's own.
 fn lanes(
     asked: Option<Vec<fanout::engine::Strategy>>,

@@ -382,6 +382,27 @@ impl Shared {
             tokio::time::sleep_until(deadline).await;
         }
     }
+
+    /// [`Shared::sleep_until_ms`] for a call's own task (a token wait, a backoff before a
+    /// retry). A timerfd holds one deadline: shared with the lane's loop, whichever armed it
+    /// last would take the other's wake-up away and leave it waiting for good. So a task that
+    /// waits gets a timer of its own.
+    async fn task_sleep_until_ms(&self, ms: f64) {
+        if self.timer.is_none() {
+            return self.sleep_until_ms(ms).await;
+        }
+        let deadline = Duration::try_from_secs_f64(ms.max(0.0) / 1000.0)
+            .map(|d| self.t0 + d)
+            .unwrap_or_else(|_| self.t0 + Duration::from_secs(86_400 * 365));
+        if deadline <= Instant::now() {
+            tokio::task::yield_now().await;
+            return;
+        }
+        match Timer::new() {
+            Some(own) => own.sleep_until(deadline).await,
+            None => tokio::time::sleep_until(deadline).await,
+        }
+    }
 }
 
 /// A call's task result.
@@ -398,7 +419,7 @@ struct Finished {
 async fn perform_call(shared: Arc<Shared>, i: usize, dispatched: f64, token_at: f64) -> Finished {
     let call = &shared.plan.calls[i];
     if token_at > dispatched {
-        shared.sleep_until_ms(token_at).await;
+        shared.task_sleep_until_ms(token_at).await;
     }
     let start = shared.now_ms();
     let wait_ms = (token_at > dispatched).then_some(start - dispatched);
@@ -611,7 +632,7 @@ async fn real_attempts(shared: &Shared, i: usize) -> (Vec<Attempt>, Detail) {
     for n in 1..=tries {
         if let Some(prev) = attempts.last() {
             shared
-                .sleep_until_ms(prev.end_ms + call.retries.backoff_before(n))
+                .task_sleep_until_ms(prev.end_ms + call.retries.backoff_before(n))
                 .await;
             shared.emitter.emit(EventKind::AttemptStarted {
                 call: i,

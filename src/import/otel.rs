@@ -131,7 +131,35 @@ struct Kept {
 }
 
 pub(crate) fn import(input: &Input<'_>, opts: &ImportOptions) -> Result<Imported, InputError> {
-    let (docs, raw) = match stream_spans(input) {
+    import_with_meta(input, opts).map(|(imported, _)| imported)
+}
+
+/// Where an imported call came from, one per call of the scenario, in its order: what
+/// `fanout watch` needs to group calls into turns per trace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallMeta {
+    /// A model call (else a tool call).
+    pub model: bool,
+    /// The span's trace id, lowercase hex.
+    pub trace: String,
+    /// The span's own id, lowercase hex: it stays when spans that arrive later renumber the
+    /// calls.
+    pub span: String,
+}
+
+/// Reads every span of `input` and checks the times of those that become calls, without
+/// building a scenario: how `fanout watch` refuses a bad export request with the importer's own
+/// messages. Returns how many spans it read.
+pub(crate) fn check(input: &Input<'_>) -> Result<usize, InputError> {
+    let (docs, raw) = read_all(input)?;
+    for s in raw.iter().filter(|s| s.role.is_some()) {
+        times(input, &docs, s)?;
+    }
+    Ok(raw.len())
+}
+
+fn read_all<'a>(input: &Input<'a>) -> Result<(Vec<Doc<'a>>, Vec<RawSpan>), InputError> {
+    Ok(match stream_spans(input) {
         Some(read) => read,
         None => {
             // Not one well-formed export (JSON lines, or something to explain): the tree walk,
@@ -140,7 +168,15 @@ pub(crate) fn import(input: &Input<'_>, opts: &ImportOptions) -> Result<Imported
             let docs = read_docs(input, |d, doc| read_spans(input, d, doc, &mut raw))?;
             (docs, raw)
         }
-    };
+    })
+}
+
+/// [`import`], and where each call came from.
+pub(crate) fn import_with_meta(
+    input: &Input<'_>,
+    opts: &ImportOptions,
+) -> Result<(Imported, Vec<CallMeta>), InputError> {
+    let (docs, raw) = read_all(input)?;
     let mut notes = Vec::new();
     if !opts.latency_by_tool.is_empty() || opts.default_latency_ms.is_some() {
         notes.push(
@@ -225,6 +261,14 @@ pub(crate) fn import(input: &Input<'_>, opts: &ImportOptions) -> Result<Imported
     let names: Vec<String> = kept
         .iter()
         .map(|k| ids.make(short_name(&raw[k.raw].name)))
+        .collect();
+    let meta: Vec<CallMeta> = kept
+        .iter()
+        .map(|k| CallMeta {
+            model: raw[k.raw].role == Some(Role::Model),
+            trace: raw[k.raw].trace.clone(),
+            span: raw[k.raw].id.clone(),
+        })
         .collect();
     let t0 = kept.iter().map(|k| k.start).min().unwrap_or(0);
     let ms = |ns: u64| (ns.saturating_add(500) / 1000) as f64 / 1000.0;
@@ -385,7 +429,8 @@ pub(crate) fn import(input: &Input<'_>, opts: &ImportOptions) -> Result<Imported
     // which builds a plan as large again.
     drop((groups, by_id, services, others));
     drop((kept, call_ancestors, raw, docs));
-    finish(input, scenario, Some((timed, started_at)), notes)
+    let imported = finish(input, scenario, Some((timed, started_at)), notes)?;
+    Ok((imported, meta))
 }
 
 fn plural(n: usize) -> &'static str {
@@ -1040,7 +1085,7 @@ fn short_name(name: &str) -> &str {
     name
 }
 
-fn decode_id(s: &str, bytes: usize) -> Option<String> {
+pub(crate) fn decode_id(s: &str, bytes: usize) -> Option<String> {
     if s.is_empty() {
         return Some(String::new());
     }

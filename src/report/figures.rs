@@ -276,7 +276,7 @@ pub fn why_above_bound(
         && o > 0.005 * wall_ms
         && o >= 1.0
     {
-        causes.push(format!("fanout's overhead {}", duration(o)));
+        causes.push(format!("overhead {} (measured − predicted)", duration(o)));
     }
     if causes.is_empty() {
         return None;
@@ -308,10 +308,14 @@ fn first_failure(lane: &LaneRecord) -> Option<&str> {
 ///
 /// `None` with fewer than two lanes to compare, or no work at all (any ratio would be noise).
 pub fn headline(record: &Record) -> Option<String> {
+    headline_of(record, &lanes(record))
+}
+
+/// [`headline`] from the lanes' figures already computed.
+pub fn headline_of(record: &Record, figures: &[LaneFigures]) -> Option<String> {
     if record.bounds.sum_ms <= 0.0 || record.lanes.is_empty() {
         return None;
     }
-    let figures = lanes(record);
     let baseline = Baseline::of(record);
     if let Baseline::Lane(_) = baseline
         && record.lanes.len() < 2

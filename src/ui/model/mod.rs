@@ -180,6 +180,10 @@ impl ViewModel {
             }
             // A record has no skip times: the lane skips a call the moment its first dependency
             // fails (or is skipped).
+            // Inferred only where something was skipped: the inference indexes every call.
+            if !lane.calls.iter().any(|c| c.status == CallStatus::Skipped) {
+                continue;
+            }
             let skipped_at = crate::report::chrome_trace::skipped_at(record, lane);
             for (i, call) in lane.calls.iter().enumerate() {
                 if call.status == CallStatus::Skipped {
@@ -222,8 +226,9 @@ impl ViewModel {
             view.predicted_ms = lane.predicted_ms;
             view.wall_ms = Some(lane.wall_ms);
         }
-        self.figures = Some(figures::lanes(record));
-        self.headline = figures::headline(record);
+        let lanes = figures::lanes(record);
+        self.headline = figures::headline_of(record, &lanes);
+        self.figures = Some(lanes);
     }
 
     /// The baseline lane's wall if it is done, else its elapsed time (`false`: a lower

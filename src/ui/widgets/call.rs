@@ -66,6 +66,45 @@ fn label(ctx: &Ctx<'_>, i: usize, max: usize) -> String {
     }
 }
 
+/// Two ids for one row in `max` columns: `a1/a2`; where ids share a prefix the second drops it
+/// (`search_07/08`), so long ids of one family stay readable; each is cut only when both still
+/// do not fit.
+fn pair_label(ctx: &Ctx<'_>, a: usize, b: usize, max: usize) -> String {
+    let (ia, ib) = (&ctx.model.calls[a].id, &ctx.model.calls[b].id);
+    // The shared prefix up to its last separator: `search_` of `search_07` and `search_08`.
+    let common = ia
+        .chars()
+        .zip(ib.chars())
+        .take_while(|(x, y)| x == y)
+        .enumerate()
+        .filter(|(_, (c, _))| !c.is_alphanumeric())
+        .map(|(k, _)| k + 1)
+        .last()
+        .unwrap_or(0);
+    let star = |i: usize| {
+        if ctx.chrome.critical && ctx.model.critical.get(i).copied().unwrap_or(false) {
+            "*"
+        } else {
+            ""
+        }
+    };
+    let tail: String = if common >= 3 && common < ib.chars().count() {
+        ib.chars().skip(common).collect()
+    } else {
+        ib.clone()
+    };
+    let whole = format!("{ia}{}/{tail}{}", star(a), star(b));
+    if width(&whole) <= max {
+        return whole;
+    }
+    let half = max.saturating_sub(1) / 2;
+    let cut = |id: &str, i: usize| {
+        let s = star(i);
+        format!("{}{s}", ellipsize(id, half.saturating_sub(s.len())))
+    };
+    format!("{}/{}", cut(ia, a), cut(&tail, b))
+}
+
 fn label_style(ctx: &Ctx<'_>, state: CallState<'_>) -> Style {
     let theme = ctx.theme;
     match state {
@@ -288,9 +327,8 @@ pub(super) fn draw_pair(
     let model = ctx.model;
     let lane = &model.lanes[k];
     let (a, b) = (pair[0], pair.get(1).copied());
-    let half = (geo.label_w as usize).saturating_sub(1) / 2;
     let text = match b {
-        Some(b) => format!("{}/{}", label(ctx, a, half), label(ctx, b, half)),
+        Some(b) => pair_label(ctx, a, b, geo.label_w as usize),
         None => label(ctx, a, geo.label_w as usize),
     };
     let state_a = t.map_or(CallState::Waiting, |t| lane.calls[a].state_at(t));
