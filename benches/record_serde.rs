@@ -7,27 +7,16 @@
 
 mod common;
 
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
-use common::{FOUR, Latency, Shape, plan, strategy};
 use divan::Bencher;
-use fanout::engine::virtual_clock::run_virtual;
-use fanout::engine::{Mode, Record, RunOptions};
+use fanout::engine::Record;
 
 fn main() {
     divan::main();
 }
 
-static RECORD: LazyLock<Record> = LazyLock::new(|| {
-    let plan = Arc::new(plan(&Shape::dag(100_000, Latency::Uniform(1, 1000)).json()));
-    let opts = RunOptions {
-        strategies: FOUR.iter().map(|s| strategy(s)).collect(),
-        speed: 1.0,
-        mode: Mode::Race,
-        local: None,
-    };
-    run_virtual(&plan, &opts)
-});
+static RECORD: LazyLock<Record> = LazyLock::new(|| common::big_record().0);
 static COMPACT: LazyLock<String> =
     LazyLock::new(|| serde_json::to_string(&*RECORD).expect("serializes"));
 static PRETTY: LazyLock<String> = LazyLock::new(|| fanout::report::json(&RECORD));
@@ -50,10 +39,8 @@ fn to_string_pretty(bencher: Bencher) {
         .bench(|| fanout::report::json(record).len());
 }
 
-/// `serde_json::from_str::<Record>` of the compact JSON (no validation against the scenario).
-#[divan::bench(sample_count = 5, sample_size = 1)]
-fn from_str_compact(bencher: Bencher) {
-    let text = COMPACT.as_str();
+/// `serde_json::from_str::<Record>` of `text` (no validation against the scenario).
+fn from_str(bencher: Bencher, text: &str) {
     bencher
         .counter(divan::counter::BytesCount::of_str(text))
         .bench(|| {
@@ -64,18 +51,16 @@ fn from_str_compact(bencher: Bencher) {
         });
 }
 
+/// `serde_json::from_str::<Record>` of the compact JSON.
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn from_str_compact(bencher: Bencher) {
+    from_str(bencher, &COMPACT);
+}
+
 /// `serde_json::from_str::<Record>` of the pretty JSON.
 #[divan::bench(sample_count = 5, sample_size = 1)]
 fn from_str_pretty(bencher: Bencher) {
-    let text = PRETTY.as_str();
-    bencher
-        .counter(divan::counter::BytesCount::of_str(text))
-        .bench(|| {
-            serde_json::from_str::<Record>(text)
-                .expect("parses")
-                .lanes
-                .len()
-        });
+    from_str(bencher, &PRETTY);
 }
 
 /// `Record::load` of the pretty file (what `fanout report` and `replay` do): read, parse, plan

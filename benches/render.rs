@@ -15,7 +15,7 @@ mod common;
 
 use std::sync::{Arc, LazyLock};
 
-use common::{FOUR, Latency, Shape, plan, strategy};
+use common::{Latency, Shape, plan, strategy};
 use divan::Bencher;
 use fanout::engine::virtual_clock::run_virtual;
 use fanout::engine::{Mode, Plan, Record, RunOptions};
@@ -61,16 +61,7 @@ fn frame_200x60(bencher: Bencher, at: f64) {
 }
 
 /// The four-lane virtual record of the 100,000-call, 299,994-edge graph (latencies 1..=1000 ms).
-static BIG: LazyLock<(Record, Arc<Plan>)> = LazyLock::new(|| {
-    let plan = Arc::new(plan(&Shape::dag(100_000, Latency::Uniform(1, 1000)).json()));
-    let opts = RunOptions {
-        strategies: FOUR.iter().map(|s| strategy(s)).collect(),
-        speed: 1.0,
-        mode: Mode::Race,
-        local: None,
-    };
-    (run_virtual(&plan, &opts), plan)
-});
+static BIG: LazyLock<(Record, Arc<Plan>)> = LazyLock::new(common::big_record);
 
 /// `ViewModel::from_record` of the 4 × 100,000-call record (the headless and replay path).
 #[divan::bench(sample_count = 5, sample_size = 1)]

@@ -1,4 +1,4 @@
-//! The command line: clap definitions only. `main.rs` wires them to the engine and reports.
+//! The command line: clap definitions only. `main.rs` dispatches them to `commands/`.
 
 use std::path::PathBuf;
 

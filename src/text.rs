@@ -4,6 +4,8 @@
 //! that are passed around: printed raw, `\u{1b}]0;…\u{7}` retitles the terminal and other escape
 //! sequences can move the cursor or rewrite what is on screen. Every plain-text writer passes
 //! such strings through [`escape_control`] (or, for a whole output, [`escape_output`]).
+//! Also the plain-text helpers the report, the importers and the UI share ([`plural`],
+//! [`ellipsize`]).
 
 use std::borrow::Cow;
 
@@ -32,6 +34,56 @@ pub fn escape_markdown_cell(s: &str) -> Cow<'_, str> {
         Cow::Owned(escaped.replace('|', "\\|"))
     } else {
         escaped
+    }
+}
+
+/// Columns `s` takes on a terminal (a wide character two, a combining one none); the SVG
+/// sizes its labels by it too.
+pub fn width(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
+
+/// Cuts `s` to `max` columns, ending in `…` when it was cut.
+pub fn ellipsize(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut w = 0;
+    for ch in s.chars() {
+        let cw = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
+        if w + cw + 1 > max {
+            break;
+        }
+        out.push(ch);
+        w += cw;
+    }
+    if max > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// `1 call`, `3 calls`, `2 dependencies`: the one pluralizer of every message and report.
+pub fn plural(n: usize, word: &str) -> String {
+    format!("{n} {}", noun(n, word))
+}
+
+/// The form of `word` for `n` of it, without the number: `call`, `calls`, `dependencies`,
+/// `batches` (English nouns ending in a consonant and `y`, or in `ch`, `sh`, `s`, `x`).
+pub fn noun(n: usize, word: &str) -> Cow<'_, str> {
+    if n == 1 {
+        return Cow::Borrowed(word);
+    }
+    let consonant_y = word
+        .strip_suffix('y')
+        .filter(|stem| !stem.ends_with(['a', 'e', 'i', 'o', 'u']));
+    if let Some(stem) = consonant_y {
+        Cow::Owned(format!("{stem}ies"))
+    } else if word.ends_with("ch") || word.ends_with("sh") || word.ends_with(['s', 'x']) {
+        Cow::Owned(format!("{word}es"))
+    } else {
+        Cow::Owned(format!("{word}s"))
     }
 }
 
@@ -70,6 +122,18 @@ mod tests {
         assert!(matches!(escape_control("fetch_1 · é ✓"), Cow::Borrowed(_)));
         // U+00A0 (no-break space) and above are printable.
         assert_eq!(escape_control("\u{a0}\u{a0}"), "\u{a0}\u{a0}");
+    }
+
+    #[test]
+    fn plurals() {
+        assert_eq!(plural(1, "call"), "1 call");
+        assert_eq!(plural(0, "call"), "0 calls");
+        assert_eq!(plural(2, "dependency"), "2 dependencies");
+        assert_eq!(plural(1, "dependency"), "1 dependency");
+        assert_eq!(plural(3, "batch"), "3 batches");
+        assert_eq!(plural(2, "day"), "2 days");
+        assert_eq!(noun(2, "B/E pair"), "B/E pairs");
+        assert_eq!(noun(1, "slice"), "slice");
     }
 
     #[test]

@@ -1,14 +1,18 @@
-//! End-to-end tests of the `fanout` binary: every bad input exits 2 with one placed message on
-//! stderr (never a panic), and the good paths print what they promise.
+//! End-to-end tests of the `fanout` binary: the good paths print what they promise, and the bad
+//! inputs a case file cannot hold (bytes that are not UTF-8, generated 100,000-call files, a
+//! record this test writes first) exit 2 with one placed message on stderr, never a panic.
+//! Every other bad input is a case file in `tests/hostile/` (see `tests/hostile.rs`).
 //!
 //! Each test runs the real binary in its own scratch directory, so file labels in messages are
 //! the bare names written here (`s.json`), and built-in names never collide with files.
 
+mod common;
+
 use std::fmt::Write as _;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use common::Out;
 
 use fanout::engine::scenario::BUILTINS;
 use serde_json::Value;
@@ -16,14 +20,6 @@ use tempfile::TempDir;
 
 /// How long any single run may take before the test kills it and fails.
 const TIMEOUT: Duration = Duration::from_secs(90);
-
-/// What one run of the binary produced.
-#[derive(Debug)]
-struct Out {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
 
 /// A scratch directory the binary runs in.
 struct Scratch {
@@ -59,44 +55,8 @@ impl Scratch {
 
 /// Runs the binary in `dir`, killing it after [`TIMEOUT`].
 fn run_in(dir: &Path, args: &[&str]) -> Out {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fanout"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start fanout");
-    // Drain both pipes on threads so a large output never blocks the child.
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut s = String::new();
-            pipe.read_to_string(&mut s).expect("read fanout's output");
-            s
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().unwrap()));
-    let stderr = drain(Box::new(child.stderr.take().unwrap()));
-    let deadline = Instant::now() + TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for fanout") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "`fanout {}` did not finish within {TIMEOUT:?}",
-                args.join(" ")
-            );
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    Out {
-        code: status.code(),
-        stdout: stdout.join().unwrap(),
-        stderr: stderr.join().unwrap(),
-    }
+    common::run(common::fanout_in(dir, args), TIMEOUT)
+        .unwrap_or_else(|e| panic!("`fanout {}`: {e}", args.join(" ")))
 }
 
 /// Runs `fanout ARGS` in a fresh scratch dir (for built-ins and paths that need no files).
@@ -133,15 +93,6 @@ fn assert_input_error(out: &Out, file: &str) {
     );
 }
 
-/// The `LINE:COL` right after `error: FILE:` on stderr, if there is one.
-fn place(stderr: &str, file: &str) -> Option<(usize, usize)> {
-    let rest = stderr.strip_prefix(&format!("error: {file}:"))?;
-    let mut parts = rest.splitn(3, ':');
-    let line = parts.next()?.parse().ok()?;
-    let col = parts.next()?.parse().ok()?;
-    Some((line, col))
-}
-
 /// Asserts stderr contains `needle`.
 #[track_caller]
 fn assert_stderr_has(out: &Out, needle: &str) {
@@ -169,6 +120,14 @@ fn assert_ok(out: &Out) {
         out.stderr
     );
     assert_eq!(out.code, Some(0), "expected exit 0; {out:#?}");
+}
+
+/// `fanout run NAME --headless --speed 100 --json`, which must succeed, and its record.
+fn run_json(name: &str) -> (Out, Value) {
+    let out = fanout(&["run", name, "--headless", "--speed", "100", "--json"]);
+    assert_ok(&out);
+    let v = stdout_json(&out);
+    (out, v)
 }
 
 /// Parses stdout as JSON, failing with the whole output if it is not.
@@ -213,21 +172,6 @@ fn chain(n: usize, closed: bool) -> String {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn missing_file() {
-    let out = fanout(&["check", "missing.json"]);
-    assert_input_error(&out, "missing.json");
-    assert_stderr_has(&out, "cannot read");
-    assert_stderr_has(&out, "hint: check the path");
-}
-
-#[test]
-fn missing_file_on_run() {
-    let out = fanout(&["run", "nowhere/s.json", "--headless", "--speed", "1000"]);
-    assert_input_error(&out, "nowhere/s.json");
-    assert_stderr_has(&out, "cannot read");
-}
-
-#[test]
 fn a_directory() {
     let s = Scratch::new();
     std::fs::create_dir(s.path("scenarios.d")).unwrap();
@@ -246,345 +190,8 @@ fn not_utf8() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// JSON syntax and shape
-// ---------------------------------------------------------------------------------------------
-
-#[test]
-fn invalid_json_is_placed_by_line_and_column() {
-    // The comma after "x" is missing; serde stops at the quote of "calls" on line 3, column 5.
-    let out = check_text("{\n  \"name\": \"x\"\n    \"calls\": []\n}\n");
-    assert_input_error(&out, "s.json:3:5");
-    assert_stderr_has(&out, "s.json:3:5: expected `,` or `}`");
-    assert_stderr_has(&out, "hint: this is not valid JSON");
-}
-
-#[test]
-fn truncated_json_is_placed_at_the_end_of_the_last_line() {
-    // The file ends with a newline, so serde stops at line 3, column 0; the place is just past
-    // the last character written instead, 1-based.
-    let out = check_text("{\"name\": \"x\", \"calls\": [\n  {\"id\": \"a\", \"latency_ms\": 1}\n");
-    assert_input_error(&out, "s.json:2:31");
-    assert_stderr_has(&out, "EOF while parsing a list");
-    assert_stderr_has(
-        &out,
-        "hint: the file ends early: add `]}` to close the open bracket/brace (`[` from 1:24, `{` from 1:1)",
-    );
-}
-
-#[test]
-fn truncated_inside_a_string() {
-    let out = check_text("{\"name\": \"x\", \"calls\": [\n  {\"id\": \"a\", \"lat");
-    assert_input_error(&out, "s.json:2:19");
-    assert_stderr_has(
-        &out,
-        "hint: the file ends early: close the string with `\"`, then add `}]}`",
-    );
-}
-
-#[test]
-fn empty_file() {
-    for text in ["", "  \n\n"] {
-        let out = check_text(text);
-        assert_input_error(&out, "s.json: is empty");
-        assert_stderr_has(
-            &out,
-            "s.json: is empty: a scenario is a JSON object with `name` and `calls`\n",
-        );
-        assert!(!out.stderr.contains(":0"), "no column 0: {out:#?}");
-    }
-}
-
-#[test]
-fn latency_as_a_string_is_a_type_error() {
-    let out = check_text(
-        "{\"name\": \"x\", \"calls\": [\n  {\"id\": \"a\", \"latency_ms\": \"500\"}\n]}\n",
-    );
-    assert_input_error(&out, "s.json:2:");
-    assert_stderr_has(
-        &out,
-        "`calls[0].latency_ms`: expected a number, found the string \"500\"",
-    );
-    assert_stderr_has(
-        &out,
-        "hint: write the number without quotes: \"latency_ms\": 500",
-    );
-    assert_eq!(place(&out.stderr, "s.json"), Some((2, 33)), "{out:#?}");
-}
-
-#[test]
-fn id_as_a_number_is_a_type_error() {
-    let out = check_text("{\"name\": \"x\", \"calls\": [\n  {\"id\": 7, \"latency_ms\": 1}\n]}\n");
-    assert_input_error(&out, "s.json:2:");
-    assert_stderr_has(&out, "`calls[0].id`: expected a string, found the number 7");
-    assert_stderr_has(&out, "hint: ids are strings: \"id\": \"7\"");
-}
-
-#[test]
-fn type_errors_speak_plainly_with_a_hint_per_field() {
-    for (text, message, hint) in [
-        (
-            "{\"name\": \"x\", \"calls\": [{\"id\": \"a\", \"depends_on\": \"b\", \"latency_ms\": 1}]}",
-            "`calls[0].depends_on`: expected a list […], found the string \"b\"",
-            "hint: `depends_on` is a list of call ids",
-        ),
-        (
-            "{\"name\": \"x\", \"calls\": [\"a\"]}",
-            "`calls[0]`: expected an object {…}, found the string \"a\"",
-            "hint: `calls` is a list of call objects",
-        ),
-        (
-            "{\"name\": null, \"calls\": []}",
-            "`name`: expected a string, found null",
-            "hint: put the title in double quotes",
-        ),
-        (
-            "{\"name\": \"x\", \"calls\": [{\"id\": \"a\", \"latency_ms\": true}]}",
-            "`calls[0].latency_ms`: expected a number, found true",
-            "hint: use a number of milliseconds from 0 to 3600000",
-        ),
-    ] {
-        let out = check_text(text);
-        assert_input_error(&out, "s.json:1:");
-        assert_stderr_has(&out, message);
-        assert_stderr_has(&out, hint);
-        assert!(!out.stderr.contains("invalid type"), "{out:#?}");
-    }
-}
-
-#[test]
-fn missing_name_field() {
-    let out = check_text("{\"calls\": [\n  {\"id\": \"a\", \"latency_ms\": 1}\n]}\n");
-    assert_input_error(&out, "s.json");
-    assert!(place(&out.stderr, "s.json").is_some(), "{out:#?}");
-    assert_stderr_has(&out, "missing field `name`");
-}
-
-#[test]
-fn unknown_call_field_suggests_depends_on() {
-    let out = check_text(
-        "{\"name\": \"x\", \"calls\": [\n  {\"id\": \"a\", \"latency_ms\": 1},\n  {\"id\": \"b\", \"latency_ms\": 1, \"depends\": [\"a\"]}\n]}\n",
-    );
-    assert_input_error(&out, "s.json:3:");
-    assert_stderr_has(&out, "unknown field `depends`");
-    assert_stderr_has(&out, "hint: did you mean `depends_on`?");
-}
-
-#[test]
-fn unknown_top_level_field_suggests_the_right_name() {
-    let out = check_text(
-        "{\"name\": \"x\",\n \"descripton\": \"typo\",\n \"calls\": [{\"id\": \"a\", \"latency_ms\": 1}]}\n",
-    );
-    assert_input_error(&out, "s.json:2:");
-    assert_stderr_has(&out, "unknown field `descripton`");
-    assert_stderr_has(&out, "hint: did you mean `description`?");
-}
-
-#[test]
-fn unknown_top_level_field_far_from_any_lists_the_known_ones() {
-    let out = check_text(
-        "{\"name\": \"x\", \"colour\": \"red\",\n \"calls\": [{\"id\": \"a\", \"latency_ms\": 1}]}\n",
-    );
-    assert_input_error(&out, "s.json:1:");
-    assert_stderr_has(&out, "unknown field `colour`");
-    assert_stderr_has(
-        &out,
-        "name, description, lesson, strategies, seed, on_error, rate_limit, mode, calls",
-    );
-}
-
-#[test]
-fn top_level_array_is_rejected() {
-    let out = check_text("[1, 2]\n");
-    assert_input_error(&out, "s.json:1:1");
-    assert_stderr_has(
-        &out,
-        "s.json:1:1: a scenario must be a JSON object {…}, not an array\n",
-    );
-    assert_stderr_has(&out, "hint: if this is the list of calls, wrap it");
-}
-
-#[test]
-fn other_top_level_values_are_rejected() {
-    for (text, what) in [
-        ("  \"x\"", "not a string"),
-        ("42", "not a number"),
-        ("null", "not `null`"),
-        ("true", "not `true` or `false`"),
-    ] {
-        let out = check_text(text);
-        assert_input_error(&out, "s.json:1:");
-        assert_stderr_has(
-            &out,
-            &format!("a scenario must be a JSON object {{…}}, {what}\n"),
-        );
-    }
-}
-
-#[test]
-fn a_call_field_named_calls_lists_the_call_fields() {
-    let out = check_text(
-        "{\"name\": \"x\", \"calls\": [\n  {\"id\": \"a\", \"latency_ms\": 1, \"calls\": []}\n]}\n",
-    );
-    assert_input_error(&out, "s.json:2:");
-    assert_stderr_has(&out, "unknown field `calls`");
-    assert_stderr_has(
-        &out,
-        "hint: remove `calls`; known fields: id, tool, depends_on, latency_ms, latency, http, file, cpu_ms, timeout_ms, retries, fail, fail_attempts",
-    );
-    assert!(!out.stderr.contains("did you mean"), "{out:#?}");
-}
-
-#[test]
-fn strategy_suggests_strategies() {
-    let out = check_text(
-        "{\"name\": \"x\",\n \"strategy\": [\"parallel\"],\n \"calls\": [{\"id\": \"a\", \"latency_ms\": 1}]}\n",
-    );
-    assert_input_error(&out, "s.json:2:");
-    assert_stderr_has(&out, "unknown field `strategy`");
-    assert_stderr_has(&out, "hint: did you mean `strategies`?");
-}
-
-#[test]
-fn syntax_errors_get_a_specific_hint() {
-    for (text, hint) in [
-        (
-            "{\"name\": \"x\", \"calls\": [], }",
-            "hint: JSON allows no comma before a closing bracket or brace",
-        ),
-        (
-            "{\"name\": \"x\", // a comment\n \"calls\": []}",
-            "hint: JSON has no comments",
-        ),
-        (
-            "{\"name\": \"x\", \"calls\": [{\"id\": \"a\", \"latency_ms\": 1}]}\n{}",
-            "hint: a file holds one scenario",
-        ),
-        (
-            "lane  wall\n",
-            "hint: this is not JSON: a scenario is a JSON object",
-        ),
-    ] {
-        let out = check_text(text);
-        assert_input_error(&out, "s.json:");
-        assert!(place(&out.stderr, "s.json").is_some(), "{out:#?}");
-        assert_stderr_has(&out, hint);
-    }
-}
-
-#[test]
-fn a_byte_order_mark_is_ignored() {
-    let out =
-        check_text("\u{feff}{\"name\": \"x\", \"calls\": [{\"id\": \"a\", \"latency_ms\": 1}]}\n");
-    assert_ok(&out);
-}
-
-// ---------------------------------------------------------------------------------------------
 // What JSON cannot say: ids, dependencies, cycles, effects
 // ---------------------------------------------------------------------------------------------
-
-#[test]
-fn empty_calls() {
-    let out = check_text("{\"name\": \"x\",\n  \"calls\": []}\n");
-    assert_input_error(&out, "s.json:2:3");
-    assert_stderr_has(&out, "`calls` is empty");
-    assert_stderr_has(&out, "hint: add calls");
-}
-
-#[test]
-fn empty_name() {
-    let out = check_text("{\"name\": \"  \", \"calls\": [{\"id\": \"a\", \"latency_ms\": 1}]}\n");
-    assert_input_error(&out, "s.json:1:2");
-    assert_stderr_has(&out, "`name` is empty");
-}
-
-#[test]
-fn duplicate_ids_name_the_id_and_a_place() {
-    let out = check_text(
-        "{\"name\": \"x\", \"calls\": [\n  {\"id\": \"a\", \"latency_ms\": 1},\n  {\"id\": \"b\", \"latency_ms\": 1},\n  {\"id\": \"a\", \"latency_ms\": 2}\n]}\n",
-    );
-    assert_input_error(&out, "s.json");
-    assert_stderr_has(&out, "call `a`: duplicate id `a`");
-    assert!(place(&out.stderr, "s.json").is_some(), "{out:#?}");
-}
-
-#[test]
-fn duplicate_id_points_at_the_duplicate() {
-    let out = check_text(
-        "{\"name\": \"x\", \"calls\": [\n  {\"id\": \"a\", \"latency_ms\": 1},\n  {\"id\": \"b\", \"latency_ms\": 1},\n  {\"id\": \"a\", \"latency_ms\": 2}\n]}\n",
-    );
-    assert_eq!(place(&out.stderr, "s.json"), Some((4, 10)), "{out:#?}");
-    assert_stderr_has(&out, "call `a`: duplicate id `a` (first at line 2)");
-}
-
-#[test]
-fn invalid_id() {
-    let out =
-        check_text("{\"name\": \"x\", \"calls\": [\n  {\"id\": \"a b\", \"latency_ms\": 1}\n]}\n");
-    assert_input_error(&out, "s.json:2:10");
-    assert_stderr_has(&out, "invalid id `a b`");
-}
-
-#[test]
-fn unknown_dependency_suggests_the_nearest_id() {
-    let out = check_text(
-        "{\"name\": \"x\", \"calls\": [\n  {\"id\": \"fetch_1\", \"latency_ms\": 1},\n  {\"id\": \"post\", \"latency_ms\": 1, \"depends_on\": [\"fetch1\"]}\n]}\n",
-    );
-    assert_input_error(&out, "s.json:3:10");
-    assert_stderr_has(&out, "call `post`: depends on unknown call `fetch1`");
-    assert_stderr_has(&out, "hint: did you mean `fetch_1`?");
-}
-
-#[test]
-fn unknown_dependency_without_a_near_id() {
-    let out = check_text(
-        "{\"name\": \"x\", \"calls\": [\n  {\"id\": \"a\", \"latency_ms\": 1},\n  {\"id\": \"b\", \"latency_ms\": 1, \"depends_on\": [\"zzzzzzzz\"]}\n]}\n",
-    );
-    assert_input_error(&out, "s.json:3:10");
-    assert_stderr_has(&out, "depends on unknown call `zzzzzzzz`");
-    assert!(!out.stderr.contains("did you mean"), "{out:#?}");
-}
-
-#[test]
-fn self_dependency() {
-    let out = check_text(
-        "{\"name\": \"x\", \"calls\": [\n  {\"id\": \"a\", \"latency_ms\": 1},\n  {\"id\": \"b\", \"latency_ms\": 1, \"depends_on\": [\"a\", \"b\"]}\n]}\n",
-    );
-    assert_input_error(&out, "s.json:3:10");
-    assert_stderr_has(&out, "call `b`: depends on itself");
-    assert_stderr_has(&out, "hint: remove `b` from its depends_on");
-}
-
-#[test]
-fn two_call_cycle() {
-    let out = check_text(
-        "{\"name\": \"x\", \"calls\": [\n  {\"id\": \"a\", \"latency_ms\": 1, \"depends_on\": [\"b\"]},\n  {\"id\": \"b\", \"latency_ms\": 1, \"depends_on\": [\"a\"]}\n]}\n",
-    );
-    assert_input_error(&out, "s.json:2:10");
-    assert_stderr_has(&out, "call `a`: dependency cycle: a -> b -> a");
-}
-
-#[test]
-fn three_call_cycle_prints_the_whole_cycle() {
-    // a waits for b, b for c, c for a. The walk starts at the first stuck call in file order and
-    // follows depends_on, so it prints `a -> b -> c -> a` ("a waits for b, which waits for c…").
-    let out = check_text(
-        "{\"name\": \"x\", \"calls\": [\n  {\"id\": \"a\", \"latency_ms\": 1, \"depends_on\": [\"b\"]},\n  {\"id\": \"b\", \"latency_ms\": 1, \"depends_on\": [\"c\"]},\n  {\"id\": \"c\", \"latency_ms\": 1, \"depends_on\": [\"a\"]}\n]}\n",
-    );
-    assert_input_error(&out, "s.json:2:10");
-    assert_stderr_has(&out, "dependency cycle: a -> b -> c -> a\n");
-    assert_stderr_has(&out, "hint: each call in the cycle waits for the next");
-}
-
-#[test]
-fn cycle_reached_through_a_tail_prints_only_the_cycle() {
-    // `t` is stuck because it waits on the cycle, but it is not part of it.
-    let out = check_text(
-        "{\"name\": \"x\", \"calls\": [\n  {\"id\": \"root\", \"latency_ms\": 1},\n  {\"id\": \"t\", \"latency_ms\": 1, \"depends_on\": [\"x\"]},\n  {\"id\": \"x\", \"latency_ms\": 1, \"depends_on\": [\"root\", \"y\"]},\n  {\"id\": \"y\", \"latency_ms\": 1, \"depends_on\": [\"x\"]}\n]}\n",
-    );
-    assert_input_error(&out, "s.json:4:10");
-    assert_stderr_has(&out, "call `x`: dependency cycle: x -> y -> x\n");
-    assert!(!out.stderr.contains("t ->"), "{out:#?}");
-}
 
 #[test]
 fn huge_cycle_is_reported_without_overflow() {
@@ -599,241 +206,9 @@ fn huge_cycle_is_reported_without_overflow() {
     assert!(out.stderr.len() < 1000, "one short line: {out:#?}");
 }
 
-#[test]
-fn a_cycle_of_twelve_is_printed_whole_and_of_thirteen_is_shortened() {
-    let out = check_text(&chain(12, true));
-    assert_input_error(&out, "s.json:2:");
-    assert_stderr_has(
-        &out,
-        "dependency cycle: c0 -> c11 -> c10 -> c9 -> c8 -> c7 -> c6 -> c5 -> c4 -> c3 -> c2 -> c1 -> c0\n",
-    );
-    let out = check_text(&chain(13, true));
-    assert_stderr_has(
-        &out,
-        "dependency cycle of 13 calls: c0 -> c12 -> c11 -> c10 -> c9 -> … (3 more) … -> c5 -> c4 -> c3 -> c2 -> c1 -> c0\n",
-    );
-}
-
-#[test]
-fn negative_latency() {
-    let out =
-        check_text("{\"name\": \"x\", \"calls\": [\n  {\"id\": \"a\", \"latency_ms\": -5}\n]}\n");
-    assert_input_error(&out, "s.json:2:10");
-    assert_stderr_has(&out, "call `a`: latency_ms -5 is out of range");
-    assert_stderr_has(&out, "from 0 to 3600000");
-}
-
-#[test]
-fn nan_literal_is_not_json() {
-    let out =
-        check_text("{\"name\": \"x\", \"calls\": [\n  {\"id\": \"a\", \"latency_ms\": NaN}\n]}\n");
-    assert_input_error(&out, "s.json:2:29");
-    assert_stderr_has(&out, "hint: NaN and Infinity are not numbers in JSON");
-}
-
-#[test]
-fn infinity_literal_is_not_json() {
-    let out = check_text(
-        "{\"name\": \"x\", \"calls\": [\n  {\"id\": \"a\", \"latency_ms\": Infinity}\n]}\n",
-    );
-    assert_input_error(&out, "s.json:2:");
-    assert_stderr_has(&out, "hint: NaN and Infinity are not numbers in JSON");
-}
-
-#[test]
-fn number_too_big_for_f64() {
-    let out = check_text(
-        "{\"name\": \"x\", \"calls\": [\n  {\"id\": \"a\", \"latency_ms\": 1e400}\n]}\n",
-    );
-    assert_input_error(&out, "s.json:2:");
-    assert_stderr_has(&out, "number out of range");
-    assert_stderr_has(&out, "hint: use a number of milliseconds from 0 to 3600000");
-    assert!(!out.stderr.contains("not valid JSON"), "{out:#?}");
-}
-
-#[test]
-fn latency_above_one_hour() {
-    let out = check_text(
-        "{\"name\": \"x\", \"calls\": [\n  {\"id\": \"a\", \"latency_ms\": 3600001}\n]}\n",
-    );
-    assert_input_error(&out, "s.json:2:10");
-    assert_stderr_has(&out, "latency_ms 3600001 is out of range");
-}
-
-#[test]
-fn latency_of_exactly_one_hour_is_fine() {
-    let out = check_text(
-        "{\"name\": \"x\", \"calls\": [\n  {\"id\": \"a\", \"latency_ms\": 3600000}\n]}\n",
-    );
-    assert_ok(&out);
-    assert_stdout_has(&out, "sum of work 3600.000 s");
-}
-
-#[test]
-fn call_without_effect() {
-    let out = check_text(
-        "{\"name\": \"x\", \"calls\": [\n  {\"id\": \"a\", \"latency_ms\": 1},\n  {\"id\": \"b\", \"tool\": \"t\"}\n]}\n",
-    );
-    assert_input_error(&out, "s.json:3:10");
-    assert_stderr_has(&out, "call `b`: has no effect");
-    assert_stderr_has(&out, "hint: give it one effect");
-}
-
-// ---------------------------------------------------------------------------------------------
-// Strategies and names
-// ---------------------------------------------------------------------------------------------
-
-#[test]
-fn unknown_strategy_in_the_file() {
-    let out = check_text(
-        "{\"name\": \"x\", \"strategies\": [\"sequential\", \"paralel\"],\n \"calls\": [{\"id\": \"a\", \"latency_ms\": 1}]}\n",
-    );
-    // Placed at the bad name itself.
-    assert_input_error(&out, "s.json:1:44");
-    assert_stderr_has(&out, "in `strategies`: unknown strategy `paralel`");
-    assert_stderr_has(&out, "did you mean `parallel`?");
-}
-
-#[test]
-fn pool_of_zero_in_the_file() {
-    let out = check_text(
-        "{\"name\": \"x\", \"strategies\": [\"pool:0\"],\n \"calls\": [{\"id\": \"a\", \"latency_ms\": 1}]}\n",
-    );
-    assert_input_error(&out, "s.json:1:30");
-    assert_stderr_has(&out, "`pool:0`: a pool needs at least one worker");
-}
-
-#[test]
-fn empty_strategies_in_the_file() {
-    let out = check_text(
-        "{\"name\": \"x\", \"strategies\": [],\n \"calls\": [{\"id\": \"a\", \"latency_ms\": 1}]}\n",
-    );
-    assert_input_error(&out, "s.json:1:15");
-    assert_stderr_has(&out, "`strategies` is empty");
-}
-
-/// A clap usage error: exit 2, one message naming the flag, no panic.
-#[track_caller]
-fn assert_usage_error(out: &Out, needle: &str) {
-    assert!(
-        !out.stderr.contains("panicked"),
-        "fanout panicked:\n{}",
-        out.stderr
-    );
-    assert_eq!(out.code, Some(2), "expected exit 2; {out:#?}");
-    assert!(out.stdout.is_empty(), "{out:#?}");
-    assert!(out.stderr.starts_with("error: "), "{out:#?}");
-    assert_eq!(out.stderr.matches("error:").count(), 1, "{out:#?}");
-    assert_stderr_has(out, needle);
-}
-
-#[test]
-fn unknown_strategy_on_the_command_line() {
-    let out = fanout(&[
-        "run",
-        "fetch-5-urls",
-        "--strategies",
-        "paralel",
-        "--headless",
-        "--speed",
-        "1000",
-    ]);
-    assert_usage_error(&out, "invalid value 'paralel' for '--strategies");
-    assert_stderr_has(&out, "did you mean `parallel`?");
-}
-
-#[test]
-fn unknown_strategy_on_check() {
-    let out = fanout(&["check", "staircase", "--strategies", "sequential,paralel"]);
-    assert_usage_error(&out, "invalid value 'paralel' for '--strategies");
-}
-
-#[test]
-fn pool_of_zero_on_the_command_line() {
-    let out = fanout(&[
-        "run",
-        "fetch-5-urls",
-        "--strategies",
-        "pool:0",
-        "--headless",
-    ]);
-    assert_usage_error(&out, "a pool needs at least one worker");
-}
-
-#[test]
-fn pool_size_not_a_number() {
-    let out = fanout(&["check", "fetch-5-urls", "--strategies", "pool:x"]);
-    assert_usage_error(&out, "the pool size must be a whole number");
-}
-
-#[test]
-fn bad_speed() {
-    for speed in ["0", "-1", "abc", "inf", "NaN", "1e7"] {
-        let flag = format!("--speed={speed}");
-        let out = fanout(&["run", "fetch-5-urls", &flag, "--headless"]);
-        assert_usage_error(&out, "--speed");
-    }
-    // A negative number is a value, not a flag: the error says the range, for `run` and
-    // `replay`, and an absurdly small speed is refused before it can stall the axis.
-    for speed in ["-1", "1e-306", "0.001", "2e6"] {
-        for command in [["run", "fetch-5-urls"], ["replay", "r.json"]] {
-            let out = fanout(&[command[0], command[1], "--speed", speed]);
-            assert_usage_error(&out, "--speed");
-            let shown = speed.replace("2e6", "2000000");
-            assert_stderr_has(&out, &format!("speed {shown} is out of range"));
-            assert_stderr_has(&out, "use 0.01 to 1000000");
-        }
-    }
-    let out = fanout(&["run", "fetch-5-urls", "--runs", "-1", "--headless"]);
-    assert_usage_error(&out, "--runs");
-    assert!(!out.stderr.contains("unexpected argument"), "{out:#?}");
-}
-
-#[test]
-fn unknown_builtin_suggests_the_nearest() {
-    let out = fanout(&["run", "fetch-5-url", "--headless", "--speed", "1000"]);
-    assert_input_error(&out, "fetch-5-url");
-    assert_stderr_has(&out, "no built-in scenario by that name");
-    assert_stderr_has(&out, "did you mean `fetch-5-urls`?");
-}
-
-#[test]
-fn unknown_builtin_far_from_any() {
-    let out = fanout(&["check", "zzzzzzzzzzzzzz"]);
-    assert_input_error(&out, "zzzzzzzzzzzzzz");
-    assert!(!out.stderr.contains("did you mean"), "{out:#?}");
-}
-
 // ---------------------------------------------------------------------------------------------
 // `fanout report` on bad records
 // ---------------------------------------------------------------------------------------------
-
-#[test]
-fn report_on_a_missing_file() {
-    let out = fanout(&["report", "missing-record.json"]);
-    assert_input_error(&out, "missing-record.json");
-    assert_stderr_has(&out, "cannot read");
-    assert_stderr_has(&out, "--record FILE` writes a record");
-    assert!(!out.stderr.contains("built-in"), "{out:#?}");
-}
-
-#[test]
-fn report_on_a_directory() {
-    let s = Scratch::new();
-    std::fs::create_dir(s.path("runs")).unwrap();
-    let out = s.run(&["report", "runs"]);
-    assert_input_error(&out, "runs");
-    assert_stderr_has(&out, "is a directory, not a record file");
-    assert!(!out.stderr.contains("scenario"), "{out:#?}");
-}
-
-#[test]
-fn report_on_an_empty_file() {
-    let s = Scratch::new();
-    s.write("r.json", "");
-    let out = s.run(&["report", "r.json"]);
-    assert_input_error(&out, "r.json: is empty: a record is");
-}
 
 #[test]
 fn check_on_a_record_says_it_is_a_record() {
@@ -843,48 +218,6 @@ fn check_on_a_record_says_it_is_a_record() {
     assert_input_error(&out, "rec.json:1:1");
     assert_stderr_has(&out, "is a run record, not a scenario");
     assert_stderr_has(&out, "`fanout report rec.json`");
-}
-
-#[test]
-fn report_on_a_scenario_is_not_a_record() {
-    let s = Scratch::new();
-    s.write(
-        "s.json",
-        "{\"name\": \"x\", \"calls\": [{\"id\": \"a\", \"latency_ms\": 1}]}\n",
-    );
-    let out = s.run(&["report", "s.json"]);
-    assert_input_error(&out, "s.json:1:");
-    assert_stderr_has(&out, "s.json:1:1: is a scenario, not a run record\n");
-    assert_stderr_has(&out, "`fanout run s.json --record out.json`");
-}
-
-#[test]
-fn report_on_a_scenario_does_not_suggest_call_fields() {
-    let s = Scratch::new();
-    s.write(
-        "s.json",
-        "{\"name\": \"x\", \"calls\": [{\"id\": \"a\", \"latency_ms\": 1}]}\n",
-    );
-    let out = s.run(&["report", "s.json"]);
-    assert!(!out.stderr.contains("id, tool, depends_on"), "{out:#?}");
-}
-
-#[test]
-fn report_on_text_that_is_not_json() {
-    let s = Scratch::new();
-    s.write("r.json", "lane  wall\nsequential  1 s\n");
-    let out = s.run(&["report", "r.json"]);
-    assert_input_error(&out, "r.json:1:1");
-}
-
-#[test]
-fn report_on_an_empty_object() {
-    let s = Scratch::new();
-    s.write("r.json", "{}");
-    let out = s.run(&["report", "r.json"]);
-    assert_input_error(&out, "r.json:1:");
-    assert_stderr_has(&out, "missing field `fanout_version`");
-    assert_stderr_has(&out, "README, section \"Run record format\"");
 }
 
 /// Records a small run into `rec.json` inside `s`, returning the run's output.
@@ -928,7 +261,10 @@ fn report_on_an_edited_record() {
     );
     let out = s.run(&["report", "status.json"]);
     assert_input_error(&out, "status.json:");
-    assert!(place(&out.stderr, "status.json").is_some(), "{out:#?}");
+    assert!(
+        common::place(&out.stderr, "status.json").is_some(),
+        "{out:#?}"
+    );
     assert_stderr_has(&out, "unknown variant `done`");
 
     // An unknown lane strategy.
@@ -948,7 +284,10 @@ fn report_on_an_edited_record() {
     );
     let out = s.run(&["report", "timings.json"]);
     assert_input_error(&out, "timings.json:");
-    assert!(place(&out.stderr, "timings.json").is_some(), "{out:#?}");
+    assert!(
+        common::place(&out.stderr, "timings.json").is_some(),
+        "{out:#?}"
+    );
     assert_stderr_has(
         &out,
         "lane `parallel`: call `fetch_news` has impossible timings",
@@ -978,7 +317,7 @@ fn report_on_an_edited_record() {
     s.write("speed.json", &text);
     let out = s.run(&["report", "speed.json"]);
     assert_input_error(&out, "speed.json:");
-    let (line, col) = place(&out.stderr, "speed.json").expect("placed");
+    let (line, col) = common::place(&out.stderr, "speed.json").expect("placed");
     assert_eq!(&text.lines().nth(line - 1).unwrap()[col - 1..], "0,");
     assert_stderr_has(&out, "speed 0 is out of range: use 0.01 to 1000000");
 }
@@ -994,7 +333,7 @@ fn report_on_a_record_with_a_cyclic_scenario() {
     assert_input_error(&out, "cyclic.json:");
     // The place is in the record file, so `path:line:col` still opens the right spot; the part
     // of the file comes after it.
-    let (line, _) = place(&out.stderr, "cyclic.json").expect("placed");
+    let (line, _) = common::place(&out.stderr, "cyclic.json").expect("placed");
     let text = s.read("cyclic.json");
     let at = text.lines().nth(line - 1).unwrap();
     assert!(at.contains("\"id\": \"fetch_news\""), "{at}; {out:#?}");
@@ -1018,7 +357,7 @@ fn errors_in_a_records_scenario_say_embedded_scenario() {
     s.write("dup.json", &text);
     let out = s.run(&["report", "dup.json"]);
     assert_input_error(&out, "dup.json:");
-    let (line, col) = place(&out.stderr, "dup.json").expect("placed");
+    let (line, col) = common::place(&out.stderr, "dup.json").expect("placed");
     let scenario_line = text[..text.find("\"scenario\"").unwrap()].lines().count() + 1;
     assert!(text.find("\"lanes\"") < text.find("\"scenario\""));
     assert!(line > scenario_line, "placed inside the scenario: {out:#?}");
@@ -1160,16 +499,7 @@ fn run_fetch_5_urls_prints_the_table() {
 
 #[test]
 fn json_output_is_the_record() {
-    let out = fanout(&[
-        "run",
-        "fetch-5-urls",
-        "--headless",
-        "--speed",
-        "100",
-        "--json",
-    ]);
-    assert_ok(&out);
-    let v = stdout_json(&out);
+    let (out, v) = run_json("fetch-5-urls");
     // The table moves to stderr.
     assert_stderr_has(&out, "parallel ran ");
 
@@ -1301,16 +631,7 @@ fn record_then_report_re_renders_without_running() {
 
 #[test]
 fn a_failing_call_is_a_result_not_an_error() {
-    let out = fanout(&[
-        "run",
-        "one-failing-call",
-        "--headless",
-        "--speed",
-        "100",
-        "--json",
-    ]);
-    assert_ok(&out);
-    let v = stdout_json(&out);
+    let (out, v) = run_json("one-failing-call");
     // Skipped calls cost nothing, so they are left out of the bounds.
     assert_eq!(v["bounds"]["sum_ms"].as_f64(), Some(42.0));
     assert_eq!(v["bounds"]["critical_path_ms"].as_f64(), Some(12.0));
@@ -1353,17 +674,8 @@ fn hundred_thousand_calls_load() {
 }
 
 #[test]
-fn hundred_thousand_calls_run_in_parallel() {
-    let s = Scratch::new();
-    s.write("big.json", &independent_calls(100_000));
-    let out = s.run(&["run", "big.json", "--strategies", "parallel", "--headless"]);
-    assert_ok(&out);
-    assert_stdout_has(&out, "100000 ok");
-}
-
-#[test]
 fn hundred_thousand_calls_run_in_parallel_and_a_pool() {
-    // A call of latency 0 never touches the timer (whose 1 ms tick used to make 100 000 calls in
+    // Parallel alone is one of these two lanes. A call of latency 0 never touches the timer (whose 1 ms tick used to make 100 000 calls in
     // a pool of 4 take 30 s); this takes about a second in a debug build.
     let s = Scratch::new();
     s.write("big.json", &independent_calls(100_000));
@@ -1423,268 +735,8 @@ fn hundred_thousand_call_chain_checks_without_overflow() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Effects, distributions, retries and rate limits: bad input
+// Imports
 // ---------------------------------------------------------------------------------------------
-
-/// A scenario whose one call `a` is `{"id": "a", CALL}` on line 2, with `top` (top-level fields
-/// and a trailing comma, or nothing) on line 1.
-fn one_call_scenario(top: &str, call: &str) -> String {
-    format!("{{\"name\": \"x\", {top}\"calls\": [\n  {{\"id\": \"a\", {call}}}\n]}}\n")
-}
-
-/// `check` of a one-call scenario fails at the call's id (2:10), naming the call, with `message`
-/// and `hint`.
-#[track_caller]
-fn assert_call_error(call: &str, message: &str, hint: &str) {
-    let out = check_text(&one_call_scenario("", call));
-    assert_input_error(&out, "s.json:2:10: call `a`: ");
-    assert_stderr_has(&out, message);
-    assert_stderr_has(&out, &format!("\n  hint: {hint}"));
-}
-
-#[test]
-fn http_url_that_is_not_a_url() {
-    assert_call_error(
-        "\"http\": {\"url\": \"not a url\"}",
-        "http url `not a url` is not a URL",
-        "write a full URL such as",
-    );
-}
-
-#[test]
-fn http_url_that_is_not_http() {
-    assert_call_error(
-        "\"http\": {\"url\": \"ftp://x\"}",
-        "http url `ftp://x` is not http or https (it is `ftp:`)",
-        "use an http:// or https:// URL, or {local}/path",
-    );
-}
-
-#[test]
-fn a_bad_url_stops_run_before_anything_runs() {
-    let s = Scratch::new();
-    s.write(
-        "s.json",
-        &one_call_scenario("", "\"http\": {\"url\": \"not a url\"}"),
-    );
-    let out = s.run(&["run", "s.json", "--headless"]);
-    assert_input_error(&out, "s.json:2:10: call `a`: ");
-    assert_stderr_has(&out, "is not a URL");
-}
-
-#[test]
-fn http_method_fanout_does_not_send() {
-    assert_call_error(
-        "\"http\": {\"url\": \"{local}/x\", \"method\": \"fetch\"}",
-        "http method `FETCH` is not one fanout sends",
-        "use one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS",
-    );
-}
-
-#[test]
-fn http_timeout_of_zero() {
-    assert_call_error(
-        "\"http\": {\"url\": \"{local}/x\", \"timeout_ms\": 0}",
-        "http timeout_ms 0 is out of range",
-        "use milliseconds above 0",
-    );
-}
-
-#[test]
-fn empty_file_path() {
-    assert_call_error(
-        "\"file\": {\"path\": \" \"}",
-        "file path is empty",
-        "give the file to read",
-    );
-}
-
-#[test]
-fn unknown_latency_distribution_is_placed() {
-    let out = check_text(&one_call_scenario(
-        "",
-        "\"latency\": {\"dist\": \"pareto\"}",
-    ));
-    assert_input_error(&out, "s.json:2:");
-    assert!(place(&out.stderr, "s.json").is_some(), "{out:#?}");
-    assert_stderr_has(&out, "unknown variant `pareto`");
-    assert_stderr_has(&out, "`fixed`, `uniform`, `normal`, `lognormal`");
-}
-
-#[test]
-fn unknown_latency_distribution_has_a_hint() {
-    let out = check_text(&one_call_scenario(
-        "",
-        "\"latency\": {\"dist\": \"pareto\"}",
-    ));
-    assert_input_error(&out, "s.json:2:");
-    assert_stderr_has(&out, "\n  hint: ");
-}
-
-#[test]
-fn lognormal_p99_below_its_median() {
-    let out = check_text(&one_call_scenario(
-        "",
-        "\"latency\": {\"dist\": \"lognormal\", \"median_ms\": 200, \"p99_ms\": 100}",
-    ));
-    assert_input_error(&out, "s.json:2:10: call `a`: ");
-    assert_stderr_has(
-        &out,
-        "latency: p99_ms must be at least median_ms, but p99_ms is 100 and median_ms is 200",
-    );
-    // The fix is in the message itself.
-    assert_stderr_has(&out, "write \"median_ms\": 100, \"p99_ms\": 200");
-}
-
-#[test]
-fn uniform_min_above_max() {
-    let out = check_text(&one_call_scenario(
-        "",
-        "\"latency\": {\"dist\": \"uniform\", \"min_ms\": 9, \"max_ms\": 1}",
-    ));
-    assert_input_error(&out, "s.json:2:10: call `a`: ");
-    assert_stderr_has(&out, "latency: min_ms must be at most max_ms");
-    assert_stderr_has(&out, "swap them: \"min_ms\": 1, \"max_ms\": 9");
-}
-
-#[test]
-fn seed_as_a_string_is_a_placed_type_error() {
-    let out = check_text(&one_call_scenario(
-        "\"seed\": \"42\", ",
-        "\"latency_ms\": 1",
-    ));
-    assert_input_error(&out, "s.json:1:26");
-    assert_stderr_has(
-        &out,
-        "`seed`: expected a whole number, found the string \"42\"",
-    );
-}
-
-#[test]
-fn seed_of_the_wrong_type_has_a_hint() {
-    for seed in ["\"42\"", "-1", "1.5"] {
-        let out = check_text(&one_call_scenario(
-            &format!("\"seed\": {seed}, "),
-            "\"latency_ms\": 1",
-        ));
-        assert_input_error(&out, "s.json:1:");
-        assert_stderr_has(&out, "seed");
-        assert_stderr_has(&out, "\n  hint: ");
-    }
-}
-
-#[test]
-fn cpu_work_above_a_minute() {
-    assert_call_error(
-        "\"cpu_ms\": 60001",
-        "cpu_ms 60001 is out of range",
-        "use milliseconds of CPU work from 0 to 60000 (a minute)",
-    );
-}
-
-#[test]
-fn two_effects_on_one_call() {
-    assert_call_error(
-        "\"latency_ms\": 1, \"cpu_ms\": 5",
-        "has more than one effect: latency_ms, cpu_ms",
-        "a call does one thing: keep one of them",
-    );
-}
-
-#[test]
-fn fail_attempts_without_fail() {
-    assert_call_error(
-        "\"latency_ms\": 1, \"fail_attempts\": 1",
-        "`fail_attempts` without `fail`",
-        "add \"fail\": \"message\"",
-    );
-}
-
-#[test]
-fn too_many_retries() {
-    assert_call_error(
-        "\"latency_ms\": 1, \"retries\": {\"max\": 11}",
-        "retries.max 11 is too many",
-        "use at most 10 retries",
-    );
-}
-
-#[test]
-fn ten_retries_are_fine() {
-    let out = check_text(&one_call_scenario(
-        "",
-        "\"latency_ms\": 1, \"retries\": {\"max\": 10}",
-    ));
-    assert_ok(&out);
-}
-
-#[test]
-fn negative_backoff() {
-    assert_call_error(
-        "\"latency_ms\": 1, \"retries\": {\"max\": 1, \"backoff_ms\": -1}",
-        "retries.backoff_ms -1 is out of range",
-        "use milliseconds from 0 to 3600000",
-    );
-}
-
-#[test]
-fn timeout_of_zero() {
-    assert_call_error(
-        "\"latency_ms\": 5, \"timeout_ms\": 0",
-        "timeout_ms 0 is out of range",
-        "use milliseconds above 0 and at most 3600000",
-    );
-}
-
-/// `check` of a one-call scenario (tool `search`) with this `rate_limit` fails at the
-/// `rate_limit` key (1:15) with `message` and `hint`.
-#[track_caller]
-fn assert_rate_limit_error(rate_limit: &str, message: &str, hint: &str) {
-    let out = check_text(&one_call_scenario(
-        &format!("\"rate_limit\": {rate_limit}, "),
-        "\"tool\": \"search\", \"latency_ms\": 1",
-    ));
-    assert_input_error(&out, "s.json:1:15: ");
-    assert_stderr_has(&out, message);
-    assert_stderr_has(&out, &format!("\n  hint: {hint}"));
-}
-
-#[test]
-fn rate_limit_of_zero_per_second() {
-    assert_rate_limit_error(
-        "{\"per_second\": 0}",
-        "rate_limit.per_second 0 is out of range: use 0.001 to 1000000",
-        "tokens added per second",
-    );
-    assert_rate_limit_error(
-        "{\"per_second\": -3}",
-        "rate_limit.per_second -3 is out of range: use 0.001 to 1000000",
-        "tokens added per second",
-    );
-}
-
-#[test]
-fn rate_limit_with_an_empty_bucket() {
-    assert_rate_limit_error(
-        "{\"per_second\": 2, \"burst\": 0}",
-        "rate_limit.burst is 0: no call could ever start",
-        "use a bucket of at least 1",
-    );
-}
-
-#[test]
-fn rate_limit_of_an_unknown_tool() {
-    assert_rate_limit_error(
-        "{\"per_second\": 2, \"tool\": \"serch\"}",
-        "rate_limit.tool `serch` is the tool of no call",
-        "did you mean `search`?",
-    );
-    assert_rate_limit_error(
-        "{\"per_second\": 2, \"tool\": \"zzzzzzzzzz\"}",
-        "rate_limit.tool `zzzzzzzzzz` is the tool of no call",
-        "name a tool the calls use, or remove `tool` to limit every call",
-    );
-}
 
 /// The repository's sample of an imported trace.
 fn sample(name: &str) -> String {

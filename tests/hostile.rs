@@ -1,13 +1,19 @@
-//! The hostile-input corpus: every file in `tests/hostile/` is one case, run against the real
-//! binary in a scratch directory, with the exit code and a fragment of stderr it must give.
-//! Adding a case is adding a file.
+//! The bad-input corpus: every file in `tests/hostile/` is one case, run against the real
+//! binary in a scratch directory, with the exit code and the fragments of stderr it must give.
+//! Hostile files (FIFOs, devices, huge or sparse inputs) and plain mistakes (a typo, a cycle, a
+//! bad flag) alike: adding a case is adding a file.
 //!
-//! A case file is a header of `key: value` lines, then `---`, then the body:
+//! A case file is a header of `key: value` lines (and `#` comments), then `---`, then the body:
 //!
 //! ```text
 //! args: check {input}          the command line; {input} is the body written to a file
 //! exit: 2                      the exit code
 //! stderr: is a FIFO            a fragment stderr must contain (repeatable)
+//! not-stderr: did you mean     optional: a fragment stderr must not contain (repeatable)
+//! error: s.json:3:5            optional: the one message (`error:` once on stderr, nothing on
+//!                              stdout) starts `error: s.json:3:5`; an empty value: any message
+//! place: s.json 2:33           optional: the message is placed at that LINE:COL (`any`: some)
+//! stdout: text                 optional: a fragment stdout must contain (repeatable)
 //! input: fifo                  optional: `fifo`, `sparse BYTES`, or a path like /dev/zero
 //! fifo: pipe                   optional: a FIFO to create in the scratch dir (repeatable)
 //! env: NAME=VALUE              optional: an environment variable (repeatable)
@@ -20,11 +26,18 @@
 //! {"name": "the body", ...}
 //! ```
 //!
-//! Every run is killed after [`LIMIT`]: a case that hangs fails, it never stalls the suite.
+//! A value is trimmed, but for `stderr`, `not-stderr`, `stdout` and `error`: what follows
+//! `key: ` to the end of the line, trailing spaces and all (a message's prefix may end in one);
+//! in every value, `\n` is a line break and `\\` a backslash; the body is written byte for byte (a
+//! case about a file's last line ends without a newline).
+//!
+//! Every case's stdout and stderr must hold no control character but line breaks (text from
+//! files is escaped before it is printed), and no panic. Every run is killed after [`LIMIT`]: a case that hangs fails, it never stalls the suite.
+
+mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The longest any case may take: generous, since only hangs should trip it.
 const LIMIT: Duration = Duration::from_secs(20);
@@ -34,6 +47,10 @@ struct Case {
     args: Vec<String>,
     exit: i32,
     stderr: Vec<String>,
+    not_stderr: Vec<String>,
+    error: Option<String>,
+    place: Option<(String, Option<(usize, usize)>)>,
+    stdout: Vec<String>,
     input: Option<String>,
     fifos: Vec<String>,
     env: Vec<(String, String)>,
@@ -54,15 +71,34 @@ fn parse(path: &Path) -> Case {
         body: body.to_string(),
         ..Case::default()
     };
-    for line in head.lines().filter(|l| !l.trim().is_empty()) {
+    for line in head
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    {
         let (key, value) = line
             .split_once(':')
             .unwrap_or_else(|| panic!("{}: `{line}` is not `key: value`", path.display()));
-        let value = value.trim().to_string();
+        // One space after the colon is the separator; the rest is the value, trailing spaces
+        // and all (a message's prefix may end in one).
+        let exact = unescape(value.strip_prefix(' ').unwrap_or(value));
+        let value = exact.trim().to_string();
         match key.trim() {
             "args" => case.args = value.split_whitespace().map(String::from).collect(),
             "exit" => case.exit = value.parse().unwrap(),
-            "stderr" => case.stderr.push(value),
+            "stderr" => case.stderr.push(exact),
+            "not-stderr" => case.not_stderr.push(exact),
+            "stdout" => case.stdout.push(exact),
+            "error" => case.error = Some(exact),
+            "place" => {
+                let (file, at) = value
+                    .rsplit_once(' ')
+                    .unwrap_or_else(|| panic!("{}: `place: FILE LINE:COL`", path.display()));
+                let at = (at != "any").then(|| {
+                    let (l, c) = at.split_once(':').expect("LINE:COL");
+                    (l.parse().unwrap(), c.parse().unwrap())
+                });
+                case.place = Some((file.to_string(), at));
+            }
             "input" => case.input = Some(value),
             "fifo" => case.fifos.push(value),
             "env" => {
@@ -88,6 +124,26 @@ fn parse(path: &Path) -> Case {
     }
     assert!(!case.args.is_empty(), "{}: no args", path.display());
     case
+}
+
+/// A header value with `\n` and `\\` read as a line break and a backslash.
+fn unescape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        match (c, chars.clone().next()) {
+            ('\\', Some('n')) => {
+                out.push('\n');
+                chars.next();
+            }
+            ('\\', Some('\\')) => {
+                out.push('\\');
+                chars.next();
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 fn mkfifo(path: &Path) {
@@ -144,51 +200,61 @@ fn run(path: &Path) -> Result<(), String> {
         .iter()
         .map(|a| a.replace("{input}", &input.display().to_string()))
         .collect();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fanout"));
-    cmd.args(&args)
-        .current_dir(here)
-        .env_remove("FANOUT_MAX_INPUT_BYTES")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut cmd = common::fanout_in(here, &args);
     for (k, v) in &case.env {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().unwrap();
-    let start = Instant::now();
-    // Drain the pipes on threads so a chatty child never blocks on a full pipe.
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out_t = std::thread::spawn(move || {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut out, &mut s).ok();
-        s
-    });
-    let err_t = std::thread::spawn(move || {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut err, &mut s).ok();
-        s
-    });
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > LIMIT {
-            child.kill().ok();
-            child.wait().ok();
-            return Err(format!("did not exit within {LIMIT:?}: fanout {args:?}"));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let stdout = out_t.join().unwrap();
-    let stderr = err_t.join().unwrap();
+    let common::Out {
+        code,
+        stdout,
+        stderr,
+    } = common::run(cmd, LIMIT).map_err(|e| format!("fanout {args:?}: {e}"))?;
     let mut problems = Vec::new();
-    if status.code() != Some(case.exit) {
-        problems.push(format!("exit {:?}, expected {}", status.code(), case.exit));
+    if code != Some(case.exit) {
+        problems.push(format!("exit {code:?}, expected {}", case.exit));
     }
     for frag in &case.stderr {
         if !stderr.contains(frag.as_str()) {
             problems.push(format!("stderr lacks `{frag}`"));
+        }
+    }
+    for frag in &case.not_stderr {
+        if stderr.contains(frag.as_str()) {
+            problems.push(format!("stderr has `{frag}`"));
+        }
+    }
+    for frag in &case.stdout {
+        if !stdout.contains(frag.as_str()) {
+            problems.push(format!("stdout lacks `{frag}`"));
+        }
+    }
+    if let Some(file) = &case.error {
+        if !stdout.is_empty() {
+            problems.push("stdout is not empty".into());
+        }
+        if !stderr.starts_with(&format!("error: {file}")) {
+            problems.push(format!("stderr does not start with `error: {file}`"));
+        }
+        if stderr.matches("error:").count() != 1 {
+            problems.push("not exactly one `error:` message".into());
+        }
+    }
+    if let Some((file, at)) = &case.place {
+        match (common::place(&stderr, file), at) {
+            (None, _) => problems.push(format!("no `{file}:LINE:COL` place")),
+            (Some(got), Some(want)) if got != *want => {
+                problems.push(format!("placed at {got:?}, expected {want:?}"))
+            }
+            _ => {}
+        }
+    }
+    // Text from files reaches the terminal escaped: no control character but line breaks.
+    for (what, text) in [("stdout", &stdout), ("stderr", &stderr)] {
+        if let Some(c) = text
+            .chars()
+            .find(|&c| c != '\n' && fanout::text::is_control(c))
+        {
+            problems.push(format!("raw {c:?} on {what}"));
         }
     }
     if stderr.contains("panicked") {

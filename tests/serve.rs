@@ -1,7 +1,8 @@
 //! The local test server, driven over real loopback HTTP with a real client (no mocks).
 //!
-//! Timing asserts are lenient so they hold on a loaded 2-core machine: lower bounds (a sleep
-//! lasts at least what was asked) are strict, upper bounds allow twice the ideal time.
+//! Timings are read on tokio's paused clock, which the server's sleeps and rate limiter run on
+//! too: it moves only when every task waits on a timer, so a delay takes exactly what was asked,
+//! however loaded the machine (loopback I/O is never waited for by moving the clock).
 
 use std::time::{Duration, Instant};
 
@@ -15,6 +16,16 @@ fn client() -> Client {
         .timeout(Duration::from_secs(30))
         .build()
         .expect("build the HTTP client")
+}
+
+/// `GET url`, answered.
+async fn get(client: &Client, url: impl reqwest::IntoUrl) -> reqwest::Response {
+    client.get(url).send().await.unwrap()
+}
+
+/// `POST url`, answered.
+async fn post(client: &Client, url: impl reqwest::IntoUrl) -> reqwest::Response {
+    client.post(url).send().await.unwrap()
 }
 
 async fn server() -> LocalServer {
@@ -34,7 +45,7 @@ async fn base_url_is_loopback_with_the_bound_port() {
 #[tokio::test]
 async fn index_lists_the_routes() {
     let server = server().await;
-    let response = client().get(server.base_url()).send().await.unwrap();
+    let response = get(&client(), server.base_url()).await;
     assert_eq!(response.status(), StatusCode::OK);
     let text = response.text().await.unwrap();
     for route in [
@@ -47,21 +58,15 @@ async fn index_lists_the_routes() {
     }
 }
 
-#[tokio::test]
-async fn delay_sleeps_at_least_the_time_asked() {
+#[tokio::test(start_paused = true)]
+async fn delay_sleeps_the_time_asked() {
     let server = server().await;
     let client = client();
-    let start = Instant::now();
-    let response = client
-        .get(format!("{}/delay/200", server.base_url()))
-        .send()
-        .await
-        .unwrap();
+    let start = tokio::time::Instant::now();
+    let response = get(&client, format!("{}/delay/200", server.base_url())).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(!response.text().await.unwrap().is_empty());
-    let took = start.elapsed();
-    assert!(took >= Duration::from_millis(200), "took {took:?}");
-    assert!(took < Duration::from_millis(400), "took {took:?}");
+    assert_eq!(start.elapsed(), Duration::from_millis(200));
 }
 
 #[tokio::test]
@@ -76,54 +81,35 @@ async fn delay_accepts_post() {
     assert_eq!(response.status(), StatusCode::OK);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn parallel_delays_overlap() {
     let server = server().await;
     let client = client();
     let url = format!("{}/delay/300", server.base_url());
-    let start = Instant::now();
+    let start = tokio::time::Instant::now();
     let (a, b) = tokio::join!(client.get(&url).send(), client.get(&url).send());
     let took = start.elapsed();
     assert_eq!(a.unwrap().status(), StatusCode::OK);
     assert_eq!(b.unwrap().status(), StatusCode::OK);
-    assert!(took >= Duration::from_millis(300), "took {took:?}");
-    // One after the other would take at least 600 ms; so < 600 ms proves they overlapped,
-    // and leaves twice the ideal 300 ms.
-    assert!(
-        took < Duration::from_millis(600),
-        "took {took:?}: no overlap"
-    );
+    // One after the other would take 600 ms.
+    assert_eq!(took, Duration::from_millis(300), "no overlap");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn status_answers_with_the_code_asked() {
     let server = server().await;
     let client = client();
     let base = server.base_url();
 
-    let response = client
-        .get(format!("{base}/status/500"))
-        .send()
-        .await
-        .unwrap();
+    let response = get(&client, format!("{base}/status/500")).await;
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
 
-    let start = Instant::now();
-    let response = client
-        .get(format!("{base}/status/404?delay_ms=50"))
-        .send()
-        .await
-        .unwrap();
-    let took = start.elapsed();
+    let start = tokio::time::Instant::now();
+    let response = get(&client, format!("{base}/status/404?delay_ms=50")).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    assert!(took >= Duration::from_millis(50), "took {took:?}");
-    assert!(took < Duration::from_secs(1), "took {took:?}");
+    assert_eq!(start.elapsed(), Duration::from_millis(50));
 
-    let response = client
-        .post(format!("{base}/status/201"))
-        .send()
-        .await
-        .unwrap();
+    let response = post(&client, format!("{base}/status/201")).await;
     assert_eq!(response.status(), StatusCode::CREATED);
 }
 
@@ -132,11 +118,7 @@ async fn status_out_of_range_is_a_bad_request() {
     let server = server().await;
     let client = client();
     for code in ["99", "600", "65535", "abc"] {
-        let response = client
-            .get(format!("{}/status/{code}", server.base_url()))
-            .send()
-            .await
-            .unwrap();
+        let response = get(&client, format!("{}/status/{code}", server.base_url())).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "code {code}");
     }
 }
@@ -147,40 +129,25 @@ async fn bytes_sends_exactly_n_deterministic_bytes() {
     let client = client();
     let url = format!("{}/bytes/1000", server.base_url());
 
-    let response = client.get(&url).send().await.unwrap();
+    let response = get(&client, &url).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.content_length(), Some(1000));
     let first = response.bytes().await.unwrap();
     assert_eq!(first.len(), 1000);
     assert!(first.starts_with(b"abcdefghijklmnopqrstuvwxyzabc"));
 
-    let second = client
-        .get(&url)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let second = get(&client, &url).await.bytes().await.unwrap();
     assert_eq!(first, second);
 
-    let empty = client
-        .get(format!("{}/bytes/0", server.base_url()))
-        .send()
-        .await
-        .unwrap();
+    let empty = get(&client, format!("{}/bytes/0", server.base_url())).await;
     assert_eq!(empty.status(), StatusCode::OK);
     assert!(empty.bytes().await.unwrap().is_empty());
 
-    let too_many = client
-        .get(format!("{}/bytes/100000001", server.base_url()))
-        .send()
-        .await
-        .unwrap();
+    let too_many = get(&client, format!("{}/bytes/100000001", server.base_url())).await;
     assert_eq!(too_many.status(), StatusCode::BAD_REQUEST);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn limited_admits_the_limit_and_refuses_the_rest_at_once() {
     let server = start_local(ServeOptions {
         limit_per_second: 3,
@@ -191,8 +158,8 @@ async fn limited_admits_the_limit_and_refuses_the_rest_at_once() {
     let url = format!("{}/limited/100", server.base_url());
 
     let send = |client: Client, url: String| async move {
-        let start = Instant::now();
-        let response = client.get(&url).send().await.unwrap();
+        let start = tokio::time::Instant::now();
+        let response = get(&client, &url).await;
         let took = start.elapsed();
         let retry_after = response
             .headers()
@@ -220,22 +187,16 @@ async fn limited_admits_the_limit_and_refuses_the_rest_at_once() {
     assert_eq!(limited.len(), 3, "{answers:?}");
     for (_, retry_after, took) in &ok {
         assert_eq!(*retry_after, None);
-        assert!(
-            *took >= Duration::from_millis(100),
-            "admitted took {took:?}"
-        );
+        assert_eq!(*took, Duration::from_millis(100), "admitted");
     }
-    for (_, retry_after, _) in &limited {
+    for (_, retry_after, took) in &limited {
         assert_eq!(retry_after.as_deref(), Some("1"));
+        assert_eq!(*took, Duration::ZERO, "refused at once");
     }
 
     // A new window opens a second after the first request: admitted again.
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let response = client
-        .post(format!("{}/limited/0", server.base_url()))
-        .send()
-        .await
-        .unwrap();
+    let response = post(&client, format!("{}/limited/0", server.base_url())).await;
     assert_eq!(response.status(), StatusCode::OK);
 }
 
@@ -255,7 +216,7 @@ async fn refuses_connections(addr: std::net::SocketAddr) -> bool {
 async fn dropping_the_server_stops_it() {
     let server = server().await;
     let addr = server.addr();
-    let response = client().get(server.base_url()).send().await.unwrap();
+    let response = get(&client(), server.base_url()).await;
     assert_eq!(response.status(), StatusCode::OK);
 
     drop(server);
@@ -273,13 +234,14 @@ async fn dropping_the_server_stops_it() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn shutdown_answers_requests_under_way_first() {
     let server = server().await;
     let addr = server.addr();
     let url = format!("{}/delay/1000", server.base_url());
     let request = tokio::spawn(async move { client().get(&url).send().await });
-    // Let the request reach the server before shutting down.
+    // The paused clock reaches 300 ms only once every task waits on a timer: the request is
+    // then in the server's 1 s sleep.
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     server.shutdown().await.expect("clean shutdown");
@@ -298,11 +260,8 @@ async fn shutdown_answers_requests_under_way_first() {
 async fn bytes_streams_whole_alphabets_across_chunks() {
     let server = server().await;
     let n = 3 * fanout::serve::CHUNK + 7;
-    let body = client()
-        .get(format!("{}/bytes/{n}", server.base_url()))
-        .send()
+    let body = get(&client(), format!("{}/bytes/{n}", server.base_url()))
         .await
-        .unwrap()
         .bytes()
         .await
         .unwrap();
@@ -325,11 +284,7 @@ async fn delays_beyond_the_cap_are_bad_requests_with_a_message() {
         format!("/status/200?delay_ms={over}"),
         format!("/limited/{over}"),
     ] {
-        let response = client
-            .get(format!("{}{route}", server.base_url()))
-            .send()
-            .await
-            .unwrap();
+        let response = get(&client, format!("{}{route}", server.base_url())).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{route}");
         let text = response.text().await.unwrap();
         assert!(

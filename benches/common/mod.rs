@@ -163,6 +163,23 @@ impl Shape {
 }
 
 /// Parses and validates generated JSON the way `fanout run FILE` does.
+/// The four-lane ([`FOUR`]) virtual-clock record of the 100,000-call, 299,994-edge graph
+/// (latencies 1..=1000 ms), and its plan: what the record and render benches measure.
+#[allow(dead_code)] // not every bench uses it
+pub fn big_record() -> (fanout::engine::Record, std::sync::Arc<Plan>) {
+    let plan = std::sync::Arc::new(plan(&Shape::dag(100_000, Latency::Uniform(1, 1000)).json()));
+    let opts = fanout::engine::RunOptions {
+        strategies: FOUR.iter().map(|s| strategy(s)).collect(),
+        speed: 1.0,
+        mode: fanout::engine::Mode::Race,
+        local: None,
+    };
+    (
+        fanout::engine::virtual_clock::run_virtual(&plan, &opts),
+        plan,
+    )
+}
+
 pub fn plan(json: &str) -> Plan {
     Plan::from_source(&ScenarioSource::from_text("bench.json", json))
         .expect("a generated scenario is valid")

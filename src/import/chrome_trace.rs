@@ -22,7 +22,9 @@ use super::{
 use crate::engine::InputError;
 use crate::engine::json::locate::Step;
 use crate::engine::limits::MAX_LATENCY_MS;
-use crate::engine::scenario::{CallSpec, Scenario};
+use crate::engine::scenario::CallSpec;
+use crate::import::imported_scenario;
+use crate::text::noun;
 
 const KIND: ImportKind = ImportKind::ChromeTrace;
 
@@ -367,15 +369,15 @@ pub(crate) fn import(input: &Input<'_>, opts: &ImportOptions) -> Result<Imported
     notes.insert(
         0,
         format!(
-            "read {} events: {} complete (X) event{} and {} B/E pair{}; {} top-level slice{} on {threads} thread{} became calls",
+            "read {} events: {} complete (X) {} and {} B/E {}; {} top-level {} on {threads} {} became calls",
             events.len(),
             counts.0,
-            plural(counts.0),
+            noun(counts.0, "event"),
             counts.1,
-            plural(counts.1),
+            noun(counts.1, "pair"),
             top.len(),
-            plural(top.len()),
-            plural(threads)
+            noun(top.len(), "slice"),
+            noun(threads, "thread")
         ),
     );
     notes.push(
@@ -386,16 +388,16 @@ pub(crate) fn import(input: &Input<'_>, opts: &ImportOptions) -> Result<Imported
     );
     if nested > 0 {
         notes.push(format!(
-            "left out {nested} slice{} nested inside another slice of {} thread: {} time is part of the outer slice's",
-            plural(nested),
+            "left out {nested} {} nested inside another slice of {} thread: {} time is part of the outer slice's",
+            noun(nested, "slice"),
             if nested == 1 { "its" } else { "their" },
             if nested == 1 { "its" } else { "their" },
         ));
     }
     if overlapping_on_thread > 0 {
         notes.push(format!(
-            "{overlapping_on_thread} slice{} began before the slice before {} on the same thread had ended, without being nested in it; the scenario still makes {} wait for it",
-            plural(overlapping_on_thread),
+            "{overlapping_on_thread} {} began before the slice before {} on the same thread had ended, without being nested in it; the scenario still makes {} wait for it",
+            noun(overlapping_on_thread, "slice"),
             if overlapping_on_thread == 1 { "it" } else { "them" },
             if overlapping_on_thread == 1 { "it" } else { "them" },
         ));
@@ -412,15 +414,15 @@ pub(crate) fn import(input: &Input<'_>, opts: &ImportOptions) -> Result<Imported
     }
     if unmatched_begin > 0 {
         notes.push(format!(
-            "left out {unmatched_begin} B event{} that no E event ends (the trace stopped while {} ran)",
-            plural(unmatched_begin),
+            "left out {unmatched_begin} B {} that no E event ends (the trace stopped while {} ran)",
+            noun(unmatched_begin, "event"),
             if unmatched_begin == 1 { "it" } else { "they" }
         ));
     }
     if unmatched_end > 0 {
         notes.push(format!(
-            "left out {unmatched_end} E event{} with no B event open on {} thread (begun before the trace started)",
-            plural(unmatched_end),
+            "left out {unmatched_end} E {} with no B event open on {} thread (begun before the trace started)",
+            noun(unmatched_end, "event"),
             if unmatched_end == 1 { "its" } else { "their" }
         ));
     }
@@ -435,28 +437,15 @@ pub(crate) fn import(input: &Input<'_>, opts: &ImportOptions) -> Result<Imported
     } else {
         format!(" of {}", processes.join(", "))
     };
-    let scenario = Scenario {
-        name: format!("Imported from {}", input.name),
-        description: Some(format!(
-            "{} slice{} on {threads} thread{}{of}, from a Chrome trace imported with `fanout import chrome-trace`.",
-            top.len(),
-            plural(top.len()),
-            plural(threads)
-        )),
-        lesson: Some(trace_lesson("a Chrome trace")),
-        strategies: Some(vec!["sequential".into(), "parallel".into()]),
-        seed: None,
-        on_error: None,
-        rate_limit: None,
-        mode: None,
-        calls,
-    };
+    let description = format!(
+        "{} {} on {threads} {}{of}, from a Chrome trace imported with `fanout import chrome-trace`.",
+        top.len(),
+        noun(top.len(), "slice"),
+        noun(threads, "thread")
+    );
+    let scenario = imported_scenario(input, description, trace_lesson("a Chrome trace"), calls);
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     finish(input, scenario, Some((timed, started_at)), notes)
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 /// Parses the file; a bare list may lack its closing `]` (then the flag is set).

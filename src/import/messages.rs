@@ -23,7 +23,9 @@ use super::{
 use crate::engine::InputError;
 use crate::engine::json::locate::Step;
 use crate::engine::limits::MAX_LATENCY_MS;
-use crate::engine::scenario::{CallSpec, Scenario};
+use crate::engine::scenario::CallSpec;
+use crate::import::imported_scenario;
+use crate::text::noun;
 
 /// One requested tool call.
 struct Call {
@@ -44,23 +46,33 @@ struct Found {
     notes: Vec<String>,
 }
 
+/// The parsed payload, if it is `kind`'s, and nothing found in it yet but its model.
+fn open<'a>(kind: ImportKind, input: &Input<'a>) -> Result<(Doc<'a>, Found), InputError> {
+    let doc = parse_doc(kind, input, body_start(input.text), input.text.len())?;
+    if looks_like(&doc.value).is_some_and(|l| l != Looks::Import(kind)) {
+        return Err(wrong_format(kind, input, &doc));
+    }
+    let found = Found {
+        batches: Vec::new(),
+        model: doc
+            .value
+            .get("model")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        notes: Vec::new(),
+    };
+    Ok((doc, found))
+}
+
 /// Imports an Anthropic Messages payload.
 pub(crate) fn import_anthropic(
     input: &Input<'_>,
     opts: &ImportOptions,
 ) -> Result<Imported, InputError> {
     const KIND: ImportKind = ImportKind::Anthropic;
-    let doc = parse_doc(KIND, input, body_start(input.text), input.text.len())?;
-    if looks_like(&doc.value).is_some_and(|l| l != Looks::Import(KIND)) {
-        return Err(wrong_format(KIND, input, &doc));
-    }
+    let (doc, mut found) = open(KIND, input)?;
     let label = input.label;
     let v = &doc.value;
-    let mut found = Found {
-        batches: Vec::new(),
-        model: v.get("model").and_then(Value::as_str).map(str::to_string),
-        notes: Vec::new(),
-    };
     let mut server_tools = 0usize;
     if v.get("type").and_then(Value::as_str) == Some("error") {
         return Err(api_error(input, &doc));
@@ -116,16 +128,11 @@ pub(crate) fn import_anthropic(
     }
     if server_tools > 0 {
         found.notes.push(format!(
-            "left out {server_tools} server_tool_use block{}: Anthropic runs those tools itself, within the model's turn",
-            plural(server_tools)
+            "left out {server_tools} server_tool_use {}: Anthropic runs those tools itself, within the model's turn",
+            noun(server_tools, "block")
         ));
     }
-    if found.batches.is_empty() {
-        if let Some(Looks::Import(other)) = looks_like(v)
-            && other != KIND
-        {
-            return Err(wrong_format(KIND, input, &doc));
-        }
+    finish_found(KIND, input, &doc, v, found, opts, || {
         let (message, place) = match v.get("stop_reason").and_then(Value::as_str) {
             Some(reason) => (
                 format!(
@@ -142,11 +149,12 @@ pub(crate) fn import_anthropic(
                 doc.place(&[]),
             ),
         };
-        return Err(InputError::new(label, message).at(place).hint(
+        (
+            message,
+            place,
             "give a response whose stop_reason is `tool_use`, or a conversation in which the assistant asked for tools ({\"type\": \"tool_use\", \"id\": …, \"name\": …, \"input\": {…}} blocks)",
-        ));
-    }
-    build(KIND, input, &doc, found, opts)
+        )
+    })
 }
 
 /// The tool_use blocks of one content list.
@@ -185,17 +193,9 @@ pub(crate) fn import_openai(
     opts: &ImportOptions,
 ) -> Result<Imported, InputError> {
     const KIND: ImportKind = ImportKind::Openai;
-    let doc = parse_doc(KIND, input, body_start(input.text), input.text.len())?;
-    if looks_like(&doc.value).is_some_and(|l| l != Looks::Import(KIND)) {
-        return Err(wrong_format(KIND, input, &doc));
-    }
+    let (doc, mut found) = open(KIND, input)?;
     let label = input.label;
     let v = &doc.value;
-    let mut found = Found {
-        batches: Vec::new(),
-        model: v.get("model").and_then(Value::as_str).map(str::to_string),
-        notes: Vec::new(),
-    };
     if let Some(e) = v.get("error").filter(|e| e.is_object()) {
         let message = e
             .get("message")
@@ -252,12 +252,7 @@ pub(crate) fn import_openai(
         Value::Array(list) => openai_messages(input, &doc, list, &[], &mut found)?,
         _ => return Err(wrong_format(KIND, input, &doc)),
     }
-    if found.batches.is_empty() {
-        if let Some(Looks::Import(other)) = looks_like(v)
-            && other != KIND
-        {
-            return Err(wrong_format(KIND, input, &doc));
-        }
+    finish_found(KIND, input, &doc, v, found, opts, || {
         let (message, place) = match &finish_reason {
             Some((reason, i)) => (
                 format!("the response asks for no tools: no tool_calls (finish_reason `{reason}`)"),
@@ -272,11 +267,35 @@ pub(crate) fn import_openai(
                 doc.place(&[]),
             ),
         };
-        return Err(InputError::new(label, message).at(place).hint(
+        (
+            message,
+            place,
             "give a response whose finish_reason is `tool_calls`, or a messages list in which the assistant asked for tools (\"tool_calls\": [{\"id\": …, \"type\": \"function\", \"function\": {\"name\": …, \"arguments\": …}}])",
-        ));
+        )
+    })
+}
+
+/// The scenario of what was found; with no batch, why: the file is another importer's, or it
+/// asks for no tools (`no_tools`: the message, its place and the hint).
+fn finish_found(
+    kind: ImportKind,
+    input: &Input<'_>,
+    doc: &Doc<'_>,
+    v: &Value,
+    found: Found,
+    opts: &ImportOptions,
+    no_tools: impl FnOnce() -> (String, Option<(usize, usize)>, &'static str),
+) -> Result<Imported, InputError> {
+    if found.batches.is_empty() {
+        if let Some(Looks::Import(other)) = looks_like(v)
+            && other != kind
+        {
+            return Err(wrong_format(kind, input, doc));
+        }
+        let (message, place, hint) = no_tools();
+        return Err(InputError::new(input.label, message).at(place).hint(hint));
     }
-    build(KIND, input, &doc, found, opts)
+    build(kind, input, doc, found, opts)
 }
 
 /// The assistant messages of a list, one batch each.
@@ -413,10 +432,6 @@ fn api_error(input: &Input<'_>, doc: &Doc<'_>) -> InputError {
         .hint("import a successful response, one whose stop_reason is `tool_use`")
 }
 
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
 /// The scenario: ids from tool names, batch after batch, latencies from the options.
 fn build(
     kind: ImportKind,
@@ -462,8 +477,8 @@ fn build(
         return Err(InputError::new(
             input.label,
             format!(
-                "no latency for tool{} {}: {} carries no timings",
-                plural(missing.len()),
+                "no latency for {} {}: {} carries no timings",
+                noun(missing.len(), "tool"),
                 names.join(", "),
                 kind.noun()
             ),
@@ -482,9 +497,9 @@ fn build(
     notes.insert(
         0,
         format!(
-            "{total} tool call{} in {turns} batch{} (one per assistant message that asks for tools)",
-            plural(total),
-            if turns == 1 { "" } else { "es" }
+            "{total} tool {} in {turns} {} (one per assistant message that asks for tools)",
+            noun(total, "call"),
+            noun(turns, "batch")
         ),
     );
     if turns > 1 {
@@ -554,23 +569,14 @@ fn build(
     } else {
         "The calls the model asked for in one turn need none of each other's results and can run at once; each turn needs the results of the one before it, so the turns stay serial. The latencies are the ones given to the import, not measured.".to_string()
     };
-    let scenario = Scenario {
-        name: format!("Imported from {}", input.name),
-        description: Some(format!(
-            "{total} tool call{} asked for{by} in {turns} turn{} ({}), imported with `fanout import {}`.",
-            plural(total),
-            plural(turns),
-            kind.noun(),
-            kind.name()
-        )),
-        lesson: Some(lesson),
-        strategies: Some(vec!["sequential".into(), "parallel".into()]),
-        seed: None,
-        on_error: None,
-        rate_limit: None,
-        mode: None,
-        calls,
-    };
+    let description = format!(
+        "{total} tool {} asked for{by} in {turns} {} ({}), imported with `fanout import {}`.",
+        noun(total, "call"),
+        noun(turns, "turn"),
+        kind.noun(),
+        kind.name()
+    );
+    let scenario = imported_scenario(input, description, lesson, calls);
     finish(input, scenario, None, notes)
 }
 

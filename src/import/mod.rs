@@ -21,11 +21,10 @@ use crate::engine::InputError;
 use crate::engine::json::errors::{TRAILING_COMMA_HINT, message_and_point};
 use crate::engine::json::locate::{Step, line_col, locate};
 use crate::engine::limits::MAX_LATENCY_MS;
-use crate::engine::options::Clock;
-use crate::engine::options::Mode;
+use crate::engine::options::{Clock, Mode};
 use crate::engine::plan::Plan;
 use crate::engine::record::{CallRecord, CallStatus, LaneRecord, Record, speedup};
-use crate::engine::scenario::{Scenario, ScenarioSource};
+use crate::engine::scenario::{CallSpec, Scenario, ScenarioSource};
 
 /// The strategy name of the one lane of an imported record: the run as it happened.
 pub use crate::engine::record::RECORDED_LANE;
@@ -112,6 +111,48 @@ pub struct Imported {
     pub recorded: Option<Record>,
     /// What the importer decided and left out, one sentence each, for the user to read.
     pub notes: Vec<String>,
+}
+
+/// An imported scenario: named after its file, raced sequential against parallel, with no seed,
+/// rate limit or mode of its own.
+pub(crate) fn imported_scenario(
+    input: &Input<'_>,
+    description: String,
+    lesson: String,
+    calls: Vec<CallSpec>,
+) -> Scenario {
+    Scenario {
+        name: format!("Imported from {}", input.name),
+        description: Some(description),
+        lesson: Some(lesson),
+        strategies: Some(vec!["sequential".into(), "parallel".into()]),
+        seed: None,
+        on_error: None,
+        rate_limit: None,
+        mode: None,
+        calls,
+    }
+}
+
+/// The what-if lanes of `what_ifs` (the virtual clock) beside what really happened (`recorded`,
+/// an imported trace's own lane, put first): every speedup is then against what happened, and
+/// the record starts when the trace did. Without a recorded run, `what_ifs` as it is.
+pub fn beside_recorded(recorded: Option<&Record>, mut what_ifs: Record) -> Record {
+    let Some(recorded) = recorded else {
+        return what_ifs;
+    };
+    let Some(lane) = recorded.lanes.first() else {
+        return what_ifs;
+    };
+    let mut lane = lane.clone();
+    lane.strategy = RECORDED_LANE.to_string();
+    lane.speedup = 1.0;
+    for what_if in &mut what_ifs.lanes {
+        what_if.speedup = speedup(lane.wall_ms, what_if.wall_ms);
+    }
+    what_ifs.started_at = recorded.started_at.clone();
+    what_ifs.lanes.insert(0, lane);
+    what_ifs
 }
 
 impl Imported {

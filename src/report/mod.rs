@@ -7,9 +7,12 @@ use crate::engine::record::{CallStatus, LaneRecord, Record};
 use crate::engine::units::fmt_num;
 use crate::text::{escape_control, escape_markdown_cell};
 
+pub mod check;
 pub mod chrome_trace;
+pub mod columns;
 pub mod csv;
 pub mod figures;
+pub mod runs;
 pub mod svg;
 pub mod sweep;
 
@@ -194,39 +197,11 @@ pub fn failures(record: &Record) -> Vec<String> {
 /// The comparison table with a headline, the failures and a verdict.
 pub fn table(record: &Record) -> String {
     let (header, rows, left) = rows(record);
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |cells: &[String]| {
-        let mut s = String::new();
-        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
-            if i > 0 {
-                s.push_str("   ");
-            }
-            let pad = w - cell.chars().count();
-            // Names and counts read left to right; numbers line up on the right.
-            if left[i] {
-                s.push_str(cell);
-                s.extend(std::iter::repeat_n(' ', pad));
-            } else {
-                s.extend(std::iter::repeat_n(' ', pad));
-                s.push_str(cell);
-            }
-        }
-        s.trim_end().to_string()
-    };
     let mut out = headline(record);
     out.push_str("\n\n");
-    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
-    out.push_str(&line(&header));
-    out.push('\n');
-    for row in &rows {
-        out.push_str(&line(row));
-        out.push('\n');
-    }
+    let mut all = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
+    all.extend(rows);
+    out.push_str(&columns::columns(&all, &left, "", 3, true));
     for block in [failures(record), why_lines(record)] {
         if !block.is_empty() {
             out.push('\n');

@@ -8,6 +8,7 @@ use crate::engine::options::Clock;
 use crate::engine::options::Mode;
 use crate::engine::record::{CallRecord, CallStatus, LaneRecord, Record};
 use crate::engine::units::fmt_num;
+use crate::text::ellipsize;
 
 use super::{duration, outcome_counts, percent, speedup, verdict};
 use crate::engine::queries::{in_flight_steps, skipped_at, tool_of};
@@ -66,27 +67,15 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// `s` cut to `max` characters, ending in `…` when cut.
-pub fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    if max == 0 {
-        return String::new();
-    }
-    let mut t: String = s.chars().take(max - 1).collect();
-    t.push('…');
-    t
-}
-
-/// The smallest 1, 2 or 5 × 10ⁿ step that cuts `span` into at most `most` intervals.
+/// The smallest 1, 2 or 5 × 10ⁿ step that cuts `span` into at most `most` intervals: the one
+/// rule of the SVG's axis and the live view's (`ui::widgets::axis::tick_step`).
 pub fn nice_step(span: f64, most: f64) -> f64 {
     let raw = (span / most).max(1e-9);
     let mag = 10f64.powf(raw.log10().floor());
     [1.0, 2.0, 5.0, 10.0]
         .into_iter()
         .map(|m| m * mag)
-        .find(|&s| (span / s - 1e-9).ceil() <= most)
+        .find(|&s| span / s <= most + 1e-9)
         .unwrap_or(10.0 * mag)
 }
 
@@ -191,13 +180,13 @@ fn beside(from: f64, to: f64, message: &str) -> (f64, &'static str, String) {
         (
             to,
             "start",
-            truncate(message, (right / SANS_11).max(0.0) as usize),
+            ellipsize(message, (right / SANS_11).max(0.0) as usize),
         )
     } else {
         (
             from - 6.0,
             "end",
-            truncate(message, (left / SANS_11).max(0.0) as usize),
+            ellipsize(message, (left / SANS_11).max(0.0) as usize),
         )
     }
 }
@@ -298,7 +287,7 @@ pub fn svg(record: &Record) -> String {
         PAD,
         title_y,
         r#"font-size="20" font-weight="bold""#,
-        &truncate(&record.scenario.name, 80),
+        &ellipsize(&record.scenario.name, 80),
     );
     let clock = match record.clock {
         Clock::Real => "real clock (measured)",
@@ -329,7 +318,7 @@ pub fn svg(record: &Record) -> String {
             PAD,
             description_y,
             &format!(r#"font-size="12" font-style="italic" fill="{MUTED}""#),
-            &truncate(description, 150),
+            &ellipsize(description, 150),
         );
     }
 
@@ -411,7 +400,7 @@ pub fn svg(record: &Record) -> String {
     for (k, (lane, f)) in record.lanes.iter().zip(&figures).enumerate() {
         let ry = table_top + 22.0 + k as f64 * 18.0;
         let cells = [
-            truncate(&lane.strategy, 20),
+            ellipsize(&lane.strategy, 20),
             duration(f.wall.mean),
             speedup(f.speedup.0),
             super::figures::saved_text(f.saved),
@@ -470,7 +459,7 @@ fn draw_lane(
         PAD + 8.0,
         top + 18.0,
         r#"font-size="14" font-weight="bold""#,
-        &truncate(&lane.strategy, 22),
+        &ellipsize(&lane.strategy, 22),
     );
     s.text(
         X0,
@@ -509,7 +498,7 @@ fn draw_lane(
             PAD + 8.0,
             ry + 13.0,
             r#"font-family="monospace" font-size="12""#,
-            &truncate(&c.id, ID_CHARS),
+            &ellipsize(&c.id, ID_CHARS),
         );
         draw_call(s, c, skipped[i], ry, x);
         let _ = writeln!(s.out, "</g>");

@@ -4,7 +4,6 @@
 //! JSON, CSV or an SVG chart.
 
 use serde::Serialize;
-use unicode_width::UnicodeWidthStr;
 
 use super::figures::{Saved, duration, saved, saved_text, speedup};
 use super::svg::escape;
@@ -211,33 +210,9 @@ pub fn table(s: &Sweep) -> String {
         }
         rows.push(row);
     }
-    let widths: Vec<usize> = (0..header.len())
-        .map(|i| {
-            rows.iter()
-                .map(|r| UnicodeWidthStr::width(r[i].as_str()))
-                .chain([UnicodeWidthStr::width(header[i].as_str())])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: &[String]| {
-        let mut l = String::new();
-        for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
-            if i > 0 {
-                l.push_str("   ");
-            }
-            let pad = w - UnicodeWidthStr::width(c.as_str());
-            l.push_str(&" ".repeat(pad));
-            l.push_str(c);
-        }
-        l.trim_end().to_string()
-    };
-    out.push_str(&line(&header));
-    out.push('\n');
-    for r in &rows {
-        out.push_str(&line(r));
-        out.push('\n');
-    }
+    let mut all = vec![header];
+    all.extend(rows);
+    out.push_str(&super::columns::columns(&all, &[], "", 3, false));
     out.push('\n');
     for f in families {
         out.push_str(&s.knee_sentence(f));

@@ -1,35 +1,9 @@
 //! Text on screen: display widths (a wide or combining character is not one column), wrapping,
 //! cutting with an ellipsis, and a lesson's times at the run's speed.
 
-use unicode_width::UnicodeWidthStr;
-
 use crate::engine::units::fmt_num;
 
-/// Columns `s` takes on a terminal.
-pub fn width(s: &str) -> usize {
-    UnicodeWidthStr::width(s)
-}
-
-/// Cuts `s` to `max` columns, ending in `…` when it was cut.
-pub fn ellipsize(s: &str, max: usize) -> String {
-    if width(s) <= max {
-        return s.to_string();
-    }
-    let mut out = String::new();
-    let mut w = 0;
-    for ch in s.chars() {
-        let cw = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
-        if w + cw + 1 > max {
-            break;
-        }
-        out.push(ch);
-        w += cw;
-    }
-    if max > 0 {
-        out.push('…');
-    }
-    out
-}
+pub use crate::text::{ellipsize, width};
 
 /// Word-wraps `text` to `max` columns; a word longer than a line is cut across lines.
 pub fn wrap(text: &str, max: usize) -> Vec<String> {

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use crate::engine::record::{RECORDED_LANE, speedup};
 use crate::engine::scenario::ScenarioSource;
 use crate::engine::virtual_clock::run_virtual;
 use crate::engine::{InputError, Mode, Plan, Record, RunOptions, Strategy};
@@ -22,18 +21,7 @@ pub fn of(imported: &Imported) -> Result<(Record, Arc<Plan>), InputError> {
         mode: Mode::Race,
         local: None,
     };
-    let mut record = run_virtual(&plan, &opts);
-    if let Some(recorded) = &imported.recorded
-        && let Some(lane) = recorded.lanes.first()
-    {
-        let mut lane = lane.clone();
-        lane.strategy = RECORDED_LANE.to_string();
-        lane.speedup = 1.0;
-        for what_if in &mut record.lanes {
-            what_if.speedup = speedup(lane.wall_ms, what_if.wall_ms);
-        }
-        record.started_at = recorded.started_at.clone();
-        record.lanes.insert(0, lane);
-    }
+    let record =
+        crate::import::beside_recorded(imported.recorded.as_ref(), run_virtual(&plan, &opts));
     Ok((record, plan))
 }

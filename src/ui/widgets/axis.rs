@@ -47,12 +47,7 @@ pub fn tick_step(axis_ms: f64, width: u16) -> Option<f64> {
         return None;
     }
     let max_ticks = (f64::from(width) / 10.0).max(1.0);
-    let raw = axis_ms / max_ticks;
-    let p = 10f64.powf(raw.log10().floor());
-    [1.0, 2.0, 5.0, 10.0]
-        .into_iter()
-        .map(|m| m * p)
-        .find(|&s| s >= raw && s.is_finite() && s > 0.0)
+    Some(crate::report::svg::nice_step(axis_ms, max_ticks)).filter(|s| s.is_finite() && *s > 0.0)
 }
 
 fn tick_label(ms: f64, step: f64, axis_ms: f64) -> String {
