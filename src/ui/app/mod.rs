@@ -2,7 +2,6 @@
 //! the event loop (`ui::run`) feeds it engine events, key actions and the clock, and carries
 //! out the [`Command`]s it returns.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use tokio::time::Instant;
@@ -14,12 +13,15 @@ use super::theme::Theme;
 use super::whatif::{Edit, WhatIf};
 
 mod edits;
+mod entries;
+mod playback;
+mod switch;
 mod tour;
-use crate::engine::json::parse_json;
+
 use crate::engine::options::Mode;
-use crate::engine::scenario::BUILTINS;
 use crate::engine::units::millis;
-use crate::engine::{Event, Plan, Record, RunOptions, Scenario, Strategy};
+use crate::engine::{Event, Plan, Record, RunOptions, Strategy};
+pub use entries::{Entry, entries};
 
 /// Speeds `+` and `-` step through.
 pub const SPEEDS: &[f64] = &[0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 1000.0];
@@ -33,28 +35,6 @@ pub enum Command {
     Export(Box<Record>),
     /// Leave.
     Quit,
-}
-
-/// A scenario the user can switch to.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Entry {
-    /// What `Plan::load` takes: a built-in name or a path.
-    pub arg: String,
-    /// One line for the picker; empty for a file not read yet (see [`Entry::line`]).
-    pub about: String,
-}
-
-impl Entry {
-    /// The picker's line: `about`, or for a file, its path and title read now (at most 1 MiB,
-    /// a regular file only, so a preview never blocks).
-    pub fn line(&self) -> String {
-        if !self.about.is_empty() {
-            return self.about.clone();
-        }
-        let scenario = crate::engine::input::peek_text(Path::new(&self.arg), 1 << 20)
-            .and_then(|t| parse_json::<Scenario>(&self.arg, &t).ok());
-        format!("{:<26} {}", self.arg, about(scenario))
-    }
 }
 
 /// Where the run's timings come from.
@@ -103,59 +83,6 @@ pub struct App {
     pace: f64,
     plan: Arc<Plan>,
     source: Source,
-}
-
-/// The scenarios the picker offers: the built-ins, the `.json` files in `dir` that are not
-/// built-ins, and `extra` (the path given on the command line) if it is a file.
-pub fn entries(dir: &Path, extra: Option<&str>) -> Vec<Entry> {
-    let mut out: Vec<Entry> = BUILTINS
-        .iter()
-        .map(|(name, text)| Entry {
-            arg: name.to_string(),
-            about: format!(
-                "{name:<26} {}",
-                about(parse_json::<Scenario>(name, text).ok())
-            ),
-        })
-        .collect();
-    // Regular files only, and none read yet: a FIFO or a huge file here must not block or
-    // slow start-up. Titles are read when the picker opens (`Entry::line`).
-    let files = crate::engine::input::regular_files(dir, "json");
-    let add_file = |path: &Path, out: &mut Vec<Entry>| {
-        let arg = path.display().to_string();
-        let stem = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or_default();
-        // A copy of a built-in is left out; only a file of exactly its size is read to tell.
-        let same_builtin = BUILTINS.iter().any(|(n, t)| {
-            *n == stem
-                && crate::engine::input::peek_text(path, t.len() as u64).is_some_and(|x| x == *t)
-        });
-        if same_builtin || out.iter().any(|e| e.arg == arg) {
-            return;
-        }
-        out.push(Entry {
-            about: String::new(),
-            arg,
-        });
-    };
-    for f in &files {
-        add_file(f, &mut out);
-    }
-    if let Some(extra) = extra
-        && Path::new(extra).is_file()
-    {
-        add_file(Path::new(extra), &mut out);
-    }
-    out
-}
-
-fn about(s: Option<Scenario>) -> String {
-    match s {
-        Some(s) => s.description.unwrap_or(s.name),
-        None => "(does not parse: run it to see why)".to_string(),
-    }
 }
 
 impl App {
@@ -534,85 +461,6 @@ impl App {
                 self.set_paused(false);
                 None
             }
-        }
-    }
-
-    fn switch(&mut self, by: i64) -> Option<Command> {
-        let Source::Live {
-            entries, current, ..
-        } = &self.source
-        else {
-            return None;
-        };
-        if entries.is_empty() {
-            return None;
-        }
-        let n = entries.len() as i64;
-        let next = ((*current as i64 + by) % n + n) % n;
-        self.load(next as usize)
-    }
-
-    fn load(&mut self, index: usize) -> Option<Command> {
-        let Source::Live {
-            entries,
-            current,
-            strategies,
-            ..
-        } = &mut self.source
-        else {
-            return None;
-        };
-        let entry = entries.get(index)?.clone();
-        match Plan::load(&entry.arg) {
-            Ok(plan) => {
-                *current = index;
-                self.plan = Arc::new(plan);
-                self.chrome.scroll = None;
-                // A new scenario starts from its own batch: the what-if edits stay behind.
-                if self.whatif.take().is_some() {
-                    *strategies = self.asked.clone();
-                }
-                self.chrome.selected = None;
-                self.chrome.cursor = 0;
-                Some(Command::Start(self.plan.clone(), self.run_options()))
-            }
-            Err(e) => {
-                let first = e.to_string();
-                let first = first.lines().next().unwrap_or_default();
-                self.chrome.notice = Some(format!("cannot load {}: {first}", entry.arg));
-                None
-            }
-        }
-    }
-
-    fn toggle_pause(&mut self, now: Instant) {
-        let Source::Replay { anchor, .. } = &mut self.source else {
-            return;
-        };
-        if anchor.take().is_some() {
-            self.set_paused(true);
-        } else {
-            let at_end = self.model.now_ms >= self.model.end_ms();
-            let from = if at_end { 0.0 } else { self.model.now_ms };
-            self.model.now_ms = from;
-            *anchor = Some((now, from));
-            self.set_paused(false);
-        }
-    }
-
-    fn set_paused(&mut self, paused: bool) {
-        if let Playback::Replay { paused: p, .. } = &mut self.model.playback {
-            *p = paused;
-        }
-    }
-
-    fn seek(&mut self, to: f64, now: Instant) {
-        let to = to.clamp(0.0, self.model.end_ms());
-        self.model.now_ms = to;
-        if let Source::Replay { anchor, .. } = &mut self.source
-            && anchor.is_some()
-        {
-            *anchor = Some((now, to));
         }
     }
 }
