@@ -377,6 +377,7 @@ impl ViewModel {
                 }
             }
             EventKind::LaneDone { wall_ms } => view.wall_ms = Some(wall_ms),
+            EventKind::Turn { .. } => {}
         }
     }
 
