@@ -357,3 +357,47 @@ fn the_clocks_agree_on_turns_on_random_graphs() {
         panic!("{e}");
     }
 }
+
+fn fanout(args: &[&str]) -> (String, String, Option<i32>) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fanout"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code(),
+    )
+}
+
+#[test]
+fn check_prints_the_turns_per_strategy_and_refuses_turns_without_them() {
+    let (out, err, code) = fanout(&["check", "agent-research"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("model turn 1.500 s"), "{out}");
+    let row = |name: &str| {
+        out.lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+    };
+    assert_eq!(
+        row("one-per-turn").as_deref(),
+        Some("one-per-turn 34.000 s 34.000 s — 6 (9.000 s)")
+    );
+    assert_eq!(
+        row("turn-batched").as_deref(),
+        Some("turn-batched 8.000 s 8.000 s — 2 (3.000 s)")
+    );
+    assert_eq!(
+        row("parallel").as_deref(),
+        Some("parallel 5.000 s 5.000 s — —")
+    );
+    for cmd in ["check", "run"] {
+        let (_, err, code) = fanout(&[cmd, "agent-loop", "--strategies", "turn-batched"]);
+        assert_eq!(code, Some(2), "{cmd}: {err}");
+        assert!(
+            err.contains("built-in agent-loop: `turn-batched` counts the model's turns"),
+            "{cmd}: {err}"
+        );
+    }
+}
