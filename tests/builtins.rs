@@ -196,6 +196,34 @@ const EXPECTED: &[Expect] = &[
         refers: &[],
     },
     Expect {
+        name: "agent-research",
+        kind: Kind::Exact,
+        walls: &[
+            ("one-per-turn", 34_000.0),
+            ("turn-batched", 8_000.0),
+            ("parallel", 5_000.0),
+        ],
+        other: &[
+            ("1.5 s", Note("a model turn (model_turn_ms)")),
+            (
+                "26 s",
+                Note("one-per-turn − turn-batched: what batching the turn saves"),
+            ),
+        ],
+        refers: &[],
+    },
+    Expect {
+        name: "agent-search-read",
+        kind: Kind::Exact,
+        walls: &[
+            ("one-per-turn", 17_000.0),
+            ("turn-batched", 10_000.0),
+            ("parallel", 4_000.0),
+        ],
+        other: &[("2 s", Note("a model turn (model_turn_ms)"))],
+        refers: &[],
+    },
+    Expect {
         name: "fetch-5-urls-live",
         kind: Kind::Served,
         walls: &[("sequential", 5_000.0), ("parallel", 1_000.0)],
@@ -563,6 +591,8 @@ impl Allowed {
         let b = &record.bounds;
         self.times
             .extend([b.sum_ms, b.critical_path_ms, b.cpu_ms, b.rate_ms]);
+        self.times
+            .extend([b.one_per_turn_turns_ms, b.turn_batched_turns_ms]);
         let baseline = record
             .lanes
             .iter()
@@ -743,10 +773,12 @@ fn numbers_are_read_with_their_units() {
 /// Words that name a lane, in any case.
 fn lane_words(text: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for word in text.split(|c: char| !(c.is_alphanumeric() || c == ':')) {
+    for word in text.split(|c: char| !(c.is_alphanumeric() || c == ':' || c == '-')) {
         let w = word.trim_end_matches(':').to_lowercase();
-        let is_lane = matches!(w.as_str(), "sequential" | "parallel" | "waves")
-            || w.parse::<fanout::engine::Strategy>().is_ok() && w.starts_with("pool:");
+        let is_lane = matches!(
+            w.as_str(),
+            "sequential" | "parallel" | "waves" | "one-per-turn" | "turn-batched"
+        ) || w.parse::<fanout::engine::Strategy>().is_ok() && w.starts_with("pool:");
         if is_lane {
             out.push(w);
         }
@@ -761,7 +793,7 @@ fn every_lesson_names_its_lanes_as_its_strategies_do() {
         let lesson = plan.scenario.lesson.clone().unwrap_or_default();
         let lanes: Vec<String> = plan.strategies.iter().map(|s| s.to_string()).collect();
         let words: Vec<&str> = lesson
-            .split(|c: char| !(c.is_alphanumeric() || c == ':'))
+            .split(|c: char| !(c.is_alphanumeric() || c == ':' || c == '-'))
             .map(|w| w.trim_end_matches(':'))
             .collect();
         for lane in &lanes {
@@ -899,7 +931,7 @@ fn the_scenarios_readme_table_matches_the_walls() {
         let pool_lanes: Vec<&(&str, f64)> = e
             .walls
             .iter()
-            .filter(|(s, _)| s.starts_with("pool:"))
+            .filter(|(s, _)| s.starts_with("pool:") || s.contains("turn"))
             .collect();
         if pools == "–" {
             assert!(

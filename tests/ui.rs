@@ -669,3 +669,39 @@ async fn the_tour_steps_through_cards_races_and_headlines_that_are_true() {
         Some(Command::Quit)
     ));
 }
+
+/// The `model` rows of a screen, one per lane, in lane order.
+fn model_rows(screen: &str) -> Vec<String> {
+    screen
+        .lines()
+        .filter(|l| l.trim_start_matches('│').trim_start().starts_with("model"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn model_turns_are_drawn_as_their_own_bars_above_the_calls() {
+    let plan = builtin("agent-research");
+    let strategies = [Strategy::OnePerTurn, Strategy::TurnBatched, Parallel];
+    // Folded from the live events, and read from the record: the same turns.
+    let live = finished(&plan, &strategies).await;
+    let replay = virtual_model("agent-research", 1.0);
+    for (a, b) in live.lanes.iter().zip(&replay.lanes) {
+        assert_eq!(a.turns, b.turns, "{}", a.label);
+    }
+    assert_eq!(live.lanes[0].turns.len(), 6);
+    assert_eq!(live.lanes[1].turns, [(0.0, 1_500.0), (6_500.0, 8_000.0)]);
+    assert!(live.lanes[2].turns.is_empty());
+    for model in [&live, &replay] {
+        let screen = text(&draw(model, &Chrome::default(), 100, 30));
+        let rows = model_rows(&screen);
+        assert_eq!(rows.len(), 3, "{screen}");
+        let marks: Vec<usize> = rows.iter().map(|r| r.matches('▒').count()).collect();
+        assert!(marks[0] > marks[1] && marks[1] > 0, "{marks:?}\n{screen}");
+        assert_eq!(marks[2], 0, "parallel counts no turns\n{screen}");
+        // Every call is still in view, under its lane's model row.
+        for id in ["fetch_1", "fetch_5"] {
+            assert_eq!(screen.matches(id).count(), 3, "{id}\n{screen}");
+        }
+    }
+}

@@ -8,6 +8,7 @@ use crate::cli::CheckArgs;
 pub fn check(args: CheckArgs) -> Result<(), Failure> {
     let plan = Plan::load(&args.scenario)?;
     let strategies = lanes(args.strategies, &plan);
+    plan.check_strategies(&strategies)?;
     print(&fanout::report::check::check(
         &plan,
         &strategies,

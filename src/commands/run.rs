@@ -32,6 +32,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         mode: mode(&args, &plan),
         local: None,
     };
+    plan.check_strategies(&opts.strategies)?;
     let rt = runtime()?;
     let interactive =
         !args.headless && !args.json && args.runs == 1 && std::io::stdout().is_terminal();

@@ -27,6 +27,18 @@ pub struct Dispatcher<'p> {
     wave_left: usize,
     in_flight: usize,
     stopped: bool,
+    /// Whether calls start only when a model turn releases them (the turn strategies).
+    turns: bool,
+    /// Calls one turn releases at most (`one-per-turn`: 1); every ready call when `None`.
+    per_turn: Option<usize>,
+    /// Calls the last turn released that have not started yet.
+    release_left: usize,
+    /// A turn is under way (between [`Dispatcher::start_turn`] and [`Dispatcher::end_turn`]).
+    in_turn: bool,
+    /// The final turn (after the last call) was taken.
+    final_turn: bool,
+    /// Turns taken so far.
+    turns_taken: usize,
     /// How many times a call was taken from or put on the ready heap (a measure of work).
     pub steps: u64,
 }
@@ -64,6 +76,12 @@ impl<'p> Dispatcher<'p> {
             wave_left: 0,
             in_flight: 0,
             stopped: false,
+            turns: strategy.uses_turns(),
+            per_turn: (strategy == Strategy::OnePerTurn).then_some(1),
+            release_left: 0,
+            in_turn: false,
+            final_turn: false,
+            turns_taken: 0,
             steps: 0,
         };
         if !waves {
@@ -99,13 +117,49 @@ impl<'p> Dispatcher<'p> {
                 self.next_wave += 1;
             }
         }
-        if self.in_flight >= self.limit {
+        if self.in_flight >= self.limit || (self.turns && self.release_left == 0) {
             return None;
         }
         let Reverse((_, i)) = self.ready.pop()?;
+        self.release_left = self.release_left.saturating_sub(1);
         self.steps += 1;
         self.in_flight += 1;
         Some(i as usize)
+    }
+
+    /// Whether the model takes a turn now (turn strategies only): nothing is in flight, the
+    /// last turn's calls have all started and finished, and the final turn is not yet taken.
+    /// The caller then waits the turn out between [`Dispatcher::start_turn`] and
+    /// [`Dispatcher::end_turn`].
+    pub fn turn_due(&self) -> bool {
+        self.turns
+            && !self.stopped
+            && !self.in_turn
+            && !self.final_turn
+            && self.in_flight == 0
+            && self.release_left == 0
+    }
+
+    /// Starts the turn that is due; returns its index (0-based), which picks its duration.
+    /// With no call ready it is the final turn, the one that reads the last results.
+    pub fn start_turn(&mut self) -> usize {
+        self.in_turn = true;
+        if self.ready.is_empty() {
+            self.final_turn = true;
+        }
+        self.turns_taken
+    }
+
+    /// Ends the turn under way: it releases the calls it asks for (one, or every ready call).
+    pub fn end_turn(&mut self) {
+        self.in_turn = false;
+        self.turns_taken += 1;
+        let ready = self.ready.len();
+        self.release_left = if self.final_turn {
+            0
+        } else {
+            self.per_turn.map_or(ready, |n| n.min(ready))
+        };
     }
 
     /// Calls started and not yet finished.

@@ -227,6 +227,14 @@ pub fn draw_all(seed: u64, dists: &[Option<&Distribution>]) -> Vec<Option<f64>> 
         .collect()
 }
 
+/// `n` model turns drawn from `dist` under `seed`, in turn order: one stream of its own (not a
+/// call's), so adding model turns leaves every call's draw as it was.
+pub fn draw_turns(seed: u64, dist: &Distribution, n: usize) -> Vec<f64> {
+    // "turns" in ASCII: a salt that keeps this stream apart from every call index's.
+    let mut rng = call_rng(seed ^ 0x0074_7572_6e73, usize::MAX);
+    (0..n).map(|_| dist.draw(&mut rng)).collect()
+}
+
 /// The stream of call `index` under `seed`. The index is spread by [`GOLDEN`] before mixing so
 /// that neighbouring indices (and neighbouring seeds) start far apart.
 fn call_rng(seed: u64, index: usize) -> Rng {

@@ -72,6 +72,13 @@ pub enum EventKind {
         /// Which dependency failed.
         reason: String,
     },
+    /// A model turn ended (turn strategies only).
+    Turn {
+        /// When it started, ms from the lane's start.
+        start_ms: f64,
+        /// When it ended.
+        end_ms: f64,
+    },
     /// Every call of the lane is resolved.
     LaneDone {
         /// The lane's wall-clock time.

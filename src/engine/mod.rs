@@ -35,7 +35,7 @@ pub use event::{Event, EventKind};
 pub use lane::{EngineError, run_lane};
 pub use options::{Clock, Mode, RunOptions};
 pub use plan::Plan;
-pub use record::{CallRecord, CallStatus, LaneRecord, LaneResult, Record};
+pub use record::{CallRecord, CallStatus, LaneRecord, LaneResult, Record, Turn};
 pub use run::run;
 pub use scenario::Scenario;
 pub use strategy::{Bounds, Strategy};

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// The numbers that bound every lane, computed from the scenario (and, for real I/O, from
 /// what a run measured).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[serde(remote = "Self")]
 pub struct Bounds {
     /// Sum of the durations of the calls that run: what a sequential lane waits.
@@ -21,6 +21,14 @@ pub struct Bounds {
     /// (the bucket lets `burst` calls start at once, then one per interval).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub rate_ms: f64,
+    /// With model turns: the time `one-per-turn` spends in them (a turn before each call that
+    /// runs, and a final one).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub one_per_turn_turns_ms: f64,
+    /// With model turns: the time `turn-batched` spends in them (a turn before each batch, and
+    /// a final one).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub turn_batched_turns_ms: f64,
 }
 
 // Objects only, as every struct of a fanout file (see `json::object_only!`).
@@ -44,18 +52,36 @@ pub enum Strategy {
     /// Eager with at most N calls in flight; among ready calls, the one with the longest
     /// remaining path (its own duration plus the longest chain after it) first.
     PoolCp(usize),
+    /// The agent that asks for one tool per model turn: a turn, one call (file order among the
+    /// ready), the next turn, …, and a final turn. Needs the scenario's model turns.
+    OnePerTurn,
+    /// Each model turn asks for every ready call and the batch runs at once; its dependents
+    /// wait for the next turn; a final turn. Needs the scenario's model turns.
+    TurnBatched,
 }
 
 impl Strategy {
     /// The names accepted on the command line and in scenario files.
-    pub const NAMES: &'static [&'static str] =
-        &["sequential", "parallel", "waves", "pool:N", "pool:N:cp"];
+    pub const NAMES: &'static [&'static str] = &[
+        "sequential",
+        "parallel",
+        "waves",
+        "pool:N",
+        "pool:N:cp",
+        "one-per-turn",
+        "turn-batched",
+    ];
+
+    /// Whether the lane counts the model's turns (and needs a scenario that sets them).
+    pub fn uses_turns(self) -> bool {
+        matches!(self, Strategy::OnePerTurn | Strategy::TurnBatched)
+    }
 
     /// At most this many calls in flight (`None`: no limit).
     pub fn limit(self) -> Option<usize> {
         match self {
-            Strategy::Sequential => Some(1),
-            Strategy::Parallel | Strategy::Waves => None,
+            Strategy::Sequential | Strategy::OnePerTurn => Some(1),
+            Strategy::Parallel | Strategy::Waves | Strategy::TurnBatched => None,
             Strategy::Pool(n) | Strategy::PoolCp(n) => Some(n),
         }
     }
@@ -70,6 +96,8 @@ impl Strategy {
             Strategy::Sequential => b.sum_ms,
             Strategy::Parallel => b.critical_path_ms,
             Strategy::Waves => waves_ms,
+            Strategy::OnePerTurn => b.sum_ms + b.one_per_turn_turns_ms,
+            Strategy::TurnBatched => waves_ms + b.turn_batched_turns_ms,
             Strategy::Pool(n) | Strategy::PoolCp(n) => {
                 let n = n as f64;
                 b.sum_ms
@@ -87,10 +115,15 @@ impl Strategy {
     /// The wall no run of this strategy can beat, in the units of `bounds`: the sum for
     /// sequential; the critical path for the others, and the pool's share of the work
     /// (`sum / N`). CPU-bound work cannot go faster than the cores allow: `cpu_ms / cores`.
+    /// The turn strategies add their model turns, which no call overlaps.
     pub fn lower_bound_ms(self, bounds: &Bounds, cores: usize) -> f64 {
         let cores = cores.max(1) as f64;
         let bound = match self {
             Strategy::Sequential => bounds.sum_ms,
+            Strategy::OnePerTurn => bounds.sum_ms + bounds.one_per_turn_turns_ms,
+            Strategy::TurnBatched => {
+                bounds.critical_path_ms.max(bounds.cpu_ms / cores) + bounds.turn_batched_turns_ms
+            }
             Strategy::Parallel | Strategy::Waves => {
                 bounds.critical_path_ms.max(bounds.cpu_ms / cores)
             }
@@ -131,6 +164,8 @@ impl fmt::Display for Strategy {
             Strategy::Waves => f.write_str("waves"),
             Strategy::Pool(n) => write!(f, "pool:{n}"),
             Strategy::PoolCp(n) => write!(f, "pool:{n}:cp"),
+            Strategy::OnePerTurn => f.write_str("one-per-turn"),
+            Strategy::TurnBatched => f.write_str("turn-batched"),
         }
     }
 }
@@ -143,6 +178,8 @@ impl FromStr for Strategy {
             "sequential" => Ok(Strategy::Sequential),
             "parallel" => Ok(Strategy::Parallel),
             "waves" => Ok(Strategy::Waves),
+            "one-per-turn" => Ok(Strategy::OnePerTurn),
+            "turn-batched" => Ok(Strategy::TurnBatched),
             _ => {
                 if let Some(rest) = s.strip_prefix("pool:") {
                     let (n, cp) = match rest.strip_suffix(":cp") {
@@ -160,12 +197,21 @@ impl FromStr for Strategy {
                         )),
                     };
                 }
-                let hint =
-                    match super::error::nearest(s, ["sequential", "parallel", "waves", "pool"]) {
-                        Some("pool") => " (did you mean `pool:N`, e.g. pool:3?)".to_string(),
-                        Some(n) => format!(" (did you mean `{n}`?)"),
-                        None => String::new(),
-                    };
+                let hint = match super::error::nearest(
+                    s,
+                    [
+                        "sequential",
+                        "parallel",
+                        "waves",
+                        "pool",
+                        "one-per-turn",
+                        "turn-batched",
+                    ],
+                ) {
+                    Some("pool") => " (did you mean `pool:N`, e.g. pool:3?)".to_string(),
+                    Some(n) => format!(" (did you mean `{n}`?)"),
+                    None => String::new(),
+                };
                 Err(format!(
                     "unknown strategy `{s}`{hint}; known: {}",
                     Strategy::NAMES.join(", ")
@@ -181,7 +227,15 @@ mod tests {
 
     #[test]
     fn parses_and_prints_every_strategy() {
-        for s in ["sequential", "parallel", "waves", "pool:3", "pool:2:cp"] {
+        for s in [
+            "sequential",
+            "parallel",
+            "waves",
+            "pool:3",
+            "pool:2:cp",
+            "one-per-turn",
+            "turn-batched",
+        ] {
             assert_eq!(s.parse::<Strategy>().unwrap().to_string(), s);
         }
         assert!(
@@ -206,6 +260,7 @@ mod tests {
             critical_path_ms: 2.0,
             cpu_ms: 0.0,
             rate_ms: 0.0,
+            ..Bounds::default()
         };
         assert_eq!(Strategy::Sequential.lower_bound_ms(&b, 2), 10.0);
         assert_eq!(Strategy::Waves.lower_bound_ms(&b, 2), 2.0);
@@ -221,6 +276,7 @@ mod tests {
             critical_path_ms: 200.0,
             cpu_ms: 1600.0,
             rate_ms: 0.0,
+            ..Bounds::default()
         };
         assert_eq!(Strategy::Parallel.lower_bound_ms(&b, 2), 800.0);
         assert_eq!(Strategy::Pool(4).lower_bound_ms(&b, 2), 800.0);

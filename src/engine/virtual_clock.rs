@@ -17,7 +17,7 @@ use super::effects::Effect;
 use super::options::{Clock, Mode, RunOptions};
 use super::plan::Plan;
 use super::plan::plain_duration;
-use super::record::{Attempt, CallRecord, CallStatus, LaneResult, Record};
+use super::record::{Attempt, CallRecord, CallStatus, LaneResult, Record, Turn};
 use super::scenario::OnError;
 use super::strategy::{Strategy, cores};
 use super::units::Ms;
@@ -46,6 +46,7 @@ pub fn simulate_lane(plan: &Plan, strategy: Strategy, speed: f64) -> Simulated {
     let mut cores: BinaryHeap<Reverse<(Ms, usize)>> =
         (0..cores()).map(|k| Reverse((Ms(0.0), k))).collect();
     let mut now = 0.0f64;
+    let mut turns: Vec<Turn> = Vec::new();
     loop {
         while let Some(i) = dispatcher.next_call() {
             let call = &plan.calls[i];
@@ -81,6 +82,18 @@ pub fn simulate_lane(plan: &Plan, strategy: Strategy, speed: f64) -> Simulated {
             }
             pending[i] = [start, end, now];
             queue.push(Reverse((Ms(end), i)));
+        }
+        // A model turn runs alone: after the last result is in, before the next calls start.
+        if queue.is_empty() && dispatcher.turn_due() {
+            let k = dispatcher.start_turn();
+            let end = now + plan.turn_nominal_ms(k) / speed;
+            turns.push(Turn {
+                start_ms: now,
+                end_ms: end,
+            });
+            now = end;
+            dispatcher.end_turn();
+            continue;
         }
         let Some(Reverse((Ms(first), first_index))) = queue.pop() else {
             break;
@@ -124,6 +137,7 @@ pub fn simulate_lane(plan: &Plan, strategy: Strategy, speed: f64) -> Simulated {
             strategy,
             wall_ms: now,
             calls: dispatcher.into_records(),
+            turns,
         },
         steps,
     }

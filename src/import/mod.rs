@@ -130,6 +130,8 @@ pub(crate) fn imported_scenario(
         on_error: None,
         rate_limit: None,
         mode: None,
+        model_turn_ms: None,
+        model_turn: None,
         calls,
     }
 }
@@ -624,6 +626,7 @@ fn recorded_record(plan: &Plan, timed: &[Timed], started_at: String) -> Record {
             speedup: speedup(bounds.sum_ms, wall_ms),
             predicted_ms: None,
             calls,
+            turns: Vec::new(),
         }],
         runs: Vec::new(),
     }

@@ -424,6 +424,8 @@ pub(crate) fn import_with_meta(
         on_error: None,
         rate_limit: None,
         mode: None,
+        model_turn_ms: None,
+        model_turn: None,
         calls,
     };
     // The spans and their indices are done with: free them before the scenario is validated,

@@ -3,7 +3,7 @@
 
 use crate::engine::options::Mode;
 use crate::engine::units::fmt_num;
-use crate::engine::virtual_clock::predicted_walls;
+use crate::engine::virtual_clock::simulate_lanes;
 use crate::engine::{Plan, Scenario, Strategy};
 use crate::report::columns::columns;
 use crate::report::figures::duration;
@@ -80,6 +80,13 @@ pub fn check(plan: &Plan, strategies: &[Strategy], cores: usize) -> String {
             plural(cores, "core")
         ));
     }
+    if plan.has_turns() {
+        let turn = match &s.model_turn {
+            Some(d) => format!("drawn from {}", esc(&d.describe())),
+            None => duration(plan.turn_nominal_ms(0)),
+        };
+        out.push_str(&format!(" · model turn {turn}"));
+    }
     out.push('\n');
     let mut notes = Vec::new();
     if plan.calls.iter().any(|c| c.effect.nominal_ms().is_none()) {
@@ -147,11 +154,12 @@ pub fn check(plan: &Plan, strategies: &[Strategy], cores: usize) -> String {
         out.push_str(&format!("note: {n}\n"));
     }
     out.push('\n');
-    let predicted = predicted_walls(plan, strategies, 1.0);
-    let rows: Vec<[String; 4]> = strategies
+    let lanes = simulate_lanes(plan, strategies, 1.0);
+    let rows: Vec<[String; 5]> = strategies
         .iter()
-        .zip(&predicted)
-        .map(|(st, p)| {
+        .zip(&lanes)
+        .map(|(st, sim)| {
+            let p = sim.lane.wall_ms;
             let upper = match st {
                 Strategy::Pool(_) | Strategy::PoolCp(_) => {
                     duration(st.upper_bound_ms(&plan.bounds, plan.waves_ms, cores))
@@ -161,15 +169,40 @@ pub fn check(plan: &Plan, strategies: &[Strategy], cores: usize) -> String {
             let mut lower = st.lower_bound_ms(&plan.bounds, cores);
             // A lane that cancels on the first failure stops before its work is done.
             if plan.on_error == crate::engine::scenario::OnError::Cancel {
-                lower = lower.min(*p);
+                lower = lower.min(p);
             }
-            [st.to_string(), duration(lower), duration(*p), upper]
+            // The model's turns, as the virtual clock counts them for this lane.
+            let turns = &sim.lane.turns;
+            let in_turns: f64 = turns.iter().map(|t| t.end_ms - t.start_ms).sum();
+            let turns = if st.uses_turns() {
+                format!("{} ({})", turns.len(), duration(in_turns))
+            } else {
+                "—".to_string()
+            };
+            [st.to_string(), duration(lower), duration(p), upper, turns]
         })
         .collect();
-    out.push_str(&table(
-        ["strategy", "lower bound", "predicted", "Graham upper"],
-        rows,
-    ));
+    if plan.has_turns() {
+        out.push_str(&table(
+            [
+                "strategy",
+                "lower bound",
+                "predicted",
+                "Graham upper",
+                "model turns",
+            ],
+            rows,
+        ));
+    } else {
+        let rows = rows
+            .into_iter()
+            .map(|[a, b, c, d, _]| [a, b, c, d])
+            .collect();
+        out.push_str(&table(
+            ["strategy", "lower bound", "predicted", "Graham upper"],
+            rows,
+        ));
+    }
     out.push_str(
         "\npredicted: the wall on an exact clock (the virtual clock); a greedy pool of N never \
          exceeds Graham's sum/N + (1 - 1/N)·critical path\n",

@@ -114,7 +114,7 @@ pub fn arrange(model: &ViewModel, chrome: &Chrome, width: u16, height: u16) -> O
         if table && beside < LESSON_BESIDE && model.lesson.is_some() {
             continue;
         }
-        let rows = if pair { calls.div_ceil(2) } else { calls };
+        let rows = if pair { calls.div_ceil(2) } else { calls } + usize::from(model.turn_row());
         let lesson = if table {
             lesson_lines(model, beside)
         } else {

@@ -65,6 +65,11 @@ impl Theme {
         self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
     }
 
+    /// A model turn (drawn with its own mark, `▒`, so it reads without colour too).
+    pub fn model_turn(self) -> Style {
+        self.fg(Color::Blue)
+    }
+
     /// Replay marker and notices.
     pub fn notice(self) -> Style {
         self.fg(Color::Magenta).add_modifier(Modifier::BOLD)

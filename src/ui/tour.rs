@@ -86,10 +86,10 @@ pub const STEPS: &[Step] = &[
         speed: 4.0,
     },
     Step {
-        scenario: "agent-loop",
+        scenario: "agent-research",
         title: "The model's own turns",
-        question: "Plan, five tools, answer: what stays serial however the tools run?",
-        takeaway: "The model's turns are serial; ask for the tools in one turn and run them together.",
+        question: "Five fetches, one tool per model turn or all in one turn: what do the turns cost?",
+        takeaway: "Each model turn is serial; ask for every tool in one turn and run them together.",
         speed: 4.0,
     },
 ];

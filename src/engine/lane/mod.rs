@@ -25,7 +25,7 @@ use super::effects::{Detail, EffectContext};
 use super::event::{Event, EventKind};
 use super::plan::Plan;
 use super::plan::{attempt_plan, timed_out};
-use super::record::{Attempt, CallRecord, CallStatus, LaneResult};
+use super::record::{Attempt, CallRecord, CallStatus, LaneResult, Turn};
 use super::scenario::OnError;
 use super::strategy::Strategy;
 use super::units::{Ms, millis};
@@ -132,6 +132,7 @@ async fn run_lane_with(
     let mut sims: Vec<Option<TimedCall>> = (0..plan.calls.len()).map(|_| None).collect();
     let mut timers: BinaryHeap<Reverse<(Ms, usize)>> = BinaryHeap::new();
     let mut done: Vec<Finished> = Vec::new();
+    let mut turns: Vec<Turn> = Vec::new();
 
     loop {
         while let Some(i) = dispatcher.next_call() {
@@ -159,6 +160,26 @@ async fn run_lane_with(
             } else {
                 running.spawn(perform_call(shared.clone(), i, dispatched, token_at));
             }
+        }
+        // A model turn is a simulated wait, alone in the lane: after every result is in, before
+        // the calls it asks for start.
+        if done.is_empty() && timers.is_empty() && running.is_empty() && dispatcher.turn_due() {
+            let k = dispatcher.start_turn();
+            let start = shared.now_ms();
+            shared
+                .sleep_until_ms(start + plan.turn_nominal_ms(k) / shared.ctx.speed)
+                .await;
+            let end = shared.now_ms();
+            turns.push(Turn {
+                start_ms: start,
+                end_ms: end,
+            });
+            emitter.emit(EventKind::Turn {
+                start_ms: start,
+                end_ms: end,
+            });
+            dispatcher.end_turn();
+            continue;
         }
         if done.is_empty() {
             let next_timer = timers.peek().map(|Reverse((Ms(t), _))| *t);
@@ -224,6 +245,7 @@ async fn run_lane_with(
     let wall_ms = calls
         .iter()
         .filter_map(|c| c.end_ms)
+        .chain(turns.iter().map(|t| t.end_ms))
         .fold(None, |m: Option<f64>, e| Some(m.map_or(e, |m| m.max(e))))
         .unwrap_or_else(|| millis(t0.elapsed()));
     emitter.emit(EventKind::LaneDone { wall_ms });
@@ -231,6 +253,7 @@ async fn run_lane_with(
         strategy,
         wall_ms,
         calls,
+        turns,
     })
 }
 

@@ -16,7 +16,7 @@ use super::scenario::{self, OnError, Scenario, ScenarioSource};
 use super::strategy::{self, Bounds, Strategy};
 pub use attempts::{PlannedAttempt, attempt_plan, plain_duration, timed_out};
 use graph::{describe_cycle, topological_order};
-use validate::{attempts_of, effect_of, rate_limit_of, valid_id};
+use validate::{attempts_of, effect_of, model_turns_of, rate_limit_of, valid_id};
 
 /// Retrying a failed call: `max` more attempts, waiting `backoff_ms`, doubled each time.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -131,6 +131,9 @@ pub struct Plan {
     pub remaining_ms: Vec<f64>,
     /// The folder the scenario's relative file paths resolve against (to plan an edited copy).
     pub base_dir: std::path::PathBuf,
+    /// Nominal ms of each model turn, in turn order (one more than there are calls, the most any
+    /// lane takes); empty when the scenario sets no model turns.
+    pub turn_ms: Vec<f64>,
 }
 
 impl Plan {
@@ -327,6 +330,21 @@ impl Plan {
             levels[l].push(i);
         }
         let rate_limit = rate_limit_of(&scenario, &calls, source)?;
+        let turn_ms = model_turns_of(&scenario, seed, calls.len() + 1, source)?;
+        if turn_ms.is_empty()
+            && let Some(k) = strategies.iter().position(|s| s.uses_turns())
+        {
+            let at = source
+                .place(&[Step::Key("strategies"), Step::Index(k)])
+                .or_else(|| source.place_of_key("strategies"));
+            return Err(source
+                .error(format!(
+                    "in `strategies`: `{}` counts the model's turns, and this scenario sets none",
+                    strategies[k]
+                ))
+                .at(at)
+                .hint(TURNS_HINT));
+        }
 
         let on_error = scenario.on_error.unwrap_or_default();
         let mode = scenario.mode;
@@ -338,12 +356,7 @@ impl Plan {
             level,
             levels,
             strategies,
-            bounds: Bounds {
-                sum_ms: 0.0,
-                critical_path_ms: 0.0,
-                cpu_ms: 0.0,
-                rate_ms: 0.0,
-            },
+            bounds: Bounds::default(),
             runs,
             waves_ms: 0.0,
             order,
@@ -353,6 +366,7 @@ impl Plan {
             seed,
             remaining_ms: Vec::new(),
             base_dir: source.base_dir.clone(),
+            turn_ms,
         };
         let durations = plan.durations_at(1.0);
         plan.bounds = plan.bounds_from(&durations, 1.0);
@@ -419,11 +433,27 @@ impl Plan {
                 }
             }
         };
+        // One turn before each call that runs (one-per-turn) or each batch, a level with a call
+        // that runs (turn-batched), and a final turn; none without model turns.
+        let (mut one_per_turn_turns_ms, mut turn_batched_turns_ms) = (0.0, 0.0);
+        if self.has_turns() {
+            let turns = |n: usize| (0..=n).map(|k| self.turn_nominal_ms(k)).sum::<f64>() / speed;
+            let ran = self.runs.iter().filter(|&&r| r).count();
+            let batches = self
+                .levels
+                .iter()
+                .filter(|l| l.iter().any(|&i| self.runs[i]))
+                .count();
+            one_per_turn_turns_ms = turns(ran);
+            turn_batched_turns_ms = turns(batches);
+        }
         Bounds {
             sum_ms,
             critical_path_ms: finish.iter().copied().fold(0.0, f64::max),
             cpu_ms,
             rate_ms,
+            one_per_turn_turns_ms,
+            turn_batched_turns_ms,
         }
     }
 
@@ -471,7 +501,37 @@ impl Plan {
     }
 }
 
+/// How to give a scenario model turns.
+const TURNS_HINT: &str = "add \"model_turn_ms\": 1500 (or a \"model_turn\" distribution) to the scenario, or use another strategy";
+
 impl Plan {
+    /// Nominal ms of model turn `k` (0-based); 0 without model turns.
+    pub fn turn_nominal_ms(&self, k: usize) -> f64 {
+        self.turn_ms
+            .get(k)
+            .or(self.turn_ms.last())
+            .copied()
+            .unwrap_or(0.0)
+    }
+
+    /// Whether the scenario sets model turns.
+    pub fn has_turns(&self) -> bool {
+        !self.turn_ms.is_empty()
+    }
+
+    /// Refuses lanes that count the model's turns when the scenario sets none (the command
+    /// line's `--strategies`; the file's own are checked in [`Plan::new`]).
+    pub fn check_strategies(&self, strategies: &[Strategy]) -> Result<(), InputError> {
+        match strategies.iter().find(|s| s.uses_turns()) {
+            Some(s) if !self.has_turns() => Err(InputError::new(
+                &self.label,
+                format!("`{s}` counts the model's turns, and this scenario sets none"),
+            )
+            .hint(TURNS_HINT)),
+            _ => Ok(()),
+        }
+    }
+
     /// The index of the call with this id.
     pub fn index_of(&self, id: &str) -> Option<usize> {
         self.calls.iter().position(|c| c.id == id)

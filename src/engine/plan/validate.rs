@@ -246,3 +246,42 @@ pub(super) fn valid_id(id: &str) -> bool {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-'))
 }
+
+/// The nominal duration of each of `n` model turns, from `model_turn_ms` or `model_turn` (drawn
+/// with `seed`, whole milliseconds like call draws); empty when the scenario sets neither.
+pub(super) fn model_turns_of(
+    scenario: &Scenario,
+    seed: u64,
+    n: usize,
+    source: &ScenarioSource,
+) -> Result<Vec<f64>, InputError> {
+    match (scenario.model_turn_ms, &scenario.model_turn) {
+        (None, None) => Ok(Vec::new()),
+        (Some(_), Some(_)) => Err(source
+            .error("both `model_turn_ms` and `model_turn` are given")
+            .at(source.place_of_key("model_turn"))
+            .hint(
+                "keep one: a fixed \"model_turn_ms\": 1500, or a distribution in \"model_turn\"",
+            )),
+        (Some(ms), None) => {
+            if !in_range(ms, MAX_LATENCY_MS) {
+                return Err(source
+                    .error(format!("model_turn_ms {ms} is out of range"))
+                    .at(source.place_of_key("model_turn_ms"))
+                    .hint("use a number of milliseconds from 0 to 3600000 (one hour), e.g. 1500"));
+            }
+            Ok(vec![ms; n])
+        }
+        (None, Some(dist)) => {
+            dist.validate().map_err(|m| {
+                source
+                    .error(format!("model_turn: {m}"))
+                    .at(source.place_of_key("model_turn"))
+            })?;
+            Ok(crate::engine::dist::draw_turns(seed, dist, n)
+                .into_iter()
+                .map(f64::round)
+                .collect())
+        }
+    }
+}

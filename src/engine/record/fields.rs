@@ -20,7 +20,14 @@ const RECORD_FIELDS: &[&str] = &[
     "lanes",
     "runs",
 ];
-const BOUNDS_FIELDS: &[&str] = &["sum_ms", "critical_path_ms", "cpu_ms", "rate_ms"];
+const BOUNDS_FIELDS: &[&str] = &[
+    "sum_ms",
+    "critical_path_ms",
+    "cpu_ms",
+    "rate_ms",
+    "one_per_turn_turns_ms",
+    "turn_batched_turns_ms",
+];
 const LANE_FIELDS: &[&str] = &[
     "strategy",
     "wall_ms",
@@ -28,7 +35,9 @@ const LANE_FIELDS: &[&str] = &[
     "speedup",
     "predicted_ms",
     "calls",
+    "turns",
 ];
+const TURN_FIELDS: &[&str] = &["start_ms", "end_ms"];
 const CALL_RECORD_FIELDS: &[&str] = &[
     "id",
     "status",
@@ -60,6 +69,7 @@ impl JsonFile for Record {
                 Key("attempts"),
                 Index(_),
             ] => Some(ATTEMPT_FIELDS),
+            [Key("lanes"), Index(_), Key("turns"), Index(_)] => Some(TURN_FIELDS),
             [Key("scenario"), rest @ ..] => Scenario::fields_at(rest),
             _ => None,
         }
@@ -86,7 +96,7 @@ mod tests {
     use crate::engine::json::same_fields;
     use crate::engine::options::Mode;
     use crate::engine::plan::Plan;
-    use crate::engine::record::{Attempt, CallRecord, CallStatus, LaneRecord};
+    use crate::engine::record::{Attempt, CallRecord, CallStatus, LaneRecord, Turn};
     use crate::engine::strategy::Bounds;
 
     #[test]
@@ -115,7 +125,12 @@ mod tests {
             speedup: 1.0,
             predicted_ms: Some(1.0),
             calls: vec![call.clone()],
+            turns: vec![Turn {
+                start_ms: 0.0,
+                end_ms: 1.0,
+            }],
         };
+        same_fields(serde_json::to_value(lane.turns[0]).unwrap(), TURN_FIELDS);
         same_fields(serde_json::to_value(&call).unwrap(), CALL_RECORD_FIELDS);
         same_fields(serde_json::to_value(&lane).unwrap(), LANE_FIELDS);
         let bounds = Bounds {
@@ -123,6 +138,8 @@ mod tests {
             critical_path_ms: 1.0,
             cpu_ms: 1.0,
             rate_ms: 1.0,
+            one_per_turn_turns_ms: 1.0,
+            turn_batched_turns_ms: 1.0,
         };
         same_fields(serde_json::to_value(bounds).unwrap(), BOUNDS_FIELDS);
         let plan = Plan::load("fetch-5-urls").unwrap();

@@ -84,6 +84,8 @@ impl Record {
             ("critical_path_ms", self.bounds.critical_path_ms),
             ("cpu_ms", self.bounds.cpu_ms),
             ("rate_ms", self.bounds.rate_ms),
+            ("one_per_turn_turns_ms", self.bounds.one_per_turn_turns_ms),
+            ("turn_batched_turns_ms", self.bounds.turn_batched_turns_ms),
         ] {
             let path = [Key("bounds"), Key(name)];
             time_in_range(value).map_err(|m| fail(&path, format!("bounds.{name} {m}")))?;
@@ -232,6 +234,7 @@ fn check_lanes(
             time_in_range(value)
                 .map_err(|m| fail(&path(&[Key(field)]), format!("lane `{name}`: {field} {m}")))?;
         }
+        check_turns(lane, &path, fail)?;
         let ids: Vec<&str> = lane.calls.iter().map(|c| c.id.as_str()).collect();
         if ids != expected {
             let (detail, place) = match ids.iter().zip(&expected).position(|(a, b)| a != b) {
@@ -369,6 +372,57 @@ fn check_lanes(
                 prev_end = attempt.end_ms;
             }
         }
+    }
+    Ok(())
+}
+
+/// A lane's model turns: only on a lane that counts them, each in range, in order, none
+/// overlapping the next and none ending after the lane's wall.
+fn check_turns(
+    lane: &LaneRecord,
+    path: &dyn Fn(&[Step<'static>]) -> Vec<Step<'static>>,
+    fail: &dyn Fn(&[Step<'_>], String) -> InputError,
+) -> Result<(), InputError> {
+    use Step::{Index, Key};
+    let name = &lane.strategy;
+    if lane.turns.is_empty() {
+        return Ok(());
+    }
+    if !lane
+        .strategy
+        .parse::<Strategy>()
+        .is_ok_and(Strategy::uses_turns)
+    {
+        return Err(fail(
+            &path(&[Key("turns")]),
+            format!("lane `{name}` lists model turns, and only one-per-turn and turn-batched lanes take them"),
+        )
+        .hint("remove `turns` from this lane, or record the run again with --record"));
+    }
+    let mut prev_end = 0.0;
+    for (t, turn) in lane.turns.iter().enumerate() {
+        let at = path(&[Key("turns"), Index(t)]);
+        for (field, v) in [("start_ms", turn.start_ms), ("end_ms", turn.end_ms)] {
+            time_in_range(v)
+                .map_err(|m| fail(&at, format!("lane `{name}`: turn {}: {field} {m}", t + 1)))?;
+        }
+        let ordered = prev_end <= turn.start_ms + ROUNDING_MS
+            && turn.start_ms <= turn.end_ms + ROUNDING_MS
+            && turn.end_ms <= lane.wall_ms + ROUNDING_MS;
+        if !ordered {
+            return Err(fail(
+                &at,
+                format!(
+                    "lane `{name}`: turn {} ({} to {} ms) is out of order: turns follow one another inside the lane's wall of {} ms",
+                    t + 1,
+                    turn.start_ms,
+                    turn.end_ms,
+                    lane.wall_ms
+                ),
+            )
+            .hint("record the run again with --record"));
+        }
+        prev_end = turn.end_ms;
     }
     Ok(())
 }

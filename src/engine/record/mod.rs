@@ -20,6 +20,18 @@ crate::engine::json::object_only! {
     CallRecord => "an object {…}",
     LaneRecord => "an object {…}",
     Record => "an object {…}",
+    Turn => "an object {…}",
+}
+
+/// One model turn of a lane that counts them (`one-per-turn`, `turn-batched`): the model
+/// reading results and asking for the next calls, while no call runs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
+pub struct Turn {
+    /// When the turn started (ms from the lane's start).
+    pub start_ms: f64,
+    /// When it ended.
+    pub end_ms: f64,
 }
 
 /// The outcome of one call.
@@ -149,6 +161,8 @@ pub struct LaneResult {
     pub wall_ms: f64,
     /// One record per call, in file order.
     pub calls: Vec<CallRecord>,
+    /// The model's turns, in order (empty for strategies that do not count them).
+    pub turns: Vec<Turn>,
 }
 
 /// One strategy's run of the batch.
@@ -169,6 +183,9 @@ pub struct LaneRecord {
     pub predicted_ms: Option<f64>,
     /// One entry per call, in file order.
     pub calls: Vec<CallRecord>,
+    /// The model's turns, in order (`one-per-turn` and `turn-batched` lanes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub turns: Vec<Turn>,
 }
 
 impl LaneRecord {
@@ -322,6 +339,7 @@ impl Record {
                 speedup: speedup(baseline, l.wall_ms),
                 predicted_ms: None,
                 calls: l.calls,
+                turns: l.turns,
             })
             .collect();
         Record {
@@ -367,6 +385,7 @@ mod tests {
             speedup: 1.0,
             predicted_ms: None,
             calls: vec![],
+            turns: vec![],
         };
         assert_eq!(lane(0.0, 3.0).efficiency(), 1.0);
         assert_eq!(lane(2.0, 0.0).efficiency(), 1.0);
@@ -382,6 +401,7 @@ mod tests {
             speedup: 1.0,
             predicted_ms,
             calls: vec![],
+            turns: vec![],
         };
         assert_eq!(lane(103.5, Some(100.0)).overhead_ms(), Some(3.5));
         assert_eq!(lane(100.0, Some(100.0)).overhead_ms(), Some(0.0));

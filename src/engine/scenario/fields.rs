@@ -17,6 +17,8 @@ pub const SCENARIO_FIELDS: &[&str] = &[
     "on_error",
     "rate_limit",
     "mode",
+    "model_turn_ms",
+    "model_turn",
     "calls",
 ];
 pub const CALL_FIELDS: &[&str] = &[
@@ -55,6 +57,7 @@ impl JsonFile for Scenario {
         match path {
             [] => Some(SCENARIO_FIELDS),
             [Step::Key("rate_limit")] => Some(RATE_LIMIT_FIELDS),
+            [Step::Key("model_turn")] => Some(LATENCY_FIELDS),
             [Step::Key("calls"), Step::Index(_)] => Some(CALL_FIELDS),
             [Step::Key("calls"), Step::Index(_), Step::Key(key)] => match *key {
                 "http" => Some(HTTP_FIELDS),
@@ -110,6 +113,14 @@ impl JsonFile for Scenario {
             }
             [Key("calls"), Index(_), Key("depends_on"), ..] => {
                 "`depends_on` is a list of call ids, e.g. \"depends_on\": [\"fetch_1\"]".into()
+            }
+            [Key("model_turn_ms")] => match quoted_number(found) {
+                Some(n) => format!("write the number without quotes: \"model_turn_ms\": {n}"),
+                None => "use a number of milliseconds, e.g. \"model_turn_ms\": 1500".into(),
+            },
+            [Key("model_turn")] => {
+                "write an object, fields by name, e.g. \"model_turn\": {\"dist\": \"uniform\", \"min_ms\": 1000, \"max_ms\": 2000}"
+                    .into()
             }
             [Key("calls"), Index(_), Key("latency_ms")] => match quoted_number(found) {
                 Some(n) => format!("write the number without quotes: \"latency_ms\": {n}"),
@@ -196,6 +207,8 @@ mod tests {
                 tool: Some("t".into()),
             }),
             mode: Some(Mode::Race),
+            model_turn_ms: Some(1.0),
+            model_turn: Some(Distribution::Fixed { ms: 1.0 }),
             calls: Vec::new(),
         };
         let scenario = serde_json::to_value(&scenario).unwrap();

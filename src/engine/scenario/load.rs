@@ -82,6 +82,14 @@ pub const BUILTINS: &[(&str, &str)] = &[
         include_str!("../../../scenarios/agent-loop.json"),
     ),
     (
+        "agent-research",
+        include_str!("../../../scenarios/agent-research.json"),
+    ),
+    (
+        "agent-search-read",
+        include_str!("../../../scenarios/agent-search-read.json"),
+    ),
+    (
         "fetch-5-urls-live",
         include_str!("../../../scenarios/fetch-5-urls-live.json"),
     ),

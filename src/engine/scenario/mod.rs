@@ -42,6 +42,13 @@ pub struct Scenario {
     /// `one-at-a-time`, for real work whose lanes would compete (CPU on a few cores).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<Mode>,
+    /// How long one model turn takes (ms), for the strategies that count the model's turns
+    /// (`one-per-turn`, `turn-batched`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_turn_ms: Option<f64>,
+    /// A model turn's latency as a distribution, drawn per turn with the seed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_turn: Option<Distribution>,
     /// The calls, in file order.
     pub calls: Vec<CallSpec>,
 }

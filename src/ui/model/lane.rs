@@ -129,6 +129,8 @@ pub struct LaneView {
     pub wall_ms: Option<f64>,
     /// One timing per call, in file order.
     pub calls: Vec<CallTiming>,
+    /// The model's turns that have ended, `(start, end)` in lane ms (turn strategies only).
+    pub turns: Vec<(f64, f64)>,
 }
 
 impl LaneView {

@@ -115,6 +115,7 @@ impl ViewModel {
                 offset_ms: None,
                 wall_ms: None,
                 calls: vec![CallTiming::default(); plan.calls.len()],
+                turns: Vec::new(),
             })
             .collect();
         ViewModel {
@@ -144,6 +145,12 @@ impl ViewModel {
         }
     }
 
+    /// Whether the lanes have a `model` row above their calls: some lane counts the model's turns
+    /// (decided by strategy, so the layout does not move when the first turn ends).
+    pub fn turn_row(&self) -> bool {
+        self.lanes.iter().any(|l| l.strategy.uses_turns())
+    }
+
     /// A model holding a whole record, for a replay or a final frame. Every lane starts at 0.
     pub fn from_record(record: &Record, plan: &Plan) -> ViewModel {
         let strategies: Vec<Strategy> = record
@@ -158,6 +165,7 @@ impl ViewModel {
             view.wall_ms = Some(lane.wall_ms);
             view.lower_bound_ms = lane.lower_bound_ms;
             view.predicted_ms = lane.predicted_ms;
+            view.turns = lane.turns.iter().map(|t| (t.start_ms, t.end_ms)).collect();
             for (timing, call) in view.calls.iter_mut().zip(&lane.calls) {
                 let cancelled = call.status == CallStatus::Cancelled;
                 let (earlier, last) = match call.attempts.split_last() {
@@ -377,6 +385,7 @@ impl ViewModel {
                 }
             }
             EventKind::LaneDone { wall_ms } => view.wall_ms = Some(wall_ms),
+            EventKind::Turn { start_ms, end_ms } => view.turns.push((start_ms, end_ms)),
         }
     }
 
@@ -520,6 +529,7 @@ mod tests {
             offset_ms: Some(100.0),
             wall_ms: Some(50.0),
             calls: vec![],
+            turns: vec![],
         };
         assert_eq!(lane.time_at(120.0), Some(20.0));
         assert_eq!(lane.time_at(500.0), Some(50.0));

@@ -55,6 +55,38 @@ fn draw_bar(buf: &mut Buffer, geo: &Geometry, y: u16, s: f64, e: f64, style: Sty
     after
 }
 
+/// Lane `k`'s `model` row at `y`: each model turn that has ended as a bar of `▒` (its own mark
+/// and colour), and nothing for a lane that does not count turns.
+pub(super) fn draw_turns(ctx: &Ctx<'_>, k: usize, y: u16, geo: &Geometry, buf: &mut Buffer) {
+    let lane = &ctx.model.lanes[k];
+    let style = if lane.strategy.uses_turns() {
+        ctx.theme.model_turn()
+    } else {
+        ctx.theme.dim()
+    };
+    buf.set_string(
+        geo.label_x,
+        y,
+        ellipsize("model", geo.label_w as usize),
+        style,
+    );
+    let shown = lane.time_at(ctx.model.now_ms);
+    for &(start, end) in &lane.turns {
+        if shown.is_some_and(|t| start >= t) {
+            continue;
+        }
+        // A turn under way in a replay is drawn up to the lane's time.
+        let end = shown.map_or(end, |t| end.min(t));
+        let (s, e) = (geo.cells(start), geo.cells(end));
+        let last = e.ceil().max(s.floor() + 1.0);
+        let mut x = s.floor();
+        while x < last && geo.bar_x + (x as u16) < geo.bar_x + geo.bar_w {
+            buf.set_string(geo.bar_x + x as u16, y, "▒", style);
+            x += 1.0;
+        }
+    }
+}
+
 /// An id as the label column shows it: `*` marks the critical path when asked.
 fn label(ctx: &Ctx<'_>, i: usize, max: usize) -> String {
     let id = &ctx.model.calls[i].id;

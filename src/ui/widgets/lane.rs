@@ -105,7 +105,10 @@ pub fn draw(
             ..border::PLAIN
         }
     };
-    let (shown, hidden) = shown_calls(ctx, k, arr.capacity());
+    // A `model` row above the calls where some lane counts the model's turns.
+    let per_row = if arr.pair { 2 } else { 1 };
+    let model_row = usize::from(model.turn_row() && arr.rows > 1);
+    let (shown, hidden) = shown_calls(ctx, k, arr.capacity() - model_row * per_row);
     let selected = ctx.chrome.selected == Some(k);
     let what_if = if model.what_if { " · what-if" } else { "" };
     let mut name = format!(" {}{what_if} ", lane.label);
@@ -136,8 +139,11 @@ pub fn draw(
 
     let t = lane.time_at(model.now_ms);
     let right = area.x + area.width - 1;
+    if model_row == 1 {
+        super::call::draw_turns(ctx, k, area.y + 1, geo, buf);
+    }
     let at = |row: usize| RowAt {
-        y: area.y + 1 + row as u16,
+        y: area.y + 1 + (model_row + row) as u16,
         t,
         right,
     };
@@ -152,9 +158,8 @@ pub fn draw(
     }
     if selected {
         // The call under the cursor: its row's label in reverse.
-        let per_row = if arr.pair { 2 } else { 1 };
         if let Some(pos) = shown.iter().position(|&i| i == ctx.chrome.cursor) {
-            let y = area.y + 1 + (pos / per_row) as u16;
+            let y = area.y + 1 + (model_row + pos / per_row) as u16;
             for x in geo.label_x..geo.label_x + geo.label_w {
                 let cell = &mut buf[(x, y)];
                 cell.set_style(cell.style().add_modifier(Modifier::REVERSED));

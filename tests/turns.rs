@@ -1,0 +1,403 @@
+//! The model's own turns (`one-per-turn`, `turn-batched`) on tokio's paused clock: exact walls
+//! and turn spans, with failures and skips, the virtual clock agreeing, and the refusals.
+
+use std::sync::Arc;
+
+use fanout::engine::effects::EffectContext;
+use fanout::engine::scenario::ScenarioSource;
+use fanout::engine::virtual_clock::simulate_lane;
+use fanout::engine::{
+    CallStatus, LaneResult, Mode, Plan, Record, RunOptions, Strategy, run, run_lane,
+};
+
+use Strategy::{OnePerTurn, Parallel, TurnBatched};
+
+fn plan(json: &str) -> Arc<Plan> {
+    Arc::new(Plan::from_source(&ScenarioSource::from_text("turns.json", json)).unwrap())
+}
+
+fn spans(lane: &LaneResult) -> Vec<(Option<f64>, Option<f64>)> {
+    lane.calls.iter().map(|c| (c.start_ms, c.end_ms)).collect()
+}
+
+fn turns(lane: &LaneResult) -> Vec<(f64, f64)> {
+    lane.turns.iter().map(|t| (t.start_ms, t.end_ms)).collect()
+}
+
+async fn real(p: &Arc<Plan>, s: Strategy) -> LaneResult {
+    run_lane(p.clone(), s, EffectContext::new(1.0, None), 0, None)
+        .await
+        .unwrap()
+}
+
+/// The real lane on the paused clock, checked against the virtual clock call by call and turn
+/// by turn: the clocks' differential.
+async fn both(p: &Arc<Plan>, s: Strategy) -> LaneResult {
+    let r = real(p, s).await;
+    let v = simulate_lane(p, s, 1.0).lane;
+    assert_eq!(r.wall_ms, v.wall_ms, "{s}");
+    assert_eq!(turns(&r), turns(&v), "{s}");
+    for (a, b) in r.calls.iter().zip(&v.calls) {
+        assert_eq!(
+            (a.status, a.start_ms, a.end_ms),
+            (b.status, b.start_ms, b.end_ms),
+            "{s} {}",
+            a.id
+        );
+    }
+    r
+}
+
+#[tokio::test(start_paused = true)]
+async fn agent_research_takes_34_s_one_per_turn_and_8_s_batched() {
+    let p = Arc::new(Plan::load("agent-research").unwrap());
+    let one = both(&p, OnePerTurn).await;
+    assert_eq!(one.wall_ms, 34_000.0);
+    // Turn, fetch, turn, fetch, … and a final turn.
+    let want_turns: Vec<(f64, f64)> = (0..6)
+        .map(|k| (f64::from(k) * 6_500.0, f64::from(k) * 6_500.0 + 1_500.0))
+        .collect();
+    assert_eq!(turns(&one), want_turns);
+    let want_calls: Vec<(Option<f64>, Option<f64>)> = (0..5)
+        .map(|k| {
+            let start = f64::from(k) * 6_500.0 + 1_500.0;
+            (Some(start), Some(start + 5_000.0))
+        })
+        .collect();
+    assert_eq!(spans(&one), want_calls);
+
+    let batched = both(&p, TurnBatched).await;
+    assert_eq!(batched.wall_ms, 8_000.0);
+    assert_eq!(turns(&batched), [(0.0, 1_500.0), (6_500.0, 8_000.0)]);
+    assert!(
+        spans(&batched)
+            .iter()
+            .all(|&s| s == (Some(1_500.0), Some(6_500.0)))
+    );
+
+    // Other strategies ignore the turns.
+    let parallel = both(&p, Parallel).await;
+    assert_eq!(parallel.wall_ms, 5_000.0);
+    assert!(parallel.turns.is_empty());
+}
+
+/// `a` and `b` first; `b` fails, so `c` (after `b`) is skipped; `d` waits for `a`.
+const FAILING: &str = r#"{"name": "t", "model_turn_ms": 1000, "calls": [
+    {"id": "a", "latency_ms": 500},
+    {"id": "b", "latency_ms": 300, "fail": "HTTP 503"},
+    {"id": "c", "latency_ms": 700, "depends_on": ["b"]},
+    {"id": "d", "latency_ms": 200, "depends_on": ["a"]}
+]}"#;
+
+#[tokio::test(start_paused = true)]
+async fn one_per_turn_with_a_failure_and_a_skip() {
+    let p = plan(FAILING);
+    let lane = both(&p, OnePerTurn).await;
+    // (3 calls that run + 1) turns of 1 s + 0.5 + 0.3 + 0.2 s.
+    assert_eq!(lane.wall_ms, 5_000.0);
+    assert_eq!(
+        turns(&lane),
+        [
+            (0.0, 1_000.0),
+            (1_500.0, 2_500.0),
+            (2_800.0, 3_800.0),
+            (4_000.0, 5_000.0)
+        ]
+    );
+    assert_eq!(
+        spans(&lane),
+        [
+            (Some(1_000.0), Some(1_500.0)),
+            (Some(2_500.0), Some(2_800.0)),
+            (None, None),
+            (Some(3_800.0), Some(4_000.0)),
+        ]
+    );
+    let status: Vec<CallStatus> = lane.calls.iter().map(|c| c.status).collect();
+    assert_eq!(
+        status,
+        [
+            CallStatus::Ok,
+            CallStatus::Error,
+            CallStatus::Skipped,
+            CallStatus::Ok
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn turn_batched_with_a_failure_and_a_skip() {
+    let p = plan(FAILING);
+    let lane = both(&p, TurnBatched).await;
+    // (2 batches + 1) turns + the slowest of {a, b} + d.
+    assert_eq!(lane.wall_ms, 3_700.0);
+    assert_eq!(
+        turns(&lane),
+        [(0.0, 1_000.0), (1_500.0, 2_500.0), (2_700.0, 3_700.0)]
+    );
+    assert_eq!(
+        spans(&lane),
+        [
+            (Some(1_000.0), Some(1_500.0)),
+            (Some(1_000.0), Some(1_300.0)),
+            (None, None),
+            (Some(2_500.0), Some(2_700.0)),
+        ]
+    );
+    assert_eq!(lane.calls[2].status, CallStatus::Skipped);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_bounds_count_the_turns_and_the_record_keeps_them() {
+    let p = plan(FAILING);
+    assert_eq!(p.bounds.one_per_turn_turns_ms, 4_000.0);
+    assert_eq!(p.bounds.turn_batched_turns_ms, 3_000.0);
+    let opts = RunOptions {
+        strategies: vec![OnePerTurn, TurnBatched, Parallel],
+        speed: 2.0,
+        mode: Mode::Race,
+        local: None,
+    };
+    let record = run(p.clone(), &opts, None).await.unwrap();
+    // Speed divides the turns as it divides the calls.
+    let walls: Vec<f64> = record.lanes.iter().map(|l| l.wall_ms).collect();
+    assert_eq!(walls, [2_500.0, 1_850.0, 350.0]);
+    assert_eq!(record.bounds.one_per_turn_turns_ms, 2_000.0);
+    // One-per-turn has no choice to make: its bound is its wall.
+    assert_eq!(record.lanes[0].lower_bound_ms, 2_500.0);
+    assert!(record.lanes[1].lower_bound_ms <= 1_850.0);
+    assert_eq!(record.lanes[0].turns.len(), 4);
+    assert!(record.lanes[2].turns.is_empty());
+    let json = serde_json::to_string(&record).unwrap();
+    let back: Record = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, record);
+    // A record is read back with its turns checked: write it, load it, break a turn.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("turns-record.json");
+    std::fs::write(&path, &json).unwrap();
+    let (loaded, _) = Record::load(&path).unwrap();
+    assert_eq!(loaded.lanes[0].turns, record.lanes[0].turns);
+    let mut bad: serde_json::Value = serde_json::from_str(&json).unwrap();
+    bad["lanes"][0]["turns"][1]["start_ms"] = serde_json::json!(0.0);
+    std::fs::write(&path, serde_json::to_string_pretty(&bad).unwrap()).unwrap();
+    let err = Record::load(&path).unwrap_err().to_string();
+    assert!(err.contains("turn 2 (0 to"), "{err}");
+    let mut bad: serde_json::Value = serde_json::from_str(&json).unwrap();
+    bad["lanes"][2]["turns"] = serde_json::json!([{"start_ms": 0.0, "end_ms": 1.0}]);
+    std::fs::write(&path, serde_json::to_string_pretty(&bad).unwrap()).unwrap();
+    let err = Record::load(&path).unwrap_err().to_string();
+    assert!(err.contains("lane `parallel` lists model turns"), "{err}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn drawn_turns_come_from_the_seed_one_per_turn() {
+    let json = r#"{"name": "t", "seed": 7,
+        "model_turn": {"dist": "uniform", "min_ms": 1000, "max_ms": 2000},
+        "calls": [
+            {"id": "a", "latency_ms": 100},
+            {"id": "b", "latency_ms": 100, "depends_on": ["a"]}
+        ]}"#;
+    let p = plan(json);
+    let again = plan(json);
+    assert_eq!(p.turn_ms, again.turn_ms);
+    assert_eq!(p.turn_ms.len(), 3);
+    assert!(p.turn_ms.iter().all(|&t| (1000.0..=2000.0).contains(&t)));
+    assert!(
+        p.turn_ms.windows(2).any(|w| w[0] != w[1]),
+        "{:?}",
+        p.turn_ms
+    );
+    let lane = both(&p, OnePerTurn).await;
+    let durations: Vec<f64> = lane.turns.iter().map(|t| t.end_ms - t.start_ms).collect();
+    assert_eq!(durations, p.turn_ms);
+    assert_eq!(lane.wall_ms, p.turn_ms.iter().sum::<f64>() + 200.0);
+}
+
+#[test]
+fn turn_strategies_need_model_turns() {
+    let text = "{\"name\": \"t\",\n \"strategies\": [\"parallel\", \"turn-batched\"],\n \"calls\": [{\"id\": \"a\", \"latency_ms\": 1}]}";
+    let err = Plan::from_source(&ScenarioSource::from_text("t.json", text)).unwrap_err();
+    let shown = err.to_string();
+    assert!(shown.starts_with("t.json:2:29:"), "{shown}");
+    assert!(
+        shown.contains("`turn-batched` counts the model's turns"),
+        "{shown}"
+    );
+    assert!(shown.contains("model_turn_ms"), "{shown}");
+    // The command line's lanes are refused the same way.
+    let p = Plan::load("agent-loop").unwrap();
+    assert!(p.check_strategies(&[Parallel]).is_ok());
+    let err = p.check_strategies(&[OnePerTurn]).unwrap_err().to_string();
+    assert!(
+        err.contains("`one-per-turn` counts the model's turns"),
+        "{err}"
+    );
+    assert!(
+        Plan::load("agent-research")
+            .unwrap()
+            .check_strategies(&[OnePerTurn])
+            .is_ok()
+    );
+}
+
+#[test]
+fn bad_model_turns_are_placed_with_a_fix() {
+    let cases = [
+        (
+            r#"{"name": "t", "model_turn_ms": -1, "calls": [{"id": "a", "latency_ms": 1}]}"#,
+            "model_turn_ms -1 is out of range",
+        ),
+        (
+            r#"{"name": "t", "model_turn_ms": 5, "model_turn": {"dist": "fixed", "ms": 5}, "calls": [{"id": "a", "latency_ms": 1}]}"#,
+            "both `model_turn_ms` and `model_turn` are given",
+        ),
+        (
+            r#"{"name": "t", "model_turns_ms": 5, "calls": [{"id": "a", "latency_ms": 1}]}"#,
+            "did you mean `model_turn_ms`?",
+        ),
+        (
+            r#"{"name": "t", "model_turn": {"dist": "uniform", "min_ms": 5, "max_m": 6}, "calls": [{"id": "a", "latency_ms": 1}]}"#,
+            "did you mean `max_ms`?",
+        ),
+    ];
+    for (text, want) in cases {
+        let err = Plan::from_source(&ScenarioSource::from_text("t.json", text)).unwrap_err();
+        let shown = err.to_string();
+        assert!(shown.starts_with("t.json:1:"), "{shown}");
+        assert!(shown.contains(want), "{want}: {shown}");
+    }
+}
+
+/// The clocks' differential for the turn strategies on random graphs with failures: up to 10
+/// calls, latencies in units of 100 ms (0 included), turns of 0 to 300 ms.
+#[test]
+fn the_clocks_agree_on_turns_on_random_graphs() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestRng, TestRunner};
+
+    let graph = prop::collection::vec((0u32..6, any::<u16>(), any::<bool>()), 1..=10);
+    let lane = prop_oneof![Just(OnePerTurn), Just(TurnBatched)];
+    let config = Config {
+        cases: 64,
+        failure_persistence: None,
+        rng_seed: RngSeed::Fixed(0x7475_726e),
+        ..Config::default()
+    };
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[12; 32]);
+    let mut runner = TestRunner::new_with_rng(config, rng);
+    let result = runner.run(&(graph, lane, 0u32..4), |(calls, s, turn)| {
+        let json: Vec<String> = calls
+            .iter()
+            .enumerate()
+            .map(|(i, (units, mask, fails))| {
+                let deps: Vec<String> = (0..i)
+                    .filter(|j| mask & (1 << j) != 0)
+                    .map(|j| format!("\"c{j}\""))
+                    .collect();
+                let fail = if *fails && i % 3 == 0 {
+                    r#", "fail": "boom""#
+                } else {
+                    ""
+                };
+                format!(
+                    r#"{{"id": "c{i}", "latency_ms": {}, "depends_on": [{}]{fail}}}"#,
+                    units * 100,
+                    deps.join(",")
+                )
+            })
+            .collect();
+        let p = plan(&format!(
+            r#"{{"name": "random", "model_turn_ms": {}, "calls": [{}]}}"#,
+            turn * 100,
+            json.join(",")
+        ));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        let r = rt
+            .block_on(run_lane(
+                p.clone(),
+                s,
+                EffectContext::new(1.0, None),
+                0,
+                None,
+            ))
+            .unwrap();
+        let v = simulate_lane(&p, s, 1.0).lane;
+        prop_assert_eq!(r.wall_ms, v.wall_ms, "{} on {:?}", s, calls);
+        prop_assert_eq!(turns(&r), turns(&v), "{} on {:?}", s, calls);
+        // On an exact clock a turn lane is its formula: its bounds are met.
+        let b = p.bounds;
+        let want = match s {
+            OnePerTurn => b.sum_ms + b.one_per_turn_turns_ms,
+            _ => p.waves_ms + b.turn_batched_turns_ms,
+        };
+        prop_assert!(
+            (v.wall_ms - want).abs() < 1e-6,
+            "{} {} vs {}",
+            s,
+            v.wall_ms,
+            want
+        );
+        for (a, b) in r.calls.iter().zip(&v.calls) {
+            prop_assert_eq!(
+                (a.status, a.start_ms, a.end_ms),
+                (b.status, b.start_ms, b.end_ms),
+                "{} {} on {:?}",
+                s,
+                &a.id,
+                &calls
+            );
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+fn fanout(args: &[&str]) -> (String, String, Option<i32>) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fanout"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code(),
+    )
+}
+
+#[test]
+fn check_prints_the_turns_per_strategy_and_refuses_turns_without_them() {
+    let (out, err, code) = fanout(&["check", "agent-research"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("model turn 1.500 s"), "{out}");
+    let row = |name: &str| {
+        out.lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+    };
+    assert_eq!(
+        row("one-per-turn").as_deref(),
+        Some("one-per-turn 34.000 s 34.000 s — 6 (9.000 s)")
+    );
+    assert_eq!(
+        row("turn-batched").as_deref(),
+        Some("turn-batched 8.000 s 8.000 s — 2 (3.000 s)")
+    );
+    assert_eq!(
+        row("parallel").as_deref(),
+        Some("parallel 5.000 s 5.000 s — —")
+    );
+    for cmd in ["check", "run"] {
+        let (_, err, code) = fanout(&[cmd, "agent-loop", "--strategies", "turn-batched"]);
+        assert_eq!(code, Some(2), "{cmd}: {err}");
+        assert!(
+            err.contains("built-in agent-loop: `turn-batched` counts the model's turns"),
+            "{cmd}: {err}"
+        );
+    }
+}
