@@ -28,7 +28,7 @@ pub fn percent(x: f64) -> String {
 }
 
 /// What the speedups of a run are measured against: what really happened (an imported trace's
-/// own lane), else the sequential lane, else the sum of work (what one call at a time takes on an
+/// own lane), else the sequential lane, else the one-per-turn lane, else the sum of work (what one call at a time takes on an
 /// exact clock). One rule for single runs, `--runs`, the live view and every report.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Baseline {
@@ -46,6 +46,9 @@ impl Baseline {
             .iter()
             .position(|l| is_recorded(l))
             .or_else(|| labels.iter().position(|l| *l == "sequential"))
+            // An agent that asks for one tool per model turn is the card's symptom: what the
+            // other lanes of a scenario with turns are measured against.
+            .or_else(|| labels.iter().position(|l| *l == "one-per-turn"))
             .map_or(Baseline::SumOfWork(sum_ms), Baseline::Lane)
     }
 
