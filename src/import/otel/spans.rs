@@ -35,14 +35,14 @@ pub(super) struct RawSpan {
 
 impl RawSpan {
     pub(super) fn path(&self) -> Vec<Step<'static>> {
-        vec![
-            Step::Key("resourceSpans"),
-            Step::Index(self.rs),
-            Step::Key(self.scope_key),
-            Step::Index(self.ss),
-            Step::Key("spans"),
-            Step::Index(self.k),
-        ]
+        SpanAt {
+            d: self.doc,
+            rs: self.rs,
+            scope_key: self.scope_key,
+            ss: self.ss,
+            k: self.k,
+        }
+        .path()
     }
 
     /// `span `NAME` (resourceSpans[0].scopeSpans[0].spans[3])`, for messages.
@@ -193,6 +193,20 @@ pub(super) struct SpanAt {
     pub(super) k: usize,
 }
 
+impl SpanAt {
+    /// The JSON path of the span.
+    fn path(&self) -> Vec<Step<'static>> {
+        vec![
+            Step::Key("resourceSpans"),
+            Step::Index(self.rs),
+            Step::Key(self.scope_key),
+            Step::Index(self.ss),
+            Step::Key("spans"),
+            Step::Index(self.k),
+        ]
+    }
+}
+
 /// Reads one span object, checking its ids and attributes.
 pub(super) fn read_span(
     input: &Input<'_>,
@@ -202,14 +216,7 @@ pub(super) fn read_span(
     service: Option<String>,
 ) -> Result<RawSpan, InputError> {
     let label = input.label;
-    let path = vec![
-        Step::Key("resourceSpans"),
-        Step::Index(at.rs),
-        Step::Key(at.scope_key),
-        Step::Index(at.ss),
-        Step::Key("spans"),
-        Step::Index(at.k),
-    ];
+    let path = at.path();
     let type_error = |path: &[Step<'_>], what: &str| {
         InputError::new(label, format!("`{}` is not {what}", dotted(path)))
             .at(doc.place(path))

@@ -12,6 +12,12 @@
 //! before it, since the model turn between them read their results. The payloads carry no
 //! timings: latencies come from [`ImportOptions`].
 
+mod anthropic;
+mod openai;
+
+pub(crate) use anthropic::import_anthropic;
+pub(crate) use openai::import_openai;
+
 use std::collections::BTreeMap;
 
 use serde_json::Value;
@@ -28,7 +34,7 @@ use crate::import::imported_scenario;
 use crate::text::noun;
 
 /// One requested tool call.
-struct Call {
+pub(super) struct Call {
     /// The tool's name.
     name: String,
     /// Where its name is in the file: a JSON path, placed by line:column only for an error
@@ -37,7 +43,7 @@ struct Call {
 }
 
 /// What was found in the payload.
-struct Found {
+pub(super) struct Found {
     /// One batch per assistant message with tool calls, in order.
     batches: Vec<Vec<Call>>,
     /// The model that answered, when the payload says.
@@ -47,7 +53,10 @@ struct Found {
 }
 
 /// The parsed payload, if it is `kind`'s, and nothing found in it yet but its model.
-fn open<'a>(kind: ImportKind, input: &Input<'a>) -> Result<(Doc<'a>, Found), InputError> {
+pub(super) fn open<'a>(
+    kind: ImportKind,
+    input: &Input<'a>,
+) -> Result<(Doc<'a>, Found), InputError> {
     let doc = parse_doc(kind, input, body_start(input.text), input.text.len())?;
     if looks_like(&doc.value).is_some_and(|l| l != Looks::Import(kind)) {
         return Err(wrong_format(kind, input, &doc));
@@ -64,220 +73,9 @@ fn open<'a>(kind: ImportKind, input: &Input<'a>) -> Result<(Doc<'a>, Found), Inp
     Ok((doc, found))
 }
 
-/// Imports an Anthropic Messages payload.
-pub(crate) fn import_anthropic(
-    input: &Input<'_>,
-    opts: &ImportOptions,
-) -> Result<Imported, InputError> {
-    const KIND: ImportKind = ImportKind::Anthropic;
-    let (doc, mut found) = open(KIND, input)?;
-    let label = input.label;
-    let v = &doc.value;
-    let mut server_tools = 0usize;
-    if v.get("type").and_then(Value::as_str) == Some("error") {
-        return Err(api_error(input, &doc));
-    }
-    let messages: Option<(&Vec<Value>, Vec<Step<'static>>)> = match v {
-        Value::Object(o) if o.get("content").is_some_and(Value::is_array) => {
-            // One response: its content blocks are one batch.
-            let path = vec![Step::Key("content")];
-            let batch = anthropic_blocks(input, &doc, &v["content"], &path, &mut server_tools)?;
-            if !batch.is_empty() {
-                found.batches.push(batch);
-            }
-            None
-        }
-        Value::Object(o) => match o.get("messages") {
-            Some(Value::Array(list)) => Some((list, vec![Step::Key("messages")])),
-            Some(_) => {
-                return Err(InputError::new(label, "`messages` is not a list")
-                    .at(doc.place(&[Step::Key("messages")]))
-                    .hint(KIND.expects()));
-            }
-            None => return Err(wrong_format(KIND, input, &doc)),
-        },
-        Value::Array(list) => Some((list, vec![])),
-        _ => return Err(wrong_format(KIND, input, &doc)),
-    };
-    if let Some((list, base)) = messages {
-        for (i, m) in list.iter().enumerate() {
-            let path = join(&base, Step::Index(i));
-            let role = message_role(input, &doc, m, &path, KIND)?;
-            if role != "assistant" {
-                continue;
-            }
-            let content_path = join(&path, Step::Key("content"));
-            match m.get("content") {
-                Some(c @ Value::Array(_)) => {
-                    let batch = anthropic_blocks(input, &doc, c, &content_path, &mut server_tools)?;
-                    if !batch.is_empty() {
-                        found.batches.push(batch);
-                    }
-                }
-                Some(Value::String(_)) | None | Some(Value::Null) => {}
-                Some(_) => {
-                    return Err(InputError::new(
-                        label,
-                        format!("`{}` is neither text nor a list of blocks", dotted(&content_path)),
-                    )
-                    .at(doc.place(&content_path))
-                    .hint("a message's content is a string or a list of blocks such as {\"type\": \"tool_use\", \"id\": …, \"name\": …, \"input\": {…}}"));
-                }
-            }
-        }
-    }
-    if server_tools > 0 {
-        found.notes.push(format!(
-            "left out {server_tools} server_tool_use {}: Anthropic runs those tools itself, within the model's turn",
-            noun(server_tools, "block")
-        ));
-    }
-    finish_found(KIND, input, &doc, v, found, opts, || {
-        let (message, place) = match v.get("stop_reason").and_then(Value::as_str) {
-            Some(reason) => (
-                format!(
-                    "the response asks for no tools: no tool_use block (stop_reason `{reason}`)"
-                ),
-                doc.place(&[Step::Key("stop_reason")]),
-            ),
-            None if v.get("content").is_some() => (
-                "the response asks for no tools: no tool_use block in `content`".to_string(),
-                doc.place(&[Step::Key("content")]),
-            ),
-            None => (
-                "no assistant message has a tool_use block".to_string(),
-                doc.place(&[]),
-            ),
-        };
-        (
-            message,
-            place,
-            "give a response whose stop_reason is `tool_use`, or a conversation in which the assistant asked for tools ({\"type\": \"tool_use\", \"id\": …, \"name\": …, \"input\": {…}} blocks)",
-        )
-    })
-}
-
-/// The tool_use blocks of one content list.
-fn anthropic_blocks(
-    input: &Input<'_>,
-    doc: &Doc<'_>,
-    content: &Value,
-    path: &[Step<'static>],
-    server_tools: &mut usize,
-) -> Result<Vec<Call>, InputError> {
-    let mut out = Vec::new();
-    let Some(blocks) = content.as_array() else {
-        return Ok(out);
-    };
-    for (j, block) in blocks.iter().enumerate() {
-        let bpath = join(path, Step::Index(j));
-        match block.get("type").and_then(Value::as_str) {
-            Some("tool_use") => {
-                let name_path = join(&bpath, Step::Key("name"));
-                let name = tool_name(input, doc, block.get("name"), &name_path, "tool_use block")?;
-                out.push(Call {
-                    name,
-                    path: name_path,
-                });
-            }
-            Some("server_tool_use") => *server_tools += 1,
-            _ => {}
-        }
-    }
-    Ok(out)
-}
-
-/// Imports an OpenAI Chat Completions payload.
-pub(crate) fn import_openai(
-    input: &Input<'_>,
-    opts: &ImportOptions,
-) -> Result<Imported, InputError> {
-    const KIND: ImportKind = ImportKind::Openai;
-    let (doc, mut found) = open(KIND, input)?;
-    let label = input.label;
-    let v = &doc.value;
-    if let Some(e) = v.get("error").filter(|e| e.is_object()) {
-        let message = e
-            .get("message")
-            .and_then(Value::as_str)
-            .unwrap_or("(no message)");
-        return Err(
-            InputError::new(label, format!("is an API error response: {message}"))
-                .at(doc.place(&[Step::Key("error")]))
-                .hint("import a successful response, one whose choices ask for tools"),
-        );
-    }
-    let mut finish_reason = None;
-    match v {
-        Value::Object(o) if o.contains_key("choices") => {
-            let Some(choices) = o["choices"].as_array() else {
-                return Err(InputError::new(label, "`choices` is not a list")
-                    .at(doc.place(&[Step::Key("choices")]))
-                    .hint(KIND.expects()));
-            };
-            // Several choices are alternative answers (n > 1), not turns: take the first that
-            // asks for tools.
-            for (i, choice) in choices.iter().enumerate() {
-                let path = vec![Step::Key("choices"), Step::Index(i), Step::Key("message")];
-                let Some(message) = choice.get("message") else {
-                    continue;
-                };
-                finish_reason = finish_reason.or_else(|| {
-                    choice
-                        .get("finish_reason")
-                        .and_then(Value::as_str)
-                        .map(|r| (r.to_string(), i))
-                });
-                let batch = openai_calls(input, &doc, message, &path)?;
-                if !batch.is_empty() {
-                    found.batches.push(batch);
-                    if choices.len() > 1 {
-                        found.notes.push(format!(
-                            "the response holds {} alternative choices (n > 1); imported choice {i}, the first that asks for tools",
-                            choices.len()
-                        ));
-                    }
-                    break;
-                }
-            }
-        }
-        Value::Object(o) if o.contains_key("messages") => {
-            let Some(list) = o["messages"].as_array() else {
-                return Err(InputError::new(label, "`messages` is not a list")
-                    .at(doc.place(&[Step::Key("messages")]))
-                    .hint(KIND.expects()));
-            };
-            openai_messages(input, &doc, list, &[Step::Key("messages")], &mut found)?;
-        }
-        Value::Array(list) => openai_messages(input, &doc, list, &[], &mut found)?,
-        _ => return Err(wrong_format(KIND, input, &doc)),
-    }
-    finish_found(KIND, input, &doc, v, found, opts, || {
-        let (message, place) = match &finish_reason {
-            Some((reason, i)) => (
-                format!("the response asks for no tools: no tool_calls (finish_reason `{reason}`)"),
-                doc.place(&[
-                    Step::Key("choices"),
-                    Step::Index(*i),
-                    Step::Key("finish_reason"),
-                ]),
-            ),
-            None => (
-                "no assistant message has tool_calls".to_string(),
-                doc.place(&[]),
-            ),
-        };
-        (
-            message,
-            place,
-            "give a response whose finish_reason is `tool_calls`, or a messages list in which the assistant asked for tools (\"tool_calls\": [{\"id\": …, \"type\": \"function\", \"function\": {\"name\": …, \"arguments\": …}}])",
-        )
-    })
-}
-
 /// The scenario of what was found; with no batch, why: the file is another importer's, or it
 /// asks for no tools (`no_tools`: the message, its place and the hint).
-fn finish_found(
+pub(super) fn finish_found(
     kind: ImportKind,
     input: &Input<'_>,
     doc: &Doc<'_>,
@@ -298,83 +96,8 @@ fn finish_found(
     build(kind, input, doc, found, opts)
 }
 
-/// The assistant messages of a list, one batch each.
-fn openai_messages(
-    input: &Input<'_>,
-    doc: &Doc<'_>,
-    list: &[Value],
-    base: &[Step<'static>],
-    found: &mut Found,
-) -> Result<(), InputError> {
-    for (i, m) in list.iter().enumerate() {
-        let path = join(base, Step::Index(i));
-        let role = message_role(input, doc, m, &path, ImportKind::Openai)?;
-        if role == "assistant" {
-            let batch = openai_calls(input, doc, m, &path)?;
-            if !batch.is_empty() {
-                found.batches.push(batch);
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The tool calls of one assistant message: `tool_calls`, or the older single `function_call`.
-fn openai_calls(
-    input: &Input<'_>,
-    doc: &Doc<'_>,
-    message: &Value,
-    path: &[Step<'static>],
-) -> Result<Vec<Call>, InputError> {
-    let label = input.label;
-    let mut out = Vec::new();
-    match message.get("tool_calls") {
-        None | Some(Value::Null) => {}
-        Some(Value::Array(calls)) => {
-            for (j, call) in calls.iter().enumerate() {
-                let cpath = join(&join(path, Step::Key("tool_calls")), Step::Index(j));
-                // Function tools name themselves in `function`, custom tools in `custom`.
-                let key = if call.get("custom").is_some() && call.get("function").is_none() {
-                    "custom"
-                } else {
-                    "function"
-                };
-                let name_path = join(&join(&cpath, Step::Key(key)), Step::Key("name"));
-                let name = tool_name(
-                    input,
-                    doc,
-                    call.get(key).and_then(|f| f.get("name")),
-                    &name_path,
-                    "tool call",
-                )?;
-                out.push(Call {
-                    name,
-                    path: name_path,
-                });
-            }
-        }
-        Some(_) => {
-            let p = join(path, Step::Key("tool_calls"));
-            return Err(InputError::new(label, format!("`{}` is not a list", dotted(&p)))
-                .at(doc.place(&p))
-                .hint("\"tool_calls\": [{\"id\": \"call_1\", \"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"arguments\": \"{}\"}}]"));
-        }
-    }
-    if out.is_empty()
-        && let Some(f) = message.get("function_call").filter(|f| f.is_object())
-    {
-        let name_path = join(&join(path, Step::Key("function_call")), Step::Key("name"));
-        let name = tool_name(input, doc, f.get("name"), &name_path, "function_call")?;
-        out.push(Call {
-            name,
-            path: name_path,
-        });
-    }
-    Ok(out)
-}
-
 /// A message's role, checked.
-fn message_role<'v>(
+pub(super) fn message_role<'v>(
     input: &Input<'_>,
     doc: &Doc<'_>,
     m: &'v Value,
@@ -401,7 +124,7 @@ fn message_role<'v>(
 }
 
 /// A tool name, checked: a non-empty string.
-fn tool_name(
+pub(super) fn tool_name(
     input: &Input<'_>,
     doc: &Doc<'_>,
     name: Option<&Value>,
@@ -417,19 +140,6 @@ fn tool_name(
         .at(doc.place(path))
         .hint("every tool call names its tool, e.g. \"name\": \"get_weather\"")),
     }
-}
-
-/// The error for an Anthropic error response.
-fn api_error(input: &Input<'_>, doc: &Doc<'_>) -> InputError {
-    let message = doc
-        .value
-        .get("error")
-        .and_then(|e| e.get("message"))
-        .and_then(Value::as_str)
-        .unwrap_or("(no message)");
-    InputError::new(input.label, format!("is an API error response: {message}"))
-        .at(doc.place(&[Step::Key("error")]))
-        .hint("import a successful response, one whose stop_reason is `tool_use`")
 }
 
 /// The scenario: ids from tool names, batch after batch, latencies from the options.
@@ -512,7 +222,7 @@ fn build(
 
     // Which latency each tool got, and from where.
     let mut used: BTreeMap<&str, (f64, &str)> = BTreeMap::new();
-    let mut ids = super::Ids::default();
+    let mut ids = crate::import::Ids::default();
     let mut calls = Vec::with_capacity(total);
     let mut previous: Vec<String> = Vec::new();
     for batch in &found.batches {
