@@ -39,50 +39,71 @@ pub(super) fn stream_spans<'a>(input: &Input<'a>) -> Option<(Vec<Doc<'a>>, Vec<R
 // The serde visitors of [`stream_spans`]: `resourceSpans[].scopeSpans[].spans[]`, every other
 // key skipped unread. Any error here only means "read it the slow way".
 
+/// Each level is its own seed: it reads itself as a map or a list (`$read`), and its visitor
+/// does the rest.
+macro_rules! seed {
+    ($level:ident, $read:ident) => {
+        impl<'de> DeserializeSeed<'de> for $level<'_, '_> {
+            type Value = ();
+            fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+                d.$read(self)
+            }
+        }
+    };
+}
+
 #[derive(Clone, Copy)]
-pub(super) struct Ctx<'c, 'a> {
-    pub input: &'c Input<'a>,
-    pub doc: &'c Doc<'a>,
+struct Ctx<'c, 'a> {
+    input: &'c Input<'a>,
+    doc: &'c Doc<'a>,
 }
 
 fn bail<E: de::Error>() -> E {
     E::custom("read the slow way")
 }
 
-/// The document: an object with `resourceSpans`.
-pub(super) struct Top<'c, 'a> {
-    pub ctx: Ctx<'c, 'a>,
-    pub out: &'c mut Vec<RawSpan>,
+/// Reads the value of `key` with `read` and skips every other key unread; a key given twice is
+/// for the slow way. Whether `key` was there.
+fn only_key<'de, M: MapAccess<'de>>(
+    mut map: M,
+    key: &str,
+    mut read: impl FnMut(&mut M) -> Result<(), M::Error>,
+) -> Result<bool, M::Error> {
+    let mut seen = false;
+    while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+        if k == key {
+            if seen {
+                return Err(bail());
+            }
+            seen = true;
+            read(&mut map)?;
+        } else {
+            map.next_value::<IgnoredAny>()?;
+        }
+    }
+    Ok(seen)
 }
 
-impl<'de> DeserializeSeed<'de> for Top<'_, '_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
+/// The document: an object with `resourceSpans`.
+struct Top<'c, 'a> {
+    ctx: Ctx<'c, 'a>,
+    out: &'c mut Vec<RawSpan>,
 }
+
+seed!(Top, deserialize_map);
 
 impl<'de> Visitor<'de> for Top<'_, '_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an OTLP export")
     }
-    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
-        let mut seen = false;
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            if key == "resourceSpans" {
-                if seen {
-                    return Err(bail());
-                }
-                seen = true;
-                map.next_value_seed(Resources {
-                    ctx: self.ctx,
-                    out: &mut *self.out,
-                })?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
+    fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<(), M::Error> {
+        let seen = only_key(map, "resourceSpans", |map| {
+            map.next_value_seed(Resources {
+                ctx: self.ctx,
+                out: &mut *self.out,
+            })
+        })?;
         if seen { Ok(()) } else { Err(bail()) }
     }
 }
@@ -93,12 +114,7 @@ struct Resources<'c, 'a> {
     out: &'c mut Vec<RawSpan>,
 }
 
-impl<'de> DeserializeSeed<'de> for Resources<'_, '_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
+seed!(Resources, deserialize_seq);
 
 impl<'de> Visitor<'de> for Resources<'_, '_> {
     type Value = ();
@@ -128,12 +144,7 @@ struct Resource<'c, 'a> {
     rs: usize,
 }
 
-impl<'de> DeserializeSeed<'de> for Resource<'_, '_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
+seed!(Resource, deserialize_map);
 
 impl<'de> Visitor<'de> for Resource<'_, '_> {
     type Value = ();
@@ -194,12 +205,7 @@ struct Scopes<'c, 'a> {
     scope_key: &'static str,
 }
 
-impl<'de> DeserializeSeed<'de> for Scopes<'_, '_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
+seed!(Scopes, deserialize_seq);
 
 impl<'de> Visitor<'de> for Scopes<'_, '_> {
     type Value = ();
@@ -233,42 +239,28 @@ struct Scope<'c, 'a> {
     ss: usize,
 }
 
-impl<'de> DeserializeSeed<'de> for Scope<'_, '_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
+seed!(Scope, deserialize_map);
 
 impl<'de> Visitor<'de> for Scope<'_, '_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a scope")
     }
-    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
-        let mut seen = false;
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            if key == "spans" {
-                if seen {
-                    return Err(bail());
-                }
-                seen = true;
-                map.next_value_seed(Spans {
-                    ctx: self.ctx,
-                    out: &mut *self.out,
-                    at: SpanAt {
-                        d: 0,
-                        rs: self.rs,
-                        scope_key: self.scope_key,
-                        ss: self.ss,
-                        k: 0,
-                    },
-                })?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(())
+    fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<(), M::Error> {
+        only_key(map, "spans", |map| {
+            map.next_value_seed(Spans {
+                ctx: self.ctx,
+                out: &mut *self.out,
+                at: SpanAt {
+                    d: 0,
+                    rs: self.rs,
+                    scope_key: self.scope_key,
+                    ss: self.ss,
+                    k: 0,
+                },
+            })
+        })
+        .map(|_| ())
     }
 }
 
@@ -279,12 +271,7 @@ struct Spans<'c, 'a> {
     at: SpanAt,
 }
 
-impl<'de> DeserializeSeed<'de> for Spans<'_, '_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
+seed!(Spans, deserialize_seq);
 
 impl<'de> Visitor<'de> for Spans<'_, '_> {
     type Value = ();
