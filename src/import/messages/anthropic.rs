@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{Call, finish_found, message_role, open, tool_name};
+use super::{Call, NoTools, finish_found, message_role, open, tool_name};
 use crate::engine::InputError;
 use crate::engine::json::locate::Step;
 use crate::import::{Doc, ImportKind, ImportOptions, Imported, Input, dotted, join, wrong_format};
@@ -77,28 +77,24 @@ pub(crate) fn import_anthropic(
             noun(server_tools, "block")
         ));
     }
-    finish_found(KIND, input, &doc, v, found, opts, || {
-        let (message, place) = match v.get("stop_reason").and_then(Value::as_str) {
-            Some(reason) => (
+    let no_tools = NoTools {
+        lacks: "a tool_use block",
+        hint: "give a response whose stop_reason is `tool_use`, or a conversation in which the assistant asked for tools ({\"type\": \"tool_use\", \"id\": …, \"name\": …, \"input\": {…}} blocks)",
+    };
+    finish_found(KIND, input, &doc, found, opts, no_tools, || {
+        match v.get("stop_reason").and_then(Value::as_str) {
+            Some(reason) => Some((
                 format!(
                     "the response asks for no tools: no tool_use block (stop_reason `{reason}`)"
                 ),
-                doc.place(&[Step::Key("stop_reason")]),
-            ),
-            None if v.get("content").is_some() => (
+                vec![Step::Key("stop_reason")],
+            )),
+            None if v.get("content").is_some() => Some((
                 "the response asks for no tools: no tool_use block in `content`".to_string(),
-                doc.place(&[Step::Key("content")]),
-            ),
-            None => (
-                "no assistant message has a tool_use block".to_string(),
-                doc.place(&[]),
-            ),
-        };
-        (
-            message,
-            place,
-            "give a response whose stop_reason is `tool_use`, or a conversation in which the assistant asked for tools ({\"type\": \"tool_use\", \"id\": …, \"name\": …, \"input\": {…}} blocks)",
-        )
+                vec![Step::Key("content")],
+            )),
+            None => None,
+        }
     })
 }
 

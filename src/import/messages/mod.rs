@@ -73,25 +73,40 @@ pub(super) fn open<'a>(
     Ok((doc, found))
 }
 
+/// What a payload that asks for no tools lacks, and the fix.
+pub(super) struct NoTools {
+    /// What no assistant message has, e.g. "a tool_use block".
+    pub lacks: &'static str,
+    pub hint: &'static str,
+}
+
 /// The scenario of what was found; with no batch, why: the file is another importer's, or it
-/// asks for no tools (`no_tools`: the message, its place and the hint).
+/// asks for no tools (`reason`: a response's own reason and its place, when it gives one).
 pub(super) fn finish_found(
     kind: ImportKind,
     input: &Input<'_>,
     doc: &Doc<'_>,
-    v: &Value,
     found: Found,
     opts: &ImportOptions,
-    no_tools: impl FnOnce() -> (String, Option<(usize, usize)>, &'static str),
+    no_tools: NoTools,
+    reason: impl FnOnce() -> Option<(String, Vec<Step<'static>>)>,
 ) -> Result<Imported, InputError> {
     if found.batches.is_empty() {
-        if let Some(Looks::Import(other)) = looks_like(v)
+        if let Some(Looks::Import(other)) = looks_like(&doc.value)
             && other != kind
         {
             return Err(wrong_format(kind, input, doc));
         }
-        let (message, place, hint) = no_tools();
-        return Err(InputError::new(input.label, message).at(place).hint(hint));
+        let (message, place) = match reason() {
+            Some((message, path)) => (message, doc.place(&path)),
+            None => (
+                format!("no assistant message has {}", no_tools.lacks),
+                doc.place(&[]),
+            ),
+        };
+        return Err(InputError::new(input.label, message)
+            .at(place)
+            .hint(no_tools.hint));
     }
     build(kind, input, doc, found, opts)
 }

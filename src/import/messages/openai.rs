@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{Call, Found, finish_found, message_role, open, tool_name};
+use super::{Call, Found, NoTools, finish_found, message_role, open, tool_name};
 use crate::engine::InputError;
 use crate::engine::json::locate::Step;
 use crate::import::{Doc, ImportKind, ImportOptions, Imported, Input, dotted, join, wrong_format};
@@ -73,26 +73,21 @@ pub(crate) fn import_openai(
         Value::Array(list) => openai_messages(input, &doc, list, &[], &mut found)?,
         _ => return Err(wrong_format(KIND, input, &doc)),
     }
-    finish_found(KIND, input, &doc, v, found, opts, || {
-        let (message, place) = match &finish_reason {
-            Some((reason, i)) => (
+    let no_tools = NoTools {
+        lacks: "tool_calls",
+        hint: "give a response whose finish_reason is `tool_calls`, or a messages list in which the assistant asked for tools (\"tool_calls\": [{\"id\": …, \"type\": \"function\", \"function\": {\"name\": …, \"arguments\": …}}])",
+    };
+    finish_found(KIND, input, &doc, found, opts, no_tools, || {
+        finish_reason.map(|(reason, i)| {
+            (
                 format!("the response asks for no tools: no tool_calls (finish_reason `{reason}`)"),
-                doc.place(&[
+                vec![
                     Step::Key("choices"),
-                    Step::Index(*i),
+                    Step::Index(i),
                     Step::Key("finish_reason"),
-                ]),
-            ),
-            None => (
-                "no assistant message has tool_calls".to_string(),
-                doc.place(&[]),
-            ),
-        };
-        (
-            message,
-            place,
-            "give a response whose finish_reason is `tool_calls`, or a messages list in which the assistant asked for tools (\"tool_calls\": [{\"id\": …, \"type\": \"function\", \"function\": {\"name\": …, \"arguments\": …}}])",
-        )
+                ],
+            )
+        })
     })
 }
 
