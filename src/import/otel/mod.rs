@@ -146,11 +146,11 @@ mod tests {
             .map(|s| {
                 format!(
                     "{} {} {} {} {} {} {} {:?} {:?} {:?} {:?} {:?}",
-                    s.doc,
-                    s.rs,
-                    s.scope_key,
-                    s.ss,
-                    s.k,
+                    s.at.d,
+                    s.at.rs,
+                    s.at.scope_key,
+                    s.at.ss,
+                    s.at.k,
                     s.trace,
                     s.id,
                     s.parent,

@@ -15,13 +15,8 @@ use crate::import::{
 
 /// A span as read from the file.
 pub(super) struct RawSpan {
-    /// Which document (line) it is in.
-    pub(super) doc: usize,
-    /// `resourceSpans` index, the key of the scope list, its index, and the span's index.
-    pub(super) rs: usize,
-    pub(super) scope_key: &'static str,
-    pub(super) ss: usize,
-    pub(super) k: usize,
+    /// Where it is in the file.
+    pub(super) at: SpanAt,
     pub(super) trace: String,
     pub(super) id: String,
     pub(super) parent: String,
@@ -35,14 +30,7 @@ pub(super) struct RawSpan {
 
 impl RawSpan {
     pub(super) fn path(&self) -> Vec<Step<'static>> {
-        SpanAt {
-            d: self.doc,
-            rs: self.rs,
-            scope_key: self.scope_key,
-            ss: self.ss,
-            k: self.k,
-        }
-        .path()
+        self.at.path()
     }
 
     /// `span `NAME` (resourceSpans[0].scopeSpans[0].spans[3])`, for messages.
@@ -268,11 +256,7 @@ pub(super) fn read_span(
     let role = role_of(&name, &attrs);
     let error = error_of(span.get("status"), &attrs);
     Ok(RawSpan {
-        doc: at.d,
-        rs: at.rs,
-        scope_key: at.scope_key,
-        ss: at.ss,
-        k: at.k,
+        at,
         trace,
         id,
         parent,
@@ -399,7 +383,7 @@ pub(super) fn times(
     docs: &[Doc<'_>],
     s: &RawSpan,
 ) -> Result<(u64, u64), InputError> {
-    let doc = &docs[s.doc];
+    let doc = &docs[s.at.d];
     let path = s.path();
     let get = |key: &'static str, v: &Option<Value>| -> Result<u64, InputError> {
         let field = join(&path, Step::Key(key));
