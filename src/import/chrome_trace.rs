@@ -275,13 +275,7 @@ pub(crate) fn import(input: &Input<'_>, opts: &ImportOptions) -> Result<Imported
     let mut nested = 0usize;
     let mut overlapping_on_thread = 0usize;
     for members in by_thread.values_mut() {
-        members.sort_by(|&a, &b| {
-            let (a, b) = (&slices[a], &slices[b]);
-            a.start_us
-                .total_cmp(&b.start_us)
-                .then(b.end_us.total_cmp(&a.end_us))
-                .then(a.event.cmp(&b.event))
-        });
+        members.sort_by(|&a, &b| by_start(&slices[a], &slices[b], true));
         let mut last: Option<usize> = None;
         for &i in members.iter() {
             if let Some(l) = last {
@@ -299,13 +293,7 @@ pub(crate) fn import(input: &Input<'_>, opts: &ImportOptions) -> Result<Imported
             last = Some(i);
         }
     }
-    top.sort_by(|&a, &b| {
-        let (x, y) = (&slices[a], &slices[b]);
-        x.start_us
-            .total_cmp(&y.start_us)
-            .then(x.end_us.total_cmp(&y.end_us))
-            .then(x.event.cmp(&y.event))
-    });
+    top.sort_by(|&a, &b| by_start(&slices[a], &slices[b], false));
 
     let t0 = top
         .iter()
@@ -446,6 +434,16 @@ pub(crate) fn import(input: &Input<'_>, opts: &ImportOptions) -> Result<Imported
     let scenario = imported_scenario(input, description, trace_lesson("a Chrome trace"), calls);
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     finish(input, scenario, Some((timed, started_at)), notes)
+}
+
+/// Slices in order of start, then of end (the longer first when `outer_first`, so that a slice
+/// comes before those nested in it), then of event.
+fn by_start(a: &Slice, b: &Slice, outer_first: bool) -> std::cmp::Ordering {
+    let ends = a.end_us.total_cmp(&b.end_us);
+    a.start_us
+        .total_cmp(&b.start_us)
+        .then(if outer_first { ends.reverse() } else { ends })
+        .then(a.event.cmp(&b.event))
 }
 
 /// Parses the file; a bare list may lack its closing `]` (then the flag is set).
