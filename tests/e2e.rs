@@ -4,106 +4,21 @@
 //! Needs tmux. CI installs it; elsewhere, without tmux, the test prints a SKIPPED line that the
 //! harness does not capture, and passes.
 
+#[path = "common/skip.rs"]
+mod skip;
+#[path = "common/tmux.rs"]
+mod tmux;
+
 use std::process::Command;
-use std::thread::sleep;
-use std::time::{Duration, Instant};
 
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn cmd(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .expect("tmux runs");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.cmd(&["capture-pane", "-p", "-t", "e2e"])
-    }
-
-    /// Waits up to `secs` for the screen to contain `text`; returns the last screen.
-    fn wait_for(&self, text: &str, secs: u64) -> String {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let screen = self.screen();
-            if screen.contains(text) || Instant::now() > deadline {
-                return screen;
-            }
-            sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Tmux {
-    /// Runs `script` in a 100 × 30 session named `e2e`.
-    fn start(&self, script: &str) {
-        self.cmd(&[
-            "new-session",
-            "-d",
-            "-x",
-            "100",
-            "-y",
-            "30",
-            "-s",
-            "e2e",
-            "sh",
-            "-c",
-            script,
-        ]);
-    }
-
-    /// Waits up to `secs` for `text` to leave the screen; returns the last screen.
-    fn wait_for_gone(&self, text: &str, secs: u64) -> String {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let screen = self.screen();
-            if !screen.contains(text) || Instant::now() > deadline {
-                return screen;
-            }
-            sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .output();
-    }
-}
-
-fn tmux_available() -> bool {
-    let found = Command::new("tmux").arg("-V").output().is_ok();
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have tmux (.ci/run installs it)"
-        );
-        // Straight to the process's stderr: `eprintln!` is captured by the test harness, and a
-        // skip nobody sees reads as a pass.
-        use std::io::Write as _;
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n*** SKIPPED tests/e2e.rs: tmux is not installed, the end-to-end terminal test did not run ***\n"
-        );
-    }
-    found
-}
+use tmux::Tmux;
 
 #[test]
 fn the_race_runs_live_and_q_leaves_a_clean_terminal() {
-    if !tmux_available() {
+    if !Tmux::available("tests/e2e.rs") {
         return;
     }
-    let tmux = Tmux {
-        socket: format!("fanout-e2e-{}", std::process::id()),
-    };
+    let tmux = Tmux::new(format!("fanout-e2e-{}", std::process::id()), "e2e");
     let bin = env!("CARGO_BIN_EXE_fanout");
     // After fanout exits, the shell reports its exit code, whether the alternate screen is
     // still on, and the tty mode, so the test can see the terminal was restored.
@@ -177,12 +92,10 @@ fn the_race_runs_live_and_q_leaves_a_clean_terminal() {
 
 #[test]
 fn at_100x30_every_call_of_a_ten_call_three_lane_race_is_on_screen() {
-    if !tmux_available() {
+    if !Tmux::available("tests/e2e.rs") {
         return;
     }
-    let tmux = Tmux {
-        socket: format!("fanout-e2e-ids-{}", std::process::id()),
-    };
+    let tmux = Tmux::new(format!("fanout-e2e-ids-{}", std::process::id()), "e2e");
     let bin = env!("CARGO_BIN_EXE_fanout");
     let script = format!("{bin} run pool-of-3 --speed 20; sleep 30");
     tmux.start(&script);
@@ -210,12 +123,10 @@ fn at_100x30_every_call_of_a_ten_call_three_lane_race_is_on_screen() {
 
 #[test]
 fn raising_a_pool_with_the_bracket_key_shows_the_new_prediction() {
-    if !tmux_available() {
+    if !Tmux::available("tests/e2e.rs") {
         return;
     }
-    let tmux = Tmux {
-        socket: format!("fanout-e2e-whatif-{}", std::process::id()),
-    };
+    let tmux = Tmux::new(format!("fanout-e2e-whatif-{}", std::process::id()), "e2e");
     let bin = env!("CARGO_BIN_EXE_fanout");
     let script = format!("{bin} run pool-of-3 --speed 20; sleep 30");
     tmux.start(&script);
@@ -261,14 +172,15 @@ fn start_live(tmux: &Tmux, pid_file: &std::path::Path) -> i32 {
 
 #[test]
 fn a_signal_restores_the_terminal_and_exits_as_a_shell_expects() {
-    if !tmux_available() {
+    if !Tmux::available("tests/e2e.rs") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     for (signal, code) in [("TERM", 143), ("INT", 130), ("HUP", 129), ("QUIT", 131)] {
-        let tmux = Tmux {
-            socket: format!("fanout-e2e-sig{signal}-{}", std::process::id()),
-        };
+        let tmux = Tmux::new(
+            format!("fanout-e2e-sig{signal}-{}", std::process::id()),
+            "e2e",
+        );
         let pid_file = dir.path().join(format!("{signal}.pid"));
         let pid = start_live(&tmux, &pid_file);
         let killed = Command::new("kill")
