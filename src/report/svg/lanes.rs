@@ -11,6 +11,12 @@ use crate::text::ellipsize;
 use super::writer::{Svg, escape};
 use super::*;
 
+/// A lane's block: its header, a row per call (a bar in each) and the in-flight strip.
+const LANE_HEAD: f64 = 26.0;
+const ROW: f64 = 18.0;
+const BAR: f64 = 12.0;
+const STRIP: f64 = 22.0;
+
 /// How tall a lane's block is.
 pub(super) fn lane_height(lane: &LaneRecord) -> f64 {
     let rows = lane.calls.len().min(MAX_ROWS);
@@ -41,6 +47,17 @@ fn beside(from: f64, to: f64, message: &str) -> (f64, &'static str, String) {
             ellipsize(message, (left / SANS_11).max(0.0) as usize),
         )
     }
+}
+
+/// A grey italic note beside a bar (skipped, cancelled), placed by [`beside`].
+fn grey_note(s: &mut Svg, ry: f64, from: f64, to: f64, message: &str) {
+    let (tx, anchor, text) = beside(from, to, message);
+    s.text(
+        tx,
+        ry + 13.0,
+        &format!(r#"font-size="11" font-style="italic" fill="{GREY}" text-anchor="{anchor}""#),
+        &text,
+    );
 }
 
 /// `fetch_1 (http_get): ok, 0.0 ms → 101.7 ms (101.7 ms)`.
@@ -212,15 +229,7 @@ fn draw_call(
                 "⊘",
             );
             let reason = c.error.as_deref().unwrap_or("a dependency failed");
-            let (tx, anchor, text) = beside(at - 4.0, at + 8.0, &format!("skipped: {reason}"));
-            s.text(
-                tx,
-                ry + 13.0,
-                &format!(
-                    r#"font-size="11" font-style="italic" fill="{GREY}" text-anchor="{anchor}""#
-                ),
-                &text,
-            );
+            grey_note(s, ry, at - 4.0, at + 8.0, &format!("skipped: {reason}"));
         }
         (CallStatus::Cancelled, None, Some(end)) => {
             let ex = x(end);
@@ -231,15 +240,7 @@ fn draw_call(
                 by + BAR,
                 &format!(r#"stroke="{GREY}" stroke-width="2""#),
             );
-            let (tx, anchor, text) = beside(ex, ex + 4.0, "cancelled before it started");
-            s.text(
-                tx,
-                ry + 13.0,
-                &format!(
-                    r#"font-size="11" font-style="italic" fill="{GREY}" text-anchor="{anchor}""#
-                ),
-                &text,
-            );
+            grey_note(s, ry, ex, ex + 4.0, "cancelled before it started");
         }
         (status, start, Some(end)) => {
             let start = start.unwrap_or(end);
@@ -333,13 +334,7 @@ fn draw_call(
                     );
                 }
                 _ => {
-                    let (tx, anchor, text) = beside(from, to + 4.0, "cancelled");
-                    s.text(
-                        tx,
-                        ry + 13.0,
-                        &format!(r#"font-size="11" font-style="italic" fill="{GREY}" text-anchor="{anchor}""#),
-                        &text,
-                    );
+                    grey_note(s, ry, from, to + 4.0, "cancelled");
                 }
             }
         }

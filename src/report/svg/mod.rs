@@ -36,10 +36,6 @@ const X0: f64 = 190.0;
 const X1: f64 = 930.0;
 /// The right edge of any text.
 const TEXT_RIGHT: f64 = WIDTH - PAD;
-const LANE_HEAD: f64 = 26.0;
-const ROW: f64 = 18.0;
-const BAR: f64 = 12.0;
-const STRIP: f64 = 22.0;
 const LANE_GAP: f64 = 12.0;
 /// Estimated advance of a character: 12 px monospace, and 11 px sans-serif on average.
 const MONO_12: f64 = 7.3;
