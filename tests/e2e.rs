@@ -15,17 +15,15 @@ use tmux::Tmux;
 
 #[test]
 fn the_race_runs_live_and_q_leaves_a_clean_terminal() {
-    if !Tmux::available("tests/e2e.rs") {
-        return;
-    }
-    let tmux = Tmux::new(format!("fanout-e2e-{}", std::process::id()), "e2e");
     let bin = env!("CARGO_BIN_EXE_fanout");
     // After fanout exits, the shell reports its exit code, whether the alternate screen is
     // still on, and the tty mode, so the test can see the terminal was restored.
     let script = format!(
         "{bin} run fetch-5-urls --speed 10; echo EXIT=$?; stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo; sleep 30"
     );
-    tmux.start(&script);
+    let Some(tmux) = Tmux::launch("e2e", "e2e", &script) else {
+        return;
+    };
 
     // Mid-run: both lanes, bars, and the sequential lane still running.
     let screen = tmux.wait_for("running", 10);
@@ -42,20 +40,12 @@ fn the_race_runs_live_and_q_leaves_a_clean_terminal() {
     assert!(screen.contains("· baseline"), "{screen}");
     assert!(screen.contains("█"), "{screen}");
     // The parallel lane's wall, read off its title: 500 ms plus a little real overhead.
-    let parallel_ms: f64 = screen
-        .lines()
-        .find(|l| l.contains("├ parallel"))
-        .and_then(|l| l.split("done ").nth(1))
-        .and_then(|rest| rest.split(" ms").next())
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no parallel wall in ms: {screen}"));
+    let parallel_ms = off_parallel_title(&screen, |l| {
+        Some(l.split("done ").nth(1)?.split(" ms").next()?.trim())
+    })
+    .unwrap_or_else(|| panic!("no parallel wall in ms: {screen}"));
     assert!((500.0..700.0).contains(&parallel_ms), "{screen}");
-    let speedup: f64 = screen
-        .lines()
-        .find(|l| l.contains("├ parallel"))
-        .and_then(|l| l.split(" · ").nth(1))
-        .and_then(|x| x.trim().strip_suffix('×'))
-        .and_then(|x| x.parse().ok())
+    let speedup = off_parallel_title(&screen, |l| l.split(" · ").nth(1)?.trim().strip_suffix('×'))
         .unwrap_or_else(|| panic!("no speedup on the parallel lane: {screen}"));
     assert!((4.0..=5.05).contains(&speedup), "about 5× faster: {screen}");
     assert_eq!(
@@ -90,17 +80,31 @@ fn the_race_runs_live_and_q_leaves_a_clean_terminal() {
     );
 }
 
+/// A number off the parallel lane's title line, which `field` cuts out.
+fn off_parallel_title(screen: &str, field: impl Fn(&str) -> Option<&str>) -> Option<f64> {
+    let line = screen.lines().find(|l| l.contains("├ parallel"))?;
+    field(line)?.parse().ok()
+}
+
+/// `pool-of-3` at speed 20 in a session of its own (`tag` names its socket), and its screen once
+/// the race is over; `None` after a loud skip without tmux.
+fn finished_pool_of_3(tag: &str) -> Option<(Tmux, String)> {
+    let bin = env!("CARGO_BIN_EXE_fanout");
+    let tmux = Tmux::launch(
+        &format!("e2e-{tag}"),
+        "e2e",
+        &format!("{bin} run pool-of-3 --speed 20; sleep 30"),
+    )?;
+    let screen = tmux.wait_for("faster than sequential", 15);
+    Some((tmux, screen))
+}
+
 #[test]
 fn at_100x30_every_call_of_a_ten_call_three_lane_race_is_on_screen() {
-    if !Tmux::available("tests/e2e.rs") {
+    let Some((tmux, screen)) = finished_pool_of_3("ids") else {
         return;
-    }
-    let tmux = Tmux::new(format!("fanout-e2e-ids-{}", std::process::id()), "e2e");
-    let bin = env!("CARGO_BIN_EXE_fanout");
-    let script = format!("{bin} run pool-of-3 --speed 20; sleep 30");
-    tmux.start(&script);
+    };
     // Finished, without touching a key: the headline, the lesson and every call of every lane.
-    let screen = tmux.wait_for("faster than sequential", 15);
     assert!(screen.contains("faster than sequential"), "{screen}");
     for lane in ["sequential", "pool:3", "parallel"] {
         assert!(screen.contains(lane), "{lane}: {screen}");
@@ -123,14 +127,9 @@ fn at_100x30_every_call_of_a_ten_call_three_lane_race_is_on_screen() {
 
 #[test]
 fn raising_a_pool_with_the_bracket_key_shows_the_new_prediction() {
-    if !Tmux::available("tests/e2e.rs") {
+    let Some((tmux, screen)) = finished_pool_of_3("whatif") else {
         return;
-    }
-    let tmux = Tmux::new(format!("fanout-e2e-whatif-{}", std::process::id()), "e2e");
-    let bin = env!("CARGO_BIN_EXE_fanout");
-    let script = format!("{bin} run pool-of-3 --speed 20; sleep 30");
-    tmux.start(&script);
-    let screen = tmux.wait_for("faster than sequential", 15);
+    };
     assert!(screen.contains("pool:3"), "{screen}");
     // Tab twice selects the pool lane (the second); ] gives it a fourth worker.
     tmux.cmd(&["send-keys", "-t", "e2e", "Tab"]);
@@ -172,7 +171,7 @@ fn start_live(tmux: &Tmux, pid_file: &std::path::Path) -> i32 {
 
 #[test]
 fn a_signal_restores_the_terminal_and_exits_as_a_shell_expects() {
-    if !Tmux::available("tests/e2e.rs") {
+    if !Tmux::available("e2e-signals") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

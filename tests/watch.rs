@@ -449,14 +449,7 @@ fn bad_bodies_get_400_with_a_message_and_the_server_keeps_going() {
             .0,
         200
     );
-    // Still up: the whole trace is taken and read as before.
-    assert_eq!(
-        w.post("application/json", false, &json(&agent(), Ids::Hex))
-            .0,
-        200
-    );
-    let (out, _) = w.stop();
-    check_lines(&out);
+    still_reads_a_whole_trace(w);
 }
 
 #[test]
@@ -467,6 +460,11 @@ fn bodies_over_the_cap_are_refused_with_413() {
     assert_eq!(w.post("application/json", false, &big).0, 413);
     // Small on the wire, over the cap once inflated.
     assert_eq!(w.post("application/json", true, &big).0, 413);
+    still_reads_a_whole_trace(w);
+}
+
+/// Still up after what it refused: a whole trace is taken and read as before.
+fn still_reads_a_whole_trace(w: Watch) {
     assert_eq!(
         w.post("application/json", false, &json(&agent(), Ids::Hex))
             .0,
@@ -651,10 +649,6 @@ fn two_traces_at_once_keep_their_own_turns() {
 /// elsewhere, without it, the test skips loudly.
 #[test]
 fn the_live_view_draws_the_capture_and_q_leaves_with_the_summary() {
-    if !Tmux::available("the_live_view_draws_the_capture_and_q_leaves_with_the_summary") {
-        return;
-    }
-    let tmux = Tmux::new(format!("fanout-watch-{}", std::process::id()), "w");
     // A free port: bind one, let it go, hand it to watch.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -665,7 +659,9 @@ fn the_live_view_draws_the_capture_and_q_leaves_with_the_summary() {
         "{} watch --port {port}; echo EXIT=$?; sleep 30",
         env!("CARGO_BIN_EXE_fanout")
     );
-    tmux.start(&script);
+    let Some(tmux) = Tmux::launch("watch", "w", &script) else {
+        return;
+    };
     let screen = tmux.wait_for("Waiting for spans", 15);
     assert!(
         screen.contains(&format!(

@@ -18,7 +18,7 @@ impl Tmux {
         if !found {
             crate::skip::skip_loudly(
                 "CI must have tmux (.ci/run installs it)",
-                &format!("{test}: tmux is not installed, the terminal test did not run"),
+                &format!("the terminal test {test}: tmux is not installed, it did not run"),
             );
         }
         found
@@ -27,6 +27,18 @@ impl Tmux {
     /// A server of its own on `socket`, for one session named `session`.
     pub fn new(socket: String, session: &'static str) -> Tmux {
         Tmux { socket, session }
+    }
+
+    /// [`available`](Tmux::available), [`new`](Tmux::new) and [`start`](Tmux::start) at once:
+    /// `script` running in `session` on a server of its own (`name` and the process id name its
+    /// socket), or `None` after a loud skip.
+    pub fn launch(name: &str, session: &'static str, script: &str) -> Option<Tmux> {
+        if !Tmux::available(name) {
+            return None;
+        }
+        let tmux = Tmux::new(format!("fanout-{name}-{}", std::process::id()), session);
+        tmux.start(script);
+        Some(tmux)
     }
 
     pub fn cmd(&self, args: &[&str]) -> String {
