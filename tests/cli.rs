@@ -137,6 +137,15 @@ fn stdout_json(out: &Out) -> Value {
         .unwrap_or_else(|e| panic!("stdout is not pure JSON ({e}); {out:#?}"))
 }
 
+/// `fanout COMMAND FILE REST…` on a scratch FILE of `n` independent zero-latency calls.
+fn on_independent_calls(n: usize, command: &str, rest: &[&str]) -> Out {
+    let s = Scratch::new();
+    s.write("calls.json", &independent_calls(n));
+    let mut args = vec![command, "calls.json"];
+    args.extend(rest);
+    s.run(&args)
+}
+
 /// A scenario of `n` independent zero-latency calls.
 fn independent_calls(n: usize) -> String {
     let mut s = String::from("{\"name\": \"many calls\", \"calls\": [\n");
@@ -666,9 +675,7 @@ fn a_failing_call_is_a_result_not_an_error() {
 
 #[test]
 fn hundred_thousand_calls_load() {
-    let s = Scratch::new();
-    s.write("big.json", &independent_calls(100_000));
-    let out = s.run(&["check", "big.json", "--strategies", "parallel,pool:4"]);
+    let out = on_independent_calls(100_000, "check", &["--strategies", "parallel,pool:4"]);
     assert_ok(&out);
     assert_stdout_has(&out, "100000 calls · 0 dependencies · 1 level");
 }
@@ -677,15 +684,11 @@ fn hundred_thousand_calls_load() {
 fn hundred_thousand_calls_run_in_parallel_and_a_pool() {
     // Parallel alone is one of these two lanes. A call of latency 0 never touches the timer (whose 1 ms tick used to make 100 000 calls in
     // a pool of 4 take 30 s); this takes about a second in a debug build.
-    let s = Scratch::new();
-    s.write("big.json", &independent_calls(100_000));
-    let out = s.run(&[
+    let out = on_independent_calls(
+        100_000,
         "run",
-        "big.json",
-        "--strategies",
-        "parallel,pool:4",
-        "--headless",
-    ]);
+        &["--strategies", "parallel,pool:4", "--headless"],
+    );
     assert_ok(&out);
     assert_eq!(out.stdout.matches("100000 ok").count(), 2, "{out:#?}");
 }
@@ -694,16 +697,11 @@ fn hundred_thousand_calls_run_in_parallel_and_a_pool() {
 fn zero_work_shows_no_speedup_and_full_efficiency() {
     // Latency 0 and no sequential lane: the baseline (sum of work) and every lower bound are 0,
     // so speedup and efficiency are undefined; the record says 1.0 rather than 0.
-    let s = Scratch::new();
-    s.write("zero.json", &independent_calls(3));
-    let out = s.run(&[
+    let out = on_independent_calls(
+        3,
         "run",
-        "zero.json",
-        "--strategies",
-        "parallel,pool:2",
-        "--headless",
-        "--json",
-    ]);
+        &["--strategies", "parallel,pool:2", "--headless", "--json"],
+    );
     assert_ok(&out);
     let v = stdout_json(&out);
     for lane in v["lanes"].as_array().unwrap() {
