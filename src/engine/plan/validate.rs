@@ -14,6 +14,10 @@ fn in_range(x: f64, max: f64) -> bool {
     x.is_finite() && (0.0..=max).contains(&x)
 }
 
+/// The fixes for an effect's milliseconds out of range.
+const LATENCY_FIX: &str = "use a number of milliseconds from 0 to 3600000 (one hour)";
+const CPU_FIX: &str = "use milliseconds of CPU work from 0 to 60000 (a minute)";
+
 /// A milliseconds field's value when it is in range; else its error, with `fix`.
 fn ms_field(field: &str, ms: f64, max: f64, fix: &str) -> Result<f64, CallProblem> {
     if in_range(ms, max) {
@@ -59,12 +63,7 @@ pub(super) fn effect_of(
         }
     }
     if let Some(ms) = spec.latency_ms {
-        let ms = ms_field(
-            "latency_ms",
-            ms,
-            MAX_LATENCY_MS,
-            "use a number of milliseconds from 0 to 3600000 (one hour)",
-        )?;
+        let ms = ms_field("latency_ms", ms, MAX_LATENCY_MS, LATENCY_FIX)?;
         return Ok(Effect::Latency { ms });
     }
     if let Some(dist) = &spec.latency {
@@ -154,12 +153,7 @@ pub(super) fn effect_of(
         return Ok(Effect::File { path });
     }
     if let Some(ms) = spec.cpu_ms {
-        let ms = ms_field(
-            "cpu_ms",
-            ms,
-            MAX_CPU_MS,
-            "use milliseconds of CPU work from 0 to 60000 (a minute)",
-        )?;
+        let ms = ms_field("cpu_ms", ms, MAX_CPU_MS, CPU_FIX)?;
         return Ok(Effect::Cpu { ms });
     }
     unreachable!("exactly one effect was given")
