@@ -27,18 +27,19 @@ fn the_race_runs_live_and_q_leaves_a_clean_terminal() {
 
     // Mid-run: both lanes, bars, and the sequential lane still running.
     let screen = tmux.wait_for("running", 10);
-    assert!(screen.contains("sequential"), "{screen}");
-    assert!(screen.contains("parallel"), "{screen}");
-    assert!(
-        screen.contains("fanout · Fetch 5 URLs for research"),
-        "{screen}"
-    );
+    for text in [
+        "sequential",
+        "parallel",
+        "fanout · Fetch 5 URLs for research",
+    ] {
+        assert!(screen.contains(text), "{text}: {screen}");
+    }
 
     // The race ends at about 2.5 s: the parallel lane about 5× faster.
     let screen = tmux.wait_for("faster than sequential", 15);
-    assert!(screen.contains("done 2.5"), "{screen}");
-    assert!(screen.contains("· baseline"), "{screen}");
-    assert!(screen.contains("█"), "{screen}");
+    for text in ["done 2.5", "· baseline", "█"] {
+        assert!(screen.contains(text), "{text}: {screen}");
+    }
     // The parallel lane's wall, read off its title: 500 ms plus a little real overhead.
     let parallel_ms = off_parallel_title(&screen, |l| {
         Some(l.split("done ").nth(1)?.split(" ms").next()?.trim())
