@@ -39,8 +39,15 @@ fn to_string_pretty(bencher: Bencher) {
         .bench(|| fanout::report::json(record).len());
 }
 
-/// `serde_json::from_str::<Record>` of `text` (no validation against the scenario).
-fn from_str(bencher: Bencher, text: &str) {
+/// `serde_json::from_str::<Record>` of the compact and of the pretty JSON (no validation against
+/// the scenario).
+#[divan::bench(sample_count = 5, sample_size = 1, args = ["compact", "pretty"])]
+fn from_str(bencher: Bencher, form: &str) {
+    let text: &str = match form {
+        "compact" => &COMPACT,
+        "pretty" => &PRETTY,
+        _ => unreachable!("the args above"),
+    };
     bencher
         .counter(divan::counter::BytesCount::of_str(text))
         .bench(|| {
@@ -49,18 +56,6 @@ fn from_str(bencher: Bencher, text: &str) {
                 .lanes
                 .len()
         });
-}
-
-/// `serde_json::from_str::<Record>` of the compact JSON.
-#[divan::bench(sample_count = 5, sample_size = 1)]
-fn from_str_compact(bencher: Bencher) {
-    from_str(bencher, &COMPACT);
-}
-
-/// `serde_json::from_str::<Record>` of the pretty JSON.
-#[divan::bench(sample_count = 5, sample_size = 1)]
-fn from_str_pretty(bencher: Bencher) {
-    from_str(bencher, &PRETTY);
 }
 
 /// `Record::load` of the pretty file (what `fanout report` and `replay` do): read, parse, plan

@@ -137,6 +137,15 @@ fn stdout_json(out: &Out) -> Value {
         .unwrap_or_else(|e| panic!("stdout is not pure JSON ({e}); {out:#?}"))
 }
 
+/// `fanout COMMAND FILE REST…` on a scratch FILE of `n` independent zero-latency calls.
+fn on_independent_calls(n: usize, command: &str, rest: &[&str]) -> Out {
+    let s = Scratch::new();
+    s.write("calls.json", &independent_calls(n));
+    let mut args = vec![command, "calls.json"];
+    args.extend(rest);
+    s.run(&args)
+}
+
 /// A scenario of `n` independent zero-latency calls.
 fn independent_calls(n: usize) -> String {
     let mut s = String::from("{\"name\": \"many calls\", \"calls\": [\n");
@@ -235,6 +244,25 @@ fn record_run(s: &Scratch, scenario: &str) -> Out {
     out
 }
 
+/// `fanout report NAME` in `s` on a copy of `rec` that `edit` changed, written pretty or compact.
+fn report_edited(
+    s: &Scratch,
+    rec: &Value,
+    name: &str,
+    pretty: bool,
+    edit: impl FnOnce(&mut Value),
+) -> Out {
+    let mut v = rec.clone();
+    edit(&mut v);
+    let text = if pretty {
+        serde_json::to_string_pretty(&v).unwrap()
+    } else {
+        v.to_string()
+    };
+    s.write(name, &text);
+    s.run(&["report", name])
+}
+
 #[test]
 fn report_on_an_edited_record() {
     let s = Scratch::new();
@@ -242,10 +270,9 @@ fn report_on_an_edited_record() {
     let mut rec: Value = serde_json::from_str(&s.read("rec.json")).unwrap();
 
     // A lane missing a call.
-    let mut truncated = rec.clone();
-    truncated["lanes"][0]["calls"].as_array_mut().unwrap().pop();
-    s.write("truncated.json", &truncated.to_string());
-    let out = s.run(&["report", "truncated.json"]);
+    let out = report_edited(&s, &rec, "truncated.json", false, |v| {
+        v["lanes"][0]["calls"].as_array_mut().unwrap().pop();
+    });
     assert_input_error(&out, "truncated.json:1:");
     assert_stderr_has(
         &out,
@@ -253,13 +280,9 @@ fn report_on_an_edited_record() {
     );
 
     // An unknown call status.
-    let mut status = rec.clone();
-    status["lanes"][0]["calls"][0]["status"] = "done".into();
-    s.write(
-        "status.json",
-        &serde_json::to_string_pretty(&status).unwrap(),
-    );
-    let out = s.run(&["report", "status.json"]);
+    let out = report_edited(&s, &rec, "status.json", true, |v| {
+        v["lanes"][0]["calls"][0]["status"] = "done".into();
+    });
     assert_input_error(&out, "status.json:");
     assert!(
         common::place(&out.stderr, "status.json").is_some(),
@@ -268,21 +291,16 @@ fn report_on_an_edited_record() {
     assert_stderr_has(&out, "unknown variant `done`");
 
     // An unknown lane strategy.
-    let mut lane = rec.clone();
-    lane["lanes"][0]["strategy"] = "paralel".into();
-    s.write("lane.json", &lane.to_string());
-    let out = s.run(&["report", "lane.json"]);
+    let out = report_edited(&s, &rec, "lane.json", false, |v| {
+        v["lanes"][0]["strategy"] = "paralel".into();
+    });
     assert_input_error(&out, "lane.json:1:");
     assert_stderr_has(&out, "lane 1: unknown strategy `paralel`");
 
     // A call that ran without timings.
-    let mut timings = rec.clone();
-    timings["lanes"][1]["calls"][0]["end_ms"] = Value::Null;
-    s.write(
-        "timings.json",
-        &serde_json::to_string_pretty(&timings).unwrap(),
-    );
-    let out = s.run(&["report", "timings.json"]);
+    let out = report_edited(&s, &rec, "timings.json", true, |v| {
+        v["lanes"][1]["calls"][0]["end_ms"] = Value::Null;
+    });
     assert_input_error(&out, "timings.json:");
     assert!(
         common::place(&out.stderr, "timings.json").is_some(),
@@ -294,17 +312,15 @@ fn report_on_an_edited_record() {
     );
 
     // An unknown lane field, and a lane field of the wrong type.
-    let mut field = rec.clone();
-    field["lanes"][0]["wal_ms"] = 1.into();
-    s.write("field.json", &serde_json::to_string_pretty(&field).unwrap());
-    let out = s.run(&["report", "field.json"]);
+    let out = report_edited(&s, &rec, "field.json", true, |v| {
+        v["lanes"][0]["wal_ms"] = 1.into();
+    });
     assert_input_error(&out, "field.json:");
     assert_stderr_has(&out, "unknown field `wal_ms`");
     assert_stderr_has(&out, "hint: did you mean `wall_ms`?");
-    let mut typed = rec.clone();
-    typed["lanes"][0]["wall_ms"] = "12".into();
-    s.write("typed.json", &serde_json::to_string_pretty(&typed).unwrap());
-    let out = s.run(&["report", "typed.json"]);
+    let out = report_edited(&s, &rec, "typed.json", true, |v| {
+        v["lanes"][0]["wall_ms"] = "12".into();
+    });
     assert_input_error(&out, "typed.json:");
     assert_stderr_has(
         &out,
@@ -369,10 +385,9 @@ fn errors_in_a_records_scenario_say_embedded_scenario() {
     );
 
     // A JSON error inside the scenario: paths are relative to it.
-    let mut typed = rec.clone();
-    typed["scenario"]["calls"][0]["latency_ms"] = "10".into();
-    s.write("typed.json", &serde_json::to_string_pretty(&typed).unwrap());
-    let out = s.run(&["report", "typed.json"]);
+    let out = report_edited(&s, &rec, "typed.json", true, |v| {
+        v["scenario"]["calls"][0]["latency_ms"] = "10".into();
+    });
     assert_input_error(&out, "typed.json:");
     assert_stderr_has(
         &out,
@@ -380,13 +395,9 @@ fn errors_in_a_records_scenario_say_embedded_scenario() {
     );
 
     // A missing scenario field hints at the scenario format, not the record's.
-    let mut unnamed = rec.clone();
-    unnamed["scenario"].as_object_mut().unwrap().remove("name");
-    s.write(
-        "unnamed.json",
-        &serde_json::to_string_pretty(&unnamed).unwrap(),
-    );
-    let out = s.run(&["report", "unnamed.json"]);
+    let out = report_edited(&s, &rec, "unnamed.json", true, |v| {
+        v["scenario"].as_object_mut().unwrap().remove("name");
+    });
     assert_input_error(&out, "unnamed.json:");
     assert_stderr_has(&out, ": embedded scenario: missing field `name`\n");
     assert_stderr_has(&out, "section \"Scenario file format\"");
@@ -666,9 +677,7 @@ fn a_failing_call_is_a_result_not_an_error() {
 
 #[test]
 fn hundred_thousand_calls_load() {
-    let s = Scratch::new();
-    s.write("big.json", &independent_calls(100_000));
-    let out = s.run(&["check", "big.json", "--strategies", "parallel,pool:4"]);
+    let out = on_independent_calls(100_000, "check", &["--strategies", "parallel,pool:4"]);
     assert_ok(&out);
     assert_stdout_has(&out, "100000 calls · 0 dependencies · 1 level");
 }
@@ -677,15 +686,11 @@ fn hundred_thousand_calls_load() {
 fn hundred_thousand_calls_run_in_parallel_and_a_pool() {
     // Parallel alone is one of these two lanes. A call of latency 0 never touches the timer (whose 1 ms tick used to make 100 000 calls in
     // a pool of 4 take 30 s); this takes about a second in a debug build.
-    let s = Scratch::new();
-    s.write("big.json", &independent_calls(100_000));
-    let out = s.run(&[
+    let out = on_independent_calls(
+        100_000,
         "run",
-        "big.json",
-        "--strategies",
-        "parallel,pool:4",
-        "--headless",
-    ]);
+        &["--strategies", "parallel,pool:4", "--headless"],
+    );
     assert_ok(&out);
     assert_eq!(out.stdout.matches("100000 ok").count(), 2, "{out:#?}");
 }
@@ -694,16 +699,11 @@ fn hundred_thousand_calls_run_in_parallel_and_a_pool() {
 fn zero_work_shows_no_speedup_and_full_efficiency() {
     // Latency 0 and no sequential lane: the baseline (sum of work) and every lower bound are 0,
     // so speedup and efficiency are undefined; the record says 1.0 rather than 0.
-    let s = Scratch::new();
-    s.write("zero.json", &independent_calls(3));
-    let out = s.run(&[
+    let out = on_independent_calls(
+        3,
         "run",
-        "zero.json",
-        "--strategies",
-        "parallel,pool:2",
-        "--headless",
-        "--json",
-    ]);
+        &["--strategies", "parallel,pool:2", "--headless", "--json"],
+    );
     assert_ok(&out);
     let v = stdout_json(&out);
     for lane in v["lanes"].as_array().unwrap() {

@@ -4,143 +4,49 @@
 //! Needs tmux. CI installs it; elsewhere, without tmux, the test prints a SKIPPED line that the
 //! harness does not capture, and passes.
 
+#[path = "common/skip.rs"]
+mod skip;
+#[path = "common/tmux.rs"]
+mod tmux;
+
 use std::process::Command;
-use std::thread::sleep;
-use std::time::{Duration, Instant};
 
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn cmd(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .expect("tmux runs");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.cmd(&["capture-pane", "-p", "-t", "e2e"])
-    }
-
-    /// Waits up to `secs` for the screen to contain `text`; returns the last screen.
-    fn wait_for(&self, text: &str, secs: u64) -> String {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let screen = self.screen();
-            if screen.contains(text) || Instant::now() > deadline {
-                return screen;
-            }
-            sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Tmux {
-    /// Runs `script` in a 100 × 30 session named `e2e`.
-    fn start(&self, script: &str) {
-        self.cmd(&[
-            "new-session",
-            "-d",
-            "-x",
-            "100",
-            "-y",
-            "30",
-            "-s",
-            "e2e",
-            "sh",
-            "-c",
-            script,
-        ]);
-    }
-
-    /// Waits up to `secs` for `text` to leave the screen; returns the last screen.
-    fn wait_for_gone(&self, text: &str, secs: u64) -> String {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let screen = self.screen();
-            if !screen.contains(text) || Instant::now() > deadline {
-                return screen;
-            }
-            sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .output();
-    }
-}
-
-fn tmux_available() -> bool {
-    let found = Command::new("tmux").arg("-V").output().is_ok();
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have tmux (.ci/run installs it)"
-        );
-        // Straight to the process's stderr: `eprintln!` is captured by the test harness, and a
-        // skip nobody sees reads as a pass.
-        use std::io::Write as _;
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n*** SKIPPED tests/e2e.rs: tmux is not installed, the end-to-end terminal test did not run ***\n"
-        );
-    }
-    found
-}
+use tmux::Tmux;
 
 #[test]
 fn the_race_runs_live_and_q_leaves_a_clean_terminal() {
-    if !tmux_available() {
-        return;
-    }
-    let tmux = Tmux {
-        socket: format!("fanout-e2e-{}", std::process::id()),
-    };
     let bin = env!("CARGO_BIN_EXE_fanout");
     // After fanout exits, the shell reports its exit code, whether the alternate screen is
     // still on, and the tty mode, so the test can see the terminal was restored.
     let script = format!(
         "{bin} run fetch-5-urls --speed 10; echo EXIT=$?; stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo; sleep 30"
     );
-    tmux.start(&script);
+    let Some(tmux) = Tmux::launch("e2e", "e2e", &script) else {
+        return;
+    };
 
     // Mid-run: both lanes, bars, and the sequential lane still running.
     let screen = tmux.wait_for("running", 10);
-    assert!(screen.contains("sequential"), "{screen}");
-    assert!(screen.contains("parallel"), "{screen}");
-    assert!(
-        screen.contains("fanout · Fetch 5 URLs for research"),
-        "{screen}"
-    );
+    for text in [
+        "sequential",
+        "parallel",
+        "fanout · Fetch 5 URLs for research",
+    ] {
+        assert!(screen.contains(text), "{text}: {screen}");
+    }
 
     // The race ends at about 2.5 s: the parallel lane about 5× faster.
     let screen = tmux.wait_for("faster than sequential", 15);
-    assert!(screen.contains("done 2.5"), "{screen}");
-    assert!(screen.contains("· baseline"), "{screen}");
-    assert!(screen.contains("█"), "{screen}");
+    for text in ["done 2.5", "· baseline", "█"] {
+        assert!(screen.contains(text), "{text}: {screen}");
+    }
     // The parallel lane's wall, read off its title: 500 ms plus a little real overhead.
-    let parallel_ms: f64 = screen
-        .lines()
-        .find(|l| l.contains("├ parallel"))
-        .and_then(|l| l.split("done ").nth(1))
-        .and_then(|rest| rest.split(" ms").next())
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no parallel wall in ms: {screen}"));
+    let parallel_ms = off_parallel_title(&screen, |l| {
+        Some(l.split("done ").nth(1)?.split(" ms").next()?.trim())
+    })
+    .unwrap_or_else(|| panic!("no parallel wall in ms: {screen}"));
     assert!((500.0..700.0).contains(&parallel_ms), "{screen}");
-    let speedup: f64 = screen
-        .lines()
-        .find(|l| l.contains("├ parallel"))
-        .and_then(|l| l.split(" · ").nth(1))
-        .and_then(|x| x.trim().strip_suffix('×'))
-        .and_then(|x| x.parse().ok())
+    let speedup = off_parallel_title(&screen, |l| l.split(" · ").nth(1)?.trim().strip_suffix('×'))
         .unwrap_or_else(|| panic!("no speedup on the parallel lane: {screen}"));
     assert!((4.0..=5.05).contains(&speedup), "about 5× faster: {screen}");
     assert_eq!(
@@ -175,19 +81,31 @@ fn the_race_runs_live_and_q_leaves_a_clean_terminal() {
     );
 }
 
+/// A number off the parallel lane's title line, which `field` cuts out.
+fn off_parallel_title(screen: &str, field: impl Fn(&str) -> Option<&str>) -> Option<f64> {
+    let line = screen.lines().find(|l| l.contains("├ parallel"))?;
+    field(line)?.parse().ok()
+}
+
+/// `pool-of-3` at speed 20 in a session of its own (`tag` names its socket), and its screen once
+/// the race is over; `None` after a loud skip without tmux.
+fn finished_pool_of_3(tag: &str) -> Option<(Tmux, String)> {
+    let bin = env!("CARGO_BIN_EXE_fanout");
+    let tmux = Tmux::launch(
+        &format!("e2e-{tag}"),
+        "e2e",
+        &format!("{bin} run pool-of-3 --speed 20; sleep 30"),
+    )?;
+    let screen = tmux.wait_for("faster than sequential", 15);
+    Some((tmux, screen))
+}
+
 #[test]
 fn at_100x30_every_call_of_a_ten_call_three_lane_race_is_on_screen() {
-    if !tmux_available() {
+    let Some((tmux, screen)) = finished_pool_of_3("ids") else {
         return;
-    }
-    let tmux = Tmux {
-        socket: format!("fanout-e2e-ids-{}", std::process::id()),
     };
-    let bin = env!("CARGO_BIN_EXE_fanout");
-    let script = format!("{bin} run pool-of-3 --speed 20; sleep 30");
-    tmux.start(&script);
     // Finished, without touching a key: the headline, the lesson and every call of every lane.
-    let screen = tmux.wait_for("faster than sequential", 15);
     assert!(screen.contains("faster than sequential"), "{screen}");
     for lane in ["sequential", "pool:3", "parallel"] {
         assert!(screen.contains(lane), "{lane}: {screen}");
@@ -210,16 +128,9 @@ fn at_100x30_every_call_of_a_ten_call_three_lane_race_is_on_screen() {
 
 #[test]
 fn raising_a_pool_with_the_bracket_key_shows_the_new_prediction() {
-    if !tmux_available() {
+    let Some((tmux, screen)) = finished_pool_of_3("whatif") else {
         return;
-    }
-    let tmux = Tmux {
-        socket: format!("fanout-e2e-whatif-{}", std::process::id()),
     };
-    let bin = env!("CARGO_BIN_EXE_fanout");
-    let script = format!("{bin} run pool-of-3 --speed 20; sleep 30");
-    tmux.start(&script);
-    let screen = tmux.wait_for("faster than sequential", 15);
     assert!(screen.contains("pool:3"), "{screen}");
     // Tab twice selects the pool lane (the second); ] gives it a fourth worker.
     tmux.cmd(&["send-keys", "-t", "e2e", "Tab"]);
@@ -261,14 +172,15 @@ fn start_live(tmux: &Tmux, pid_file: &std::path::Path) -> i32 {
 
 #[test]
 fn a_signal_restores_the_terminal_and_exits_as_a_shell_expects() {
-    if !tmux_available() {
+    if !Tmux::available("e2e-signals") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     for (signal, code) in [("TERM", 143), ("INT", 130), ("HUP", 129), ("QUIT", 131)] {
-        let tmux = Tmux {
-            socket: format!("fanout-e2e-sig{signal}-{}", std::process::id()),
-        };
+        let tmux = Tmux::new(
+            format!("fanout-e2e-sig{signal}-{}", std::process::id()),
+            "e2e",
+        );
         let pid_file = dir.path().join(format!("{signal}.pid"));
         let pid = start_live(&tmux, &pid_file);
         let killed = Command::new("kill")

@@ -675,6 +675,17 @@ fn the_xml_check_rejects_what_is_not_well_formed() {
     }
 }
 
+/// Runs `cmd` and asserts it exits 0; `what` and its stderr are the failure's message.
+fn succeeds(cmd: &mut Command, what: &str) -> std::process::Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// Renders with rsvg-convert when it is installed (it is not needed to run the tests).
 fn rsvg_renders(svg_text: &str, name: &str) {
     let available = Command::new("rsvg-convert")
@@ -688,16 +699,12 @@ fn rsvg_renders(svg_text: &str, name: &str) {
     let input = dir.path().join(format!("{name}.svg"));
     let output = dir.path().join(format!("{name}.png"));
     std::fs::write(&input, svg_text).unwrap();
-    let out = Command::new("rsvg-convert")
-        .arg(&input)
-        .arg("-o")
-        .arg(&output)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "rsvg-convert failed on {name}: {}",
-        String::from_utf8_lossy(&out.stderr)
+    succeeds(
+        Command::new("rsvg-convert")
+            .arg(&input)
+            .arg("-o")
+            .arg(&output),
+        &format!("rsvg-convert failed on {name}"),
     );
     let png = std::fs::read(&output).unwrap();
     assert!(png.starts_with(b"\x89PNG"), "{name}: not a PNG");
@@ -903,14 +910,14 @@ fn report_writes_each_export_format() {
         ("svg", "<?xml"),
         ("csv", "lane,id,tool,status,start_ms,end_ms,error\r\n"),
     ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_fanout"))
-            .args(["report", path.to_str().unwrap(), "--format", format])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{format}: {}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = succeeds(
+            Command::new(env!("CARGO_BIN_EXE_fanout")).args([
+                "report",
+                path.to_str().unwrap(),
+                "--format",
+                format,
+            ]),
+            format,
         );
         let stdout = String::from_utf8(out.stdout).unwrap();
         assert!(stdout.starts_with(check), "{format}: {stdout}");

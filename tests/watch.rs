@@ -1,6 +1,11 @@
 //! `fanout watch` as an agent's exporter sees it: a process on a port, OTLP/HTTP requests in
 //! protobuf or JSON (gzip or not), and, once stopped with SIGINT, its lines and its record.
 
+#[path = "common/skip.rs"]
+mod skip;
+#[path = "common/tmux.rs"]
+mod tmux;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -13,6 +18,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message as _;
+use tmux::Tmux;
 
 /// A running `fanout watch --port 0 --headless`.
 struct Watch {
@@ -443,14 +449,7 @@ fn bad_bodies_get_400_with_a_message_and_the_server_keeps_going() {
             .0,
         200
     );
-    // Still up: the whole trace is taken and read as before.
-    assert_eq!(
-        w.post("application/json", false, &json(&agent(), Ids::Hex))
-            .0,
-        200
-    );
-    let (out, _) = w.stop();
-    check_lines(&out);
+    still_reads_a_whole_trace(w);
 }
 
 #[test]
@@ -461,6 +460,11 @@ fn bodies_over_the_cap_are_refused_with_413() {
     assert_eq!(w.post("application/json", false, &big).0, 413);
     // Small on the wire, over the cap once inflated.
     assert_eq!(w.post("application/json", true, &big).0, 413);
+    still_reads_a_whole_trace(w);
+}
+
+/// Still up after what it refused: a whole trace is taken and read as before.
+fn still_reads_a_whole_trace(w: Watch) {
     assert_eq!(
         w.post("application/json", false, &json(&agent(), Ids::Hex))
             .0,
@@ -474,15 +478,9 @@ fn bodies_over_the_cap_are_refused_with_413() {
 #[test]
 fn the_python_sdk_streams_an_agent_run_in() {
     let Some(python) = std::env::var_os("FANOUT_OTEL_PYTHON") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must set FANOUT_OTEL_PYTHON (the venv's python with integrations/python/requirements.txt)"
-        );
-        // Straight to the process's stderr: the test harness captures eprintln! of a passing
-        // test, and a skip must be seen.
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED the_python_sdk_streams_an_agent_run_in: set FANOUT_OTEL_PYTHON to a python with integrations/python/requirements.txt installed"
+        skip::skip_loudly(
+            "CI must set FANOUT_OTEL_PYTHON (the venv's python with integrations/python/requirements.txt)",
+            "the_python_sdk_streams_an_agent_run_in: set FANOUT_OTEL_PYTHON to a python with integrations/python/requirements.txt installed",
         );
         return;
     };
@@ -648,32 +646,9 @@ fn two_traces_at_once_keep_their_own_turns() {
 
 /// The live view, as a person sees it in a terminal (tmux): waiting, then the capture drawn with
 /// its what-if lanes, then `q` and the summary in the scrollback. Needs tmux (CI installs it);
-/// without it, the test says so and passes.
+/// elsewhere, without it, the test skips loudly.
 #[test]
 fn the_live_view_draws_the_capture_and_q_leaves_with_the_summary() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        let _ = writeln!(std::io::stderr(), "SKIPPED the_live_view_…: no tmux");
-        return;
-    }
-    let socket = format!("fanout-watch-{}", std::process::id());
-    let tmux = |args: &[&str]| -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &socket])
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    let wait_for = |text: &str| -> String {
-        let deadline = std::time::Instant::now() + Duration::from_secs(15);
-        loop {
-            let screen = tmux(&["capture-pane", "-p", "-t", "w"]);
-            if screen.contains(text) || std::time::Instant::now() > deadline {
-                return screen;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    };
     // A free port: bind one, let it go, hand it to watch.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -684,20 +659,10 @@ fn the_live_view_draws_the_capture_and_q_leaves_with_the_summary() {
         "{} watch --port {port}; echo EXIT=$?; sleep 30",
         env!("CARGO_BIN_EXE_fanout")
     );
-    tmux(&[
-        "new-session",
-        "-d",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        "-s",
-        "w",
-        "sh",
-        "-c",
-        &script,
-    ]);
-    let screen = wait_for("Waiting for spans");
+    let Some(tmux) = Tmux::launch("watch", "w", &script) else {
+        return;
+    };
+    let screen = tmux.wait_for("Waiting for spans", 15);
     assert!(
         screen.contains(&format!(
             "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:{port}"
@@ -708,10 +673,10 @@ fn the_live_view_draws_the_capture_and_q_leaves_with_the_summary() {
         post(port, "application/x-protobuf", false, &protobuf(&agent())).0,
         200
     );
-    let screen = wait_for("left on the table so far");
-    tmux(&["send-keys", "-t", "w", "q"]);
-    let after = wait_for("EXIT=");
-    tmux(&["kill-server"]);
+    let screen = tmux.wait_for("left on the table so far", 15);
+    tmux.cmd(&["send-keys", "-t", "w", "q"]);
+    let after = tmux.wait_for("EXIT=", 15);
+    drop(tmux);
     for lane in ["┌ recorded", "├ sequential", "├ parallel"] {
         assert!(screen.contains(lane), "{screen}");
     }

@@ -311,6 +311,10 @@ mod tests {
         Distribution::Lognormal { median_ms, p99_ms }
     }
 
+    fn normal(mean_ms: f64, sd_ms: f64) -> Distribution {
+        Distribution::Normal { mean_ms, sd_ms }
+    }
+
     /// `n` draws from one stream, sorted.
     fn sorted_draws(d: &Distribution, seed: u64, n: usize) -> Vec<f64> {
         let mut rng = Rng::new(seed);
@@ -404,10 +408,7 @@ mod tests {
                 min_ms: 100.0,
                 max_ms: 500.0,
             },
-            Distribution::Normal {
-                mean_ms: 1000.0,
-                sd_ms: 100.0,
-            },
+            normal(1000.0, 100.0),
             lognormal(200.0, 2000.0),
         ];
         let refs: Vec<Option<&Distribution>> = dists.iter().map(Some).collect();
@@ -451,10 +452,7 @@ mod tests {
                 min_ms: 10.0,
                 max_ms: 90.0,
             },
-            Distribution::Normal {
-                mean_ms: 500.0,
-                sd_ms: 50.0,
-            },
+            normal(500.0, 50.0),
             lognormal(50.0, 60.0),
         ]
     }
@@ -557,10 +555,7 @@ mod tests {
 
     #[test]
     fn normal_mean_and_sd_match_what_was_asked() {
-        let d = Distribution::Normal {
-            mean_ms: 1000.0,
-            sd_ms: 100.0,
-        };
+        let d = normal(1000.0, 100.0);
         let v = sorted_draws(&d, 12, 200_000);
         let (mean, sd) = mean_sd(&v);
         assert!(close(mean, 1000.0, 0.02), "mean {mean}");
@@ -569,19 +564,13 @@ mod tests {
 
     #[test]
     fn normal_is_clamped_to_0_and_one_hour() {
-        let low = Distribution::Normal {
-            mean_ms: 0.0,
-            sd_ms: 100.0,
-        };
+        let low = normal(0.0, 100.0);
         let v = sorted_draws(&low, 13, 10_000);
         assert_eq!(v[0], 0.0);
         // About half the draws would be negative: they all become 0.
         let zeros = v.iter().filter(|&&x| x == 0.0).count();
         assert!((4000..6000).contains(&zeros), "{zeros}");
-        let high = Distribution::Normal {
-            mean_ms: MAX_LATENCY_MS,
-            sd_ms: 1000.0,
-        };
+        let high = normal(MAX_LATENCY_MS, 1000.0);
         let v = sorted_draws(&high, 14, 10_000);
         assert_eq!(v[v.len() - 1], MAX_LATENCY_MS);
     }
@@ -592,10 +581,7 @@ mod tests {
         let d = lognormal(1_000_000.0, MAX_LATENCY_MS);
         let v = sorted_draws(&d, 15, 10_000);
         assert!(v.iter().all(|x| (0.0..=MAX_LATENCY_MS).contains(x)));
-        let d = Distribution::Lognormal {
-            median_ms: 1.0,
-            p99_ms: 1e300,
-        };
+        let d = lognormal(1.0, 1e300);
         let v = sorted_draws(&d, 15, 10_000);
         assert_eq!(v[v.len() - 1], MAX_LATENCY_MS);
     }
@@ -624,10 +610,7 @@ mod tests {
         for d in [
             Distribution::Fixed { ms: f64::NAN },
             Distribution::Fixed { ms: -5.0 },
-            Distribution::Normal {
-                mean_ms: f64::INFINITY,
-                sd_ms: 1.0,
-            },
+            normal(f64::INFINITY, 1.0),
             lognormal(0.0, 10.0),
             lognormal(-1.0, 10.0),
         ] {
@@ -647,10 +630,7 @@ mod tests {
                 min_ms: 5.0,
                 max_ms: 5.0,
             },
-            Distribution::Normal {
-                mean_ms: 100.0,
-                sd_ms: 0.0,
-            },
+            normal(100.0, 0.0),
             lognormal(0.5, 0.5),
             lognormal(200.0, 2000.0),
         ] {
@@ -677,15 +657,9 @@ mod tests {
             e,
             "max_ms must be at most 3600000 (one hour), but it is 3600001"
         );
-        let e = err(Distribution::Normal {
-            mean_ms: 100.0,
-            sd_ms: -5.0,
-        });
+        let e = err(normal(100.0, -5.0));
         assert!(e.starts_with("sd_ms must not be negative"), "{e}");
-        let e = err(Distribution::Normal {
-            mean_ms: f64::INFINITY,
-            sd_ms: 5.0,
-        });
+        let e = err(normal(f64::INFINITY, 5.0));
         assert!(e.starts_with("mean_ms must be a number"), "{e}");
 
         let e = err(Distribution::Uniform {
@@ -721,14 +695,7 @@ mod tests {
                 250.0,
                 "uniform 100 to 400 ms",
             ),
-            (
-                Distribution::Normal {
-                    mean_ms: 300.0,
-                    sd_ms: 12.5,
-                },
-                300.0,
-                "normal mean 300 ms, sd 12.5 ms",
-            ),
+            (normal(300.0, 12.5), 300.0, "normal mean 300 ms, sd 12.5 ms"),
             (
                 lognormal(200.0, 2000.0),
                 200.0,

@@ -253,15 +253,20 @@ mod tests {
         assert!("pool".parse::<Strategy>().unwrap_err().contains("pool:N"));
     }
 
-    #[test]
-    fn lower_bounds() {
-        let b = Bounds {
-            sum_ms: 10.0,
-            critical_path_ms: 2.0,
-            cpu_ms: 0.0,
+    /// Bounds with no rate limit.
+    fn bounds(sum_ms: f64, critical_path_ms: f64, cpu_ms: f64) -> Bounds {
+        Bounds {
+            sum_ms,
+            critical_path_ms,
+            cpu_ms,
             rate_ms: 0.0,
             ..Bounds::default()
-        };
+        }
+    }
+
+    #[test]
+    fn lower_bounds() {
+        let b = bounds(10.0, 2.0, 0.0);
         assert_eq!(Strategy::Sequential.lower_bound_ms(&b, 2), 10.0);
         assert_eq!(Strategy::Waves.lower_bound_ms(&b, 2), 2.0);
         assert_eq!(Strategy::Pool(3).lower_bound_ms(&b, 2), 10.0 / 3.0);
@@ -271,13 +276,7 @@ mod tests {
     #[test]
     fn cpu_work_is_bounded_by_the_cores() {
         // Eight calls of 200 ms of CPU: on 2 cores no lane beats 800 ms.
-        let b = Bounds {
-            sum_ms: 1600.0,
-            critical_path_ms: 200.0,
-            cpu_ms: 1600.0,
-            rate_ms: 0.0,
-            ..Bounds::default()
-        };
+        let b = bounds(1600.0, 200.0, 1600.0);
         assert_eq!(Strategy::Parallel.lower_bound_ms(&b, 2), 800.0);
         assert_eq!(Strategy::Pool(4).lower_bound_ms(&b, 2), 800.0);
         assert_eq!(Strategy::Pool(1).lower_bound_ms(&b, 2), 1600.0);

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::figures::{Saved, duration, saved, saved_text, speedup};
-use super::svg::escape;
+use super::svg::{escape, open_tag};
 use crate::engine::Strategy;
 use crate::engine::record;
 
@@ -280,13 +280,14 @@ pub fn svg(s: &Sweep) -> String {
     };
     let y = |ms: f64| T + (1.0 - ms / top) * (H - T - B);
     let mut out = format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12">
+        r##"{}
 <rect width="{W}" height="{H}" fill="white"/>
 <text x="{L}" y="28" font-size="16" font-weight="bold">{}</text>
 <text x="{L}" y="46" fill="#555">wall against workers ({} clock, speed {}×)</text>
 <line x1="{L}" y1="{}" x2="{}" y2="{}" stroke="#333"/>
 <line x1="{L}" y1="{T}" x2="{L}" y2="{}" stroke="#333"/>
 "##,
+        open_tag(W, H, ""),
         escape(&s.scenario),
         escape(&s.clock),
         crate::engine::units::fmt_num(s.speed),

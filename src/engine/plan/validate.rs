@@ -14,6 +14,19 @@ fn in_range(x: f64, max: f64) -> bool {
     x.is_finite() && (0.0..=max).contains(&x)
 }
 
+/// The fixes for an effect's milliseconds out of range.
+const LATENCY_FIX: &str = "use a number of milliseconds from 0 to 3600000 (one hour)";
+const CPU_FIX: &str = "use milliseconds of CPU work from 0 to 60000 (a minute)";
+
+/// A milliseconds field's value when it is in range; else its error, with `fix`.
+fn ms_field(field: &str, ms: f64, max: f64, fix: &str) -> Result<f64, CallProblem> {
+    if in_range(ms, max) {
+        Ok(ms)
+    } else {
+        Err((format!("{field} {ms} is out of range"), Some(fix.into())))
+    }
+}
+
 /// The one effect a call asks for, checked.
 pub(super) fn effect_of(
     spec: &CallSpec,
@@ -50,12 +63,7 @@ pub(super) fn effect_of(
         }
     }
     if let Some(ms) = spec.latency_ms {
-        if !in_range(ms, MAX_LATENCY_MS) {
-            return Err((
-                format!("latency_ms {ms} is out of range"),
-                Some("use a number of milliseconds from 0 to 3600000 (one hour)".into()),
-            ));
-        }
+        let ms = ms_field("latency_ms", ms, MAX_LATENCY_MS, LATENCY_FIX)?;
         return Ok(Effect::Latency { ms });
     }
     if let Some(dist) = &spec.latency {
@@ -145,12 +153,7 @@ pub(super) fn effect_of(
         return Ok(Effect::File { path });
     }
     if let Some(ms) = spec.cpu_ms {
-        if !in_range(ms, MAX_CPU_MS) {
-            return Err((
-                format!("cpu_ms {ms} is out of range"),
-                Some("use milliseconds of CPU work from 0 to 60000 (a minute)".into()),
-            ));
-        }
+        let ms = ms_field("cpu_ms", ms, MAX_CPU_MS, CPU_FIX)?;
         return Ok(Effect::Cpu { ms });
     }
     unreachable!("exactly one effect was given")
