@@ -40,15 +40,35 @@ fn the_race_runs_live_and_q_leaves_a_clean_terminal() {
     for text in ["done 2.5", "· baseline", "█"] {
         assert!(screen.contains(text), "{text}: {screen}");
     }
-    // The parallel lane's wall, read off its title: 500 ms plus a little real overhead.
+    // The parallel lane's wall, read off its title: never under the 500 ms its calls take (a
+    // record is what happened); how far over is the machine's business, not this test's.
     let parallel_ms = off_parallel_title(&screen, |l| {
         Some(l.split("done ").nth(1)?.split(" ms").next()?.trim())
     })
     .unwrap_or_else(|| panic!("no parallel wall in ms: {screen}"));
-    assert!((500.0..700.0).contains(&parallel_ms), "{screen}");
+    assert!(parallel_ms >= 500.0, "{screen}");
+    // Its speedup is the sequential wall over its own, both as the screen prints them.
+    let sequential_s: f64 = screen
+        .lines()
+        .find(|l| l.contains("┌ sequential"))
+        .and_then(|l| {
+            l.split("done ")
+                .nth(1)?
+                .split(" s")
+                .next()?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no sequential wall in s: {screen}"));
+    assert!(sequential_s >= 2.5, "{screen}");
     let speedup = off_parallel_title(&screen, |l| l.split(" · ").nth(1)?.trim().strip_suffix('×'))
         .unwrap_or_else(|| panic!("no speedup on the parallel lane: {screen}"));
-    assert!((4.0..=5.05).contains(&speedup), "about 5× faster: {screen}");
+    let expected = sequential_s * 1000.0 / parallel_ms;
+    assert!(
+        (speedup - expected).abs() <= 0.01 + expected * 0.001,
+        "{speedup} vs {expected}: {screen}"
+    );
     assert_eq!(
         tmux.cmd(&["display", "-p", "-t", "e2e", "#{alternate_on}"])
             .trim(),
