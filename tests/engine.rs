@@ -1,6 +1,9 @@
 //! Engine tests on tokio's paused clock: a 25-second scenario runs in milliseconds, and every
 //! start, end and wall is exact.
 
+#[path = "common/lanes.rs"]
+mod lanes;
+
 use std::sync::Arc;
 
 use fanout::engine::error::Part;
@@ -566,7 +569,6 @@ async fn the_virtual_clock_agrees_with_the_paused_real_clock() {
 /// seed and number of cases, so it runs the same in a second or two everywhere.
 #[test]
 fn the_virtual_clock_agrees_with_the_paused_real_clock_on_random_graphs() {
-    use fanout::engine::effects::EffectContext;
     use fanout::engine::virtual_clock::simulate_lane;
     use proptest::prelude::*;
     use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestRng, TestRunner};
@@ -606,20 +608,7 @@ fn the_virtual_clock_agrees_with_the_paused_real_clock_on_random_graphs() {
             })
             .collect();
         let p = plan_of("random", &json);
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .build()
-            .unwrap();
-        let real = rt
-            .block_on(run_lane(
-                p.clone(),
-                s,
-                EffectContext::new(1.0, None),
-                0,
-                None,
-            ))
-            .unwrap();
+        let real = lanes::on_paused_clock(&p, s);
         let virt = simulate_lane(&p, s, 1.0).lane;
         prop_assert_eq!(real.wall_ms, virt.wall_ms, "{} on {:?}", s, calls);
         for (r, v) in real.calls.iter().zip(&virt.calls) {

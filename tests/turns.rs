@@ -1,6 +1,9 @@
 //! The model's own turns (`one-per-turn`, `turn-batched`) on tokio's paused clock: exact walls
 //! and turn spans, with failures and skips, the virtual clock agreeing, and the refusals.
 
+#[path = "common/lanes.rs"]
+mod lanes;
+
 use std::sync::Arc;
 
 use fanout::engine::effects::EffectContext;
@@ -311,20 +314,7 @@ fn the_clocks_agree_on_turns_on_random_graphs() {
             turn * 100,
             json.join(",")
         ));
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .build()
-            .unwrap();
-        let r = rt
-            .block_on(run_lane(
-                p.clone(),
-                s,
-                EffectContext::new(1.0, None),
-                0,
-                None,
-            ))
-            .unwrap();
+        let r = lanes::on_paused_clock(&p, s);
         let v = simulate_lane(&p, s, 1.0).lane;
         prop_assert_eq!(r.wall_ms, v.wall_ms, "{} on {:?}", s, calls);
         prop_assert_eq!(turns(&r), turns(&v), "{} on {:?}", s, calls);
