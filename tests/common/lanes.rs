@@ -23,3 +23,24 @@ pub fn on_paused_clock(plan: &Arc<Plan>, strategy: Strategy) -> LaneResult {
         ))
         .unwrap()
 }
+
+/// Each call of `real` has the status, start and end it has in `virt`; a failure names the
+/// strategy, the call and the proptest case (`calls`).
+pub fn same_calls(
+    real: &LaneResult,
+    virt: &LaneResult,
+    strategy: Strategy,
+    calls: &impl std::fmt::Debug,
+) -> Result<(), proptest::test_runner::TestCaseError> {
+    for (r, v) in real.calls.iter().zip(&virt.calls) {
+        proptest::prop_assert_eq!(
+            (r.status, r.start_ms, r.end_ms),
+            (v.status, v.start_ms, v.end_ms),
+            "{} {} on {:?}",
+            strategy,
+            &r.id,
+            calls
+        );
+    }
+    Ok(())
+}
