@@ -571,7 +571,6 @@ async fn the_virtual_clock_agrees_with_the_paused_real_clock() {
 fn the_virtual_clock_agrees_with_the_paused_real_clock_on_random_graphs() {
     use fanout::engine::virtual_clock::simulate_lane;
     use proptest::prelude::*;
-    use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestRng, TestRunner};
 
     // Per call: its latency in units of 100 ms (0 included) and which earlier calls it waits
     // for (a bit per earlier call).
@@ -583,15 +582,7 @@ fn the_virtual_clock_agrees_with_the_paused_real_clock_on_random_graphs() {
         (1usize..=4).prop_map(Pool),
         (1usize..=3).prop_map(fanout::engine::Strategy::PoolCp),
     ];
-    let config = Config {
-        cases: 96,
-        failure_persistence: None,
-        rng_seed: RngSeed::Fixed(0x00c1_0c55),
-        ..Config::default()
-    };
-    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[14; 32]);
-    let mut runner = TestRunner::new_with_rng(config, rng);
-    let result = runner.run(&(graph, lane), |(calls, s)| {
+    lanes::check_fixed(96, 0x00c1_0c55, 14, &(graph, lane), |(calls, s)| {
         let json: Vec<String> = calls
             .iter()
             .enumerate()
@@ -613,9 +604,6 @@ fn the_virtual_clock_agrees_with_the_paused_real_clock_on_random_graphs() {
         prop_assert_eq!(real.wall_ms, virt.wall_ms, "{} on {:?}", s, calls);
         lanes::same_calls(&real, &virt, s, &calls)
     });
-    if let Err(e) = result {
-        panic!("{e}");
-    }
 }
 
 #[test]

@@ -276,66 +276,60 @@ fn bad_model_turns_are_placed_with_a_fix() {
 #[test]
 fn the_clocks_agree_on_turns_on_random_graphs() {
     use proptest::prelude::*;
-    use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestRng, TestRunner};
 
     let graph = prop::collection::vec((0u32..6, any::<u16>(), any::<bool>()), 1..=10);
     let lane = prop_oneof![Just(OnePerTurn), Just(TurnBatched)];
-    let config = Config {
-        cases: 64,
-        failure_persistence: None,
-        rng_seed: RngSeed::Fixed(0x7475_726e),
-        ..Config::default()
-    };
-    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[12; 32]);
-    let mut runner = TestRunner::new_with_rng(config, rng);
-    let result = runner.run(&(graph, lane, 0u32..4), |(calls, s, turn)| {
-        let json: Vec<String> = calls
-            .iter()
-            .enumerate()
-            .map(|(i, (units, mask, fails))| {
-                let deps: Vec<String> = (0..i)
-                    .filter(|j| mask & (1 << j) != 0)
-                    .map(|j| format!("\"c{j}\""))
-                    .collect();
-                let fail = if *fails && i % 3 == 0 {
-                    r#", "fail": "boom""#
-                } else {
-                    ""
-                };
-                format!(
-                    r#"{{"id": "c{i}", "latency_ms": {}, "depends_on": [{}]{fail}}}"#,
-                    units * 100,
-                    deps.join(",")
-                )
-            })
-            .collect();
-        let p = plan(&format!(
-            r#"{{"name": "random", "model_turn_ms": {}, "calls": [{}]}}"#,
-            turn * 100,
-            json.join(",")
-        ));
-        let r = lanes::on_paused_clock(&p, s);
-        let v = simulate_lane(&p, s, 1.0).lane;
-        prop_assert_eq!(r.wall_ms, v.wall_ms, "{} on {:?}", s, calls);
-        prop_assert_eq!(turns(&r), turns(&v), "{} on {:?}", s, calls);
-        // On an exact clock a turn lane is its formula: its bounds are met.
-        let b = p.bounds;
-        let want = match s {
-            OnePerTurn => b.sum_ms + b.one_per_turn_turns_ms,
-            _ => p.waves_ms + b.turn_batched_turns_ms,
-        };
-        prop_assert!(
-            (v.wall_ms - want).abs() < 1e-6,
-            "{} {} vs {}",
-            s,
-            v.wall_ms,
-            want
-        );
-        lanes::same_calls(&r, &v, s, &calls)
-    });
-    if let Err(e) = result {
-        panic!("{e}");
-    }
+    lanes::check_fixed(
+        64,
+        0x7475_726e,
+        12,
+        &(graph, lane, 0u32..4),
+        |(calls, s, turn)| {
+            let json: Vec<String> = calls
+                .iter()
+                .enumerate()
+                .map(|(i, (units, mask, fails))| {
+                    let deps: Vec<String> = (0..i)
+                        .filter(|j| mask & (1 << j) != 0)
+                        .map(|j| format!("\"c{j}\""))
+                        .collect();
+                    let fail = if *fails && i % 3 == 0 {
+                        r#", "fail": "boom""#
+                    } else {
+                        ""
+                    };
+                    format!(
+                        r#"{{"id": "c{i}", "latency_ms": {}, "depends_on": [{}]{fail}}}"#,
+                        units * 100,
+                        deps.join(",")
+                    )
+                })
+                .collect();
+            let p = plan(&format!(
+                r#"{{"name": "random", "model_turn_ms": {}, "calls": [{}]}}"#,
+                turn * 100,
+                json.join(",")
+            ));
+            let r = lanes::on_paused_clock(&p, s);
+            let v = simulate_lane(&p, s, 1.0).lane;
+            prop_assert_eq!(r.wall_ms, v.wall_ms, "{} on {:?}", s, calls);
+            prop_assert_eq!(turns(&r), turns(&v), "{} on {:?}", s, calls);
+            // On an exact clock a turn lane is its formula: its bounds are met.
+            let b = p.bounds;
+            let want = match s {
+                OnePerTurn => b.sum_ms + b.one_per_turn_turns_ms,
+                _ => p.waves_ms + b.turn_batched_turns_ms,
+            };
+            prop_assert!(
+                (v.wall_ms - want).abs() < 1e-6,
+                "{} {} vs {}",
+                s,
+                v.wall_ms,
+                want
+            );
+            lanes::same_calls(&r, &v, s, &calls)
+        },
+    );
 }
 
 fn fanout(args: &[&str]) -> (String, String, Option<i32>) {

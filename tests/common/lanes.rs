@@ -44,3 +44,26 @@ pub fn same_calls(
     }
     Ok(())
 }
+
+/// Runs `test` on `cases` values of `strategy` from fixed seeds (`seed` for the config,
+/// `rng_bytes` for the generator) and no failure files, so a differential runs the same cases
+/// everywhere; panics with proptest's minimal failing case.
+pub fn check_fixed<S: proptest::strategy::Strategy>(
+    cases: u32,
+    seed: u64,
+    rng_bytes: u8,
+    strategy: &S,
+    test: impl Fn(S::Value) -> Result<(), proptest::test_runner::TestCaseError>,
+) {
+    use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestRng, TestRunner};
+    let config = Config {
+        cases,
+        failure_persistence: None,
+        rng_seed: RngSeed::Fixed(seed),
+        ..Config::default()
+    };
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[rng_bytes; 32]);
+    if let Err(e) = TestRunner::new_with_rng(config, rng).run(strategy, test) {
+        panic!("{e}");
+    }
+}
