@@ -527,7 +527,6 @@ async fn effects_never_panic_on_extreme_durations() {
 /// paused clock and the virtual clock give the same start and end for every call.
 #[tokio::test(start_paused = true)]
 async fn the_virtual_clock_agrees_with_the_paused_real_clock() {
-    use fanout::engine::effects::EffectContext;
     use fanout::engine::virtual_clock::simulate_lane;
     let strategies = [
         Sequential,
@@ -546,20 +545,9 @@ async fn the_virtual_clock_agrees_with_the_paused_real_clock() {
         let turned = [Strategy::OnePerTurn, Strategy::TurnBatched];
         let extra: &[Strategy] = if p.has_turns() { &turned } else { &[] };
         for &s in strategies.iter().chain(extra) {
-            let real = run_lane(p.clone(), s, EffectContext::new(1.0, None), 0, None)
-                .await
-                .unwrap();
+            let real = lanes::real_lane(&p, s).await;
             let virt = simulate_lane(&p, s, 1.0).lane;
-            assert_eq!(real.wall_ms, virt.wall_ms, "{name} {s}");
-            assert_eq!(real.turns, virt.turns, "{name} {s}");
-            for (r, v) in real.calls.iter().zip(&virt.calls) {
-                assert_eq!(
-                    (r.status, r.start_ms, r.end_ms),
-                    (v.status, v.start_ms, v.end_ms),
-                    "{name} {s} {}",
-                    r.id
-                );
-            }
+            lanes::assert_clocks_agree(&real, &virt, format_args!("{name} {s}"));
         }
     }
 }
@@ -601,8 +589,7 @@ fn the_virtual_clock_agrees_with_the_paused_real_clock_on_random_graphs() {
         let p = plan_of("random", &json);
         let real = lanes::on_paused_clock(&p, s);
         let virt = simulate_lane(&p, s, 1.0).lane;
-        prop_assert_eq!(real.wall_ms, virt.wall_ms, "{} on {:?}", s, calls);
-        lanes::same_calls(&real, &virt, s, &calls)
+        lanes::clocks_agree(&real, &virt, format_args!("{s} on {calls:?}"))
     });
 }
 
