@@ -1,6 +1,9 @@
 //! Engine tests on tokio's paused clock: a 25-second scenario runs in milliseconds, and every
 //! start, end and wall is exact.
 
+#[path = "common/lanes.rs"]
+mod lanes;
+
 use std::sync::Arc;
 
 use fanout::engine::error::Part;
@@ -524,7 +527,6 @@ async fn effects_never_panic_on_extreme_durations() {
 /// paused clock and the virtual clock give the same start and end for every call.
 #[tokio::test(start_paused = true)]
 async fn the_virtual_clock_agrees_with_the_paused_real_clock() {
-    use fanout::engine::effects::EffectContext;
     use fanout::engine::virtual_clock::simulate_lane;
     let strategies = [
         Sequential,
@@ -543,20 +545,9 @@ async fn the_virtual_clock_agrees_with_the_paused_real_clock() {
         let turned = [Strategy::OnePerTurn, Strategy::TurnBatched];
         let extra: &[Strategy] = if p.has_turns() { &turned } else { &[] };
         for &s in strategies.iter().chain(extra) {
-            let real = run_lane(p.clone(), s, EffectContext::new(1.0, None), 0, None)
-                .await
-                .unwrap();
+            let real = lanes::real_lane(&p, s).await;
             let virt = simulate_lane(&p, s, 1.0).lane;
-            assert_eq!(real.wall_ms, virt.wall_ms, "{name} {s}");
-            assert_eq!(real.turns, virt.turns, "{name} {s}");
-            for (r, v) in real.calls.iter().zip(&virt.calls) {
-                assert_eq!(
-                    (r.status, r.start_ms, r.end_ms),
-                    (v.status, v.start_ms, v.end_ms),
-                    "{name} {s} {}",
-                    r.id
-                );
-            }
+            lanes::assert_clocks_agree(&real, &virt, format_args!("{name} {s}"));
         }
     }
 }
@@ -566,10 +557,8 @@ async fn the_virtual_clock_agrees_with_the_paused_real_clock() {
 /// seed and number of cases, so it runs the same in a second or two everywhere.
 #[test]
 fn the_virtual_clock_agrees_with_the_paused_real_clock_on_random_graphs() {
-    use fanout::engine::effects::EffectContext;
     use fanout::engine::virtual_clock::simulate_lane;
     use proptest::prelude::*;
-    use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestRng, TestRunner};
 
     // Per call: its latency in units of 100 ms (0 included) and which earlier calls it waits
     // for (a bit per earlier call).
@@ -581,15 +570,7 @@ fn the_virtual_clock_agrees_with_the_paused_real_clock_on_random_graphs() {
         (1usize..=4).prop_map(Pool),
         (1usize..=3).prop_map(fanout::engine::Strategy::PoolCp),
     ];
-    let config = Config {
-        cases: 96,
-        failure_persistence: None,
-        rng_seed: RngSeed::Fixed(0x00c1_0c55),
-        ..Config::default()
-    };
-    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[14; 32]);
-    let mut runner = TestRunner::new_with_rng(config, rng);
-    let result = runner.run(&(graph, lane), |(calls, s)| {
+    lanes::check_fixed(96, 0x00c1_0c55, 14, &(graph, lane), |(calls, s)| {
         let json: Vec<String> = calls
             .iter()
             .enumerate()
@@ -606,37 +587,10 @@ fn the_virtual_clock_agrees_with_the_paused_real_clock_on_random_graphs() {
             })
             .collect();
         let p = plan_of("random", &json);
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .build()
-            .unwrap();
-        let real = rt
-            .block_on(run_lane(
-                p.clone(),
-                s,
-                EffectContext::new(1.0, None),
-                0,
-                None,
-            ))
-            .unwrap();
+        let real = lanes::on_paused_clock(&p, s);
         let virt = simulate_lane(&p, s, 1.0).lane;
-        prop_assert_eq!(real.wall_ms, virt.wall_ms, "{} on {:?}", s, calls);
-        for (r, v) in real.calls.iter().zip(&virt.calls) {
-            prop_assert_eq!(
-                (r.status, r.start_ms, r.end_ms),
-                (v.status, v.start_ms, v.end_ms),
-                "{} {} on {:?}",
-                s,
-                &r.id,
-                &calls
-            );
-        }
-        Ok(())
+        lanes::clocks_agree(&real, &virt, format_args!("{s} on {calls:?}"))
     });
-    if let Err(e) = result {
-        panic!("{e}");
-    }
 }
 
 #[test]

@@ -1,14 +1,14 @@
 //! The model's own turns (`one-per-turn`, `turn-batched`) on tokio's paused clock: exact walls
 //! and turn spans, with failures and skips, the virtual clock agreeing, and the refusals.
 
+#[path = "common/lanes.rs"]
+mod lanes;
+
 use std::sync::Arc;
 
-use fanout::engine::effects::EffectContext;
 use fanout::engine::scenario::ScenarioSource;
 use fanout::engine::virtual_clock::simulate_lane;
-use fanout::engine::{
-    CallStatus, LaneResult, Mode, Plan, Record, RunOptions, Strategy, run, run_lane,
-};
+use fanout::engine::{CallStatus, LaneResult, Mode, Plan, Record, RunOptions, Strategy, run};
 
 use Strategy::{OnePerTurn, Parallel, TurnBatched};
 
@@ -24,27 +24,12 @@ fn turns(lane: &LaneResult) -> Vec<(f64, f64)> {
     lane.turns.iter().map(|t| (t.start_ms, t.end_ms)).collect()
 }
 
-async fn real(p: &Arc<Plan>, s: Strategy) -> LaneResult {
-    run_lane(p.clone(), s, EffectContext::new(1.0, None), 0, None)
-        .await
-        .unwrap()
-}
-
 /// The real lane on the paused clock, checked against the virtual clock call by call and turn
 /// by turn: the clocks' differential.
 async fn both(p: &Arc<Plan>, s: Strategy) -> LaneResult {
-    let r = real(p, s).await;
+    let r = lanes::real_lane(p, s).await;
     let v = simulate_lane(p, s, 1.0).lane;
-    assert_eq!(r.wall_ms, v.wall_ms, "{s}");
-    assert_eq!(turns(&r), turns(&v), "{s}");
-    for (a, b) in r.calls.iter().zip(&v.calls) {
-        assert_eq!(
-            (a.status, a.start_ms, a.end_ms),
-            (b.status, b.start_ms, b.end_ms),
-            "{s} {}",
-            a.id
-        );
-    }
+    lanes::assert_clocks_agree(&r, &v, s);
     r
 }
 
@@ -273,89 +258,59 @@ fn bad_model_turns_are_placed_with_a_fix() {
 #[test]
 fn the_clocks_agree_on_turns_on_random_graphs() {
     use proptest::prelude::*;
-    use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestRng, TestRunner};
 
     let graph = prop::collection::vec((0u32..6, any::<u16>(), any::<bool>()), 1..=10);
     let lane = prop_oneof![Just(OnePerTurn), Just(TurnBatched)];
-    let config = Config {
-        cases: 64,
-        failure_persistence: None,
-        rng_seed: RngSeed::Fixed(0x7475_726e),
-        ..Config::default()
-    };
-    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[12; 32]);
-    let mut runner = TestRunner::new_with_rng(config, rng);
-    let result = runner.run(&(graph, lane, 0u32..4), |(calls, s, turn)| {
-        let json: Vec<String> = calls
-            .iter()
-            .enumerate()
-            .map(|(i, (units, mask, fails))| {
-                let deps: Vec<String> = (0..i)
-                    .filter(|j| mask & (1 << j) != 0)
-                    .map(|j| format!("\"c{j}\""))
-                    .collect();
-                let fail = if *fails && i % 3 == 0 {
-                    r#", "fail": "boom""#
-                } else {
-                    ""
-                };
-                format!(
-                    r#"{{"id": "c{i}", "latency_ms": {}, "depends_on": [{}]{fail}}}"#,
-                    units * 100,
-                    deps.join(",")
-                )
-            })
-            .collect();
-        let p = plan(&format!(
-            r#"{{"name": "random", "model_turn_ms": {}, "calls": [{}]}}"#,
-            turn * 100,
-            json.join(",")
-        ));
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .build()
-            .unwrap();
-        let r = rt
-            .block_on(run_lane(
-                p.clone(),
+    lanes::check_fixed(
+        64,
+        0x7475_726e,
+        12,
+        &(graph, lane, 0u32..4),
+        |(calls, s, turn)| {
+            let json: Vec<String> = calls
+                .iter()
+                .enumerate()
+                .map(|(i, (units, mask, fails))| {
+                    let deps: Vec<String> = (0..i)
+                        .filter(|j| mask & (1 << j) != 0)
+                        .map(|j| format!("\"c{j}\""))
+                        .collect();
+                    let fail = if *fails && i % 3 == 0 {
+                        r#", "fail": "boom""#
+                    } else {
+                        ""
+                    };
+                    format!(
+                        r#"{{"id": "c{i}", "latency_ms": {}, "depends_on": [{}]{fail}}}"#,
+                        units * 100,
+                        deps.join(",")
+                    )
+                })
+                .collect();
+            let p = plan(&format!(
+                r#"{{"name": "random", "model_turn_ms": {}, "calls": [{}]}}"#,
+                turn * 100,
+                json.join(",")
+            ));
+            let r = lanes::on_paused_clock(&p, s);
+            let v = simulate_lane(&p, s, 1.0).lane;
+            lanes::clocks_agree(&r, &v, format_args!("{s} on {calls:?}"))?;
+            // On an exact clock a turn lane is its formula: its bounds are met.
+            let b = p.bounds;
+            let want = match s {
+                OnePerTurn => b.sum_ms + b.one_per_turn_turns_ms,
+                _ => p.waves_ms + b.turn_batched_turns_ms,
+            };
+            prop_assert!(
+                (v.wall_ms - want).abs() < 1e-6,
+                "{} {} vs {}",
                 s,
-                EffectContext::new(1.0, None),
-                0,
-                None,
-            ))
-            .unwrap();
-        let v = simulate_lane(&p, s, 1.0).lane;
-        prop_assert_eq!(r.wall_ms, v.wall_ms, "{} on {:?}", s, calls);
-        prop_assert_eq!(turns(&r), turns(&v), "{} on {:?}", s, calls);
-        // On an exact clock a turn lane is its formula: its bounds are met.
-        let b = p.bounds;
-        let want = match s {
-            OnePerTurn => b.sum_ms + b.one_per_turn_turns_ms,
-            _ => p.waves_ms + b.turn_batched_turns_ms,
-        };
-        prop_assert!(
-            (v.wall_ms - want).abs() < 1e-6,
-            "{} {} vs {}",
-            s,
-            v.wall_ms,
-            want
-        );
-        for (a, b) in r.calls.iter().zip(&v.calls) {
-            prop_assert_eq!(
-                (a.status, a.start_ms, a.end_ms),
-                (b.status, b.start_ms, b.end_ms),
-                "{} {} on {:?}",
-                s,
-                &a.id,
-                &calls
+                v.wall_ms,
+                want
             );
-        }
-        Ok(())
-    });
-    if let Err(e) = result {
-        panic!("{e}");
-    }
+            Ok(())
+        },
+    );
 }
 
 fn fanout(args: &[&str]) -> (String, String, Option<i32>) {

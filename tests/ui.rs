@@ -81,50 +81,51 @@ fn text(terminal: &Terminal<TestBackend>) -> String {
 
 use Strategy::{Parallel, Pool, Sequential, Waves};
 
+/// Draws `model` at 80×24 and 120×40, runs `check` on each screen's text, and snapshots each as
+/// `{name}_{w}x{h}`: the two sizes every layout must fit.
+fn at_both_sizes(model: &ViewModel, name: &str, check: impl Fn(&str)) {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let t = draw(model, &Chrome::default(), w, h);
+        check(&text(&t));
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), t.backend());
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn mid_run_the_parallel_lane_is_done_while_sequential_climbs() {
     let plan = builtin("fetch-5-urls");
     let model = model_at(&plan, &[Sequential, Parallel], 1.0, 7300).await;
-    for (w, h) in [(80, 24), (120, 40)] {
-        let t = draw(&model, &Chrome::default(), w, h);
-        let screen = text(&t);
+    at_both_sizes(&model, "mid_run", |screen| {
         assert!(screen.contains("running   7.300 s"), "{screen}");
         assert!(screen.contains("done 5.000 s"), "{screen}");
         // The sequential lane is on its second call; the first is done.
         assert!(screen.contains("· queued"), "{screen}");
         assert!(screen.contains("≥ 1.46×"), "{screen}");
-        insta::assert_snapshot!(format!("mid_run_{w}x{h}"), t.backend());
-    }
+    });
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_finished_race_shows_every_speedup() {
     let plan = builtin("staircase");
     let model = finished(&plan, &[Sequential, Waves, Parallel]).await;
-    for (w, h) in [(80, 24), (120, 40)] {
-        let t = draw(&model, &Chrome::default(), w, h);
-        let screen = text(&t);
+    at_both_sizes(&model, "finished", |screen| {
         assert!(screen.contains("done 30.000 s · baseline"), "{screen}");
         assert!(screen.contains("done 24.000 s · 1.25×"), "{screen}");
         assert!(screen.contains("done 10.000 s · 3.00×"), "{screen}");
-        insta::assert_snapshot!(format!("finished_{w}x{h}"), t.backend());
-    }
+    });
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_failed_call_is_red_with_its_message_and_dependents_are_skipped() {
     let plan = builtin("one-failing-call");
     let model = finished(&plan, &[Sequential, Parallel]).await;
-    for (w, h) in [(80, 24), (120, 40)] {
-        let t = draw(&model, &Chrome::default(), w, h);
-        let screen = text(&t);
+    at_both_sizes(&model, "failed", |screen| {
         assert!(screen.contains("✗ HTTP 503"), "{screen}");
         assert!(
             screen.contains("⊘ skipped: dependency `fetch_wiki` failed"),
             "{screen}"
         );
-        insta::assert_snapshot!(format!("failed_{w}x{h}"), t.backend());
-    }
+    });
     // In colour, the failed bar is red; without colour, no cell has a colour at all.
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
     terminal
@@ -220,17 +221,14 @@ fn many_calls(n: usize) -> Arc<Plan> {
 async fn many_calls_compress_with_a_count_of_the_rest() {
     let plan = many_calls(60);
     let model = model_at(&plan, &[Sequential, Pool(4), Parallel], 1.0, 3000).await;
-    for (w, h) in [(80, 24), (120, 40)] {
-        let t = draw(&model, &Chrome::default(), w, h);
-        let screen = text(&t);
+    at_both_sizes(&model, "many", |screen| {
         assert!(screen.contains("of 60 calls"), "{screen}");
         // Long ids are cut with an ellipsis, never wrapped or overflowing.
         assert!(
             screen.contains("call_wit…") || screen.contains("call_with_a…"),
             "{screen}"
         );
-        insta::assert_snapshot!(format!("many_{w}x{h}"), t.backend());
-    }
+    });
     // Scrolling shows later calls.
     let chrome = Chrome {
         scroll: Some(50),
