@@ -21,6 +21,7 @@
 //! A client has [`HEADER_READ_TIMEOUT`] to send a request's headers; one that sends half a
 //! header is disconnected then.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -34,6 +35,21 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+
+use crate::engine::InputError;
+
+/// Binds `ip:port` for a server command (`fanout serve`, `fanout watch`): a refusal is an
+/// [`InputError`] on `--port` naming the address; each caller adds its own hint.
+pub async fn bind(ip: IpAddr, port: u16) -> Result<TcpListener, InputError> {
+    TcpListener::bind(SocketAddr::new(ip, port))
+        .await
+        .map_err(|e| {
+            InputError::new(
+                format!("--port {port}"),
+                format!("cannot listen on {ip}:{port}: {e}"),
+            )
+        })
+}
 
 /// The longest sleep any route will do, in milliseconds (10 minutes); a longer ask is a `400`.
 pub const MAX_DELAY_MS: u64 = 600_000;
@@ -364,4 +380,27 @@ pub async fn start_local(opts: ServeOptions) -> std::io::Result<LocalServer> {
         shutdown: Some(tx),
         task: Some(task),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A taken port is an error on `--port` that names the address, with no hint of its own.
+    #[tokio::test]
+    async fn bind_names_the_port_and_address_it_could_not_take() {
+        let busy = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = busy.local_addr().unwrap().port();
+        let err = bind(std::net::Ipv4Addr::LOCALHOST.into(), port)
+            .await
+            .unwrap_err();
+        assert_eq!(err.file, format!("--port {port}"));
+        assert!(
+            err.message
+                .starts_with(&format!("cannot listen on 127.0.0.1:{port}: ")),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.hint, None);
+    }
 }

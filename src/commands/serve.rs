@@ -1,6 +1,5 @@
 //! `fanout serve`: the loopback test server in the foreground.
 
-use fanout::engine::InputError;
 use fanout::serve::ServeOptions;
 
 use super::{Failure, runtime};
@@ -9,15 +8,9 @@ use crate::cli::ServeArgs;
 pub fn serve(args: ServeArgs) -> Result<(), Failure> {
     let rt = runtime()?;
     rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, args.port))
+        let listener = fanout::serve::bind(std::net::Ipv4Addr::LOCALHOST.into(), args.port)
             .await
-            .map_err(|e| {
-                InputError::new(
-                    format!("--port {}", args.port),
-                    format!("cannot listen on 127.0.0.1:{}: {e}", args.port),
-                )
-                .hint("pick another port, or 0 for any free one")
-            })?;
+            .map_err(|e| e.hint("pick another port, or 0 for any free one"))?;
         let addr = listener
             .local_addr()
             .map_err(|e| Failure::Internal(e.to_string()))?;

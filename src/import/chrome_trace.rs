@@ -375,19 +375,21 @@ pub(crate) fn import(input: &Input<'_>, opts: &ImportOptions) -> Result<Imported
         "tool: the thread's name (from `thread_name` metadata), else the event's category, else its name".to_string(),
     );
     if nested > 0 {
+        let their = if nested == 1 { "its" } else { "their" };
         notes.push(format!(
-            "left out {nested} {} nested inside another slice of {} thread: {} time is part of the outer slice's",
+            "left out {nested} {} nested inside another slice of {their} thread: {their} time is part of the outer slice's",
             noun(nested, "slice"),
-            if nested == 1 { "its" } else { "their" },
-            if nested == 1 { "its" } else { "their" },
         ));
     }
     if overlapping_on_thread > 0 {
+        let them = if overlapping_on_thread == 1 {
+            "it"
+        } else {
+            "them"
+        };
         notes.push(format!(
-            "{overlapping_on_thread} {} began before the slice before {} on the same thread had ended, without being nested in it; the scenario still makes {} wait for it",
+            "{overlapping_on_thread} {} began before the slice before {them} on the same thread had ended, without being nested in it; the scenario still makes {them} wait for it",
             noun(overlapping_on_thread, "slice"),
-            if overlapping_on_thread == 1 { "it" } else { "them" },
-            if overlapping_on_thread == 1 { "it" } else { "them" },
         ));
     }
     if !ignored.is_empty() {

@@ -1,7 +1,7 @@
 //! The server loop of `fanout watch`: the OTLP/HTTP receiver, the re-reads of the capture, and
 //! the record written when it stops.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, watch as signal};
@@ -48,15 +48,9 @@ pub(super) async fn serve(
         check_record_path(path)?;
     }
     let ip = args.bind.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
-    let listener = tokio::net::TcpListener::bind(SocketAddr::new(ip, args.port))
+    let listener = crate::serve::bind(ip, args.port)
         .await
-        .map_err(|e| {
-            InputError::new(
-                format!("--port {}", args.port),
-                format!("cannot listen on {ip}:{}: {e}", args.port),
-            )
-            .hint("pick another port (--port), or 0 for any free one")
-        })?;
+        .map_err(|e| e.hint("pick another port (--port), or 0 for any free one"))?;
     let addr = listener
         .local_addr()
         .map_err(|e| WatchError::Internal(e.to_string()))?;

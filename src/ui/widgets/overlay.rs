@@ -218,28 +218,20 @@ fn draw_sweep(sweep: &Sweep, theme: Theme, area: Rect, buf: &mut Buffer) {
                 .data(pts)
         })
         .collect();
-    datasets.push(
-        Dataset::default()
-            .name(format!(
-                "sequential {}",
-                crate::report::figures::duration(sweep.sequential_ms)
-            ))
-            .marker(Marker::Dot)
-            .graph_type(GraphType::Line)
-            .style(theme.dim())
-            .data(&seq),
-    );
-    datasets.push(
-        Dataset::default()
-            .name(format!(
-                "parallel {}",
-                crate::report::figures::duration(sweep.parallel_ms)
-            ))
-            .marker(Marker::Dot)
-            .graph_type(GraphType::Line)
-            .style(theme.done())
-            .data(&par),
-    );
+    // The two flat reference lines: sequential and parallel walls across the whole x range.
+    for (label, ms, style, pts) in [
+        ("sequential", sweep.sequential_ms, theme.dim(), &seq),
+        ("parallel", sweep.parallel_ms, theme.done(), &par),
+    ] {
+        datasets.push(
+            Dataset::default()
+                .name(format!("{label} {}", crate::report::figures::duration(ms)))
+                .marker(Marker::Dot)
+                .graph_type(GraphType::Line)
+                .style(style)
+                .data(pts),
+        );
+    }
     let knees: Vec<String> = [Family::Pool, Family::PoolCp]
         .into_iter()
         .filter_map(|f| sweep.knees.iter().find(|k| k.strategy == f))
