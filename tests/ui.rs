@@ -703,3 +703,27 @@ async fn model_turns_are_drawn_as_their_own_bars_above_the_calls() {
         }
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_what_if_change_waits_for_the_run_to_finish() {
+    let mut app = live_app("pool-of-3");
+    let now = tokio::time::Instant::now();
+    let Some(Command::Start(_, opts)) = app.first_command() else {
+        panic!("a live app starts a run");
+    };
+    app.run_started(&opts, now);
+    app.on_action(Action::SelectNext, now);
+    app.on_action(Action::SelectNext, now);
+    app.on_action(Action::Workers(1), now);
+    assert!(!app.model.what_if, "no prediction over a running race");
+    assert!(app.whatif.is_none());
+    assert!(
+        app.chrome
+            .notice
+            .as_deref()
+            .unwrap_or_default()
+            .contains("still going"),
+        "{:?}",
+        app.chrome.notice
+    );
+}

@@ -147,6 +147,19 @@ impl App {
         if !matches!(self.source, Source::Live { .. }) {
             return;
         }
+        // The screen shows the run's events as they come: a prediction drawn over it now would
+        // mix the two.
+        if matches!(
+            self.source,
+            Source::Live {
+                started: Some(_),
+                ..
+            }
+        ) {
+            self.chrome.notice =
+                Some("the run is still going: change the batch once it has finished".into());
+            return;
+        }
         let strategies = self.current_strategies();
         let w = self
             .whatif
