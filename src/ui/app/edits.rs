@@ -10,6 +10,9 @@ use crate::ui::keys::Action;
 use crate::ui::model::ViewModel;
 use crate::ui::whatif::{self, Edit, WhatIf};
 
+/// The most calls the sweep chart (`g`) predicts at a key press.
+const SWEEP_CHART_MAX_CALLS: usize = 5_000;
+
 impl App {
     /// Carries out a what-if action.
     pub(super) fn on_whatif(&mut self, action: Action) {
@@ -85,6 +88,15 @@ impl App {
             Action::WriteScenario => self.write_scenario(),
             Action::SweepChart => {
                 let plan = self.plan.clone();
+                // Two dozen exact runs are instant for a batch of tools, not for a huge plan:
+                // the key must not freeze the screen.
+                if plan.calls.len() > SWEEP_CHART_MAX_CALLS {
+                    self.chrome.notice = Some(format!(
+                        "{} calls: too many for an instant chart; `fanout sweep` prints it",
+                        plan.calls.len()
+                    ));
+                    return;
+                }
                 let speed = self.model.speed;
                 let most = plan.calls.len().clamp(1, 12);
                 let name = plan.scenario.name.clone();
