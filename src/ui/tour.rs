@@ -143,30 +143,21 @@ impl Default for TourView {
 /// The big headline of a race: `5.00× faster · 20.000 s saved (80.0 %)` where a lane ran faster
 /// than the baseline, else the true headline (a chain, a cancel, nothing faster).
 pub fn big_headline(record: &Record) -> String {
-    let headline = figures::headline(record).unwrap_or_default();
     let lanes = figures::lanes(record);
-    let fastest = lanes
-        .iter()
-        .filter(|f| !f.is_baseline)
-        .min_by(|a, b| a.wall.mean.total_cmp(&b.wall.mean));
-    let b = &record.bounds;
-    let chain = b.critical_path_ms >= b.sum_ms * 0.999;
-    let cancel = headline.contains("stopped");
-    match fastest {
-        Some(f) if f.speedup.0 >= 1.005 && !chain && !cancel => {
-            let base = match Baseline::of(record) {
-                Baseline::Lane(k) => record.lanes[k].strategy.clone(),
-                Baseline::SumOfWork(_) => "one at a time".into(),
-            };
-            format!(
-                "{} {} faster than {base} · {} saved",
-                f.label,
-                figures::speedup(f.speedup.0),
-                figures::saved_text(f.saved)
-            )
-        }
-        _ => headline,
-    }
+    let Some(k) = figures::faster_lane(record, &lanes) else {
+        return figures::headline_of(record, &lanes).unwrap_or_default();
+    };
+    let f = &lanes[k];
+    let base = match Baseline::of(record) {
+        Baseline::Lane(b) => record.lanes[b].strategy.clone(),
+        Baseline::SumOfWork(_) => "one at a time".into(),
+    };
+    format!(
+        "{} {} faster than {base} · {} saved",
+        f.label,
+        figures::speedup(f.speedup.0),
+        figures::saved_text(f.saved)
+    )
 }
 
 /// The table printed when the tour ends: one row per step, with its result where it ran.
