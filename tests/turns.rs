@@ -356,3 +356,216 @@ fn check_prints_the_turns_per_strategy_and_refuses_turns_without_them() {
         );
     }
 }
+
+/// The shape of scenarios/imports/otel-chat-turns.json as a scenario: three model calls (whose
+/// latencies are the turn lanes' turns) and five tools, three then two.
+const MODEL_CALLS: &str = r#"{"name": "t", "calls": [
+    {"id": "chat", "latency_ms": 1200, "model": true},
+    {"id": "search_web", "latency_ms": 800, "depends_on": ["chat"]},
+    {"id": "fetch_page", "latency_ms": 1500, "depends_on": ["chat"]},
+    {"id": "read_pdf", "latency_ms": 600, "depends_on": ["chat"]},
+    {"id": "chat_2", "latency_ms": 1000, "model": true,
+     "depends_on": ["search_web", "fetch_page", "read_pdf"]},
+    {"id": "lookup_author", "latency_ms": 700, "depends_on": ["chat_2"]},
+    {"id": "lookup_citations", "latency_ms": 900, "depends_on": ["chat_2"]},
+    {"id": "chat_3", "latency_ms": 1800, "model": true,
+     "depends_on": ["lookup_author", "lookup_citations"]}
+]}"#;
+
+#[tokio::test(start_paused = true)]
+async fn model_calls_are_the_turns_of_the_turn_lanes_and_calls_elsewhere() {
+    let p = plan(MODEL_CALLS);
+    // The model calls' latencies in order, then their median (1.2 s) for any further turn.
+    assert_eq!(
+        p.turn_ms,
+        [
+            1200.0, 1000.0, 1800.0, 1200.0, 1200.0, 1200.0, 1200.0, 1200.0, 1200.0
+        ]
+    );
+
+    // A turn, one tool, a turn, …: 6 turns (the trace's 3, then 3 of 1.2 s) + the 5 tools.
+    let one = both(&p, OnePerTurn).await;
+    assert_eq!(one.wall_ms, 7_600.0 + 4_500.0);
+    assert_eq!(
+        turns(&one),
+        [
+            (0.0, 1_200.0),
+            (2_000.0, 3_000.0),
+            (4_500.0, 6_300.0),
+            (6_900.0, 8_100.0),
+            (8_800.0, 10_000.0),
+            (10_900.0, 12_100.0)
+        ]
+    );
+    // The k-th model call is drawn as the k-th turn, whose duration it gave.
+    let some = |s: f64, e: f64| (Some(s), Some(e));
+    assert_eq!(
+        spans(&one),
+        [
+            some(0.0, 1_200.0),
+            some(1_200.0, 2_000.0),
+            some(3_000.0, 4_500.0),
+            some(6_300.0, 6_900.0),
+            some(2_000.0, 3_000.0),
+            some(8_100.0, 8_800.0),
+            some(10_000.0, 10_900.0),
+            some(4_500.0, 6_300.0),
+        ]
+    );
+    assert!(one.calls.iter().all(|c| c.status == CallStatus::Ok));
+
+    // Each turn asks for every ready tool: 1.2 + 1.5 + 1.0 + 0.9 + 1.8 s.
+    let batched = both(&p, TurnBatched).await;
+    assert_eq!(batched.wall_ms, 6_400.0);
+    assert_eq!(
+        turns(&batched),
+        [(0.0, 1_200.0), (2_700.0, 3_700.0), (4_600.0, 6_400.0)]
+    );
+    assert_eq!(
+        spans(&batched),
+        [
+            some(0.0, 1_200.0),
+            some(1_200.0, 2_000.0),
+            some(1_200.0, 2_700.0),
+            some(1_200.0, 1_800.0),
+            some(2_700.0, 3_700.0),
+            some(3_700.0, 4_400.0),
+            some(3_700.0, 4_600.0),
+            some(4_600.0, 6_400.0),
+        ]
+    );
+
+    // The other strategies run the model calls as calls and take no turns.
+    let parallel = both(&p, Parallel).await;
+    assert_eq!(parallel.wall_ms, 6_400.0);
+    assert!(parallel.turns.is_empty());
+    let sequential = both(&p, Strategy::Sequential).await;
+    assert_eq!(sequential.wall_ms, 8_500.0);
+
+    // The bounds count the tools between the turns, and the turns.
+    let b = p.bounds;
+    assert_eq!((b.sum_ms, b.critical_path_ms), (8_500.0, 6_400.0));
+    assert_eq!(
+        (b.turn_sum_ms, b.turn_path_ms),
+        (Some(4_500.0), Some(2_400.0))
+    );
+    assert_eq!(b.one_per_turn_turns_ms, 7_600.0);
+    assert_eq!(b.turn_batched_turns_ms, 4_000.0);
+    assert_eq!(OnePerTurn.lower_bound_ms(&b, 2), 12_100.0);
+    assert_eq!(TurnBatched.lower_bound_ms(&b, 2), 6_400.0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_tool_skips_the_model_calls_after_it_in_the_turn_lanes() {
+    let p = plan(&MODEL_CALLS.replace(
+        r#""latency_ms": 600,"#,
+        r#""latency_ms": 600, "fail": "HTTP 404","#,
+    ));
+    let one = both(&p, OnePerTurn).await;
+    // Three tools, four turns (1.2 + 1.0 + 1.8 + the median 1.2 s), then nothing is left.
+    assert_eq!(one.wall_ms, 2_900.0 + 5_200.0);
+    assert_eq!(turns(&one).len(), 4);
+    let status: Vec<CallStatus> = one.calls.iter().map(|c| c.status).collect();
+    use CallStatus::{Error, Ok, Skipped};
+    assert_eq!(
+        status,
+        [Ok, Ok, Ok, Error, Skipped, Skipped, Skipped, Skipped]
+    );
+    assert!(
+        one.calls[4]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("`read_pdf` failed")),
+        "{:?}",
+        one.calls[4]
+    );
+    let batched = both(&p, TurnBatched).await;
+    assert_eq!(batched.wall_ms, 1_200.0 + 1_500.0 + 1_000.0);
+    assert_eq!(turns(&batched), [(0.0, 1_200.0), (2_700.0, 3_700.0)]);
+    assert_eq!(
+        OnePerTurn.lower_bound_ms(&p.bounds, 2),
+        one.wall_ms,
+        "the bound counts the turns taken"
+    );
+    assert_eq!(TurnBatched.lower_bound_ms(&p.bounds, 2), batched.wall_ms);
+}
+
+#[test]
+fn model_calls_are_refused_beside_model_turn_ms_and_when_not_simulated() {
+    let cases = [
+        (
+            r#"{"name": "t", "model_turn_ms": 5, "calls": [{"id": "a", "latency_ms": 1, "model": true}]}"#,
+            "both `model_turn_ms` and calls marked \"model\": true give the model's turns",
+        ),
+        (
+            r#"{"name": "t", "calls": [{"id": "a", "cpu_ms": 1, "model": true}]}"#,
+            "a model call is a simulated latency",
+        ),
+        (
+            r#"{"name": "t", "calls": [{"id": "a", "latency_ms": 1, "model": "yes"}]}"#,
+            "\"model\": true",
+        ),
+    ];
+    for (text, want) in cases {
+        let err = Plan::from_source(&ScenarioSource::from_text("t.json", text)).unwrap_err();
+        let shown = err.to_string();
+        assert!(shown.starts_with("t.json:1:"), "{shown}");
+        assert!(shown.contains(want), "{want}: {shown}");
+    }
+}
+
+/// The clocks' differential for turn lanes whose turns are model calls, on random graphs: up
+/// to 10 calls, some marked model (at least one), some failing; the bounds are never beaten.
+#[test]
+fn the_clocks_agree_on_model_calls_on_random_graphs() {
+    use proptest::prelude::*;
+
+    let graph = prop::collection::vec((0u32..6, any::<u16>(), 0u8..6), 1..=10);
+    let lane = prop_oneof![Just(OnePerTurn), Just(TurnBatched)];
+    lanes::check_fixed(64, 0x6d6f_646c, 12, &(graph, lane), |(calls, s)| {
+        let json: Vec<String> = calls
+            .iter()
+            .enumerate()
+            .map(|(i, (units, mask, kind))| {
+                let deps: Vec<String> = (0..i)
+                    .filter(|j| mask & (1 << j) != 0)
+                    .map(|j| format!("\"c{j}\""))
+                    .collect();
+                let extra = match (i, kind) {
+                    (0, _) | (_, 0 | 1) => r#", "model": true"#,
+                    (_, 2) => r#", "fail": "boom""#,
+                    _ => "",
+                };
+                format!(
+                    r#"{{"id": "c{i}", "latency_ms": {}, "depends_on": [{}]{extra}}}"#,
+                    units * 100,
+                    deps.join(",")
+                )
+            })
+            .collect();
+        let p = plan(&format!(
+            r#"{{"name": "random", "calls": [{}]}}"#,
+            json.join(",")
+        ));
+        let r = lanes::on_paused_clock(&p, s);
+        let v = simulate_lane(&p, s, 1.0).lane;
+        lanes::clocks_agree(&r, &v, format_args!("{s} on {calls:?}"))?;
+        let bound = s.lower_bound_ms(&p.bounds, 1);
+        prop_assert!(v.wall_ms >= bound - 1e-6, "{} {} < {}", s, v.wall_ms, bound);
+        // Every model call is drawn as a turn or skipped, never run as a call.
+        for (c, rec) in p.calls.iter().zip(&v.calls) {
+            if c.model && rec.status != CallStatus::Skipped {
+                let (start, end) = (rec.start_ms.unwrap(), rec.end_ms.unwrap());
+                prop_assert!(
+                    v.turns
+                        .iter()
+                        .any(|t| t.start_ms == start && t.end_ms == end),
+                    "{} at {start}..{end} is no turn of {:?}",
+                    c.id,
+                    v.turns
+                );
+            }
+        }
+        Ok(())
+    });
+}

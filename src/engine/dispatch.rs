@@ -10,7 +10,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::plan::{Plan, PlanCall, RateLimit, attempt_plan};
-use super::record::{Attempt, CallRecord, CallStatus};
+use super::record::{Attempt, CallRecord, CallStatus, Turn};
 use super::strategy::Strategy;
 
 /// Which call may start next, for one lane.
@@ -85,13 +85,55 @@ impl<'p> Dispatcher<'p> {
             steps: 0,
         };
         if !waves {
-            for i in 0..n {
-                if d.waiting_on[i] == 0 {
-                    d.push(i);
+            // The roots first, all of them: a model call among them releases its dependents
+            // as it resolves. Calls skipped by a failed model call at the start have no finish
+            // to report them; the record has them.
+            let roots: Vec<usize> = (0..n).filter(|&i| d.waiting_on[i] == 0).collect();
+            for i in roots {
+                if d.outcome[i].is_none() {
+                    d.ready(i);
                 }
             }
         }
         d
+    }
+
+    /// Call `i` may start: it goes on the ready heap. In a turn lane a model call instead
+    /// resolves at once — its latency is one of the lane's turns, not a call — and releases its
+    /// dependents, which then wait for the next turn like any call. Returns the calls a failed
+    /// model call skipped.
+    fn ready(&mut self, i: usize) -> Vec<(usize, String)> {
+        if !(self.turns && self.plan.calls[i].model) {
+            self.push(i);
+            return Vec::new();
+        }
+        let mut skipped = Vec::new();
+        let mut models = vec![i];
+        while let Some(m) = models.pop() {
+            let call = &self.plan.calls[m];
+            // Times come from the lane's turns, in `into_records`.
+            let mut record = CallRecord::ran(&call.id, 0.0, 0.0, None, Vec::new());
+            if let Some(message) = &call.fail {
+                record.status = CallStatus::Error;
+                record.error = Some(message.clone());
+                self.outcome[m] = Some(record);
+                skipped.extend(self.skip_downstream(m));
+            } else {
+                self.outcome[m] = Some(record);
+            }
+            for k in 0..self.plan.successors[m].len() {
+                let s = self.plan.successors[m][k];
+                self.waiting_on[s] -= 1;
+                if self.waiting_on[s] == 0 && self.outcome[s].is_none() {
+                    if self.plan.calls[s].model {
+                        models.push(s);
+                    } else {
+                        self.push(s);
+                    }
+                }
+            }
+        }
+        skipped
     }
 
     fn push(&mut self, i: usize) {
@@ -176,7 +218,7 @@ impl<'p> Dispatcher<'p> {
         if self.waves {
             self.wave_left = self.wave_left.saturating_sub(1);
         }
-        let skipped = if failed {
+        let mut skipped = if failed {
             self.skip_downstream(i)
         } else {
             Vec::new()
@@ -185,7 +227,7 @@ impl<'p> Dispatcher<'p> {
             let s = self.plan.successors[i][k];
             self.waiting_on[s] -= 1;
             if self.waiting_on[s] == 0 && !self.waves && self.outcome[s].is_none() {
-                self.push(s);
+                skipped.extend(self.ready(s));
             }
         }
         skipped
@@ -237,16 +279,44 @@ impl<'p> Dispatcher<'p> {
     }
 
     /// The records, in file order. A call left unresolved (which a plan without cycles never
-    /// leaves) is recorded as skipped rather than crash a run.
-    pub fn into_records(self) -> Vec<CallRecord> {
+    /// leaves) is recorded as skipped rather than crash a run. In a turn lane the k-th model
+    /// call (file order) is drawn as the lane's k-th turn, whose duration it gave; one beyond
+    /// the turns the lane took is skipped, saying so.
+    pub fn into_records(self, turns: &[Turn]) -> Vec<CallRecord> {
         let plan = self.plan;
+        let taken = turns.len();
+        let mut model_rank = 0;
         self.outcome
             .into_iter()
             .enumerate()
             .map(|(i, o)| {
-                o.unwrap_or_else(|| {
-                    CallRecord::skipped(&plan.calls[i].id, "never became ready (engine bug)".into())
-                })
+                let call = &plan.calls[i];
+                let mut record = o.unwrap_or_else(|| {
+                    CallRecord::skipped(&call.id, "never became ready (engine bug)".into())
+                });
+                if self.turns && call.model {
+                    let k = model_rank;
+                    model_rank += 1;
+                    if record.status != CallStatus::Skipped {
+                        match turns.get(k) {
+                            Some(t) => {
+                                record.start_ms = Some(t.start_ms);
+                                record.end_ms = Some(t.end_ms);
+                            }
+                            None => {
+                                record = CallRecord::skipped(
+                                    &call.id,
+                                    format!(
+                                        "model call {}: this lane took only {}",
+                                        k + 1,
+                                        crate::text::plural(taken, "model turn")
+                                    ),
+                                );
+                            }
+                        }
+                    }
+                }
+                record
             })
             .collect()
     }

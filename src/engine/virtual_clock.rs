@@ -136,7 +136,7 @@ pub fn simulate_lane(plan: &Plan, strategy: Strategy, speed: f64) -> Simulated {
         lane: LaneResult {
             strategy,
             wall_ms: now,
-            calls: dispatcher.into_records(),
+            calls: dispatcher.into_records(&turns),
             turns,
         },
         steps,

@@ -241,7 +241,7 @@ async fn run_lane_with(
 
     // The wall is when the last call ended (or the lane stopped), not when the dispatcher got
     // round to noticing: collecting a thousand results is the runtime's time, not the calls'.
-    let calls = dispatcher.into_records();
+    let calls = dispatcher.into_records(&turns);
     let wall_ms = calls
         .iter()
         .filter_map(|c| c.end_ms)
