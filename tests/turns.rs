@@ -456,7 +456,7 @@ async fn model_calls_are_the_turns_of_the_turn_lanes_and_calls_elsewhere() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_failed_tool_skips_the_model_calls_after_it_in_the_turn_lanes() {
+async fn a_failed_tool_skips_the_tools_after_it_and_the_model_still_takes_its_turns() {
     let p = plan(&MODEL_CALLS.replace(
         r#""latency_ms": 600,"#,
         r#""latency_ms": 600, "fail": "HTTP 404","#,
@@ -467,21 +467,27 @@ async fn a_failed_tool_skips_the_model_calls_after_it_in_the_turn_lanes() {
     assert_eq!(turns(&one).len(), 4);
     let status: Vec<CallStatus> = one.calls.iter().map(|c| c.status).collect();
     use CallStatus::{Error, Ok, Skipped};
-    assert_eq!(
-        status,
-        [Ok, Ok, Ok, Error, Skipped, Skipped, Skipped, Skipped]
-    );
+    // The trace's three model calls are turns 1 to 3; the tools after the failure are
+    // skipped.
+    assert_eq!(status, [Ok, Ok, Ok, Error, Ok, Skipped, Skipped, Ok]);
     assert!(
-        one.calls[4]
+        one.calls[5]
             .error
             .as_deref()
             .is_some_and(|e| e.contains("`read_pdf` failed")),
         "{:?}",
-        one.calls[4]
+        one.calls[5]
     );
     let batched = both(&p, TurnBatched).await;
     assert_eq!(batched.wall_ms, 1_200.0 + 1_500.0 + 1_000.0);
     assert_eq!(turns(&batched), [(0.0, 1_200.0), (2_700.0, 3_700.0)]);
+    // Two turns: chat_2 is the last; chat_3 has no turn to be.
+    assert_eq!(batched.calls[4].start_ms, Some(2_700.0));
+    assert_eq!(batched.calls[7].status, CallStatus::Skipped);
+    assert_eq!(
+        batched.calls[7].error.as_deref(),
+        Some("model call 3: this lane took only 2 model turns")
+    );
     assert_eq!(
         OnePerTurn.lower_bound_ms(&p.bounds, 2),
         one.wall_ms,

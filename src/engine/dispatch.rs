@@ -280,43 +280,43 @@ impl<'p> Dispatcher<'p> {
 
     /// The records, in file order. A call left unresolved (which a plan without cycles never
     /// leaves) is recorded as skipped rather than crash a run. In a turn lane the k-th model
-    /// call (file order) is drawn as the lane's k-th turn, whose duration it gave; one beyond
+    /// call (file order) is the lane's k-th turn, whose duration it gave, even where a failure
+    /// skipped the calls around it (the model still reads the failure and answers); one beyond
     /// the turns the lane took is skipped, saying so.
     pub fn into_records(self, turns: &[Turn]) -> Vec<CallRecord> {
         let plan = self.plan;
-        let taken = turns.len();
         let mut model_rank = 0;
         self.outcome
             .into_iter()
             .enumerate()
             .map(|(i, o)| {
                 let call = &plan.calls[i];
-                let mut record = o.unwrap_or_else(|| {
-                    CallRecord::skipped(&call.id, "never became ready (engine bug)".into())
-                });
                 if self.turns && call.model {
                     let k = model_rank;
                     model_rank += 1;
-                    if record.status != CallStatus::Skipped {
-                        match turns.get(k) {
-                            Some(t) => {
-                                record.start_ms = Some(t.start_ms);
-                                record.end_ms = Some(t.end_ms);
+                    return match turns.get(k) {
+                        Some(t) => {
+                            let mut r =
+                                CallRecord::ran(&call.id, t.start_ms, t.end_ms, None, Vec::new());
+                            if let Some(message) = &call.fail {
+                                r.status = CallStatus::Error;
+                                r.error = Some(message.clone());
                             }
-                            None => {
-                                record = CallRecord::skipped(
-                                    &call.id,
-                                    format!(
-                                        "model call {}: this lane took only {}",
-                                        k + 1,
-                                        crate::text::plural(taken, "model turn")
-                                    ),
-                                );
-                            }
+                            r
                         }
-                    }
+                        None => CallRecord::skipped(
+                            &call.id,
+                            format!(
+                                "model call {}: this lane took only {}",
+                                k + 1,
+                                crate::text::plural(turns.len(), "model turn")
+                            ),
+                        ),
+                    };
                 }
-                record
+                o.unwrap_or_else(|| {
+                    CallRecord::skipped(&call.id, "never became ready (engine bug)".into())
+                })
             })
             .collect()
     }
