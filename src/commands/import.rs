@@ -7,7 +7,7 @@ use std::sync::Arc;
 use fanout::engine::input::refuse_overwriting;
 use fanout::engine::scenario::ScenarioSource;
 use fanout::engine::virtual_clock::run_virtual;
-use fanout::engine::{Mode, Plan, RunOptions, Strategy};
+use fanout::engine::{Mode, Plan, RunOptions};
 use fanout::text::{escape_control as esc, escape_output};
 use fanout::ui::{app::App, theme::Theme};
 
@@ -50,10 +50,13 @@ pub fn import(args: ImportArgs) -> Result<(), Failure> {
     let source = ScenarioSource::from_text(label, json);
     let plan = Arc::new(Plan::new(scenario, &source)?);
     drop(source);
+    // The scenario's own lanes: sequential and parallel, and the turn lanes where the trace
+    // has model calls.
     let strategies = args
         .strategies
         .clone()
-        .unwrap_or_else(|| vec![Strategy::Sequential, Strategy::Parallel]);
+        .unwrap_or_else(|| plan.strategies.clone());
+    plan.check_strategies(&strategies)?;
     let opts = RunOptions {
         strategies,
         speed: 1.0,

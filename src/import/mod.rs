@@ -635,6 +635,17 @@ fn recorded_record(plan: &Plan, timed: &[Timed], started_at: String) -> Record {
 /// Notes common to traces: what the latencies mean and what the recorded wall holds besides
 /// the calls.
 pub(crate) fn timing_notes(timed: &[Timed], what: &str, notes: &mut Vec<String>) {
+    timing_notes_apart(timed, &[], what, notes);
+}
+
+/// [`timing_notes`], with the calls at `apart` (model calls enclosing their own tools, which
+/// wait on them rather than compete) left out of the overlap count.
+pub(crate) fn timing_notes_apart(
+    timed: &[Timed],
+    apart: &[usize],
+    what: &str,
+    notes: &mut Vec<String>,
+) {
     let wall = timed.iter().map(|t| t.end_ms).fold(0.0, f64::max);
     // Time covered by at least one call: the union of the intervals.
     let mut spans: Vec<(f64, f64)> = timed.iter().map(|t| (t.start_ms, t.end_ms)).collect();
@@ -658,7 +669,13 @@ pub(crate) fn timing_notes(timed: &[Timed], what: &str, notes: &mut Vec<String>)
             show_ms(gaps)
         ));
     }
-    let overlapping = overlapping(timed);
+    let competing: Vec<Timed> = timed
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !apart.contains(i))
+        .map(|(_, t)| t.clone())
+        .collect();
+    let overlapping = overlapping(&competing);
     if overlapping > 0 {
         notes.push(format!(
             "{overlapping} calls ran while another imported call was running: their measured durations already include any contention between them (shared CPU, connections, rate limits), so racing them again at these latencies assumes each would take as long alone"
