@@ -758,7 +758,7 @@ fn an_imported_trace_shows_what_happened_beside_the_what_if() {
         "agent.record.json",
     ]);
     assert_ok(&out);
-    for lane in ["recorded", "sequential", "parallel"] {
+    for lane in ["recorded", "parallel", "one-per-turn", "turn-batched"] {
         assert_stdout_has(&out, lane);
     }
     // Every speedup is against what really happened.

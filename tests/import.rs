@@ -223,7 +223,7 @@ fn otel_tools_nested_under_their_chat_belong_to_its_turn() {
     );
     assert_eq!(
         s.strategies.as_deref().unwrap(),
-        ["sequential", "parallel", "one-per-turn", "turn-batched"]
+        ["parallel", "one-per-turn", "turn-batched"]
     );
     let (wall, timings) = recorded(&imported);
     assert_eq!(wall, 7800.0);
@@ -273,21 +273,19 @@ fn an_imported_trace_predicts_its_turn_lanes_with_its_chats_as_turns() {
         .iter()
         .map(|l| (l.strategy.as_str(), l.wall_ms))
         .collect();
-    // By hand: sequential is the sum (8.5 s); parallel and turn-batched run each turn's tools
-    // at once, 1.2 + 1.5 + 1.0 + 0.9 + 1.8 s; one-per-turn takes six turns (the trace's three,
+    // By hand: parallel and turn-batched run each turn's tools at once, 1.2 + 1.5 + 1.0 + 0.9 + 1.8 s; one-per-turn takes six turns (the trace's three,
     // then three of the median 1.2 s) around the five tools (4.5 s).
     assert_eq!(
         walls,
         [
             ("recorded", 7_800.0),
-            ("sequential", 8_500.0),
             ("parallel", 6_400.0),
             ("one-per-turn", 12_100.0),
             ("turn-batched", 6_400.0),
         ]
     );
     let turns: Vec<usize> = record.lanes.iter().map(|l| l.turns.len()).collect();
-    assert_eq!(turns, [0, 0, 0, 6, 3]);
+    assert_eq!(turns, [0, 0, 6, 3]);
     assert_eq!(
         fanout::report::figures::headline(&record).unwrap(),
         "parallel and turn-batched would have taken 6.400 s, 1.22× sooner than recorded · saved 1.400 s (17.9 %)"
@@ -297,7 +295,10 @@ fn an_imported_trace_predicts_its_turn_lanes_with_its_chats_as_turns() {
     let path = dir.path().join("turns.record.json");
     std::fs::write(&path, serde_json::to_string(&record).unwrap()).unwrap();
     let (loaded, _) = Record::load(&path).unwrap();
-    assert_eq!(loaded.lanes[3].turns, record.lanes[3].turns);
+    assert_eq!(loaded.lanes[2].turns, record.lanes[2].turns);
+    // Sequential on request: one call at a time, the model calls as calls (8.5 s).
+    let walls = predicted_walls(&plan, &[Strategy::Sequential], 1.0);
+    assert_eq!(walls, [8_500.0]);
 }
 
 #[test]

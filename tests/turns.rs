@@ -575,3 +575,29 @@ fn the_clocks_agree_on_model_calls_on_random_graphs() {
         Ok(())
     });
 }
+
+#[test]
+fn check_counts_the_turns_of_model_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model-calls.json");
+    let with_lanes = MODEL_CALLS.replacen(
+        r#""calls""#,
+        r#""strategies": ["parallel", "one-per-turn", "turn-batched"], "calls""#,
+        1,
+    );
+    std::fs::write(&path, with_lanes).unwrap();
+    let (out, err, code) = fanout(&["check", path.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("model turns: the 3 calls marked model, then 1.200 s each"),
+        "{out}"
+    );
+    assert!(
+        out.contains("one-per-turn  12.100 s     12.100 s   —             6 (7.600 s)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("turn-batched  6.400 s      6.400 s    —             3 (4.000 s)"),
+        "{out}"
+    );
+}

@@ -74,10 +74,18 @@ pub fn import(args: ImportArgs) -> Result<(), Failure> {
     if !args.headless && std::io::stdout().is_terminal() {
         let mut app = App::replay(&record, plan.clone(), 1.0, Theme::from_env());
         if recorded.is_some() {
-            app.chrome.notice = Some(
+            app.chrome.notice = Some(if plan.model_calls() > 0 {
+                // Where the turn lanes' turns come from, and past the trace's own.
+                let median = plan.turn_nominal_ms(plan.turn_ms.len());
+                format!(
+                    "recorded: what happened · the rest: what-if · turns: the {} model calls, then {} each",
+                    plan.model_calls(),
+                    fanout::report::figures::duration(median)
+                )
+            } else {
                 "recorded: what happened · other lanes: what-if on an exact clock (durations measured under concurrency include contention)"
-                    .into(),
-            );
+                    .into()
+            });
         }
         return show(&record, app);
     }

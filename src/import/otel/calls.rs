@@ -376,11 +376,15 @@ pub(crate) fn import_with_meta(
     };
     if models > 0 {
         // The model calls' latencies are the turns: what the agent would have taken asking
-        // for one tool per turn, or for every ready tool at once.
-        scenario
-            .strategies
-            .get_or_insert_with(Vec::new)
-            .extend(["one-per-turn".to_string(), "turn-batched".to_string()]);
+        // for one tool per turn, or for every ready tool at once. One-per-turn stands in for
+        // sequential (one call at a time, with the model's turns counted), which keeps four
+        // lanes with `recorded`: what fits 80×24 with the model row.
+        scenario.strategies = Some(
+            ["parallel", "one-per-turn", "turn-batched"]
+                .map(String::from)
+                .to_vec(),
+        );
+        scenario.lesson = Some(TURNS_LESSON.to_string());
         let model_ms: Vec<f64> = scenario
             .calls
             .iter()
@@ -399,6 +403,9 @@ pub(crate) fn import_with_meta(
     let imported = finish(input, scenario, Some((timed, started_at)), notes)?;
     Ok((imported, meta))
 }
+
+/// The lesson of a trace with model calls.
+const TURNS_LESSON: &str = "Imported from an OpenTelemetry trace: every call takes the time it took in the recording, and its model calls are the model's turns. parallel and turn-batched run each turn's tools at once, beside `recorded`, what the agent's own schedule cost; one-per-turn asks for one tool per turn and pays a model turn before every tool. Latencies measured while calls ran concurrently already include their contention, so racing them here assumes each would take as long alone.";
 
 /// What the turn lanes take from the trace, and what they do past its model calls.
 fn turn_lanes_note(models: usize, median_ms: f64) -> String {
