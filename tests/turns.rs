@@ -245,12 +245,39 @@ fn bad_model_turns_are_placed_with_a_fix() {
             "did you mean `max_ms`?",
         ),
     ];
-    for (text, want) in cases {
+    refused_on_line_1(&cases);
+}
+
+/// Each scenario text is refused at line 1 with a message that says `want`.
+fn refused_on_line_1(cases: &[(&str, &str)]) {
+    for &(text, want) in cases {
         let err = Plan::from_source(&ScenarioSource::from_text("t.json", text)).unwrap_err();
         let shown = err.to_string();
         assert!(shown.starts_with("t.json:1:"), "{shown}");
         assert!(shown.contains(want), "{want}: {shown}");
     }
+}
+
+/// The calls of a random graph as a scenario's JSON list: call `i` takes `units` × 100 ms,
+/// depends on the earlier calls whose bits are set in `mask`, and ends with `extra(i)`.
+fn random_calls<T>(calls: &[(u32, u16, T)], extra: impl Fn(usize) -> &'static str) -> String {
+    calls
+        .iter()
+        .enumerate()
+        .map(|(i, (units, mask, _))| {
+            let deps: Vec<String> = (0..i)
+                .filter(|j| mask & (1 << j) != 0)
+                .map(|j| format!("\"c{j}\""))
+                .collect();
+            format!(
+                r#"{{"id": "c{i}", "latency_ms": {}, "depends_on": [{}]{}}}"#,
+                units * 100,
+                deps.join(","),
+                extra(i)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// The clocks' differential for the turn strategies on random graphs with failures: up to 10
@@ -267,30 +294,16 @@ fn the_clocks_agree_on_turns_on_random_graphs() {
         12,
         &(graph, lane, 0u32..4),
         |(calls, s, turn)| {
-            let json: Vec<String> = calls
-                .iter()
-                .enumerate()
-                .map(|(i, (units, mask, fails))| {
-                    let deps: Vec<String> = (0..i)
-                        .filter(|j| mask & (1 << j) != 0)
-                        .map(|j| format!("\"c{j}\""))
-                        .collect();
-                    let fail = if *fails && i % 3 == 0 {
-                        r#", "fail": "boom""#
-                    } else {
-                        ""
-                    };
-                    format!(
-                        r#"{{"id": "c{i}", "latency_ms": {}, "depends_on": [{}]{fail}}}"#,
-                        units * 100,
-                        deps.join(",")
-                    )
-                })
-                .collect();
+            let json = random_calls(&calls, |i| {
+                if calls[i].2 && i % 3 == 0 {
+                    r#", "fail": "boom""#
+                } else {
+                    ""
+                }
+            });
             let p = plan(&format!(
-                r#"{{"name": "random", "model_turn_ms": {}, "calls": [{}]}}"#,
-                turn * 100,
-                json.join(",")
+                r#"{{"name": "random", "model_turn_ms": {}, "calls": [{json}]}}"#,
+                turn * 100
             ));
             let r = lanes::on_paused_clock(&p, s);
             let v = simulate_lane(&p, s, 1.0).lane;
@@ -512,12 +525,7 @@ fn model_calls_are_refused_beside_model_turn_ms_and_when_not_simulated() {
             "\"model\": true",
         ),
     ];
-    for (text, want) in cases {
-        let err = Plan::from_source(&ScenarioSource::from_text("t.json", text)).unwrap_err();
-        let shown = err.to_string();
-        assert!(shown.starts_with("t.json:1:"), "{shown}");
-        assert!(shown.contains(want), "{want}: {shown}");
-    }
+    refused_on_line_1(&cases);
 }
 
 /// The clocks' differential for turn lanes whose turns are model calls, on random graphs: up
@@ -529,30 +537,12 @@ fn the_clocks_agree_on_model_calls_on_random_graphs() {
     let graph = prop::collection::vec((0u32..6, any::<u16>(), 0u8..6), 1..=10);
     let lane = prop_oneof![Just(OnePerTurn), Just(TurnBatched)];
     lanes::check_fixed(64, 0x6d6f_646c, 12, &(graph, lane), |(calls, s)| {
-        let json: Vec<String> = calls
-            .iter()
-            .enumerate()
-            .map(|(i, (units, mask, kind))| {
-                let deps: Vec<String> = (0..i)
-                    .filter(|j| mask & (1 << j) != 0)
-                    .map(|j| format!("\"c{j}\""))
-                    .collect();
-                let extra = match (i, kind) {
-                    (0, _) | (_, 0 | 1) => r#", "model": true"#,
-                    (_, 2) => r#", "fail": "boom""#,
-                    _ => "",
-                };
-                format!(
-                    r#"{{"id": "c{i}", "latency_ms": {}, "depends_on": [{}]{extra}}}"#,
-                    units * 100,
-                    deps.join(",")
-                )
-            })
-            .collect();
-        let p = plan(&format!(
-            r#"{{"name": "random", "calls": [{}]}}"#,
-            json.join(",")
-        ));
+        let json = random_calls(&calls, |i| match (i, calls[i].2) {
+            (0, _) | (_, 0 | 1) => r#", "model": true"#,
+            (_, 2) => r#", "fail": "boom""#,
+            _ => "",
+        });
+        let p = plan(&format!(r#"{{"name": "random", "calls": [{json}]}}"#));
         let r = lanes::on_paused_clock(&p, s);
         let v = simulate_lane(&p, s, 1.0).lane;
         lanes::clocks_agree(&r, &v, format_args!("{s} on {calls:?}"))?;
