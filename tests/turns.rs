@@ -591,3 +591,34 @@ fn check_counts_the_turns_of_model_calls() {
         "{out}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_first_model_call_skips_its_tools_and_the_live_view_hears_of_it() {
+    use fanout::engine::EventKind;
+    let p = plan(
+        r#"{"name": "t", "strategies": ["turn-batched"], "calls": [
+        {"id": "chat", "latency_ms": 500, "model": true, "fail": "HTTP 529 overloaded"},
+        {"id": "a", "latency_ms": 100, "depends_on": ["chat"]},
+        {"id": "b", "latency_ms": 200}
+    ]}"#,
+    );
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let record = run(p.clone(), &RunOptions::for_plan(&p), Some(tx))
+        .await
+        .unwrap();
+    let lane = &record.lanes[0];
+    // The failed chat is the first turn; b runs after it; a never does; a final turn.
+    assert_eq!(lane.wall_ms, 500.0 + 200.0 + 500.0);
+    let status: Vec<CallStatus> = lane.calls.iter().map(|c| c.status).collect();
+    assert_eq!(
+        status,
+        [CallStatus::Error, CallStatus::Skipped, CallStatus::Ok]
+    );
+    let mut skipped = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        if let EventKind::Skipped { call, reason, .. } = e.kind {
+            skipped.push((call, reason));
+        }
+    }
+    assert_eq!(skipped, [(1, "dependency `chat` failed".to_string())]);
+}

@@ -39,6 +39,8 @@ pub struct Dispatcher<'p> {
     final_turn: bool,
     /// Turns taken so far.
     turns_taken: usize,
+    /// Calls a failed model call skipped in [`Dispatcher::new`].
+    skipped_at_start: Vec<(usize, String)>,
     /// How many times a call was taken from or put on the ready heap (a measure of work).
     pub steps: u64,
 }
@@ -82,20 +84,27 @@ impl<'p> Dispatcher<'p> {
             in_turn: false,
             final_turn: false,
             turns_taken: 0,
+            skipped_at_start: Vec::new(),
             steps: 0,
         };
         if !waves {
             // The roots first, all of them: a model call among them releases its dependents
-            // as it resolves. Calls skipped by a failed model call at the start have no finish
-            // to report them; the record has them.
+            // as it resolves.
             let roots: Vec<usize> = (0..n).filter(|&i| d.waiting_on[i] == 0).collect();
             for i in roots {
                 if d.outcome[i].is_none() {
-                    d.ready(i);
+                    let skipped = d.ready(i);
+                    d.skipped_at_start.extend(skipped);
                 }
             }
         }
         d
+    }
+
+    /// The calls a failed model call skipped before anything started (turn lanes only), for
+    /// the caller to emit as it emits [`Dispatcher::finish`]'s; empty the second time.
+    pub fn take_skipped_at_start(&mut self) -> Vec<(usize, String)> {
+        std::mem::take(&mut self.skipped_at_start)
     }
 
     /// Call `i` may start: it goes on the ready heap. In a turn lane a model call instead

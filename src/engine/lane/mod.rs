@@ -126,6 +126,13 @@ async fn run_lane_with(
         timer: if precise { Timer::new() } else { None },
     });
     let mut dispatcher = Dispatcher::new(&plan, strategy);
+    for (s, reason) in dispatcher.take_skipped_at_start() {
+        emitter.emit(EventKind::Skipped {
+            call: s,
+            at_ms: shared.now_ms(),
+            reason,
+        });
+    }
     let mut running: JoinSet<Finished> = JoinSet::new();
     // Simulated calls need no task: the lane wakes them itself, all those due at one instant on
     // one timer tick, so a thousand calls ending together cost one wake-up, not a thousand.
