@@ -614,11 +614,26 @@ async fn a_failed_first_model_call_skips_its_tools_and_the_live_view_hears_of_it
         status,
         [CallStatus::Error, CallStatus::Skipped, CallStatus::Ok]
     );
-    let mut skipped = Vec::new();
+    let (mut skipped, mut chat) = (Vec::new(), Vec::new());
     while let Ok(e) = rx.try_recv() {
-        if let EventKind::Skipped { call, reason, .. } = e.kind {
-            skipped.push((call, reason));
+        match e.kind {
+            EventKind::Skipped { call, reason, .. } => skipped.push((call, reason)),
+            EventKind::Started { call: 0, at_ms, .. } => chat.push((at_ms, None)),
+            EventKind::Finished {
+                call: 0,
+                at_ms,
+                error,
+            } => chat.push((at_ms, error)),
+            _ => {}
         }
     }
     assert_eq!(skipped, [(1, "dependency `chat` failed".to_string())]);
+    // The chat is seen at its turn, as the record has it.
+    assert_eq!(
+        chat,
+        [
+            (0.0, None),
+            (500.0, Some("HTTP 529 overloaded".to_string()))
+        ]
+    );
 }

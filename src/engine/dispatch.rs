@@ -101,6 +101,21 @@ impl<'p> Dispatcher<'p> {
         d
     }
 
+    /// The model call turn `k` (0-based) takes its duration from, in a turn lane: the k-th
+    /// model call in file order.
+    pub fn model_of_turn(&self, k: usize) -> Option<usize> {
+        if !self.turns {
+            return None;
+        }
+        self.plan
+            .calls
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.model)
+            .nth(k)
+            .map(|(i, _)| i)
+    }
+
     /// The calls a failed model call skipped before anything started (turn lanes only), for
     /// the caller to emit as it emits [`Dispatcher::finish`]'s; empty the second time.
     pub fn take_skipped_at_start(&mut self) -> Vec<(usize, String)> {
@@ -264,7 +279,10 @@ impl<'p> Dispatcher<'p> {
                 )
             };
             self.outcome[s] = Some(CallRecord::skipped(&plan.calls[s].id, reason.clone()));
-            out.push((s, reason));
+            // A turn lane's model call is a turn, which the model still takes: not skipped.
+            if !(self.turns && plan.calls[s].model) {
+                out.push((s, reason));
+            }
             stack.extend(plan.successors[s].iter().map(|&t| (t, s)));
         }
         out

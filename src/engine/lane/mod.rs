@@ -173,6 +173,15 @@ async fn run_lane_with(
         if done.is_empty() && timers.is_empty() && running.is_empty() && dispatcher.turn_due() {
             let k = dispatcher.start_turn();
             let start = shared.now_ms();
+            // The model call whose duration this turn is, drawn there as the record has it.
+            let model = dispatcher.model_of_turn(k);
+            if let Some(call) = model {
+                emitter.emit(EventKind::Started {
+                    call,
+                    at_ms: start,
+                    waited_ms: 0.0,
+                });
+            }
             shared
                 .sleep_until_ms(start + plan.turn_nominal_ms(k) / shared.ctx.speed)
                 .await;
@@ -181,6 +190,13 @@ async fn run_lane_with(
                 start_ms: start,
                 end_ms: end,
             });
+            if let Some(call) = model {
+                emitter.emit(EventKind::Finished {
+                    call,
+                    at_ms: end,
+                    error: plan.calls[call].fail.clone(),
+                });
+            }
             emitter.emit(EventKind::Turn {
                 start_ms: start,
                 end_ms: end,
