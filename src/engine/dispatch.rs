@@ -41,6 +41,8 @@ pub struct Dispatcher<'p> {
     turns_taken: usize,
     /// Calls a failed model call skipped in [`Dispatcher::new`].
     skipped_at_start: Vec<(usize, String)>,
+    /// The model calls in file order, in a turn lane (empty otherwise): turn k's is the k-th.
+    models: Vec<u32>,
     /// How many times a call was taken from or put on the ready heap (a measure of work).
     pub steps: u64,
 }
@@ -85,6 +87,13 @@ impl<'p> Dispatcher<'p> {
             final_turn: false,
             turns_taken: 0,
             skipped_at_start: Vec::new(),
+            models: if strategy.uses_turns() {
+                (0..n as u32)
+                    .filter(|&i| plan.calls[i as usize].model)
+                    .collect()
+            } else {
+                Vec::new()
+            },
             steps: 0,
         };
         if !waves {
@@ -104,16 +113,7 @@ impl<'p> Dispatcher<'p> {
     /// The model call turn `k` (0-based) takes its duration from, in a turn lane: the k-th
     /// model call in file order.
     pub fn model_of_turn(&self, k: usize) -> Option<usize> {
-        if !self.turns {
-            return None;
-        }
-        self.plan
-            .calls
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.model)
-            .nth(k)
-            .map(|(i, _)| i)
+        self.models.get(k).map(|&i| i as usize)
     }
 
     /// The calls a failed model call skipped before anything started (turn lanes only), for
