@@ -301,6 +301,48 @@ fn an_imported_trace_predicts_its_turn_lanes_with_its_chats_as_turns() {
     assert_eq!(walls, [8_500.0]);
 }
 
+/// The same lanes on tokio's paused clock, real lanes of the one dispatcher: the walls by hand.
+#[tokio::test(start_paused = true)]
+async fn the_imported_turn_lanes_take_the_same_walls_on_the_paused_clock() {
+    let imported = import(
+        ImportKind::Otel,
+        &sample("otel-chat-turns.json"),
+        &no_opts(),
+    )
+    .unwrap();
+    let plan = std::sync::Arc::new(plan(&imported));
+    let record = fanout::engine::run(
+        plan.clone(),
+        &fanout::engine::RunOptions::for_plan(&plan),
+        None,
+    )
+    .await
+    .unwrap();
+    let walls: Vec<(&str, f64)> = record
+        .lanes
+        .iter()
+        .map(|l| (l.strategy.as_str(), l.wall_ms))
+        .collect();
+    assert_eq!(
+        walls,
+        [
+            ("parallel", 6_400.0),
+            ("one-per-turn", 12_100.0),
+            ("turn-batched", 6_400.0)
+        ]
+    );
+    // The chats are the turn-batched lane's three turns.
+    let turns: Vec<(f64, f64)> = record.lanes[2]
+        .turns
+        .iter()
+        .map(|t| (t.start_ms, t.end_ms))
+        .collect();
+    assert_eq!(
+        turns,
+        [(0.0, 1_200.0), (2_700.0, 3_700.0), (4_600.0, 6_400.0)]
+    );
+}
+
 #[test]
 fn a_tool_under_a_chat_nested_in_a_tool_stays_part_of_that_tool() {
     // A sub-agent: research (a tool) runs its own chat, which runs lookup. Only the outer
