@@ -529,41 +529,59 @@ fn model_calls_are_refused_beside_model_turn_ms_and_when_not_simulated() {
 }
 
 /// The clocks' differential for turn lanes whose turns are model calls, on random graphs: up
-/// to 10 calls, some marked model (at least one), some failing; the bounds are never beaten.
+/// to 10 calls, some marked model (at least one), some failing (model calls too), under
+/// `on_error` continue or cancel; without cancel the bounds are never beaten.
 #[test]
 fn the_clocks_agree_on_model_calls_on_random_graphs() {
     use proptest::prelude::*;
 
     let graph = prop::collection::vec((0u32..6, any::<u16>(), 0u8..6), 1..=10);
     let lane = prop_oneof![Just(OnePerTurn), Just(TurnBatched)];
-    lanes::check_fixed(64, 0x6d6f_646c, 12, &(graph, lane), |(calls, s)| {
-        let json = random_calls(&calls, |i| match (i, calls[i].2) {
-            (0, _) | (_, 0 | 1) => r#", "model": true"#,
-            (_, 2) => r#", "fail": "boom""#,
-            _ => "",
-        });
-        let p = plan(&format!(r#"{{"name": "random", "calls": [{json}]}}"#));
-        let r = lanes::on_paused_clock(&p, s);
-        let v = simulate_lane(&p, s, 1.0).lane;
-        lanes::clocks_agree(&r, &v, format_args!("{s} on {calls:?}"))?;
-        let bound = s.lower_bound_ms(&p.bounds, 1);
-        prop_assert!(v.wall_ms >= bound - 1e-6, "{} {} < {}", s, v.wall_ms, bound);
-        // Every model call is drawn as a turn or skipped, never run as a call.
-        for (c, rec) in p.calls.iter().zip(&v.calls) {
-            if c.model && rec.status != CallStatus::Skipped {
-                let (start, end) = (rec.start_ms.unwrap(), rec.end_ms.unwrap());
-                prop_assert!(
-                    v.turns
-                        .iter()
-                        .any(|t| t.start_ms == start && t.end_ms == end),
-                    "{} at {start}..{end} is no turn of {:?}",
-                    c.id,
-                    v.turns
-                );
+    lanes::check_fixed(
+        96,
+        0x6d6f_646c,
+        12,
+        &(graph, lane, any::<bool>()),
+        |(calls, s, cancel)| {
+            let json = random_calls(&calls, |i| match (i, calls[i].2) {
+                (0, _) | (_, 0 | 1) => r#", "model": true"#,
+                (_, 2) => r#", "fail": "boom""#,
+                (_, 3) => r#", "model": true, "fail": "overloaded""#,
+                _ => "",
+            });
+            let on_error = if cancel { "cancel" } else { "continue" };
+            let p = plan(&format!(
+                r#"{{"name": "random", "on_error": "{on_error}", "calls": [{json}]}}"#
+            ));
+            let r = lanes::on_paused_clock(&p, s);
+            let v = simulate_lane(&p, s, 1.0).lane;
+            lanes::clocks_agree(&r, &v, format_args!("{s} on {calls:?}"))?;
+            // A lane that cancels stops before its work is done: no bound then.
+            let bound = s.lower_bound_ms(&p.bounds, 1);
+            prop_assert!(
+                cancel || v.wall_ms >= bound - 1e-6,
+                "{} {} < {}",
+                s,
+                v.wall_ms,
+                bound
+            );
+            // Every model call is drawn as a turn or skipped, never run as a call.
+            for (c, rec) in p.calls.iter().zip(&v.calls) {
+                if c.model && !matches!(rec.status, CallStatus::Skipped | CallStatus::Cancelled) {
+                    let (start, end) = (rec.start_ms.unwrap(), rec.end_ms.unwrap());
+                    prop_assert!(
+                        v.turns
+                            .iter()
+                            .any(|t| t.start_ms == start && t.end_ms == end),
+                        "{} at {start}..{end} is no turn of {:?}",
+                        c.id,
+                        v.turns
+                    );
+                }
             }
-        }
-        Ok(())
-    });
+            Ok(())
+        },
+    );
 }
 
 #[test]
@@ -636,4 +654,37 @@ async fn a_failed_first_model_call_skips_its_tools_and_the_live_view_hears_of_it
             (500.0, Some("HTTP 529 overloaded".to_string()))
         ]
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_model_call_under_cancel_stops_the_turn_lane_as_its_turn_ends() {
+    let text = MODEL_CALLS
+        .replacen(
+            r#"{"name": "t","#,
+            r#"{"name": "t", "on_error": "cancel","#,
+            1,
+        )
+        .replacen(
+            r#""latency_ms": 1000, "model": true,"#,
+            r#""latency_ms": 1000, "model": true, "fail": "HTTP 529","#,
+            1,
+        );
+    let p = plan(&text);
+    // Turn 1, search_web, turn 2 (chat_2's 1 s) fails: the lane stops at 3 s.
+    let one = both(&p, OnePerTurn).await;
+    assert_eq!(one.wall_ms, 3_000.0);
+    use CallStatus::{Cancelled, Error, Ok, Skipped};
+    let status: Vec<CallStatus> = one.calls.iter().map(|c| c.status).collect();
+    assert_eq!(
+        status,
+        [
+            Ok, Ok, Cancelled, Cancelled, Error, Skipped, Skipped, Skipped
+        ]
+    );
+    assert_eq!(one.calls[4].start_ms, Some(2_000.0));
+    assert_eq!(one.calls[2].end_ms, Some(3_000.0));
+    // Turn-batched reaches chat_2 after the first batch: 1.2 + 1.5 + 1.0 s.
+    let batched = both(&p, TurnBatched).await;
+    assert_eq!(batched.wall_ms, 3_700.0);
+    assert_eq!(batched.calls[4].status, Error);
 }

@@ -116,6 +116,23 @@ impl<'p> Dispatcher<'p> {
         self.models.get(k).map(|&i| i as usize)
     }
 
+    /// The model call of turn `k` if it fails (`fail`): the lane's failure at the end of that
+    /// turn, which `on_error: cancel` stops the lane at. A model call not yet ready (one-per-
+    /// turn takes the turns in order) fails here, its dependents skipped: they are returned.
+    pub fn failed_turn(&mut self, k: usize) -> Option<(usize, Vec<(usize, String)>)> {
+        let m = self.model_of_turn(k)?;
+        let message = self.plan.calls[m].fail.clone()?;
+        let mut skipped = Vec::new();
+        if self.outcome[m].is_none() {
+            let mut record = CallRecord::ran(&self.plan.calls[m].id, 0.0, 0.0, None, Vec::new());
+            record.status = CallStatus::Error;
+            record.error = Some(message);
+            self.outcome[m] = Some(record);
+            skipped = self.skip_downstream(m);
+        }
+        Some((m, skipped))
+    }
+
     /// The calls a failed model call skipped before anything started (turn lanes only), for
     /// the caller to emit as it emits [`Dispatcher::finish`]'s; empty the second time.
     pub fn take_skipped_at_start(&mut self) -> Vec<(usize, String)> {
@@ -321,6 +338,9 @@ impl<'p> Dispatcher<'p> {
                 if self.turns && call.model {
                     let k = model_rank;
                     model_rank += 1;
+                    if let Some(r) = o.as_ref().filter(|r| r.status == CallStatus::Cancelled) {
+                        return r.clone();
+                    }
                     return match turns.get(k) {
                         Some(t) => {
                             let mut r =

@@ -202,6 +202,20 @@ async fn run_lane_with(
                 end_ms: end,
             });
             dispatcher.end_turn();
+            // As the virtual clock: a failed model call under `on_error: cancel` stops the lane.
+            if plan.on_error == OnError::Cancel
+                && let Some((failed, skipped)) = dispatcher.failed_turn(k)
+            {
+                for (s, reason) in skipped {
+                    emitter.emit(EventKind::Skipped {
+                        call: s,
+                        at_ms: end,
+                        reason,
+                    });
+                }
+                cancel_the_rest(&shared, failed, &mut running, &mut dispatcher).await;
+                break;
+            }
             continue;
         }
         if done.is_empty() {
