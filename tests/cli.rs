@@ -186,21 +186,15 @@ fn chain(n: usize, closed: bool) -> String {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn a_directory() {
+fn a_directory_and_bytes_that_are_not_utf8_are_named() {
     let s = Scratch::new();
     std::fs::create_dir(s.path("scenarios.d")).unwrap();
-    let out = s.run(&["check", "scenarios.d"]);
-    assert_input_error(&out, "scenarios.d");
-    assert_stderr_has(&out, "is a directory");
-}
-
-#[test]
-fn not_utf8() {
-    let s = Scratch::new();
     std::fs::write(s.path("s.json"), [0xff, 0xfe, 0x00]).unwrap();
-    let out = s.run(&["check", "s.json"]);
-    assert_input_error(&out, "s.json");
-    assert_stderr_has(&out, "UTF-8");
+    for (file, says) in [("scenarios.d", "is a directory"), ("s.json", "UTF-8")] {
+        let out = s.run(&["check", file]);
+        assert_input_error(&out, file);
+        assert_stderr_has(&out, says);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
