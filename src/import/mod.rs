@@ -18,7 +18,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::engine::InputError;
-use crate::engine::json::errors::{TRAILING_COMMA_HINT, message_and_point};
+use crate::engine::json::errors;
 use crate::engine::json::locate::{Step, line_col, locate};
 use crate::engine::limits::MAX_LATENCY_MS;
 use crate::engine::options::{Clock, Mode};
@@ -308,33 +308,15 @@ pub(crate) fn parse_doc<'a>(
     }
 }
 
-/// A serde_json syntax error as an [`InputError`] placed in the whole text: the message and
-/// place from [`message_and_point`] (the engine's, shared with scenarios and records), the hints
-/// an import's own.
+/// A serde_json error on an import as a placed [`InputError`] whose hints speak of `kind`'s
+/// format (see [`errors::foreign_json_error`], where every serde error is translated).
 pub(crate) fn json_error(
     kind: ImportKind,
     input: &Input<'_>,
     start: usize,
     e: &serde_json::Error,
 ) -> InputError {
-    use serde_json::error::Category;
-    let (message, at) = message_and_point(input.text, start, e);
-    let first = input.text[start..].trim_start();
-    let place = Some(line_col(input.text, at));
-    let err = InputError::new(input.label, format!("is not valid JSON: {message}")).at(place);
-    let starts_like_json = first.starts_with('{') || first.starts_with('[');
-    match e.classify() {
-        Category::Eof => err.hint(format!(
-            "the file ends early (was it cut off while being written?); {}",
-            kind.expects()
-        )),
-        _ if !starts_like_json => err.hint(format!("this is not JSON: {}", kind.expects())),
-        _ if message.starts_with("trailing characters") => err.hint(
-            "remove what follows the document's closing bracket; a file holds one JSON document (the OTLP file exporter's form: one whole document on each line)",
-        ),
-        _ if message.starts_with("trailing comma") => err.hint(TRAILING_COMMA_HINT),
-        _ => err.hint("check for a missing comma, quote or bracket near this place"),
-    }
+    errors::foreign_json_error(input.label, input.text, start, e, kind.expects())
 }
 
 /// What a JSON document looks like, for "this is X, not Y" errors.
