@@ -514,13 +514,10 @@ pub(crate) fn ms3(ms: f64) -> f64 {
     (ms * 1000.0).round() / 1000.0
 }
 
-/// A duration in ms for messages: `1.234 s` or `56.7 ms`.
+/// An imported timing for messages: `1.234 s`, `0.125 ms`. It keeps the microseconds the trace
+/// gives, where a report's figures stop at a tenth of a millisecond.
 pub(crate) fn show_ms(ms: f64) -> String {
-    if ms >= 1000.0 {
-        format!("{:.3} s", ms / 1000.0)
-    } else {
-        format!("{} ms", ms3(ms))
-    }
+    crate::text::duration(ms, crate::text::Precision::Micros)
 }
 
 /// One call of a recorded run: when it started and ended (ms from the earliest), and its error.
