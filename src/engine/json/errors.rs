@@ -1,9 +1,9 @@
 //! serde's errors in plain words: which value is wrong, where, and the fix. The only
-//! translator of serde errors: scenarios and records ([`json_error`], which knows their fields)
-//! and imports ([`foreign_json_error`], syntax only: an import reads a `Value` and walks it).
+//! translator of serde errors: scenarios and records (`json_error`, which knows their fields)
+//! and imports (`foreign_json_error`, syntax only: an import reads a `Value` and walks it).
 //!
 //! The failing path (`calls[3].latency_ms`, next to line:column in the message) comes from the
-//! text, not from serde: the locator ([`super::locate::scan_prefix`]) scans what precedes the
+//! text, not from serde: the locator (`locate::scan_prefix`) scans what precedes the
 //! point where serde stopped, once, on the error path. `serde_path_to_error` (in the lock file
 //! through axum) would name the same path, but only by tracking every value of every file as it
 //! is read, and the locator is needed all the same: it places errors found after parsing, and
