@@ -200,8 +200,7 @@ pub fn import_text(
     match kind {
         ImportKind::Otel => otel::import(&input, opts),
         ImportKind::ChromeTrace => chrome_trace::import(&input, opts),
-        ImportKind::Anthropic => messages::import_anthropic(&input, opts),
-        ImportKind::Openai => messages::import_openai(&input, opts),
+        ImportKind::Anthropic | ImportKind::Openai => messages::import_messages(kind, &input, opts),
     }
 }
 
@@ -397,6 +396,29 @@ pub(crate) fn looks_like(value: &Value) -> Option<Looks> {
             }
         }
         _ => None,
+    }
+}
+
+/// The list a document holds, with its path: the document itself when it is a list, else the
+/// list under `key`. An object without `key` is not `kind`'s format.
+pub(crate) fn document_list<'v>(
+    kind: ImportKind,
+    input: &Input<'_>,
+    doc: &'v Doc<'_>,
+    key: &'static str,
+) -> Result<(&'v [Value], Vec<Step<'static>>), InputError> {
+    match &doc.value {
+        Value::Array(list) => Ok((list, vec![])),
+        Value::Object(o) => match o.get(key) {
+            Some(Value::Array(list)) => Ok((list, vec![Step::Key(key)])),
+            Some(_) => Err(
+                InputError::new(input.label, format!("`{key}` is not a list"))
+                    .at(doc.place(&[Step::Key(key)]))
+                    .hint(kind.expects()),
+            ),
+            None => Err(wrong_format(kind, input, doc)),
+        },
+        _ => Err(wrong_format(kind, input, doc)),
     }
 }
 
