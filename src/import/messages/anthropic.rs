@@ -17,7 +17,7 @@ pub(super) const NO_TOOLS: NoTools = NoTools {
 
 /// The batches of an Anthropic Messages payload into `found`: a response's content blocks are
 /// one batch, a conversation's assistant messages one batch each.
-pub(super) fn read(input: &Input, doc: &Doc, found: &mut Found) -> Result<(), InputError> {
+pub(super) fn read(input: &Input<'_>, doc: &Doc<'_>, found: &mut Found) -> Result<(), InputError> {
     const KIND: ImportKind = ImportKind::Anthropic;
     let v = &doc.value;
     let mut server_tools = 0usize;

@@ -16,7 +16,7 @@ pub(super) const NO_TOOLS: NoTools = NoTools {
 
 /// The batches of an OpenAI Chat Completions payload into `found`: a response's first choice
 /// that asks for tools is one batch, a messages list's assistant messages one batch each.
-pub(super) fn read(input: &Input, doc: &Doc, found: &mut Found) -> Result<(), InputError> {
+pub(super) fn read(input: &Input<'_>, doc: &Doc<'_>, found: &mut Found) -> Result<(), InputError> {
     const KIND: ImportKind = ImportKind::Openai;
     let Some(choices) = doc.value.get("choices") else {
         conversation(KIND, input, doc, found, |m, path| {
