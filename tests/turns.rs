@@ -74,62 +74,60 @@ const FAILING: &str = r#"{"name": "t", "model_turn_ms": 1000, "calls": [
     {"id": "d", "latency_ms": 200, "depends_on": ["a"]}
 ]}"#;
 
-#[tokio::test(start_paused = true)]
-async fn one_per_turn_with_a_failure_and_a_skip() {
-    let p = plan(FAILING);
-    let lane = both(&p, OnePerTurn).await;
+/// What a turn strategy's lane of [`FAILING`] is, exactly.
+struct TurnLane {
+    strategy: Strategy,
+    wall_ms: f64,
+    turns: &'static [(f64, f64)],
+    /// Each call's start and end, in file order (`c` is skipped: no span).
+    spans: &'static [(Option<f64>, Option<f64>)],
+}
+
+const FAILING_LANES: &[TurnLane] = &[
     // (3 calls that run + 1) turns of 1 s + 0.5 + 0.3 + 0.2 s.
-    assert_eq!(lane.wall_ms, 5_000.0);
-    assert_eq!(
-        turns(&lane),
-        [
+    TurnLane {
+        strategy: OnePerTurn,
+        wall_ms: 5_000.0,
+        turns: &[
             (0.0, 1_000.0),
             (1_500.0, 2_500.0),
             (2_800.0, 3_800.0),
-            (4_000.0, 5_000.0)
-        ]
-    );
-    assert_eq!(
-        spans(&lane),
-        [
+            (4_000.0, 5_000.0),
+        ],
+        spans: &[
             (Some(1_000.0), Some(1_500.0)),
             (Some(2_500.0), Some(2_800.0)),
             (None, None),
             (Some(3_800.0), Some(4_000.0)),
-        ]
-    );
-    let status: Vec<CallStatus> = lane.calls.iter().map(|c| c.status).collect();
-    assert_eq!(
-        status,
-        [
-            CallStatus::Ok,
-            CallStatus::Error,
-            CallStatus::Skipped,
-            CallStatus::Ok
-        ]
-    );
-}
-
-#[tokio::test(start_paused = true)]
-async fn turn_batched_with_a_failure_and_a_skip() {
-    let p = plan(FAILING);
-    let lane = both(&p, TurnBatched).await;
+        ],
+    },
     // (2 batches + 1) turns + the slowest of {a, b} + d.
-    assert_eq!(lane.wall_ms, 3_700.0);
-    assert_eq!(
-        turns(&lane),
-        [(0.0, 1_000.0), (1_500.0, 2_500.0), (2_700.0, 3_700.0)]
-    );
-    assert_eq!(
-        spans(&lane),
-        [
+    TurnLane {
+        strategy: TurnBatched,
+        wall_ms: 3_700.0,
+        turns: &[(0.0, 1_000.0), (1_500.0, 2_500.0), (2_700.0, 3_700.0)],
+        spans: &[
             (Some(1_000.0), Some(1_500.0)),
             (Some(1_000.0), Some(1_300.0)),
             (None, None),
             (Some(2_500.0), Some(2_700.0)),
-        ]
-    );
-    assert_eq!(lane.calls[2].status, CallStatus::Skipped);
+        ],
+    },
+];
+
+#[tokio::test(start_paused = true)]
+async fn turn_lanes_with_a_failure_and_a_skip() {
+    let p = plan(FAILING);
+    for want in FAILING_LANES {
+        let lane = both(&p, want.strategy).await;
+        let s = want.strategy;
+        assert_eq!(lane.wall_ms, want.wall_ms, "{s}");
+        assert_eq!(turns(&lane), want.turns, "{s}");
+        assert_eq!(spans(&lane), want.spans, "{s}");
+        let status: Vec<CallStatus> = lane.calls.iter().map(|c| c.status).collect();
+        let (ok, error, skipped) = (CallStatus::Ok, CallStatus::Error, CallStatus::Skipped);
+        assert_eq!(status, [ok, error, skipped, ok], "{s}");
+    }
 }
 
 #[tokio::test(start_paused = true)]

@@ -10,11 +10,7 @@ use crate::engine::scenario::OnError;
 
 /// A duration for people: `2.503 s`, `501.2 ms`. The one format of a wall, a bound or a saving.
 pub fn duration(ms: f64) -> String {
-    if ms.abs() >= 1000.0 {
-        format!("{:.3} s", ms / 1000.0)
-    } else {
-        format!("{ms:.1} ms")
-    }
+    crate::text::duration(ms, crate::text::Precision::Figure)
 }
 
 /// `5.00×`.
