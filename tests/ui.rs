@@ -716,6 +716,9 @@ async fn model_turns_are_drawn_as_their_own_bars_above_the_calls() {
         let marks: Vec<usize> = rows.iter().map(|r| r.matches('▒').count()).collect();
         assert!(marks[0] > marks[1] && marks[1] > 0, "{marks:?}\n{screen}");
         assert_eq!(marks[2], 0, "parallel counts no turns\n{screen}");
+        // ... and says so, rather than an empty row that reads as turns taking no time.
+        assert!(rows[2].contains("turns not counted"), "{screen}");
+        assert!(!rows[0].contains("not counted"), "{screen}");
         // Every call is still in view, under its lane's model row.
         for id in ["fetch_1", "fetch_5"] {
             assert_eq!(screen.matches(id).count(), 3, "{id}\n{screen}");

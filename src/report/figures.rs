@@ -92,6 +92,17 @@ pub fn saved_text(s: Option<Saved>) -> String {
     }
 }
 
+/// The saving as a lane's title says it: `saved 20.000 s (80.0 %)`, or `0.300 ms slower (0.8 %)`
+/// where the lane took longer than the baseline (a prose "saved -0.3 ms" reads as a saving).
+pub fn saved_phrase(s: Option<Saved>) -> String {
+    match s {
+        Some(s) if s.share <= -0.0005 => {
+            format!("{} slower ({:.1} %)", duration(-s.ms), -s.share * 100.0)
+        }
+        _ => format!("saved {}", saved_text(s)),
+    }
+}
+
 /// Mean, standard deviation (sample), min and max of some walls.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Stats {
