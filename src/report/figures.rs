@@ -200,8 +200,7 @@ pub struct LaneFigures {
     pub saved: Option<Saved>,
     /// Lower bound ÷ wall.
     pub efficiency: f64,
-    /// Measured − predicted on the real clock: fanout's own overhead (and the world's, for real
-    /// calls).
+    /// Measured − predicted on the real clock: fanout's own overhead (`None` with real calls).
     pub overhead_ms: Option<f64>,
     /// Why the wall is above the bound, in a few words, when it clearly is.
     pub why: Option<String>,
@@ -237,10 +236,13 @@ pub fn lanes(record: &Record) -> Vec<LaneFigures> {
         .collect()
 }
 
-/// Measured − predicted, on the real clock where the lane simulates something.
+/// Measured − predicted on the real clock: fanout's own overhead. Only where every call is
+/// simulated: the prediction counts real HTTP and file calls as 0 and CPU work as if it had a
+/// core to itself, so with real calls the difference is their time, not fanout's.
 pub fn overhead_ms(record: &Record, lane: &LaneRecord, wall_ms: f64) -> Option<f64> {
     let p = lane.predicted_ms.filter(|&p| p > 0.0)?;
-    (record.clock == Clock::Real && !lane.is_recorded()).then_some(wall_ms - p)
+    let simulated = record.scenario.calls.iter().all(|c| c.is_simulated());
+    (record.clock == Clock::Real && !lane.is_recorded() && simulated).then_some(wall_ms - p)
 }
 
 /// Why a lane's wall is above its bound, from the record: `+3.500 s: wave barriers`. `None` when

@@ -175,6 +175,12 @@ fn is_false(b: &bool) -> bool {
 }
 
 impl CallSpec {
+    /// A simulated latency (`latency_ms` or `latency`): no real HTTP, file or CPU work, so the
+    /// virtual clock knows how long it takes before it runs.
+    pub fn is_simulated(&self) -> bool {
+        self.http.is_none() && self.file.is_none() && self.cpu_ms.is_none()
+    }
+
     /// A simulated call of `latency_ms` with nothing else set; importers fill in the rest with
     /// struct update syntax, so a new optional field needs no change there.
     pub fn simulated(id: impl Into<String>, latency_ms: f64) -> CallSpec {
