@@ -82,3 +82,29 @@ pub fn check_fixed<S: proptest::strategy::Strategy>(
         panic!("{e}");
     }
 }
+
+/// The calls of a random graph as a scenario's JSON list: call `i` takes `units` × 100 ms,
+/// depends on the earlier calls whose bits are set in `mask`, and ends with `extra(i)` (more
+/// fields, or nothing).
+pub fn random_calls(
+    graph: impl IntoIterator<Item = (u32, u16)>,
+    extra: impl Fn(usize) -> &'static str,
+) -> String {
+    graph
+        .into_iter()
+        .enumerate()
+        .map(|(i, (units, mask))| {
+            let deps: Vec<String> = (0..i)
+                .filter(|j| mask & (1 << j) != 0)
+                .map(|j| format!("\"c{j}\""))
+                .collect();
+            format!(
+                r#"{{"id": "c{i}", "latency_ms": {}, "depends_on": [{}]{}}}"#,
+                units * 100,
+                deps.join(","),
+                extra(i)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
