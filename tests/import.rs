@@ -19,11 +19,13 @@ fn sample(name: &str) -> PathBuf {
 }
 
 /// The sample `name` in scenarios/imports/ imported as `kind`.
+#[track_caller]
 fn import_sample(kind: ImportKind, name: &str, opts: &ImportOptions) -> Imported {
     import(kind, &sample(name), opts).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 /// `text` imported as `kind` from a file t.json.
+#[track_caller]
 fn import_str(kind: ImportKind, text: &str, opts: &ImportOptions) -> Imported {
     import_text(kind, "t.json", "t.json", text, opts).unwrap_or_else(|e| panic!("{e}"))
 }
@@ -52,6 +54,7 @@ fn latencies(pairs: &[(&str, f64)], default: Option<f64>) -> ImportOptions {
 type Want<'a> = (&'a str, &'a str, &'a [&'a str], f64);
 
 /// The imported calls are `want`, in order, and the scenario passes `Plan::new` (the plan).
+#[track_caller]
 fn assert_calls(imported: &Imported, want: &[Want]) -> Plan {
     let got: Vec<(&str, &str, Vec<&str>, f64)> = imported
         .scenario
@@ -768,29 +771,71 @@ fn chrome_trace_bad_events() {
 // Anthropic and OpenAI
 // ---------------------------------------------------------------------------------------------
 
+/// A response is one batch: the calls the model asked for together, none waiting for another,
+/// at the latencies the options give (a payload has no timings, so no recorded run).
 #[test]
-fn anthropic_response_is_one_batch() {
-    let opts = latencies(&[("get_weather", 300.0)], Some(150.0));
-    let imported = import_sample(ImportKind::Anthropic, "anthropic-response.json", &opts);
-    let plan = assert_calls(
-        &imported,
-        &[
-            ("get_weather", "get_weather", &[], 300.0),
-            ("get_weather_2", "get_weather", &[], 300.0),
-            ("get_local_time", "get_local_time", &[], 150.0),
-        ],
-    );
-    assert!(imported.recorded.is_none());
-    assert!(has_note(
-        &imported,
-        "get_local_time 150 ms (--default-latency), get_weather 300 ms (--latency)"
-    ));
-    assert_eq!(walls(&plan), (750.0, 300.0));
+fn a_response_is_one_batch() {
+    struct Case {
+        kind: ImportKind,
+        sample: &'static str,
+        opts: ImportOptions,
+        want: &'static [Want<'static>],
+        /// Which latency each tool got.
+        note: &'static str,
+        walls: (f64, f64),
+    }
+    let cases = [
+        Case {
+            kind: ImportKind::Anthropic,
+            sample: "anthropic-response.json",
+            opts: latencies(&[("get_weather", 300.0)], Some(150.0)),
+            want: &[
+                ("get_weather", "get_weather", &[], 300.0),
+                ("get_weather_2", "get_weather", &[], 300.0),
+                ("get_local_time", "get_local_time", &[], 150.0),
+            ],
+            note: "get_local_time 150 ms (--default-latency), get_weather 300 ms (--latency)",
+            walls: (750.0, 300.0),
+        },
+        Case {
+            kind: ImportKind::Openai,
+            sample: "openai-completion.json",
+            opts: latencies(
+                &[("search_docs", 420.0), ("query_metrics", 1250.5)],
+                Some(80.0),
+            ),
+            want: &[
+                ("search_docs", "search_docs", &[], 420.0),
+                ("search_docs_2", "search_docs", &[], 420.0),
+                ("query_metrics", "query_metrics", &[], 1250.5),
+                ("read_file", "read_file", &[], 80.0),
+            ],
+            note: "query_metrics 1.250 s (--latency), read_file 80 ms (--default-latency), search_docs 420 ms (--latency)",
+            walls: (2170.5, 1250.5),
+        },
+    ];
+    for Case {
+        kind,
+        sample,
+        opts,
+        want,
+        note,
+        walls: want_walls,
+    } in cases
+    {
+        let imported = import_sample(kind, sample, &opts);
+        let plan = assert_calls(&imported, want);
+        assert!(imported.recorded.is_none(), "{kind}");
+        assert!(has_note(&imported, note), "{kind}: {:?}", imported.notes);
+        assert_eq!(walls(&plan), want_walls, "{kind}");
+    }
 }
 
+/// A conversation, wrapped (`{"model": …, "messages": […]}`) or a bare list of messages, is one
+/// batch per assistant message that asks for tools, each waiting for the batch before it.
 #[test]
-fn anthropic_conversation_chains_its_batches() {
-    let conversation = r#"{"model": "claude-sonnet-4-5", "max_tokens": 1024, "messages": [
+fn a_conversation_chains_its_batches_wrapped_or_bare() {
+    let anthropic = r#"[
   {"role": "user", "content": "Compare the weather in Lisbon and Porto, then book the warmer one."},
   {"role": "assistant", "content": [
     {"type": "text", "text": "Checking both."},
@@ -803,28 +848,83 @@ fn anthropic_conversation_chains_its_batches() {
     {"type": "tool_use", "id": "toolu_3", "name": "book_hotel", "input": {"city": "Lisbon"}}]},
   {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_3", "content": "ok"}]},
   {"role": "assistant", "content": "Booked in Lisbon."}
-]}"#;
-    let opts = latencies(&[("get_weather", 300.0), ("book_hotel", 900.0)], None);
-    let imported = import_str(ImportKind::Anthropic, conversation, &opts);
-    let expected: &[Want] = &[
-        ("get_weather", "get_weather", &[], 300.0),
-        ("get_weather_2", "get_weather", &[], 300.0),
-        (
-            "book_hotel",
-            "book_hotel",
-            &["get_weather", "get_weather_2"],
-            900.0,
-        ),
+]"#;
+    let openai = r#"[
+  {"role": "system", "content": "You are an SRE assistant."},
+  {"role": "user", "content": "Why is the API slow?"},
+  {"role": "assistant", "content": null, "tool_calls": [
+    {"id": "call_1", "type": "function", "function": {"name": "query_metrics", "arguments": "{}"}},
+    {"id": "call_2", "type": "function", "function": {"name": "read_logs", "arguments": "{}"}}]},
+  {"role": "tool", "tool_call_id": "call_1", "content": "p99 2.1s"},
+  {"role": "tool", "tool_call_id": "call_2", "content": "pool exhausted"},
+  {"role": "assistant", "content": null, "tool_calls": [
+    {"id": "call_3", "type": "function", "function": {"name": "read_file", "arguments": "{}"}}]},
+  {"role": "tool", "tool_call_id": "call_3", "content": "max_client_conn = 100"},
+  {"role": "assistant", "content": "Raise max_client_conn."}
+]"#;
+    struct Case {
+        kind: ImportKind,
+        /// The wrapper's fields before `messages`: its `model` and any other.
+        model: &'static str,
+        messages: &'static str,
+        opts: ImportOptions,
+        want: &'static [Want<'static>],
+        walls: (f64, f64),
+    }
+    let cases = [
+        Case {
+            kind: ImportKind::Anthropic,
+            model: r#""claude-sonnet-4-5", "max_tokens": 1024"#,
+            messages: anthropic,
+            opts: latencies(&[("get_weather", 300.0), ("book_hotel", 900.0)], None),
+            want: &[
+                ("get_weather", "get_weather", &[], 300.0),
+                ("get_weather_2", "get_weather", &[], 300.0),
+                (
+                    "book_hotel",
+                    "book_hotel",
+                    &["get_weather", "get_weather_2"],
+                    900.0,
+                ),
+            ],
+            walls: (1500.0, 1200.0),
+        },
+        Case {
+            kind: ImportKind::Openai,
+            model: r#""gpt-4o""#,
+            messages: openai,
+            opts: latencies(&[], Some(200.0)),
+            want: &[
+                ("query_metrics", "query_metrics", &[], 200.0),
+                ("read_logs", "read_logs", &[], 200.0),
+                (
+                    "read_file",
+                    "read_file",
+                    &["query_metrics", "read_logs"],
+                    200.0,
+                ),
+            ],
+            walls: (600.0, 400.0),
+        },
     ];
-    let plan = assert_calls(&imported, expected);
-    assert!(has_note(&imported, "2 batches"));
-    assert_eq!(walls(&plan), (1500.0, 1200.0));
-
-    // The bare list of messages imports the same.
-    let value: serde_json::Value = serde_json::from_str(conversation).unwrap();
-    let bare = serde_json::to_string(&value["messages"]).unwrap();
-    let imported = import_str(ImportKind::Anthropic, &bare, &opts);
-    assert_calls(&imported, expected);
+    for Case {
+        kind,
+        model,
+        messages,
+        opts,
+        want,
+        walls: want_walls,
+    } in cases
+    {
+        let wrapped = format!("{{\"model\": {model}, \"messages\": {messages}}}");
+        let imported = import_str(kind, &wrapped, &opts);
+        let plan = assert_calls(&imported, want);
+        assert!(has_note(&imported, "2 batches"), "{kind}");
+        assert_eq!(walls(&plan), want_walls, "{kind}");
+        // The bare list of messages imports the same.
+        let bare = import_str(kind, messages, &opts);
+        assert_eq!(bare.scenario.calls, imported.scenario.calls, "{kind}");
+    }
 }
 
 #[test]
@@ -846,60 +946,6 @@ fn anthropic_without_tool_use() {
         &no_opts(),
     );
     assert_eq!(e.message, "is an API error response: Overloaded");
-}
-
-#[test]
-fn openai_completion_is_one_batch() {
-    let opts = latencies(
-        &[("search_docs", 420.0), ("query_metrics", 1250.5)],
-        Some(80.0),
-    );
-    let imported = import_sample(ImportKind::Openai, "openai-completion.json", &opts);
-    let plan = assert_calls(
-        &imported,
-        &[
-            ("search_docs", "search_docs", &[], 420.0),
-            ("search_docs_2", "search_docs", &[], 420.0),
-            ("query_metrics", "query_metrics", &[], 1250.5),
-            ("read_file", "read_file", &[], 80.0),
-        ],
-    );
-    assert_eq!(walls(&plan), (2170.5, 1250.5));
-}
-
-#[test]
-fn openai_messages_chain_their_batches() {
-    let messages = r#"[
-  {"role": "system", "content": "You are an SRE assistant."},
-  {"role": "user", "content": "Why is the API slow?"},
-  {"role": "assistant", "content": null, "tool_calls": [
-    {"id": "call_1", "type": "function", "function": {"name": "query_metrics", "arguments": "{}"}},
-    {"id": "call_2", "type": "function", "function": {"name": "read_logs", "arguments": "{}"}}]},
-  {"role": "tool", "tool_call_id": "call_1", "content": "p99 2.1s"},
-  {"role": "tool", "tool_call_id": "call_2", "content": "pool exhausted"},
-  {"role": "assistant", "content": null, "tool_calls": [
-    {"id": "call_3", "type": "function", "function": {"name": "read_file", "arguments": "{}"}}]},
-  {"role": "tool", "tool_call_id": "call_3", "content": "max_client_conn = 100"},
-  {"role": "assistant", "content": "Raise max_client_conn."}
-]"#;
-    let opts = latencies(&[], Some(200.0));
-    let imported = import_str(ImportKind::Openai, messages, &opts);
-    assert_calls(
-        &imported,
-        &[
-            ("query_metrics", "query_metrics", &[], 200.0),
-            ("read_logs", "read_logs", &[], 200.0),
-            (
-                "read_file",
-                "read_file",
-                &["query_metrics", "read_logs"],
-                200.0,
-            ),
-        ],
-    );
-    let wrapped = format!("{{\"model\": \"gpt-4o\", \"messages\": {messages}}}");
-    let again = import_str(ImportKind::Openai, &wrapped, &opts);
-    assert_eq!(again.scenario.calls, imported.scenario.calls);
 }
 
 #[test]
