@@ -1,5 +1,6 @@
 //! What the clocks' differentials share: one lane on the real engine under a paused clock, so
-//! its times are as exact as the virtual clock's, and the check that both clocks agree.
+//! its times are as exact as the virtual clock's, the check that both clocks agree, and the
+//! JSON of a random dependency graph for the proptest ones.
 
 use std::fmt::Display;
 use std::sync::Arc;
