@@ -256,28 +256,6 @@ fn refused_on_line_1(cases: &[(&str, &str)]) {
     }
 }
 
-/// The calls of a random graph as a scenario's JSON list: call `i` takes `units` × 100 ms,
-/// depends on the earlier calls whose bits are set in `mask`, and ends with `extra(i)`.
-fn random_calls<T>(calls: &[(u32, u16, T)], extra: impl Fn(usize) -> &'static str) -> String {
-    calls
-        .iter()
-        .enumerate()
-        .map(|(i, (units, mask, _))| {
-            let deps: Vec<String> = (0..i)
-                .filter(|j| mask & (1 << j) != 0)
-                .map(|j| format!("\"c{j}\""))
-                .collect();
-            format!(
-                r#"{{"id": "c{i}", "latency_ms": {}, "depends_on": [{}]{}}}"#,
-                units * 100,
-                deps.join(","),
-                extra(i)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 /// The clocks' differential for the turn strategies on random graphs with failures: up to 10
 /// calls, latencies in units of 100 ms (0 included), turns of 0 to 300 ms.
 #[test]
@@ -292,7 +270,7 @@ fn the_clocks_agree_on_turns_on_random_graphs() {
         12,
         &(graph, lane, 0u32..4),
         |(calls, s, turn)| {
-            let json = random_calls(&calls, |i| {
+            let json = lanes::random_calls(calls.iter().map(|c| (c.0, c.1)), |i| {
                 if calls[i].2 && i % 3 == 0 {
                     r#", "fail": "boom""#
                 } else {
@@ -541,11 +519,13 @@ fn the_clocks_agree_on_model_calls_on_random_graphs() {
         12,
         &(graph, lane, any::<bool>()),
         |(calls, s, cancel)| {
-            let json = random_calls(&calls, |i| match (i, calls[i].2) {
-                (0, _) | (_, 0 | 1) => r#", "model": true"#,
-                (_, 2) => r#", "fail": "boom""#,
-                (_, 3) => r#", "model": true, "fail": "overloaded""#,
-                _ => "",
+            let json = lanes::random_calls(calls.iter().map(|c| (c.0, c.1)), |i| {
+                match (i, calls[i].2) {
+                    (0, _) | (_, 0 | 1) => r#", "model": true"#,
+                    (_, 2) => r#", "fail": "boom""#,
+                    (_, 3) => r#", "model": true, "fail": "overloaded""#,
+                    _ => "",
+                }
             });
             let on_error = if cancel { "cancel" } else { "continue" };
             let p = plan(&format!(

@@ -3,10 +3,10 @@
 
 use serde_json::Value;
 
-use super::{Call, Found, NoTools, conversation, tool_name};
+use super::{Call, Found, NoTools, Payload, conversation, tool_name};
 use crate::engine::InputError;
 use crate::engine::json::locate::Step;
-use crate::import::{Doc, ImportKind, Input, dotted, join};
+use crate::import::{dotted, join};
 use crate::text::noun;
 
 /// What an Anthropic payload that asks for no tools lacks, and the fix.
@@ -17,29 +17,27 @@ pub(super) const NO_TOOLS: NoTools = NoTools {
 
 /// The batches of an Anthropic Messages payload into `found`: a response's content blocks are
 /// one batch, a conversation's assistant messages one batch each.
-pub(super) fn read(input: &Input<'_>, doc: &Doc<'_>, found: &mut Found) -> Result<(), InputError> {
-    const KIND: ImportKind = ImportKind::Anthropic;
-    let v = &doc.value;
+pub(super) fn read(p: &Payload<'_>, found: &mut Found) -> Result<(), InputError> {
+    let v = &p.doc.value;
     let mut server_tools = 0usize;
     if let Some(content) = v.get("content").filter(|c| c.is_array()) {
         let path = vec![Step::Key("content")];
-        let batch = anthropic_blocks(input, doc, content, &path, &mut server_tools)?;
+        let batch = anthropic_blocks(p, content, &path, &mut server_tools)?;
         if !batch.is_empty() {
             found.batches.push(batch);
         }
     } else {
-        conversation(KIND, input, doc, found, |m, path| {
+        conversation(p, found, |m, path| {
             let content_path = join(path, Step::Key("content"));
             match m.get("content") {
                 Some(c @ Value::Array(_)) => {
-                    anthropic_blocks(input, doc, c, &content_path, &mut server_tools)
+                    anthropic_blocks(p, c, &content_path, &mut server_tools)
                 }
                 Some(Value::String(_)) | None | Some(Value::Null) => Ok(Vec::new()),
-                Some(_) => Err(InputError::new(
-                    input.label,
+                Some(_) => Err(p.error_at(
                     format!("`{}` is neither text nor a list of blocks", dotted(&content_path)),
+                    &content_path,
                 )
-                .at(doc.place(&content_path))
                 .hint("a message's content is a string or a list of blocks such as {\"type\": \"tool_use\", \"id\": …, \"name\": …, \"input\": {…}}")),
             }
         })?;
@@ -66,8 +64,7 @@ pub(super) fn read(input: &Input<'_>, doc: &Doc<'_>, found: &mut Found) -> Resul
 
 /// The tool_use blocks of one content list.
 fn anthropic_blocks(
-    input: &Input<'_>,
-    doc: &Doc<'_>,
+    p: &Payload<'_>,
     content: &Value,
     path: &[Step<'static>],
     server_tools: &mut usize,
@@ -81,7 +78,7 @@ fn anthropic_blocks(
         match block.get("type").and_then(Value::as_str) {
             Some("tool_use") => {
                 let name_path = join(&bpath, Step::Key("name"));
-                let name = tool_name(input, doc, block.get("name"), &name_path, "tool_use block")?;
+                let name = tool_name(p, block.get("name"), &name_path, "tool_use block")?;
                 out.push(Call {
                     name,
                     path: name_path,

@@ -55,6 +55,21 @@ pub(super) struct Found {
 /// place, when it gives one.
 type Reason = Option<(String, Vec<Step<'static>>)>;
 
+/// The payload being read: its format, the file and the parsed document. Every reader and every
+/// error here needs all three, so they travel as one value.
+pub(super) struct Payload<'a> {
+    kind: ImportKind,
+    input: &'a Input<'a>,
+    doc: Doc<'a>,
+}
+
+impl Payload<'_> {
+    /// An error in the file, placed at `path` in the document (or its deepest part that exists).
+    fn error_at(&self, message: impl Into<String>, path: &[Step<'_>]) -> InputError {
+        InputError::new(self.input.label, message).at(self.doc.place(path))
+    }
+}
+
 /// Imports an Anthropic or OpenAI payload (`kind`): the frame both share (the file parsed and
 /// checked to be `kind`'s, an error response refused) around the format's own reading of its
 /// batches, then the scenario, or why there is none.
@@ -63,24 +78,26 @@ pub(crate) fn import_messages(
     input: &Input<'_>,
     opts: &ImportOptions,
 ) -> Result<Imported, InputError> {
-    let (doc, mut found) = open(kind, input)?;
+    let (payload, mut found) = open(kind, input)?;
     match kind {
-        ImportKind::Anthropic => anthropic::read(input, &doc, &mut found)?,
-        _ => openai::read(input, &doc, &mut found)?,
+        ImportKind::Anthropic => anthropic::read(&payload, &mut found)?,
+        _ => openai::read(&payload, &mut found)?,
     }
-    build(kind, input, &doc, found, opts)
+    build(&payload, found, opts)
 }
 
 /// The parsed payload, if it is `kind`'s and not an error response, and nothing found in it yet
 /// but its model.
-fn open<'a>(kind: ImportKind, input: &Input<'a>) -> Result<(Doc<'a>, Found), InputError> {
+fn open<'a>(kind: ImportKind, input: &'a Input<'a>) -> Result<(Payload<'a>, Found), InputError> {
     let doc = parse_doc(kind, input, body_start(input.text), input.text.len())?;
     if looks_like(&doc.value).is_some_and(|l| l != Looks::Import(kind)) {
         return Err(wrong_format(kind, input, &doc));
     }
+    let payload = Payload { kind, input, doc };
     let found = Found {
         batches: Vec::new(),
-        model: doc
+        model: payload
+            .doc
             .value
             .get("model")
             .and_then(Value::as_str)
@@ -88,17 +105,17 @@ fn open<'a>(kind: ImportKind, input: &Input<'a>) -> Result<(Doc<'a>, Found), Inp
         notes: Vec::new(),
         reason: None,
     };
-    if let Some(e) = api_error(kind, input, &doc) {
+    if let Some(e) = api_error(&payload) {
         return Err(e);
     }
-    Ok((doc, found))
+    Ok((payload, found))
 }
 
 /// An API error response (Anthropic's `{"type": "error", "error": {…}}`, OpenAI's
 /// `{"error": {…}}`) as the error it is, with its message.
-fn api_error(kind: ImportKind, input: &Input<'_>, doc: &Doc<'_>) -> Option<InputError> {
-    let v = &doc.value;
-    let (is_error, asks) = match kind {
+fn api_error(p: &Payload<'_>) -> Option<InputError> {
+    let v = &p.doc.value;
+    let (is_error, asks) = match p.kind {
         ImportKind::Anthropic => (
             v.get("type").and_then(Value::as_str) == Some("error"),
             "one whose stop_reason is `tool_use`",
@@ -117,25 +134,25 @@ fn api_error(kind: ImportKind, input: &Input<'_>, doc: &Doc<'_>) -> Option<Input
         .and_then(Value::as_str)
         .unwrap_or("(no message)");
     Some(
-        InputError::new(input.label, format!("is an API error response: {message}"))
-            .at(doc.place(&[Step::Key("error")]))
-            .hint(format!("import a successful response, {asks}")),
+        p.error_at(
+            format!("is an API error response: {message}"),
+            &[Step::Key("error")],
+        )
+        .hint(format!("import a successful response, {asks}")),
     )
 }
 
 /// The messages of a conversation, `{"messages": […]}` or a bare list, one batch per assistant
-/// message that asks for tools (`calls` reads them). Any other shape is not `kind`'s.
+/// message that asks for tools (`calls` reads them). Any other shape is not the payload's kind.
 pub(super) fn conversation(
-    kind: ImportKind,
-    input: &Input<'_>,
-    doc: &Doc<'_>,
+    p: &Payload<'_>,
     found: &mut Found,
     mut calls: impl FnMut(&Value, &[Step<'static>]) -> Result<Vec<Call>, InputError>,
 ) -> Result<(), InputError> {
-    let (list, base) = document_list(kind, input, doc, "messages")?;
+    let (list, base) = document_list(p.kind, p.input, &p.doc, "messages")?;
     for (i, m) in list.iter().enumerate() {
         let path = join(&base, Step::Index(i));
-        if message_role(input, doc, m, &path, kind)? == "assistant" {
+        if message_role(p, m, &path)? == "assistant" {
             let batch = calls(m, &path)?;
             if !batch.is_empty() {
                 found.batches.push(batch);
@@ -154,80 +171,65 @@ pub(super) struct NoTools {
 
 /// A message's role, checked.
 fn message_role<'v>(
-    input: &Input<'_>,
-    doc: &Doc<'_>,
+    p: &Payload<'_>,
     m: &'v Value,
     path: &[Step<'static>],
-    kind: ImportKind,
 ) -> Result<&'v str, InputError> {
     if !m.is_object() {
-        return Err(InputError::new(
-            input.label,
-            format!("`{}` is not a message object", dotted(path)),
-        )
-        .at(doc.place(path))
-        .hint(kind.expects()));
+        return Err(p
+            .error_at(format!("`{}` is not a message object", dotted(path)), path)
+            .hint(p.kind.expects()));
     }
     match m.get("role") {
         Some(Value::String(r)) => Ok(r),
-        _ => Err(InputError::new(
-            input.label,
+        _ => Err(p.error_at(
             format!("message `{}` has no `role`", dotted(path)),
+            &join(path, Step::Key("role")),
         )
-        .at(doc.place(&join(path, Step::Key("role"))))
         .hint("every message has a role: \"user\", \"assistant\" (and for OpenAI \"system\", \"tool\")")),
     }
 }
 
 /// A tool name, checked: a non-empty string.
 pub(super) fn tool_name(
-    input: &Input<'_>,
-    doc: &Doc<'_>,
+    p: &Payload<'_>,
     name: Option<&Value>,
     path: &[Step<'static>],
     what: &str,
 ) -> Result<String, InputError> {
     match name {
         Some(Value::String(n)) if !n.trim().is_empty() => Ok(n.clone()),
-        _ => Err(InputError::new(
-            input.label,
-            format!("a {what} without a tool name (`{}`)", dotted(path)),
-        )
-        .at(doc.place(path))
-        .hint("every tool call names its tool, e.g. \"name\": \"get_weather\"")),
+        _ => Err(p
+            .error_at(
+                format!("a {what} without a tool name (`{}`)", dotted(path)),
+                path,
+            )
+            .hint("every tool call names its tool, e.g. \"name\": \"get_weather\"")),
     }
 }
 
 /// The scenario: ids from tool names, batch after batch, latencies from the options. With no
 /// batch, why: the file is another importer's, or it asks for no tools (with the response's own
 /// reason and its place, when it gives one).
-fn build(
-    kind: ImportKind,
-    input: &Input<'_>,
-    doc: &Doc<'_>,
-    found: Found,
-    opts: &ImportOptions,
-) -> Result<Imported, InputError> {
+fn build(p: &Payload<'_>, found: Found, opts: &ImportOptions) -> Result<Imported, InputError> {
+    let (kind, input) = (p.kind, p.input);
     if found.batches.is_empty() {
         let no_tools = match kind {
             ImportKind::Anthropic => anthropic::NO_TOOLS,
             _ => openai::NO_TOOLS,
         };
-        if let Some(Looks::Import(other)) = looks_like(&doc.value)
+        if let Some(Looks::Import(other)) = looks_like(&p.doc.value)
             && other != kind
         {
-            return Err(wrong_format(kind, input, doc));
+            return Err(wrong_format(kind, input, &p.doc));
         }
-        let (message, place) = match found.reason {
-            Some((message, path)) => (message, doc.place(&path)),
-            None => (
+        let (message, path) = found.reason.unwrap_or_else(|| {
+            (
                 format!("no assistant message has {}", no_tools.lacks),
-                doc.place(&[]),
-            ),
-        };
-        return Err(InputError::new(input.label, message)
-            .at(place)
-            .hint(no_tools.hint));
+                Vec::new(),
+            )
+        });
+        return Err(p.error_at(message, &path).hint(no_tools.hint));
     }
     for (name, &ms) in &opts.latency_by_tool {
         if !(ms.is_finite() && (0.0..=MAX_LATENCY_MS).contains(&ms)) {
@@ -263,21 +265,21 @@ fn build(
             .iter()
             .map(|m| format!("--latency {}=MS", m.name))
             .collect();
-        return Err(InputError::new(
-            input.label,
-            format!(
-                "no latency for {} {}: {} carries no timings",
-                noun(missing.len(), "tool"),
-                names.join(", "),
-                kind.noun()
-            ),
-        )
-        .at(doc.place(&first.path))
-        .hint(format!(
-            "give {} a latency: {}, or --default-latency MS for every tool without one",
-            if missing.len() == 1 { "it" } else { "each" },
-            flags.join(" ")
-        )));
+        return Err(p
+            .error_at(
+                format!(
+                    "no latency for {} {}: {} carries no timings",
+                    noun(missing.len(), "tool"),
+                    names.join(", "),
+                    kind.noun()
+                ),
+                &first.path,
+            )
+            .hint(format!(
+                "give {} a latency: {}, or --default-latency MS for every tool without one",
+                if missing.len() == 1 { "it" } else { "each" },
+                flags.join(" ")
+            )));
     }
 
     let mut notes = found.notes;

@@ -3,10 +3,10 @@
 
 use serde_json::Value;
 
-use super::{Call, Found, NoTools, conversation, tool_name};
+use super::{Call, Found, NoTools, Payload, conversation, tool_name};
 use crate::engine::InputError;
 use crate::engine::json::locate::Step;
-use crate::import::{Doc, ImportKind, Input, dotted, join};
+use crate::import::{dotted, join};
 
 /// What an OpenAI payload that asks for no tools lacks, and the fix.
 pub(super) const NO_TOOLS: NoTools = NoTools {
@@ -16,18 +16,15 @@ pub(super) const NO_TOOLS: NoTools = NoTools {
 
 /// The batches of an OpenAI Chat Completions payload into `found`: a response's first choice
 /// that asks for tools is one batch, a messages list's assistant messages one batch each.
-pub(super) fn read(input: &Input<'_>, doc: &Doc<'_>, found: &mut Found) -> Result<(), InputError> {
-    const KIND: ImportKind = ImportKind::Openai;
-    let Some(choices) = doc.value.get("choices") else {
-        conversation(KIND, input, doc, found, |m, path| {
-            openai_calls(input, doc, m, path)
-        })?;
+pub(super) fn read(p: &Payload<'_>, found: &mut Found) -> Result<(), InputError> {
+    let Some(choices) = p.doc.value.get("choices") else {
+        conversation(p, found, |m, path| openai_calls(p, m, path))?;
         return Ok(());
     };
     let Some(choices) = choices.as_array() else {
-        return Err(InputError::new(input.label, "`choices` is not a list")
-            .at(doc.place(&[Step::Key("choices")]))
-            .hint(KIND.expects()));
+        return Err(p
+            .error_at("`choices` is not a list", &[Step::Key("choices")])
+            .hint(p.kind.expects()));
     };
     let mut finish_reason = None;
     // Several choices are alternative answers (n > 1), not turns: take the first that asks for
@@ -43,7 +40,7 @@ pub(super) fn read(input: &Input<'_>, doc: &Doc<'_>, found: &mut Found) -> Resul
                 .and_then(Value::as_str)
                 .map(|r| (r.to_string(), i))
         });
-        let batch = openai_calls(input, doc, message, &path)?;
+        let batch = openai_calls(p, message, &path)?;
         if !batch.is_empty() {
             found.batches.push(batch);
             if choices.len() > 1 {
@@ -70,12 +67,10 @@ pub(super) fn read(input: &Input<'_>, doc: &Doc<'_>, found: &mut Found) -> Resul
 
 /// The tool calls of one assistant message: `tool_calls`, or the older single `function_call`.
 fn openai_calls(
-    input: &Input<'_>,
-    doc: &Doc<'_>,
+    p: &Payload<'_>,
     message: &Value,
     path: &[Step<'static>],
 ) -> Result<Vec<Call>, InputError> {
-    let label = input.label;
     let mut out = Vec::new();
     match message.get("tool_calls") {
         None | Some(Value::Null) => {}
@@ -90,8 +85,7 @@ fn openai_calls(
                 };
                 let name_path = join(&join(&cpath, Step::Key(key)), Step::Key("name"));
                 let name = tool_name(
-                    input,
-                    doc,
+                    p,
                     call.get(key).and_then(|f| f.get("name")),
                     &name_path,
                     "tool call",
@@ -103,9 +97,9 @@ fn openai_calls(
             }
         }
         Some(_) => {
-            let p = join(path, Step::Key("tool_calls"));
-            return Err(InputError::new(label, format!("`{}` is not a list", dotted(&p)))
-                .at(doc.place(&p))
+            let at = join(path, Step::Key("tool_calls"));
+            return Err(p
+                .error_at(format!("`{}` is not a list", dotted(&at)), &at)
                 .hint("\"tool_calls\": [{\"id\": \"call_1\", \"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"arguments\": \"{}\"}}]"));
         }
     }
@@ -113,7 +107,7 @@ fn openai_calls(
         && let Some(f) = message.get("function_call").filter(|f| f.is_object())
     {
         let name_path = join(&join(path, Step::Key("function_call")), Step::Key("name"));
-        let name = tool_name(input, doc, f.get("name"), &name_path, "function_call")?;
+        let name = tool_name(p, f.get("name"), &name_path, "function_call")?;
         out.push(Call {
             name,
             path: name_path,
