@@ -511,12 +511,34 @@ fn run_agent(python: std::ffi::OsString, w: &Watch, args: &[&str]) {
 /// The stock OpenTelemetry SDK for Python against a running `fanout watch`, over protobuf.
 #[test]
 fn the_python_sdk_streams_an_agent_run_in() {
-    let Some(python) = python("the_python_sdk_streams_an_agent_run_in") else {
+    sdk_run(
+        "the_python_sdk_streams_an_agent_run_in",
+        &[],
+        "9 spans in 9 requests",
+    );
+}
+
+/// The optional start markers (integrations/python/fanout_start_markers.py) with the stock
+/// SDK: one more request per span, the same turns and the same record (markers never become
+/// calls).
+#[test]
+fn the_python_sdk_with_start_markers_gives_the_same_record() {
+    sdk_run(
+        "the_python_sdk_with_start_markers_gives_the_same_record",
+        &["--markers"],
+        "9 spans (and 9 start markers) in 18 requests",
+    );
+}
+
+/// agent_trace.py with `args` into a watch with a record: the flagged turn, `counted` in the
+/// summary, and the record.
+fn sdk_run(test: &str, args: &[&str], counted: &str) {
+    let Some(python) = python(test) else {
         return;
     };
     let (_dir, path) = record_path("python.record.json");
     let w = Watch::start(Some(&path));
-    run_agent(python, &w, &[]);
+    run_agent(python, &w, args);
     let (out, _) = w.stop();
     // The SDK makes its own ids: the trace's prefix is not known here.
     let without_trace: String = out
@@ -526,7 +548,7 @@ fn the_python_sdk_streams_an_agent_run_in() {
         .join("\n");
     assert!(without_trace.starts_with(FLAGGED), "{out}");
     assert!(
-        out.contains("fanout watch: 9 spans in 9 requests, 1 trace"),
+        out.contains(&format!("fanout watch: {counted}, 1 trace")),
         "{out}"
     );
     check_record(&path);
@@ -765,31 +787,6 @@ fn a_record_path_that_cannot_be_written_or_a_busy_port_is_bad_input() {
         err.contains(&format!("cannot listen on 127.0.0.1:{port}")) && err.contains("hint"),
         "{err}"
     );
-}
-
-/// The optional start markers (integrations/python/fanout_start_markers.py) with the stock
-/// SDK: one more request per span, the same turns and the same record (markers never become
-/// calls).
-#[test]
-fn the_python_sdk_with_start_markers_gives_the_same_record() {
-    let Some(python) = python("the_python_sdk_with_start_markers_gives_the_same_record") else {
-        return;
-    };
-    let (_dir, path) = record_path("markers.record.json");
-    let w = Watch::start(Some(&path));
-    run_agent(python, &w, &["--markers"]);
-    let (out, _) = w.stop();
-    let without_trace: String = out
-        .lines()
-        .map(|l| l.split_once(" · ").map(|(_, r)| r).unwrap_or(l))
-        .collect::<Vec<_>>()
-        .join("\n");
-    assert!(without_trace.starts_with(FLAGGED), "{out}");
-    assert!(
-        out.contains("fanout watch: 9 spans (and 9 start markers) in 18 requests, 1 trace"),
-        "{out}"
-    );
-    check_record(&path);
 }
 
 /// A start marker as the Python processor sends it: attributes `fanout.start = true` and the

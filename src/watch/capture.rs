@@ -281,7 +281,28 @@ pub struct Analysis {
 /// A trace's calls and turns, when it holds any model or tool call; with `markers`, the spans
 /// still running are calls too (ending `at`), listed in `running`.
 pub fn analyse(trace: &Trace, markers: bool, at: Instant) -> Option<Analysis> {
-    let (imported, meta) = trace.import(markers, at)?.ok()?;
+    read(trace, markers, at)?.ok()?
+}
+
+/// [`analyse`], saying why a trace that holds spans cannot be read (`Some(Err)`).
+pub fn read(
+    trace: &Trace,
+    markers: bool,
+    at: Instant,
+) -> Option<Result<Option<Analysis>, InputError>> {
+    Some(
+        trace
+            .import(markers, at)?
+            .map(|(imported, meta)| analysis_of(trace, markers, imported, meta)),
+    )
+}
+
+fn analysis_of(
+    trace: &Trace,
+    markers: bool,
+    imported: Imported,
+    meta: Vec<CallMeta>,
+) -> Option<Analysis> {
     let recorded = imported.recorded.as_ref()?.lanes.first()?.calls.clone();
     let running_ids = if markers {
         trace.running()

@@ -207,12 +207,13 @@ pub(super) async fn serve(
     let now = Instant::now();
     let mut finals = Vec::new();
     for trace in &capture.traces {
-        let analysis = match trace.import(false, now) {
+        let analysis = match super::capture::read(trace, false, now) {
             Some(Err(e)) if trace.spans > 0 => {
                 eprintln!("note: trace {}: {e}", super::capture::short(&trace.id));
                 None
             }
-            _ => analyse(trace, false, now),
+            Some(Ok(a)) => a,
+            _ => None,
         };
         let record = analysis
             .as_ref()
