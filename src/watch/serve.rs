@@ -206,14 +206,20 @@ pub(super) async fn serve(
     // What arrived, without start markers: markers never become calls of a record.
     let now = Instant::now();
     let mut finals = Vec::new();
-    for trace in &capture.traces {
-        let analysis = match super::capture::read(trace, false, now) {
-            Some(Err(e)) if trace.spans > 0 => {
-                eprintln!("note: trace {}: {e}", super::capture::short(&trace.id));
-                None
-            }
-            Some(Ok(a)) => a,
-            _ => None,
+    cache.resize_with(capture.traces.len(), Cached::default);
+    for (trace, c) in capture.traces.iter().zip(&mut cache) {
+        // Read already, and nothing was running: that reading is the one without markers.
+        let fresh = c.version == trace.version && trace.running().is_empty();
+        let analysis = match (fresh, c.analysis.take()) {
+            (true, Some(a)) => Some(a),
+            _ => match super::capture::read(trace, false, now) {
+                Some(Err(e)) if trace.spans > 0 => {
+                    eprintln!("note: trace {}: {e}", super::capture::short(&trace.id));
+                    None
+                }
+                Some(Ok(a)) => a,
+                _ => None,
+            },
         };
         let record = analysis
             .as_ref()
@@ -269,16 +275,22 @@ struct Cached {
     written: u64,
 }
 
+impl Default for Cached {
+    fn default() -> Self {
+        Cached {
+            version: u64::MAX,
+            analysis: None,
+            drawn: None,
+            anchor_ms: 0.0,
+            shown_now: 0.0,
+            written: u64::MAX,
+        }
+    }
+}
+
 /// Re-reads every trace that changed.
 fn reread(capture: &Capture, cache: &mut Vec<Cached>, now: Instant) {
-    cache.resize_with(capture.traces.len(), || Cached {
-        version: u64::MAX,
-        analysis: None,
-        drawn: None,
-        anchor_ms: 0.0,
-        shown_now: 0.0,
-        written: u64::MAX,
-    });
+    cache.resize_with(capture.traces.len(), Cached::default);
     for (c, trace) in cache.iter_mut().zip(&capture.traces) {
         if c.version == trace.version {
             continue;
