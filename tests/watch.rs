@@ -747,7 +747,9 @@ fn the_live_view_follows_the_newest_trace_and_q_leaves_with_the_summary() {
         screen.find("trace 1 · done").expect("trace 1 listed"),
     );
     assert!(two < one, "newest first: {screen}");
+    // Esc, then q once the picker is gone (an Esc and a q together read as Alt-q).
     tmux.cmd(&["send-keys", "-t", "w", "Escape"]);
+    tmux.wait_for_gone("traces, newest first", 15);
     tmux.cmd(&["send-keys", "-t", "w", "q"]);
     let after = tmux.wait_for("EXIT=", 15);
     drop(tmux);
