@@ -144,3 +144,19 @@ async fn a_lane_above_its_bound_says_why() {
         Some("+3.000 s: a full pool (calls queued)")
     );
 }
+
+#[test]
+fn a_lane_slower_than_its_baseline_says_slower_not_a_negative_saving() {
+    use fanout::report::figures::{saved, saved_phrase};
+    assert_eq!(
+        saved_phrase(saved(25_000.0, 5_000.0)),
+        "saved 20.000 s (80.0 %)"
+    );
+    assert_eq!(
+        saved_phrase(saved(1_000.0, 1_010.0)),
+        "10.0 ms slower (1.0 %)"
+    );
+    // Within 0.05 % is no saving either way.
+    assert_eq!(saved_phrase(saved(1_000.0, 1_000.1)), "saved —");
+    assert_eq!(saved_phrase(None), "saved —");
+}

@@ -186,6 +186,200 @@ fn otel_sample_imports_turns_batches_and_measured_latencies() {
 }
 
 #[test]
+fn otel_tools_nested_under_their_chat_belong_to_its_turn() {
+    // Tools under the chat span that asked for them, which encloses them: each chat's latency
+    // is its own time (chat 4.1 s less its tools' 2.9 s; chat_2 1.9 s less 0.9 s).
+    let imported = import(
+        ImportKind::Otel,
+        &sample("otel-chat-turns.json"),
+        &no_opts(),
+    )
+    .unwrap();
+    let s = &imported.scenario;
+    let batch1 = vec!["search_web", "fetch_page", "read_pdf"];
+    let batch2 = vec!["lookup_author", "lookup_citations"];
+    assert_eq!(
+        calls(s),
+        vec![
+            ("chat", "llm", vec![], 1200.0),
+            ("search_web", "search_web", vec!["chat"], 800.0),
+            ("fetch_page", "fetch_page", vec!["chat"], 1500.0),
+            ("read_pdf", "read_pdf", vec!["chat"], 600.0),
+            ("chat_2", "llm", batch1, 1000.0),
+            ("lookup_author", "lookup_author", vec!["chat_2"], 700.0),
+            (
+                "lookup_citations",
+                "lookup_citations",
+                vec!["chat_2"],
+                900.0
+            ),
+            ("chat_3", "llm", batch2, 1800.0),
+        ]
+    );
+    let models: Vec<bool> = s.calls.iter().map(|c| c.model).collect();
+    assert_eq!(
+        models,
+        [true, false, false, false, true, false, false, true]
+    );
+    assert_eq!(
+        s.strategies.as_deref().unwrap(),
+        ["parallel", "one-per-turn", "turn-batched"]
+    );
+    let (wall, timings) = recorded(&imported);
+    assert_eq!(wall, 7800.0);
+    // What happened: the chat spans around their tools, as the trace has them.
+    assert_eq!(timings[0], ("chat", CallStatus::Ok, 0.0, 4100.0));
+    assert_eq!(
+        timings[6],
+        ("lookup_citations", CallStatus::Ok, 5100.0, 6000.0)
+    );
+    assert!(has_note(
+        &imported,
+        "5 tool calls under a model call's span belong to its turn"
+    ));
+    assert!(has_note(
+        &imported,
+        "2 model calls enclosed their tool calls"
+    ));
+    assert!(has_note(
+        &imported,
+        "the trace's median model call, 1.200 s"
+    ));
+    // Only lookup_author and lookup_citations competed; the chats waited on their tools.
+    assert!(has_note(
+        &imported,
+        "2 calls ran while another imported call was running"
+    ));
+    assert!(!has_note(&imported, "streamed tool calls"));
+    plan(&imported);
+}
+
+#[test]
+fn an_imported_trace_predicts_its_turn_lanes_with_its_chats_as_turns() {
+    let imported = import(
+        ImportKind::Otel,
+        &sample("otel-chat-turns.json"),
+        &no_opts(),
+    )
+    .unwrap();
+    let plan = std::sync::Arc::new(plan(&imported));
+    let opts = fanout::engine::RunOptions::for_plan(&plan);
+    let record = fanout::import::beside_recorded(
+        imported.recorded.as_ref(),
+        fanout::engine::virtual_clock::run_virtual(&plan, &opts),
+    );
+    let walls: Vec<(&str, f64)> = record
+        .lanes
+        .iter()
+        .map(|l| (l.strategy.as_str(), l.wall_ms))
+        .collect();
+    // By hand: parallel and turn-batched run each turn's tools at once, 1.2 + 1.5 + 1.0 + 0.9 + 1.8 s; one-per-turn takes six turns (the trace's three,
+    // then three of the median 1.2 s) around the five tools (4.5 s).
+    assert_eq!(
+        walls,
+        [
+            ("recorded", 7_800.0),
+            ("parallel", 6_400.0),
+            ("one-per-turn", 12_100.0),
+            ("turn-batched", 6_400.0),
+        ]
+    );
+    let turns: Vec<usize> = record.lanes.iter().map(|l| l.turns.len()).collect();
+    assert_eq!(turns, [0, 0, 6, 3]);
+    assert_eq!(
+        fanout::report::figures::headline(&record).unwrap(),
+        "parallel and turn-batched would have taken 6.400 s, 1.22× sooner than recorded · saved 1.400 s (17.9 %)"
+    );
+    // The record reads back (every lane lists the same calls).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("turns.record.json");
+    std::fs::write(&path, serde_json::to_string(&record).unwrap()).unwrap();
+    let (loaded, _) = Record::load(&path).unwrap();
+    assert_eq!(loaded.lanes[2].turns, record.lanes[2].turns);
+    // Sequential on request: one call at a time, the model calls as calls (8.5 s).
+    let walls = predicted_walls(&plan, &[Strategy::Sequential], 1.0);
+    assert_eq!(walls, [8_500.0]);
+}
+
+/// The same lanes on tokio's paused clock, real lanes of the one dispatcher: the walls by hand.
+#[tokio::test(start_paused = true)]
+async fn the_imported_turn_lanes_take_the_same_walls_on_the_paused_clock() {
+    let imported = import(
+        ImportKind::Otel,
+        &sample("otel-chat-turns.json"),
+        &no_opts(),
+    )
+    .unwrap();
+    let plan = std::sync::Arc::new(plan(&imported));
+    let record = fanout::engine::run(
+        plan.clone(),
+        &fanout::engine::RunOptions::for_plan(&plan),
+        None,
+    )
+    .await
+    .unwrap();
+    let walls: Vec<(&str, f64)> = record
+        .lanes
+        .iter()
+        .map(|l| (l.strategy.as_str(), l.wall_ms))
+        .collect();
+    assert_eq!(
+        walls,
+        [
+            ("parallel", 6_400.0),
+            ("one-per-turn", 12_100.0),
+            ("turn-batched", 6_400.0)
+        ]
+    );
+    // The chats are the turn-batched lane's three turns.
+    let turns: Vec<(f64, f64)> = record.lanes[2]
+        .turns
+        .iter()
+        .map(|t| (t.start_ms, t.end_ms))
+        .collect();
+    assert_eq!(
+        turns,
+        [(0.0, 1_200.0), (2_700.0, 3_700.0), (4_600.0, 6_400.0)]
+    );
+}
+
+#[test]
+fn a_tool_under_a_chat_nested_in_a_tool_stays_part_of_that_tool() {
+    // A sub-agent: research (a tool) runs its own chat, which runs lookup. Only the outer
+    // calls are kept; lookup's time is research's.
+    let text = r#"{"resourceSpans": [{"scopeSpans": [{"spans": [
+  {"traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "0000000000000001", "name": "chat",
+   "startTimeUnixNano": "1000000000", "endTimeUnixNano": "1500000000",
+   "attributes": [{"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}}]},
+  {"traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "0000000000000002",
+   "parentSpanId": "0000000000000001", "name": "execute_tool research",
+   "startTimeUnixNano": "1500000000", "endTimeUnixNano": "2500000000",
+   "attributes": [{"key": "gen_ai.operation.name", "value": {"stringValue": "execute_tool"}}]},
+  {"traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "0000000000000003",
+   "parentSpanId": "0000000000000002", "name": "chat",
+   "startTimeUnixNano": "1600000000", "endTimeUnixNano": "1700000000",
+   "attributes": [{"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}}]},
+  {"traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "0000000000000004",
+   "parentSpanId": "0000000000000003", "name": "execute_tool lookup",
+   "startTimeUnixNano": "1700000000", "endTimeUnixNano": "1800000000",
+   "attributes": [{"key": "gen_ai.operation.name", "value": {"stringValue": "execute_tool"}}]}
+]}]}]}"#;
+    let imported = import_text(ImportKind::Otel, "t.json", "t.json", text, &no_opts()).unwrap();
+    assert_eq!(
+        calls(&imported.scenario),
+        vec![
+            ("chat", "llm", vec![], 500.0),
+            ("research", "research", vec!["chat"], 1000.0),
+        ]
+    );
+    assert!(has_note(
+        &imported,
+        "left out 2 spans nested inside an imported span"
+    ));
+    plan(&imported);
+}
+
+#[test]
 fn the_recorded_run_is_a_valid_record_but_for_its_lane_name() {
     let imported = import(ImportKind::Otel, &sample("otel-agent-run.json"), &no_opts()).unwrap();
     let record = imported.recorded.unwrap();

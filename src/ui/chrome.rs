@@ -1,5 +1,6 @@
-//! UI state that is not the run: overlays, the picker, scroll, marks, the next run's speed and a
-//! notice. The app changes it; drawing reads it.
+//! UI state that is not the run: overlays, the picker, scroll, marks, the next run's speed, a
+//! notice, the what-if cursor, the sweep chart's data and the tour. The app changes it; drawing
+//! reads it.
 
 /// Which overlay is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,12 +48,12 @@ pub struct Picker {
     pub title: String,
 }
 
-/// Overlays, scroll, marks, the speed of the next run, a notice.
+/// Overlays, scroll, marks, the speed of the next run, a notice, the what-if cursor, the tour.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Chrome {
-    /// The help or lesson overlay, when open.
+    /// The help, lesson or sweep overlay, when open.
     pub overlay: Option<Overlay>,
-    /// The scenario picker, when open.
+    /// The picker (of a scenario, a lane to add or a call's dependencies), when open.
     pub picker: Option<Picker>,
     /// Mark the critical path's calls with `*`.
     pub critical: bool,

@@ -218,13 +218,7 @@ pub fn turns(
 /// Seconds with one decimal from 1 s up, else whole milliseconds: the figures of a headless
 /// line, read at a glance.
 pub fn secs(ms: f64) -> String {
-    // An empty sum is -0.0: shown as 0.
-    let ms = ms + 0.0;
-    if ms.abs() >= 1000.0 {
-        format!("{:.1} s", ms / 1000.0)
-    } else {
-        format!("{} ms", ms.round())
-    }
+    crate::text::duration(ms, crate::text::Precision::Glance)
 }
 
 /// The headless line of a turn: `turn 2: 3 tools ran one after another, 4.2 s; together 1.6 s —

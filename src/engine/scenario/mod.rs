@@ -164,6 +164,14 @@ pub struct CallSpec {
     /// Only the first this many attempts fail (every attempt when absent): a flaky call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_attempts: Option<u32>,
+    /// A model call (an imported `chat` span): the other strategies run it as a call, and
+    /// `one-per-turn` and `turn-batched` take its latency as one of their model turns instead.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub model: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl CallSpec {
@@ -183,6 +191,7 @@ impl CallSpec {
             retries: None,
             fail: None,
             fail_attempts: None,
+            model: false,
         }
     }
 }

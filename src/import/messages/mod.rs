@@ -15,16 +15,13 @@
 mod anthropic;
 mod openai;
 
-pub(crate) use anthropic::import_anthropic;
-pub(crate) use openai::import_openai;
-
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
 use super::{
-    Doc, ImportKind, ImportOptions, Imported, Input, Looks, body_start, dotted, finish, join,
-    looks_like, parse_doc, show_ms, wrong_format,
+    Doc, ImportKind, ImportOptions, Imported, Input, Looks, body_start, document_list, dotted,
+    finish, join, looks_like, parse_doc, show_ms, wrong_format,
 };
 use crate::engine::InputError;
 use crate::engine::json::locate::Step;
@@ -50,13 +47,33 @@ pub(super) struct Found {
     model: Option<String>,
     /// Extra notes.
     notes: Vec<String>,
+    /// A response's own reason for asking for no tools, for the error when there is no batch.
+    reason: Reason,
 }
 
-/// The parsed payload, if it is `kind`'s, and nothing found in it yet but its model.
-pub(super) fn open<'a>(
+/// A response's own reason for asking for no tools (`stop_reason`, `finish_reason`) and its
+/// place, when it gives one.
+type Reason = Option<(String, Vec<Step<'static>>)>;
+
+/// Imports an Anthropic or OpenAI payload (`kind`): the frame both share (the file parsed and
+/// checked to be `kind`'s, an error response refused) around the format's own reading of its
+/// batches, then the scenario, or why there is none.
+pub(crate) fn import_messages(
     kind: ImportKind,
-    input: &Input<'a>,
-) -> Result<(Doc<'a>, Found), InputError> {
+    input: &Input<'_>,
+    opts: &ImportOptions,
+) -> Result<Imported, InputError> {
+    let (doc, mut found) = open(kind, input)?;
+    match kind {
+        ImportKind::Anthropic => anthropic::read(input, &doc, &mut found)?,
+        _ => openai::read(input, &doc, &mut found)?,
+    }
+    build(kind, input, &doc, found, opts)
+}
+
+/// The parsed payload, if it is `kind`'s and not an error response, and nothing found in it yet
+/// but its model.
+fn open<'a>(kind: ImportKind, input: &Input<'a>) -> Result<(Doc<'a>, Found), InputError> {
     let doc = parse_doc(kind, input, body_start(input.text), input.text.len())?;
     if looks_like(&doc.value).is_some_and(|l| l != Looks::Import(kind)) {
         return Err(wrong_format(kind, input, &doc));
@@ -69,8 +86,63 @@ pub(super) fn open<'a>(
             .and_then(Value::as_str)
             .map(str::to_string),
         notes: Vec::new(),
+        reason: None,
     };
+    if let Some(e) = api_error(kind, input, &doc) {
+        return Err(e);
+    }
     Ok((doc, found))
+}
+
+/// An API error response (Anthropic's `{"type": "error", "error": {…}}`, OpenAI's
+/// `{"error": {…}}`) as the error it is, with its message.
+fn api_error(kind: ImportKind, input: &Input<'_>, doc: &Doc<'_>) -> Option<InputError> {
+    let v = &doc.value;
+    let (is_error, asks) = match kind {
+        ImportKind::Anthropic => (
+            v.get("type").and_then(Value::as_str) == Some("error"),
+            "one whose stop_reason is `tool_use`",
+        ),
+        _ => (
+            v.get("error").is_some_and(Value::is_object),
+            "one whose choices ask for tools",
+        ),
+    };
+    if !is_error {
+        return None;
+    }
+    let message = v
+        .get("error")
+        .and_then(|e| e.get("message"))
+        .and_then(Value::as_str)
+        .unwrap_or("(no message)");
+    Some(
+        InputError::new(input.label, format!("is an API error response: {message}"))
+            .at(doc.place(&[Step::Key("error")]))
+            .hint(format!("import a successful response, {asks}")),
+    )
+}
+
+/// The messages of a conversation, `{"messages": […]}` or a bare list, one batch per assistant
+/// message that asks for tools (`calls` reads them). Any other shape is not `kind`'s.
+pub(super) fn conversation(
+    kind: ImportKind,
+    input: &Input<'_>,
+    doc: &Doc<'_>,
+    found: &mut Found,
+    mut calls: impl FnMut(&Value, &[Step<'static>]) -> Result<Vec<Call>, InputError>,
+) -> Result<(), InputError> {
+    let (list, base) = document_list(kind, input, doc, "messages")?;
+    for (i, m) in list.iter().enumerate() {
+        let path = join(&base, Step::Index(i));
+        if message_role(input, doc, m, &path, kind)? == "assistant" {
+            let batch = calls(m, &path)?;
+            if !batch.is_empty() {
+                found.batches.push(batch);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What a payload that asks for no tools lacks, and the fix.
@@ -80,39 +152,8 @@ pub(super) struct NoTools {
     pub hint: &'static str,
 }
 
-/// The scenario of what was found; with no batch, why: the file is another importer's, or it
-/// asks for no tools (`reason`: a response's own reason and its place, when it gives one).
-pub(super) fn finish_found(
-    kind: ImportKind,
-    input: &Input<'_>,
-    doc: &Doc<'_>,
-    found: Found,
-    opts: &ImportOptions,
-    no_tools: NoTools,
-    reason: impl FnOnce() -> Option<(String, Vec<Step<'static>>)>,
-) -> Result<Imported, InputError> {
-    if found.batches.is_empty() {
-        if let Some(Looks::Import(other)) = looks_like(&doc.value)
-            && other != kind
-        {
-            return Err(wrong_format(kind, input, doc));
-        }
-        let (message, place) = match reason() {
-            Some((message, path)) => (message, doc.place(&path)),
-            None => (
-                format!("no assistant message has {}", no_tools.lacks),
-                doc.place(&[]),
-            ),
-        };
-        return Err(InputError::new(input.label, message)
-            .at(place)
-            .hint(no_tools.hint));
-    }
-    build(kind, input, doc, found, opts)
-}
-
 /// A message's role, checked.
-pub(super) fn message_role<'v>(
+fn message_role<'v>(
     input: &Input<'_>,
     doc: &Doc<'_>,
     m: &'v Value,
@@ -157,7 +198,9 @@ pub(super) fn tool_name(
     }
 }
 
-/// The scenario: ids from tool names, batch after batch, latencies from the options.
+/// The scenario: ids from tool names, batch after batch, latencies from the options. With no
+/// batch, why: the file is another importer's, or it asks for no tools (with the response's own
+/// reason and its place, when it gives one).
 fn build(
     kind: ImportKind,
     input: &Input<'_>,
@@ -165,6 +208,27 @@ fn build(
     found: Found,
     opts: &ImportOptions,
 ) -> Result<Imported, InputError> {
+    if found.batches.is_empty() {
+        let no_tools = match kind {
+            ImportKind::Anthropic => anthropic::NO_TOOLS,
+            _ => openai::NO_TOOLS,
+        };
+        if let Some(Looks::Import(other)) = looks_like(&doc.value)
+            && other != kind
+        {
+            return Err(wrong_format(kind, input, doc));
+        }
+        let (message, place) = match found.reason {
+            Some((message, path)) => (message, doc.place(&path)),
+            None => (
+                format!("no assistant message has {}", no_tools.lacks),
+                doc.place(&[]),
+            ),
+        };
+        return Err(InputError::new(input.label, message)
+            .at(place)
+            .hint(no_tools.hint));
+    }
     for (name, &ms) in &opts.latency_by_tool {
         if !(ms.is_finite() && (0.0..=MAX_LATENCY_MS).contains(&ms)) {
             return Err(
@@ -343,10 +407,7 @@ mod tests {
                 name: "m.json",
                 text,
             };
-            let run = |opts: &ImportOptions| match kind {
-                ImportKind::Anthropic => import_anthropic(&input, opts),
-                _ => import_openai(&input, opts),
-            };
+            let run = |opts: &ImportOptions| import_messages(kind, &input, opts);
             let mut imported = None;
             assert_eq!(places_while(|| imported = Some(run(&opts))), 0, "{kind}");
             assert_eq!(imported.unwrap().unwrap().scenario.calls.len(), n);
