@@ -16,6 +16,8 @@ pub fn of(imported: &Imported) -> Result<(Record, Arc<Plan>), InputError> {
     let source =
         ScenarioSource::from_text("the watched spans (imported)", imported.scenario_json());
     let plan = Arc::new(Plan::new(imported.scenario.clone(), &source)?);
+    // Two what-ifs, not the turn lanes `import otel` adds for a trace with model calls: with
+    // four lanes the list of turns (what watch is for) has no room left at 100 × 30.
     let opts = RunOptions {
         strategies: vec![Strategy::Sequential, Strategy::Parallel],
         speed: 1.0,
