@@ -423,6 +423,33 @@ mod tests {
     }
 
     #[test]
+    fn tools_nested_under_their_chat_span_are_its_turn() {
+        let mut c = Capture::default();
+        let mut tools = vec![
+            span(2, "execute_tool a", "execute_tool", 100, 200, false),
+            span(3, "execute_tool b", "execute_tool", 200, 300, false),
+        ];
+        for t in &mut tools {
+            t["parentSpanId"] = Value::String(format!("{:016x}", 1));
+        }
+        let mut spans = vec![span(1, "chat gpt-4o", "chat", 0, 350, false)];
+        spans.extend(tools);
+        spans.push(span(4, "chat gpt-4o", "chat", 400, 500, false));
+        c.add(batch(spans));
+        let a = analyse(&c.traces[0], true, Instant::now()).unwrap();
+        let first = &a.turns[0];
+        let ids: Vec<&str> = first.tools.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!((first.number, ids), (1, vec!["a", "b"]));
+        assert!(first.closed, "the next chat read their results");
+        assert_eq!(
+            super::super::turns::left_on_table(&first.tools)
+                .unwrap()
+                .saved_ms,
+            100.0
+        );
+    }
+
+    #[test]
     fn each_trace_is_kept_apart_in_the_order_first_seen() {
         let mut c = Capture::default();
         let mut other = span(5, "chat gpt-4o", "chat", 0, 50, false);
