@@ -31,6 +31,8 @@ pub enum PickerFor {
     Lane(Vec<crate::engine::Strategy>),
     /// The dependencies of this call (Enter toggles one; the picker stays open).
     Deps(usize),
+    /// A trace of `fanout watch` (its entries newest first).
+    Trace,
 }
 
 /// A picker's entries and selection.
@@ -71,6 +73,9 @@ pub struct Chrome {
     pub sweep: Option<crate::report::sweep::Sweep>,
     /// The tour, when fanout presents one.
     pub tour: Option<crate::ui::tour::TourView>,
+    /// `fanout watch`: which trace is on screen (`following newest · trace 2 of 2`), said first
+    /// in the footer before the watch keys.
+    pub watch: Option<String>,
 }
 
 impl Default for Chrome {
@@ -87,6 +92,7 @@ impl Default for Chrome {
             cursor: 0,
             sweep: None,
             tour: None,
+            watch: None,
         }
     }
 }
