@@ -76,16 +76,14 @@ fn the_race_runs_live_and_q_leaves_a_clean_terminal() {
     );
 
     // The help overlay opens and closes.
-    tmux.cmd(&["send-keys", "-t", "e2e", "?"]);
-    let screen = tmux.wait_for("key closes", 5);
+    let screen = tmux.press_for(&["?"], "key closes", 5);
     assert!(screen.contains("key closes"), "{screen}");
-    tmux.cmd(&["send-keys", "-t", "e2e", "x"]);
+    tmux.press(&["x"]);
     let screen = tmux.wait_for_gone("key closes", 5);
     assert!(!screen.contains("key closes"), "{screen}");
 
     // q quits: the alternate screen is gone, the summary stays, the tty is cooked again.
-    tmux.cmd(&["send-keys", "-t", "e2e", "q"]);
-    let screen = tmux.wait_for("EXIT=", 5);
+    let screen = tmux.press_for(&["q"], "EXIT=", 5);
     assert!(screen.contains("EXIT=0"), "{screen}");
     assert!(
         screen.contains("parallel ran"),
@@ -143,7 +141,7 @@ fn at_100x30_every_call_of_a_ten_call_three_lane_race_is_on_screen() {
     }
     assert!(!screen.contains(" of 10 calls"), "nothing is cut: {screen}");
     assert!(screen.contains("pool"), "{screen}");
-    tmux.cmd(&["send-keys", "-t", "e2e", "q"]);
+    tmux.press(&["q"]);
 }
 
 #[test]
@@ -153,17 +151,13 @@ fn raising_a_pool_with_the_bracket_key_shows_the_new_prediction() {
     };
     assert!(screen.contains("pool:3"), "{screen}");
     // Tab twice selects the pool lane (the second); ] gives it a fourth worker.
-    tmux.cmd(&["send-keys", "-t", "e2e", "Tab"]);
-    tmux.cmd(&["send-keys", "-t", "e2e", "Tab"]);
-    tmux.cmd(&["send-keys", "-t", "e2e", "]"]);
-    let screen = tmux.wait_for("pool:4 · what-if", 5);
+    let screen = tmux.press_for(&["Tab", "Tab", "]"], "pool:4 · what-if", 5);
     assert!(screen.contains("pool:4 · what-if"), "{screen}");
     // Ten 1 s calls at speed 20 through 4 workers: 3 rounds, 150 ms, predicted exactly.
     assert!(screen.contains("done 150.0 ms"), "{screen}");
-    tmux.cmd(&["send-keys", "-t", "e2e", "u"]);
-    let screen = tmux.wait_for("pool:3 · what-if", 5);
+    let screen = tmux.press_for(&["u"], "pool:3 · what-if", 5);
     assert!(screen.contains("done 200.0 ms"), "{screen}");
-    tmux.cmd(&["send-keys", "-t", "e2e", "q"]);
+    tmux.press(&["q"]);
 }
 
 /// Starts the live view of `fetch-5-urls` in a tmux session `e2e`, with the shell reporting the

@@ -91,6 +91,22 @@ impl Watch {
         assert!(status.success(), "watch exited {status}: {err:?}");
         (out, err.join("\n"))
     }
+
+    /// With `--hang-after 300` and only `get_weather` of turn 1 in: waits past the hang, stops,
+    /// and checks the first line printed is `flag` and turn 1 is still open with that one tool;
+    /// returns stdout.
+    fn stop_hung(self, flag: &str) -> String {
+        std::thread::sleep(Duration::from_millis(1200));
+        let (out, _) = self.stop();
+        assert_eq!(out.lines().next(), Some(flag), "{out}");
+        assert!(
+            out.contains(
+                "trace 4bf92f35 · turn 1: 1 tool, 300 ms (get_weather) (still open when watch stopped)"
+            ),
+            "{out}"
+        );
+        out
+    }
 }
 
 fn post(port: u16, content_type: &str, gzip: bool, body: &[u8]) -> (u16, String, Vec<u8>) {
@@ -631,18 +647,8 @@ fn a_turn_silent_past_hang_after_is_flagged() {
             .0,
         200
     );
-    std::thread::sleep(Duration::from_millis(1200));
-    let (out, _) = w.stop();
-    let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(
-        lines[0],
-        "trace 4bf92f35 · turn 1: nothing for 300 ms since `get_weather` arrived, and no model call has read the results: a tool may be hung (spans arrive only when they end)"
-    );
-    assert!(
-        out.contains(
-            "trace 4bf92f35 · turn 1: 1 tool, 300 ms (get_weather) (still open when watch stopped)"
-        ),
-        "{out}"
+    w.stop_hung(
+        "trace 4bf92f35 · turn 1: nothing for 300 ms since `get_weather` arrived, and no model call has read the results: a tool may be hung (spans arrive only when they end)",
     );
 }
 
@@ -735,23 +741,19 @@ fn the_live_view_follows_the_newest_trace_and_q_leaves_with_the_summary() {
     let screen = tmux.wait_for("following newest · trace 2 of 2", 15);
     assert!(screen.contains("turn 1: waiting for tools"), "{screen}");
     assert!(screen.contains("running"), "{screen}");
-    tmux.cmd(&["send-keys", "-t", "w", "Left"]);
-    let screen = tmux.wait_for("pinned: trace 1 of 2", 15);
+    let screen = tmux.press_for(&["Left"], "pinned: trace 1 of 2", 15);
     assert!(screen.contains("500 ms left on the table"), "{screen}");
-    tmux.cmd(&["send-keys", "-t", "w", "p"]);
-    tmux.wait_for("following newest · trace 2 of 2", 15);
-    tmux.cmd(&["send-keys", "-t", "w", "t"]);
-    let screen = tmux.wait_for("traces, newest first", 15);
+    tmux.press_for(&["p"], "following newest · trace 2 of 2", 15);
+    let screen = tmux.press_for(&["t"], "traces, newest first", 15);
     let (two, one) = (
         screen.find("trace 2 · running").expect("trace 2 listed"),
         screen.find("trace 1 · done").expect("trace 1 listed"),
     );
     assert!(two < one, "newest first: {screen}");
     // Esc, then q once the picker is gone (an Esc and a q together read as Alt-q).
-    tmux.cmd(&["send-keys", "-t", "w", "Escape"]);
+    tmux.press(&["Escape"]);
     tmux.wait_for_gone("traces, newest first", 15);
-    tmux.cmd(&["send-keys", "-t", "w", "q"]);
-    let after = tmux.wait_for("EXIT=", 15);
+    let after = tmux.press_for(&["q"], "EXIT=", 15);
     drop(tmux);
     assert!(after.contains("EXIT=0"), "{after}");
     assert!(after.contains("500 ms left on the table in all"), "{after}");
@@ -818,19 +820,9 @@ fn a_started_tool_that_never_ends_is_named_as_possibly_hung() {
     );
     let body = marker(&spans[2]).to_string();
     assert_eq!(w.post("application/json", false, body.as_bytes()).0, 200);
-    std::thread::sleep(Duration::from_millis(1200));
-    let (out, _) = w.stop();
-    let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(
-        lines[0],
-        "trace 4bf92f35 · turn 1: nothing for 300 ms from `search_flights`, started and not ended: possibly hung"
-    );
     // Markers never become calls: the turn holds the one tool that arrived.
-    assert!(
-        out.contains(
-            "trace 4bf92f35 · turn 1: 1 tool, 300 ms (get_weather) (still open when watch stopped)"
-        ),
-        "{out}"
+    let out = w.stop_hung(
+        "trace 4bf92f35 · turn 1: nothing for 300 ms from `search_flights`, started and not ended: possibly hung",
     );
     assert!(
         out.contains("2 spans (and 1 start marker) in 2 requests"),

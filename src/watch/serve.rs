@@ -461,6 +461,12 @@ mod tests {
         })
     }
 
+    /// A tool span (`execute_tool NAME`) under span 1 of trace `trace`.
+    fn tool(trace: u8, id: u32, name: &str, ms: (u64, u64), marker: bool) -> Value {
+        let name = format!("execute_tool {name}");
+        span(trace, id, 1, &name, "execute_tool", ms, marker)
+    }
+
     fn batch(spans: Vec<Value>) -> Value {
         json!({"resourceSpans": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "planner"}}]}, "scopeSpans": [{"spans": spans}]}]})
     }
@@ -470,48 +476,15 @@ mod tests {
     /// `search_flights` has started (a start marker) and not ended.
     fn two_traces(t0: Instant) -> Capture {
         let mut c = Capture::default();
-        let tool = "execute_tool";
         c.add_at(
             batch(vec![
                 span(1, 2, 1, "chat gpt-4o", "chat", (0, 100), false),
-                span(1, 3, 1, "execute_tool get_weather", tool, (100, 400), false),
-                span(
-                    1,
-                    4,
-                    1,
-                    "execute_tool search_flights",
-                    tool,
-                    (400, 600),
-                    false,
-                ),
-                span(
-                    1,
-                    5,
-                    1,
-                    "execute_tool search_hotels",
-                    tool,
-                    (600, 1000),
-                    false,
-                ),
+                tool(1, 3, "get_weather", (100, 400), false),
+                tool(1, 4, "search_flights", (400, 600), false),
+                tool(1, 5, "search_hotels", (600, 1000), false),
                 span(1, 6, 1, "chat gpt-4o", "chat", (1000, 1100), false),
-                span(
-                    1,
-                    7,
-                    1,
-                    "execute_tool book_flight",
-                    tool,
-                    (1100, 1350),
-                    false,
-                ),
-                span(
-                    1,
-                    8,
-                    1,
-                    "execute_tool book_hotel",
-                    tool,
-                    (1100, 1400),
-                    false,
-                ),
+                tool(1, 7, "book_flight", (1100, 1350), false),
+                tool(1, 8, "book_hotel", (1100, 1400), false),
                 span(1, 9, 1, "chat gpt-4o", "chat", (1400, 1500), false),
                 span(
                     1,
@@ -537,16 +510,8 @@ mod tests {
                     true,
                 ),
                 span(2, 2, 1, "chat gpt-4o", "chat", (0, 100), false),
-                span(2, 3, 1, "execute_tool get_weather", tool, (100, 400), false),
-                span(
-                    2,
-                    4,
-                    1,
-                    "execute_tool search_flights",
-                    tool,
-                    (400, 400),
-                    true,
-                ),
+                tool(2, 3, "get_weather", (100, 400), false),
+                tool(2, 4, "search_flights", (400, 400), true),
             ]),
             t0,
         );
@@ -623,15 +588,7 @@ mod tests {
         // A span that ended earlier than the "now" drawn does not move it back.
         let later = t0 + Duration::from_millis(1000);
         c.add_at(
-            batch(vec![span(
-                2,
-                4,
-                1,
-                "execute_tool search_flights",
-                "execute_tool",
-                (400, 900),
-                false,
-            )]),
+            batch(vec![tool(2, 4, "search_flights", (400, 900), false)]),
             later,
         );
         reread(&c, &mut cache, later);

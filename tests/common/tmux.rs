@@ -67,6 +67,19 @@ impl Tmux {
         ]);
     }
 
+    /// Sends `keys` (tmux key names: `Tab`, `Left`, `q`) to the session.
+    pub fn press(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", self.session];
+        args.extend_from_slice(keys);
+        self.cmd(&args);
+    }
+
+    /// [`press`](Tmux::press) `keys`, then [`wait_for`](Tmux::wait_for) `text`.
+    pub fn press_for(&self, keys: &[&str], text: &str, secs: u64) -> String {
+        self.press(keys);
+        self.wait_for(text, secs)
+    }
+
     pub fn screen(&self) -> String {
         self.cmd(&["capture-pane", "-p", "-t", self.session])
     }
