@@ -40,8 +40,8 @@ pub enum Command {
     /// A presenter's tour of ten built-ins, from the symptom to the model's own turns: a card
     /// with each question, the race, a big headline and a takeaway (space steps on).
     Tour(TourArgs),
-    /// Receive a live agent's spans over OTLP/HTTP and show, per model turn, the parallelism
-    /// it left on the table.
+    /// Receive a live agent's spans over OTLP/HTTP or OTLP/gRPC and show, per model turn, the
+    /// parallelism it left on the table.
     Watch(fanout::watch::WatchArgs),
 }
 

@@ -24,6 +24,8 @@ use tmux::Tmux;
 struct Watch {
     child: Child,
     port: u16,
+    /// OTLP/gRPC's port (`--grpc-port 0`: a free one).
+    grpc_port: u16,
     stderr: mpsc::Receiver<String>,
 }
 
@@ -34,7 +36,8 @@ impl Watch {
 
     fn start_with(record: Option<&Path>, extra: &[&str]) -> Watch {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_fanout"));
-        cmd.args(["watch", "--port", "0", "--headless"]).args(extra);
+        cmd.args(["watch", "--port", "0", "--grpc-port", "0", "--headless"])
+            .args(extra);
         if let Some(r) = record {
             cmd.arg("--record").arg(r);
         }
@@ -55,15 +58,20 @@ impl Watch {
             }
         });
         let first = rx.recv_timeout(Duration::from_secs(20)).unwrap();
-        let port = first
-            .split("http://127.0.0.1:")
-            .nth(1)
-            .and_then(|s| s.split(' ').next())
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("no port in {first:?}"));
+        // `listening on http://127.0.0.1:H (OTLP/HTTP …) and http://127.0.0.1:G (OTLP/gRPC …)`
+        let port_at = |n| {
+            first
+                .split("http://127.0.0.1:")
+                .nth(n)
+                .and_then(|s| s.split(' ').next())
+                .and_then(|p| p.parse().ok())
+                .unwrap_or_else(|| panic!("no port {n} in {first:?}"))
+        };
+        assert!(first.contains("(OTLP/gRPC TraceService/Export"), "{first}");
         Watch {
             child,
-            port,
+            port: port_at(1),
+            grpc_port: port_at(2),
             stderr: rx,
         }
     }
@@ -244,6 +252,11 @@ fn json(spans: &[S], ids: Ids) -> Vec<u8> {
 }
 
 fn protobuf(spans: &[S]) -> Vec<u8> {
+    request(spans).encode_to_vec()
+}
+
+/// The spans as one decoded export request (protobuf's and gRPC's).
+fn request(spans: &[S]) -> ExportTraceServiceRequest {
     let kv = |k: &str, v: &str| KeyValue {
         key: k.into(),
         value: Some(AnyValue {
@@ -283,7 +296,6 @@ fn protobuf(spans: &[S]) -> Vec<u8> {
             ..Default::default()
         }],
     }
-    .encode_to_vec()
 }
 
 const FLAGGED: &str = "turn 1: 3 tools ran one after another, 900 ms; together 400 ms — 500 ms left on the table (get_weather, search_flights, search_hotels)";
@@ -508,17 +520,28 @@ fn python(test: &str) -> Option<std::ffi::OsString> {
     python
 }
 
-/// Runs integrations/python/agent_trace.py with `args` against `w`, over protobuf.
-fn run_agent(python: std::ffi::OsString, w: &Watch, args: &[&str]) {
+/// How the SDK exports: `OTEL_EXPORTER_OTLP_PROTOCOL`.
+#[derive(Clone, Copy)]
+enum Protocol {
+    HttpProtobuf,
+    Grpc,
+}
+
+/// Runs integrations/python/agent_trace.py with `args` against `w` over `protocol`.
+fn run_agent(python: &std::ffi::OsStr, w: &Watch, args: &[&str], protocol: Protocol) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("integrations/python/agent_trace.py");
+    let (port, name) = match protocol {
+        Protocol::HttpProtobuf => (w.port, "http/protobuf"),
+        Protocol::Grpc => (w.grpc_port, "grpc"),
+    };
     let status = Command::new(python)
         .arg(script)
         .args(args)
         .env(
             "OTEL_EXPORTER_OTLP_ENDPOINT",
-            format!("http://127.0.0.1:{}", w.port),
+            format!("http://127.0.0.1:{port}"),
         )
-        .env("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+        .env("OTEL_EXPORTER_OTLP_PROTOCOL", name)
         .status()
         .unwrap();
     assert!(status.success());
@@ -553,8 +576,19 @@ fn sdk_run(test: &str, args: &[&str], counted: &str) {
         return;
     };
     let (_dir, path) = record_path("python.record.json");
-    let w = Watch::start(Some(&path));
-    run_agent(python, &w, args);
+    sdk_run_over(&python, args, counted, Protocol::HttpProtobuf, &path);
+}
+
+/// [`sdk_run`] over `protocol`, the record at `path`.
+fn sdk_run_over(
+    python: &std::ffi::OsStr,
+    args: &[&str],
+    counted: &str,
+    protocol: Protocol,
+    path: &Path,
+) {
+    let w = Watch::start(Some(path));
+    run_agent(python, &w, args, protocol);
     let (out, _) = w.stop();
     // The SDK makes its own ids: the trace's prefix is not known here.
     let without_trace: String = out
@@ -567,7 +601,45 @@ fn sdk_run(test: &str, args: &[&str], counted: &str) {
         out.contains(&format!("fanout watch: {counted}, 1 trace")),
         "{out}"
     );
-    check_record(&path);
+    check_record(path);
+}
+
+/// The stock SDK's OTLP/gRPC exporter (`OTEL_EXPORTER_OTLP_PROTOCOL=grpc`, what
+/// `opentelemetry-instrument` and many SDKs default to) and its OTLP/HTTP one give the same
+/// lines and the same record.
+#[test]
+fn the_python_sdk_over_grpc_gives_the_record_it_gives_over_http() {
+    let Some(python) = python("the_python_sdk_over_grpc_gives_the_record_it_gives_over_http")
+    else {
+        return;
+    };
+    let (_d1, http) = record_path("http.record.json");
+    let (_d2, grpc) = record_path("grpc.record.json");
+    sdk_run_over(
+        &python,
+        &[],
+        "9 spans in 9 requests",
+        Protocol::HttpProtobuf,
+        &http,
+    );
+    sdk_run_over(&python, &[], "9 spans in 9 requests", Protocol::Grpc, &grpc);
+    // Every lane alike, call by call: the strategy, the wall, each call's id and times.
+    let lanes = |path: &Path| {
+        let (record, _) = fanout::engine::Record::load(path).unwrap();
+        record
+            .lanes
+            .iter()
+            .map(|l| {
+                let calls: Vec<_> = l
+                    .calls
+                    .iter()
+                    .map(|c| (c.id.to_string(), c.start_ms, c.end_ms))
+                    .collect();
+                (l.strategy.clone(), l.wall_ms, calls)
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(lanes(&grpc), lanes(&http));
 }
 
 /// The agent's trace with OpenInference's attributes instead of GenAI's: `LLM` spans named
@@ -705,7 +777,7 @@ fn the_live_view_follows_the_newest_trace_and_q_leaves_with_the_summary() {
         .unwrap()
         .port();
     let script = format!(
-        "{} watch --port {port}; echo EXIT=$?; sleep 30",
+        "{} watch --port {port} --no-grpc; echo EXIT=$?; sleep 30",
         env!("CARGO_BIN_EXE_fanout")
     );
     let Some(tmux) = Tmux::launch("watch", "w", &script) else {
@@ -791,6 +863,16 @@ fn a_record_path_that_cannot_be_written_or_a_busy_port_is_bad_input() {
         err.contains(&format!("cannot listen on 127.0.0.1:{port}")) && err.contains("hint"),
         "{err}"
     );
+    // A gRPC port given and busy is bad input too, named as --grpc-port.
+    let out = run(&["--port", "0", "--grpc-port", &port, "--headless"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("--grpc-port {port}"))
+            && err.contains(&format!("cannot listen on 127.0.0.1:{port}"))
+            && err.contains("--no-grpc"),
+        "{err}"
+    );
 }
 
 /// A start marker as the Python processor sends it: attributes `fanout.start = true` and the
@@ -855,4 +937,106 @@ fn each_trace_gets_its_own_record() {
     // Each holds its own run alone: the same 8 calls and figures.
     check_record(&path);
     check_record(&second);
+}
+
+/// A gRPC client (the generated `TraceServiceClient`) on `port`.
+async fn grpc_client(
+    port: u16,
+) -> opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient<
+    tonic::transport::Channel,
+> {
+    use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
+    TraceServiceClient::connect(format!("http://127.0.0.1:{port}"))
+        .await
+        .unwrap()
+        // Room to send more than the server takes: the cap is the server's.
+        .max_encoding_message_size(64 * 1024 * 1024)
+}
+
+/// OTLP/gRPC into the running process: the agent's run in two requests (the second gzip), then
+/// a bad request and one over the 16 MiB cap, each refused with its code while the server goes
+/// on; the lines and the record are those of the same run over OTLP/HTTP.
+#[test]
+fn grpc_exports_make_the_same_capture_and_record_as_http() {
+    use tonic::codec::CompressionEncoding;
+    let (_dir, path) = record_path("grpc.record.json");
+    let w = Watch::start(Some(&path));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut client = grpc_client(w.grpc_port).await;
+        let spans = agent();
+        let (a, b) = spans.split_at(4);
+        client.export(request(a)).await.unwrap();
+        let mut bad = agent();
+        bad[1].end_ms = 50;
+        let e = client.export(request(&bad)).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::InvalidArgument, "{e:?}");
+        assert!(
+            e.message().contains("execute_tool get_weather")
+                && e.message().contains("ends before it starts"),
+            "{e:?}"
+        );
+        let mut huge = request(&agent()[..1]);
+        huge.resource_spans[0].scope_spans[0].spans[0].name = "x".repeat(17 * 1024 * 1024);
+        let e = client.export(huge.clone()).await.unwrap_err();
+        // tonic's own refusal of a message over the cap.
+        assert_eq!(e.code(), tonic::Code::OutOfRange, "{e:?}");
+        assert!(e.message().contains("too large"), "{e:?}");
+        // Gzip: a body that inflates past the cap is refused while inflating.
+        let mut gz = client.clone().send_compressed(CompressionEncoding::Gzip);
+        let e = gz.export(huge).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::ResourceExhausted, "{e:?}");
+        assert!(e.message().contains("size limit"), "{e:?}");
+        gz.export(request(b)).await.unwrap();
+    });
+    let (out, err) = w.stop();
+    check_lines(&out);
+    assert!(
+        out.contains("fanout watch: 9 spans in 2 requests, 1 trace"),
+        "{out}\n{err}"
+    );
+    check_record(&path);
+}
+
+/// A view that has fallen behind (a queue of one that nobody reads) answers gRPC with
+/// RESOURCE_EXHAUSTED and a `google.rpc.RetryInfo` of 1 s, in the status details and in
+/// `google.rpc.retryinfo-bin`; a stopping one with UNAVAILABLE.
+#[tokio::test]
+async fn a_view_behind_answers_grpc_resource_exhausted_with_a_retry_delay() {
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(fanout::watch::grpc::serve(
+        listener,
+        tx,
+        std::future::pending(),
+    ));
+    let mut client = grpc_client(port).await;
+    client.export(request(&agent())).await.unwrap();
+    let e = client.export(request(&agent())).await.unwrap_err();
+    assert_eq!(e.code(), tonic::Code::ResourceExhausted, "{e:?}");
+    assert_eq!(e.message(), "fanout watch is behind; retry in a second");
+    // google.rpc.Status { code 8, message, details [Any RetryInfo { retry_delay 1 s }] }.
+    let retry_info = [0x0a, 0x02, 0x08, 0x01];
+    let any = [
+        &[0x0a, 40][..],
+        b"type.googleapis.com/google.rpc.RetryInfo",
+        &[0x12, 4],
+        &retry_info,
+    ]
+    .concat();
+    let status = [
+        &[0x08, 8, 0x12, 41][..],
+        b"fanout watch is behind; retry in a second",
+        &[0x1a, any.len() as u8],
+        &any,
+    ]
+    .concat();
+    assert_eq!(e.details(), &status[..]);
+    let bin = e.metadata().get_bin("google.rpc.retryinfo-bin").unwrap();
+    assert_eq!(bin.to_bytes().unwrap().as_ref(), &retry_info[..]);
+    drop(rx);
+    let e = client.export(request(&agent())).await.unwrap_err();
+    assert_eq!(e.code(), tonic::Code::Unavailable, "{e:?}");
+    assert_eq!(e.message(), "fanout watch is stopping");
 }

@@ -1,5 +1,6 @@
 """An agent-shaped trace, made with the stock OpenTelemetry SDK and exported over OTLP/HTTP
-protobuf to wherever OTEL_EXPORTER_OTLP_ENDPOINT points (a running `fanout watch`).
+protobuf, or OTLP/gRPC when OTEL_EXPORTER_OTLP_PROTOCOL=grpc, to wherever
+OTEL_EXPORTER_OTLP_ENDPOINT points (a running `fanout watch`).
 
     invoke_agent travel-planner
       chat gpt-4o                      0 – 100 ms
@@ -18,11 +19,11 @@ one request per span, as from a live agent. With --markers, the optional start m
 (fanout_start_markers.py) are sent too, one request as each span starts.
 """
 
+import os
 import sys
 import time
 
 from opentelemetry import trace
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -32,7 +33,12 @@ MS = 1_000_000
 
 def main() -> None:
     provider = TracerProvider(resource=Resource.create({"service.name": "travel-planner"}))
-    # The endpoint and protocol come from OTEL_EXPORTER_OTLP_* as for any instrumented agent.
+    # The endpoint comes from OTEL_EXPORTER_OTLP_ENDPOINT as for any instrumented agent; the
+    # protocol picks the exporter, as opentelemetry-instrument does.
+    if os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL") == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+    else:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     exporter = OTLPSpanExporter()
     if "--markers" in sys.argv[1:]:
         from fanout_start_markers import StartMarkers

@@ -57,12 +57,35 @@ pub fn model_of(shown: &Shown<'_>) -> ViewModel {
     model
 }
 
+/// Where watch listens: OTLP/HTTP's address and OTLP/gRPC's, if on (`http://…`).
+#[derive(Debug, Clone)]
+pub struct Listening {
+    pub http: String,
+    pub grpc: Option<String>,
+}
+
+impl Listening {
+    /// The waiting screen's text: where watch listens and how to point an agent at it.
+    fn waiting(&self) -> String {
+        let http = &self.http;
+        let mut text = format!(
+            " fanout watch · listening on {http}\n\n Waiting for spans: point the agent at it with\n   OTEL_EXPORTER_OTLP_ENDPOINT={http}\n   OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf\n"
+        );
+        if let Some(grpc) = &self.grpc {
+            text.push_str(&format!(
+                " or over gRPC with\n   OTEL_EXPORTER_OTLP_ENDPOINT={grpc}\n   OTEL_EXPORTER_OTLP_PROTOCOL=grpc\n"
+            ));
+        }
+        text
+    }
+}
+
 /// One frame of the live view into `buf`: the trace on screen, or a waiting screen before any
 /// model or tool span has arrived.
 pub fn render(
     shown: Option<&Shown<'_>>,
     chrome: &Chrome,
-    listening: &str,
+    listening: &Listening,
     theme: Theme,
     area: Rect,
     buf: &mut Buffer,
@@ -71,7 +94,8 @@ pub fn render(
         Some(shown) => view::render(&model_of(shown), chrome, theme, area, buf),
         None => {
             Paragraph::new(format!(
-                " fanout watch · listening on {listening}\n\n Waiting for spans: point the agent at it with\n   OTEL_EXPORTER_OTLP_ENDPOINT={listening}\n   OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf\n\n {} · q quit",
+                "{}\n {} · q quit",
+                listening.waiting(),
                 chrome.watch.as_deref().unwrap_or("no trace yet")
             ))
             .wrap(Wrap { trim: false })

@@ -1,9 +1,10 @@
-//! `fanout watch`: an OTLP/HTTP receiver for a live agent's spans. Spans are kept per trace (one
-//! trace is one agent run, one scenario), each read by the span model of `import otel` (one
-//! mapping from spans to calls and turns); each finished model turn is printed with the
-//! parallelism it left on the table, and each trace is kept as a fanout record (`--record`)
-//! that `replay` and `report` read.
+//! `fanout watch`: an OTLP/HTTP and OTLP/gRPC receiver for a live agent's spans. Spans are kept
+//! per trace (one trace is one agent run, one scenario), each read by the span model of
+//! `import otel` (one mapping from spans to calls and turns); each finished model turn is
+//! printed with the parallelism it left on the table, and each trace is kept as a fanout record
+//! (`--record`) that `replay` and `report` read.
 mod capture;
+pub mod grpc;
 mod headless;
 pub mod live;
 pub mod receive;
@@ -27,7 +28,15 @@ pub struct WatchArgs {
     /// The port for OTLP/HTTP (`POST /v1/traces`); 0 picks a free one (printed on stderr).
     #[arg(long, default_value_t = 4318)]
     pub port: u16,
-    /// The address to listen on; 127.0.0.1 unless given (anything else is reachable from
+    /// The port for OTLP/gRPC (`TraceService/Export`), 4317 unless given; 0 picks a free one.
+    /// Left at 4317 and busy (another collector running), watch goes on without gRPC and says
+    /// so; given and busy, it stops (exit 2).
+    #[arg(long, value_name = "PORT")]
+    pub grpc_port: Option<u16>,
+    /// No OTLP/gRPC listener: OTLP/HTTP only.
+    #[arg(long, conflicts_with = "grpc_port")]
+    pub no_grpc: bool,
+    /// The address to listen on (both ports); 127.0.0.1 unless given (anything else is reachable from
     /// other machines: a warning says so).
     #[arg(long)]
     pub bind: Option<IpAddr>,

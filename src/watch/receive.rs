@@ -1,11 +1,14 @@
 //! OTLP/HTTP `POST /v1/traces`: protobuf or JSON, gzip or not, told apart by the headers. Every
-//! body becomes OTLP JSON text, the form the span model of `import otel` reads.
+//! body becomes OTLP JSON text, the form the span model of `import otel` reads. OTLP/gRPC
+//! (`super::grpc`) takes the same path from the decoded request on: [`from_request`],
+//! [`accept`], [`enqueue`].
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message as _;
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -104,15 +107,45 @@ pub fn decode(headers: &HeaderMap, body: &[u8], wire: Wire) -> Result<String, Re
             .map(str::to_string)
             .map_err(|e| bad(format!("the JSON body is not UTF-8: {e}"))),
         Wire::Protobuf => {
-            use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
             let req = ExportTraceServiceRequest::decode(body).map_err(|e| {
                 bad(format!(
                     "the body is not an OTLP ExportTraceServiceRequest in protobuf: {e}"
                 ))
             })?;
-            serde_json::to_string(&req)
-                .map_err(|e| bad(format!("cannot read the decoded request: {e}")))
+            from_request(&req)
         }
+    }
+}
+
+/// A decoded export request (HTTP protobuf or gRPC) as OTLP JSON text.
+pub fn from_request(req: &ExportTraceServiceRequest) -> Result<String, Refusal> {
+    serde_json::to_string(req).map_err(|e| bad(format!("cannot read the decoded request: {e}")))
+}
+
+/// Where an accepted request went: both transports' one backpressure rule.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Queued {
+    /// Taken: the view will read it.
+    Taken,
+    /// [`super::serve`]'s queue is full: the client should retry in [`RETRY_AFTER_SECS`].
+    Behind,
+    /// watch is stopping: nothing more is read.
+    Stopping,
+}
+
+/// How long a client told [`Queued::Behind`] should wait before it retries.
+pub const RETRY_AFTER_SECS: u64 = 1;
+
+/// What a client told [`Queued::Behind`] or [`Queued::Stopping`] reads.
+pub const BEHIND: &str = "fanout watch is behind; retry in a second";
+pub const STOPPING: &str = "fanout watch is stopping";
+
+/// Hands `batch` to the view unless its queue is full or closed.
+pub fn enqueue(tx: &mpsc::Sender<Batch>, batch: Batch) -> Queued {
+    match tx.try_send(batch) {
+        Ok(()) => Queued::Taken,
+        Err(mpsc::error::TrySendError::Full(_)) => Queued::Behind,
+        Err(mpsc::error::TrySendError::Closed(_)) => Queued::Stopping,
     }
 }
 
@@ -151,11 +184,23 @@ pub fn accept(text: &str) -> Result<Batch, Refusal> {
 
 /// `google.rpc.Status`, the body OTLP/HTTP gives a refused request in protobuf.
 #[derive(Clone, PartialEq, prost::Message)]
-struct RpcStatus {
+pub(super) struct RpcStatus {
     #[prost(int32, tag = "1")]
-    code: i32,
+    pub code: i32,
     #[prost(string, tag = "2")]
-    message: String,
+    pub message: String,
+    /// `google.protobuf.Any`s: gRPC's retry hint (`google.rpc.RetryInfo`) goes here.
+    #[prost(message, repeated, tag = "3")]
+    pub details: Vec<RpcAny>,
+}
+
+/// `google.protobuf.Any`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub(super) struct RpcAny {
+    #[prost(string, tag = "1")]
+    pub type_url: String,
+    #[prost(bytes = "vec", tag = "2")]
+    pub value: Vec<u8>,
 }
 
 /// A response in the request's format: `body` for success, a status message for a refusal.
@@ -168,6 +213,7 @@ fn respond(wire: Wire, status: StatusCode, message: Option<&str>) -> Response {
             // INVALID_ARGUMENT, RESOURCE_EXHAUSTED, …: the gRPC code that matches.
             code: rpc_code(status),
             message: m.to_string(),
+            details: Vec::new(),
         }
         .encode_to_vec(),
         (Wire::Json, Some(m)) => serde_json::json!({"code": rpc_code(status), "message": m})
@@ -182,7 +228,8 @@ fn respond(wire: Wire, status: StatusCode, message: Option<&str>) -> Response {
     response
 }
 
-fn rpc_code(status: StatusCode) -> i32 {
+/// The gRPC status code that matches a refusal's HTTP status.
+pub fn rpc_code(status: StatusCode) -> i32 {
     match status {
         StatusCode::TOO_MANY_REQUESTS | StatusCode::PAYLOAD_TOO_LARGE => 8, // RESOURCE_EXHAUSTED
         StatusCode::UNSUPPORTED_MEDIA_TYPE => 12,                           // UNIMPLEMENTED
@@ -205,23 +252,15 @@ async fn traces(
         Ok(b) => b,
         Err(r) => return respond(wire, r.status, Some(&r.message)),
     };
-    match tx.try_send(batch) {
-        Ok(()) => respond(wire, StatusCode::OK, None),
-        Err(mpsc::error::TrySendError::Full(_)) => {
-            let mut r = respond(
-                wire,
-                StatusCode::TOO_MANY_REQUESTS,
-                Some("fanout watch is behind; retry in a second"),
-            );
+    match enqueue(&tx, batch) {
+        Queued::Taken => respond(wire, StatusCode::OK, None),
+        Queued::Behind => {
+            let mut r = respond(wire, StatusCode::TOO_MANY_REQUESTS, Some(BEHIND));
             r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
             r
         }
-        Err(mpsc::error::TrySendError::Closed(_)) => respond(
-            wire,
-            StatusCode::SERVICE_UNAVAILABLE,
-            Some("fanout watch is stopping"),
-        ),
+        Queued::Stopping => respond(wire, StatusCode::SERVICE_UNAVAILABLE, Some(STOPPING)),
     }
 }
 

@@ -45,6 +45,36 @@ fn check_record_path(path: &std::path::Path) -> Result<(), InputError> {
     Ok(())
 }
 
+/// OTLP/gRPC's default port, as SDKs expect it.
+pub const GRPC_PORT: u16 = 4317;
+
+/// The gRPC listener: none with `--no-grpc`; the default port, when busy, is given up with a
+/// warning (the agent may export over HTTP); a port given and busy is bad input.
+async fn bind_grpc(
+    args: &WatchArgs,
+    ip: IpAddr,
+) -> Result<Option<tokio::net::TcpListener>, WatchError> {
+    if args.no_grpc {
+        return Ok(None);
+    }
+    let port = args.grpc_port.unwrap_or(GRPC_PORT);
+    match tokio::net::TcpListener::bind((ip, port)).await {
+        Ok(l) => Ok(Some(l)),
+        Err(e) if args.grpc_port.is_none() => {
+            eprintln!(
+                "warning: no OTLP/gRPC: cannot listen on {ip}:{port} ({e}); OTLP/HTTP only (--grpc-port picks another port, --no-grpc says this is meant)"
+            );
+            Ok(None)
+        }
+        Err(e) => Err(InputError::new(
+            format!("--grpc-port {port}"),
+            format!("cannot listen on {ip}:{port}: {e}"),
+        )
+        .hint("pick another port (--grpc-port), 0 for any free one, or --no-grpc")
+        .into()),
+    }
+}
+
 pub(super) async fn serve(
     args: WatchArgs,
     mut stop: signal::Receiver<bool>,
@@ -64,17 +94,38 @@ pub(super) async fn serve(
             "warning: listening on {ip}, not loopback: anyone who can reach this machine can send spans"
         );
     }
+    let grpc_listener = bind_grpc(&args, ip).await?;
+    let grpc_addr = match &grpc_listener {
+        Some(l) => Some(
+            l.local_addr()
+                .map_err(|e| WatchError::Internal(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let grpc_said = match grpc_addr {
+        Some(a) => format!(" and http://{a} (OTLP/gRPC TraceService/Export, gzip or not)"),
+        None => String::new(),
+    };
     eprintln!(
-        "fanout watch: listening on http://{addr} (OTLP/HTTP POST /v1/traces, protobuf or JSON, gzip or not); Ctrl-C stops it and prints the summary"
+        "fanout watch: listening on http://{addr} (OTLP/HTTP POST /v1/traces, protobuf or JSON, gzip or not){grpc_said}; Ctrl-C stops it and prints the summary"
     );
     let (tx, mut rx) = mpsc::channel::<receive::Batch>(QUEUE);
-    // The server stops when the loop below ends: on a signal, or a quit key in the live view.
-    let (stop_tx_local, mut server_stop) = signal::channel(false);
+    // The servers stop when the loop below ends: on a signal, or a quit key in the live view.
+    let (stop_tx_local, server_stop) = signal::channel(false);
+    let stopped = |mut stop: signal::Receiver<bool>| async move {
+        let _ = stop.wait_for(|s| *s).await;
+    };
+    let grpc = grpc_listener.map(|l| {
+        tokio::spawn(super::grpc::serve(
+            l,
+            tx.clone(),
+            stopped(server_stop.clone()),
+        ))
+    });
+    let http_stop = stopped(server_stop);
     let server = tokio::spawn(async move {
         axum::serve(listener, receive::router(tx))
-            .with_graceful_shutdown(async move {
-                let _ = server_stop.wait_for(|s| *s).await;
-            })
+            .with_graceful_shutdown(http_stop)
             .await
     });
 
@@ -88,7 +139,10 @@ pub(super) async fn serve(
     let mut dirty = false;
     let mut read_at = Instant::now();
     let mut read_took = Duration::ZERO;
-    let listening = format!("http://{addr}");
+    let listening = live::Listening {
+        http: format!("http://{addr}"),
+        grpc: grpc_addr.map(|a| format!("http://{a}")),
+    };
     use std::io::IsTerminal as _;
     let mut screen = if !args.headless && std::io::stdout().is_terminal() {
         let s = live::Screen::start()
@@ -194,11 +248,18 @@ pub(super) async fn serve(
     // The terminal back to the shell before the summary is printed into its scrollback.
     drop(screen);
     let _ = stop_tx_local.send(true);
-    // The server drains its open requests, then what they queued joins the capture.
+    // The servers drain their open requests, then what they queued joins the capture.
     match server.await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => eprintln!("warning: the receiver stopped: {e}"),
         Err(e) => eprintln!("warning: the receiver stopped: {e}"),
+    }
+    if let Some(grpc) = grpc {
+        match grpc.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("warning: the gRPC receiver stopped: {e}"),
+            Err(e) => eprintln!("warning: the gRPC receiver stopped: {e}"),
+        }
     }
     while let Ok(b) = rx.try_recv() {
         capture.add(b);
@@ -334,7 +395,7 @@ fn paint(
     state: &mut live::LiveState,
     capture: &Capture,
     cache: &mut [Cached],
-    listening: &str,
+    listening: &live::Listening,
     hang_after: Duration,
     now: Instant,
     (area, buf, theme): (Rect, &mut Buffer, Theme),
@@ -534,7 +595,10 @@ mod tests {
             state,
             c,
             cache,
-            "http://127.0.0.1:4318",
+            &live::Listening {
+                http: "http://127.0.0.1:4318".to_string(),
+                grpc: Some("http://127.0.0.1:4317".to_string()),
+            },
             hang,
             now,
             (area, &mut buf, theme),
