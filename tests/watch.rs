@@ -979,8 +979,9 @@ fn grpc_exports_make_the_same_capture_and_record_as_http() {
         let mut huge = request(&agent()[..1]);
         huge.resource_spans[0].scope_spans[0].spans[0].name = "x".repeat(17 * 1024 * 1024);
         let e = client.export(huge.clone()).await.unwrap_err();
-        // tonic's own refusal of a message over the cap.
-        assert_eq!(e.code(), tonic::Code::OutOfRange, "{e:?}");
+        // tonic's refusal of a message over the cap, final (RESOURCE_EXHAUSTED, no RetryInfo).
+        assert_eq!(e.code(), tonic::Code::ResourceExhausted, "{e:?}");
+        assert!(e.details().is_empty(), "{e:?}");
         assert!(e.message().contains("too large"), "{e:?}");
         // Gzip: a body that inflates past the cap is refused while inflating.
         let mut gz = client.clone().send_compressed(CompressionEncoding::Gzip);

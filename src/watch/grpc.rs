@@ -90,6 +90,18 @@ fn behind() -> Status {
     )
 }
 
+/// tonic refuses a message over the cap with `OUT_OF_RANGE`, which OTLP clients retry; the same
+/// body would be refused again, so it is answered `RESOURCE_EXHAUSTED` without a `RetryInfo`
+/// (final, as OTLP/HTTP's 413). The handler never answers OUT_OF_RANGE itself.
+fn final_over_the_cap<B>(mut response: axum::http::Response<B>) -> axum::http::Response<B> {
+    let headers = response.headers_mut();
+    if headers.get("grpc-status").is_some_and(|v| v == "11") {
+        let code = axum::http::HeaderValue::from(Code::ResourceExhausted as i32);
+        headers.insert("grpc-status", code);
+    }
+    response
+}
+
 /// Serves OTLP/gRPC on `listener` until `stop` resolves, handing requests to `tx`.
 pub async fn serve(
     listener: tokio::net::TcpListener,
@@ -100,6 +112,7 @@ pub async fn serve(
         .accept_compressed(CompressionEncoding::Gzip)
         .max_decoding_message_size(receive::MAX_BODY_BYTES);
     tonic::transport::Server::builder()
+        .layer(tower::util::MapResponseLayer::new(final_over_the_cap))
         .add_service(service)
         .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(listener), stop)
         .await
