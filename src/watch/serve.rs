@@ -113,7 +113,7 @@ pub(super) async fn serve(
                     && c.written != trace.version
                 {
                     c.written = trace.version;
-                    let _ = write_record(path, trace);
+                    let _ = write_record(path, trace, args.strategies.as_deref());
                 }
             }
             (read_at, read_took) = (t, t.elapsed().max(MIN_REREAD));
@@ -137,7 +137,7 @@ pub(super) async fn serve(
                     &capture,
                     &mut cache,
                     &listening,
-                    hang_after,
+                    &args,
                     now,
                     (area, buf, theme),
                 )
@@ -223,7 +223,7 @@ pub(super) async fn serve(
         };
         let record = analysis
             .as_ref()
-            .map(|a| record::of(&a.imported).map(|(r, _)| r))
+            .map(|a| record::of(&a.imported, args.strategies.as_deref()).map(|(r, _)| r))
             .transpose()?;
         finals.push((analysis, record));
     }
@@ -335,10 +335,11 @@ fn paint(
     capture: &Capture,
     cache: &mut [Cached],
     listening: &str,
-    hang_after: Duration,
+    args: &WatchArgs,
     now: Instant,
     (area, buf, theme): (Rect, &mut Buffer, Theme),
 ) {
+    let hang_after = Duration::from_millis(args.hang_after);
     let summaries: Vec<TraceSummary> = capture
         .traces
         .iter()
@@ -359,7 +360,7 @@ fn paint(
     if c.drawn.is_none()
         && let Some(a) = &c.analysis
     {
-        c.drawn = record::of(&a.imported).ok();
+        c.drawn = record::of(&a.imported, args.strategies.as_deref()).ok();
     }
     let (Some(a), Some((record, plan))) = (&c.analysis, &c.drawn) else {
         return live::render(None, chrome, listening, theme, area, buf);
@@ -411,11 +412,15 @@ fn next_wake(
 }
 
 /// Writes the record of one finished trace (start markers left out).
-fn write_record(path: &std::path::Path, trace: &super::capture::Trace) -> Result<(), WatchError> {
+fn write_record(
+    path: &std::path::Path,
+    trace: &super::capture::Trace,
+    lanes: Option<&[crate::engine::Strategy]>,
+) -> Result<(), WatchError> {
     let Some(a) = analyse(trace, false, Instant::now()) else {
         return Ok(());
     };
-    let (r, _) = record::of(&a.imported)?;
+    let (r, _) = record::of(&a.imported, lanes)?;
     crate::engine::input::write_output(
         &record::path_for(path, trace.number),
         crate::report::json(&r).as_bytes(),
@@ -564,13 +569,20 @@ mod tests {
         let area = Rect::new(0, 0, w, h);
         let mut buf = Buffer::empty(area);
         let theme = Theme { color: false };
-        let hang = Duration::from_millis(30_000);
+        let args = WatchArgs {
+            port: 4318,
+            bind: None,
+            record: None,
+            headless: false,
+            hang_after: 30_000,
+            strategies: None,
+        };
         paint(
             state,
             c,
             cache,
             "http://127.0.0.1:4318",
-            hang,
+            &args,
             now,
             (area, &mut buf, theme),
         );
