@@ -102,7 +102,7 @@ fn csv_has_a_header_and_a_row_per_call_per_lane() {
             for (i, c) in lane.calls.iter().enumerate() {
                 let row = &rows[1 + k * calls + i];
                 assert_eq!(row.len(), 7, "{row:?}");
-                assert_eq!(row[0], lane.strategy);
+                assert_eq!(row[0], lane.strategy.to_string());
                 assert_eq!(row[1], c.id);
                 let status = serde_json::to_value(c.status).unwrap();
                 assert_eq!(row[3], status.as_str().unwrap());

@@ -281,7 +281,11 @@ fn record_path(name: &str) -> (tempfile::TempDir, PathBuf) {
 /// runs the first turn's three tools together.
 fn check_record(path: &Path) {
     let (record, _plan) = fanout::engine::Record::load(path).expect("replay and report read it");
-    let lanes: Vec<&str> = record.lanes.iter().map(|l| l.strategy.as_str()).collect();
+    let lanes: Vec<String> = record
+        .lanes
+        .iter()
+        .map(|l| l.strategy.to_string())
+        .collect();
     assert_eq!(lanes, ["recorded", "sequential", "parallel"]);
     let recorded = &record.lanes[0];
     let calls: Vec<(&str, f64, f64)> = recorded

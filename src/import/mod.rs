@@ -23,7 +23,7 @@ use crate::engine::json::locate::{Step, line_col, locate};
 use crate::engine::limits::MAX_LATENCY_MS;
 use crate::engine::options::{Clock, Mode};
 use crate::engine::plan::Plan;
-use crate::engine::record::{CallRecord, CallStatus, LaneRecord, Record, speedup};
+use crate::engine::record::{CallRecord, CallStatus, LaneLabel, LaneRecord, Record, speedup};
 use crate::engine::scenario::{CallSpec, Scenario, ScenarioSource};
 
 /// The strategy name of the one lane of an imported record: the run as it happened.
@@ -147,7 +147,7 @@ pub fn beside_recorded(recorded: Option<&Record>, mut what_ifs: Record) -> Recor
         return what_ifs;
     };
     let mut lane = lane.clone();
-    lane.strategy = RECORDED_LANE.to_string();
+    lane.strategy = LaneLabel::Recorded;
     lane.speedup = 1.0;
     for what_if in &mut what_ifs.lanes {
         what_if.speedup = speedup(lane.wall_ms, what_if.wall_ms);
@@ -618,7 +618,7 @@ fn recorded_record(plan: &Plan, timed: &[Timed], started_at: String) -> Record {
         cores: 1,
         draws: BTreeMap::new(),
         lanes: vec![LaneRecord {
-            strategy: RECORDED_LANE.to_string(),
+            strategy: LaneLabel::Recorded,
             wall_ms,
             // The run respected the dependencies (or the importer could not have drawn them):
             // no schedule of them beats the critical path.

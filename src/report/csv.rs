@@ -53,7 +53,7 @@ pub fn csv(record: &Record) -> String {
     for lane in &record.lanes {
         for (i, c) in lane.calls.iter().enumerate() {
             let row = [
-                field(&lane.strategy),
+                field(&lane.strategy.to_string()),
                 field(&c.id),
                 field(&tool_of(record, i, &c.id)),
                 status(c.status).to_string(),

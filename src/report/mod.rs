@@ -117,7 +117,7 @@ fn rows(record: &Record) -> (Vec<&'static str>, Vec<Vec<String>>, Vec<bool>) {
         .zip(&figures)
         .map(|(l, f)| {
             let st = f.wall;
-            let mut row = vec![escape_control(&l.strategy).into_owned()];
+            let mut row = vec![escape_control(&l.strategy.to_string()).into_owned()];
             if repeated {
                 row.push(format!("{} ± {}", duration(st.mean), duration(st.sd)));
                 row.push(format!("{} … {}", duration(st.min), duration(st.max)));
@@ -160,7 +160,7 @@ pub fn why_lines(record: &Record) -> Vec<String> {
 
 /// The failed calls and their messages, one line each (lanes that agree share a line).
 pub fn failures(record: &Record) -> Vec<String> {
-    let mut out: Vec<(String, String, Vec<&str>)> = Vec::new();
+    let mut out: Vec<(String, String, Vec<String>)> = Vec::new();
     for lane in &record.lanes {
         for c in &lane.calls {
             if c.status != CallStatus::Error {
@@ -171,8 +171,8 @@ pub fn failures(record: &Record) -> Vec<String> {
                 .iter_mut()
                 .find(|(id, m, _)| *id == c.id && *m == message)
             {
-                Some(entry) => entry.2.push(&lane.strategy),
-                None => out.push((c.id.clone(), message, vec![&lane.strategy])),
+                Some(entry) => entry.2.push(lane.strategy.to_string()),
+                None => out.push((c.id.clone(), message, vec![lane.strategy.to_string()])),
             }
         }
     }

@@ -119,7 +119,9 @@ mod tests {
         };
         same_fields(serde_json::to_value(&attempt).unwrap(), ATTEMPT_FIELDS);
         let lane = LaneRecord {
-            strategy: "parallel".into(),
+            strategy: crate::engine::record::LaneLabel::Strategy(
+                crate::engine::strategy::Strategy::Parallel,
+            ),
             wall_ms: 1.0,
             lower_bound_ms: 1.0,
             speedup: 1.0,

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{CallStatus, LaneRecord, RECORDED_LANE, Record};
+use super::{CallStatus, LaneLabel, LaneRecord, Record};
 use crate::engine::error::InputError;
 use crate::engine::json::locate::{Step, dotted, line_col, locate};
 use crate::engine::json::{FileKind, parse_json};
@@ -33,7 +33,7 @@ impl Record {
     /// Orders each run's lanes like `lanes` (by strategy); [`Record::check`] has made sure
     /// every run has exactly those strategies.
     fn align_runs(&mut self) {
-        let order: Vec<&str> = self.lanes.iter().map(|l| l.strategy.as_str()).collect();
+        let order: Vec<LaneLabel> = self.lanes.iter().map(|l| l.strategy).collect();
         for run in &mut self.runs {
             run.sort_by_key(|l| order.iter().position(|s| *s == l.strategy));
         }
@@ -112,8 +112,9 @@ impl Record {
         for (r, run) in self.runs.iter().enumerate() {
             let base = [Key("runs"), Step::Index(r)];
             check_lanes(run, &base, plan, &fail)?;
-            let mut asked: Vec<&str> = self.lanes.iter().map(|l| l.strategy.as_str()).collect();
-            let mut got: Vec<&str> = run.iter().map(|l| l.strategy.as_str()).collect();
+            let mut asked: Vec<String> =
+                self.lanes.iter().map(|l| l.strategy.to_string()).collect();
+            let mut got: Vec<String> = run.iter().map(|l| l.strategy.to_string()).collect();
             asked.sort_unstable();
             got.sort_unstable();
             if asked != got {
@@ -195,7 +196,7 @@ fn check_lanes(
 ) -> Result<(), InputError> {
     use Step::{Index, Key};
     let expected: Vec<&str> = plan.calls.iter().map(|c| c.id.as_str()).collect();
-    let mut seen: Vec<String> = Vec::with_capacity(lanes.len());
+    let mut seen: Vec<LaneLabel> = Vec::with_capacity(lanes.len());
     for (k, lane) in lanes.iter().enumerate() {
         let path = |rest: &[Step<'static>]| -> Vec<Step<'static>> {
             let mut p = base.to_vec();
@@ -203,26 +204,14 @@ fn check_lanes(
             p.extend_from_slice(rest);
             p
         };
-        let name = &lane.strategy;
-        // An imported trace's own timeline is a lane too, though no strategy made it.
-        let canonical = if lane.is_recorded() {
-            RECORDED_LANE.to_string()
-        } else {
-            match lane.strategy.parse::<Strategy>() {
-                Ok(s) => s.to_string(),
-                Err(m) => {
-                    return Err(fail(&path(&[Key("strategy")]), format!("lane {}: {m}", k + 1))
-                        .hint("a lane's strategy is one of sequential, parallel, waves, pool:N, pool:N:cp"));
-                }
-            }
-        };
-        if seen.contains(&canonical) {
+        let name = lane.strategy;
+        if seen.contains(&name) {
             return Err(fail(
                 &path(&[Key("strategy")]),
                 format!("lane `{name}` appears twice: each strategy is run once"),
             ));
         }
-        seen.push(canonical);
+        seen.push(name);
         for (field, value) in [
             ("wall_ms", Some(lane.wall_ms)),
             ("lower_bound_ms", Some(lane.lower_bound_ms)),
@@ -384,15 +373,11 @@ fn check_turns(
     fail: &dyn Fn(&[Step<'_>], String) -> InputError,
 ) -> Result<(), InputError> {
     use Step::{Index, Key};
-    let name = &lane.strategy;
+    let name = lane.strategy;
     if lane.turns.is_empty() {
         return Ok(());
     }
-    if !lane
-        .strategy
-        .parse::<Strategy>()
-        .is_ok_and(Strategy::uses_turns)
-    {
+    if !lane.strategy.strategy().is_some_and(Strategy::uses_turns) {
         return Err(fail(
             &path(&[Key("turns")]),
             format!("lane `{name}` lists model turns, and only one-per-turn and turn-batched lanes take them"),

@@ -169,8 +169,8 @@ pub struct LaneResult {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(remote = "Self", deny_unknown_fields)]
 pub struct LaneRecord {
-    /// The strategy, as written on the command line (`pool:3`).
-    pub strategy: String,
+    /// The strategy, as written on the command line (`pool:3`), or `recorded`.
+    pub strategy: LaneLabel,
     /// Measured wall-clock milliseconds.
     pub wall_ms: f64,
     /// What no run of this strategy can beat (nominal ÷ speed).
@@ -191,7 +191,7 @@ pub struct LaneRecord {
 impl LaneRecord {
     /// Whether this is the recorded lane of an imported trace, not a strategy's run.
     pub fn is_recorded(&self) -> bool {
-        is_recorded(&self.strategy)
+        self.strategy == LaneLabel::Recorded
     }
 
     /// Lower bound ÷ wall: 1.0 means the lane did as well as any run of its strategy can.
@@ -244,10 +244,92 @@ pub fn speedup(baseline_ms: f64, wall_ms: f64) -> f64 {
 /// The lane name of what really happened, in a record made from an imported trace.
 pub const RECORDED_LANE: &str = "recorded";
 
-/// Whether a lane label names the recorded lane rather than a strategy: the one place the label
-/// is compared, so that the spelling lives in [`RECORDED_LANE`] alone.
-pub fn is_recorded(label: &str) -> bool {
-    label == RECORDED_LANE
+/// What a lane is: a strategy's run, or the recorded timeline of an imported trace (or of a
+/// watched agent). In JSON it is one string: `"recorded"` or the strategy as written on the
+/// command line (`"pool:3"`); an unknown strategy is refused where it is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LaneLabel {
+    /// What really happened ([`RECORDED_LANE`]).
+    Recorded,
+    /// A strategy's run.
+    Strategy(Strategy),
+}
+
+impl LaneLabel {
+    /// The strategy, unless this is the recorded lane.
+    pub fn strategy(self) -> Option<Strategy> {
+        match self {
+            LaneLabel::Recorded => None,
+            LaneLabel::Strategy(s) => Some(s),
+        }
+    }
+}
+
+impl From<Strategy> for LaneLabel {
+    fn from(s: Strategy) -> Self {
+        LaneLabel::Strategy(s)
+    }
+}
+
+impl std::fmt::Display for LaneLabel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LaneLabel::Recorded => f.write_str(RECORDED_LANE),
+            LaneLabel::Strategy(s) => s.fmt(f),
+        }
+    }
+}
+
+impl std::str::FromStr for LaneLabel {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == RECORDED_LANE {
+            Ok(LaneLabel::Recorded)
+        } else {
+            s.parse().map(LaneLabel::Strategy)
+        }
+    }
+}
+
+/// A label equals the text that names it (`"recorded"`, `"pool:3"`).
+impl PartialEq<str> for LaneLabel {
+    fn eq(&self, other: &str) -> bool {
+        other.parse::<LaneLabel>().is_ok_and(|o| o == *self)
+    }
+}
+
+impl PartialEq<&str> for LaneLabel {
+    fn eq(&self, other: &&str) -> bool {
+        self == *other
+    }
+}
+
+impl Serialize for LaneLabel {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for LaneLabel {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Label;
+        impl serde::de::Visitor<'_> for Label {
+            type Value = LaneLabel;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a strategy such as \"parallel\" or \"pool:3\", or \"recorded\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<LaneLabel, E> {
+                // Placed by the parser at the value; the strategy's own message says the fix.
+                v.parse().map_err(|m: String| {
+                    E::custom(format!(
+                        "a lane's strategy: {m}; or `{RECORDED_LANE}` for an imported trace's own lane"
+                    ))
+                })
+            }
+        }
+        deserializer.deserialize_str(Label)
+    }
 }
 
 /// A saved run.
@@ -333,7 +415,7 @@ impl Record {
         let lanes = lanes
             .into_iter()
             .map(|l| LaneRecord {
-                strategy: l.strategy.to_string(),
+                strategy: LaneLabel::Strategy(l.strategy),
                 wall_ms: l.wall_ms,
                 lower_bound_ms: l.strategy.lower_bound_ms(&bounds, cores),
                 speedup: speedup(baseline, l.wall_ms),
@@ -379,7 +461,7 @@ mod tests {
         assert_eq!(speedup(10.0, 0.0), 1.0);
         assert_eq!(speedup(10.0, 4.0), 2.5);
         let lane = |lower_bound_ms, wall_ms| LaneRecord {
-            strategy: "parallel".into(),
+            strategy: LaneLabel::Strategy(Strategy::Parallel),
             wall_ms,
             lower_bound_ms,
             speedup: 1.0,
@@ -393,9 +475,28 @@ mod tests {
     }
 
     #[test]
+    fn a_lane_label_is_one_string_in_json() {
+        for (label, json) in [
+            (LaneLabel::Recorded, r#""recorded""#),
+            (LaneLabel::Strategy(Strategy::Pool(3)), r#""pool:3""#),
+            (LaneLabel::Strategy(Strategy::PoolCp(2)), r#""pool:2:cp""#),
+        ] {
+            assert_eq!(serde_json::to_string(&label).unwrap(), json);
+            assert_eq!(serde_json::from_str::<LaneLabel>(json).unwrap(), label);
+        }
+        let err = serde_json::from_str::<LaneLabel>(r#""paralel""#).unwrap_err();
+        assert!(
+            err.to_string().contains("did you mean `parallel`?"),
+            "{err}"
+        );
+        assert!(LaneLabel::Recorded == "recorded");
+        assert!(LaneLabel::Strategy(Strategy::Waves) != "recorded");
+    }
+
+    #[test]
     fn overhead_is_measured_minus_predicted() {
         let lane = |wall_ms, predicted_ms| LaneRecord {
-            strategy: "sequential".into(),
+            strategy: LaneLabel::Strategy(Strategy::Sequential),
             wall_ms,
             lower_bound_ms: 100.0,
             speedup: 1.0,

@@ -112,7 +112,7 @@ pub(super) fn draw_lane(
         PAD + 8.0,
         top + 18.0,
         r#"font-size="14" font-weight="bold""#,
-        &ellipsize(&lane.strategy, 22),
+        &ellipsize(&lane.strategy.to_string(), 22),
     );
     s.text(
         X0,

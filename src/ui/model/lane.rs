@@ -2,6 +2,7 @@
 //! state at any instant, and a lane's clock.
 
 use crate::engine::Strategy;
+use crate::engine::record::LaneLabel;
 
 /// A call as every lane shares it: who it is and what it waits for.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,7 +117,7 @@ pub struct LaneView {
     /// The strategy it runs.
     pub strategy: Strategy,
     /// Its name on screen: the strategy, or `recorded` for an imported trace's own timeline.
-    pub label: String,
+    pub label: LaneLabel,
     /// Its lower bound, ms at the run's speed.
     pub lower_bound_ms: f64,
     /// The wall it cannot exceed on an exact clock, ms at the run's speed (for the axis).

@@ -108,7 +108,7 @@ impl ViewModel {
             .iter()
             .map(|&s| LaneView {
                 strategy: s,
-                label: s.to_string(),
+                label: s.into(),
                 lower_bound_ms: s.lower_bound_ms(&bounds, cores),
                 upper_bound_ms: s.upper_bound_ms(&bounds, waves_ms, cores),
                 predicted_ms: None,
@@ -156,11 +156,11 @@ impl ViewModel {
         let strategies: Vec<Strategy> = record
             .lanes
             .iter()
-            .map(|l| l.strategy.parse().unwrap_or(Strategy::Parallel))
+            .map(|l| l.strategy.strategy().unwrap_or(Strategy::Parallel))
             .collect();
         let mut model = ViewModel::without_predictions(plan, &strategies, record.speed);
         for (view, lane) in model.lanes.iter_mut().zip(&record.lanes) {
-            view.label = lane.strategy.clone();
+            view.label = lane.strategy;
             view.offset_ms = Some(0.0);
             view.wall_ms = Some(lane.wall_ms);
             view.lower_bound_ms = lane.lower_bound_ms;
@@ -242,10 +242,7 @@ impl ViewModel {
     /// The baseline lane's wall if it is done, else its elapsed time (`false`: a lower
     /// estimate), by the one baseline rule of [`Baseline`].
     pub fn baseline_ms(&self) -> Option<(f64, bool)> {
-        match Baseline::among(
-            self.lanes.iter().map(|l| l.label.as_str()),
-            self.bounds.sum_ms,
-        ) {
+        match Baseline::among(self.lanes.iter().map(|l| l.label), self.bounds.sum_ms) {
             Baseline::Lane(k) => {
                 let l = &self.lanes[k];
                 match (l.is_done_at(self.now_ms), l.wall_ms) {
@@ -274,10 +271,8 @@ impl ViewModel {
                 is_baseline: f.is_baseline,
             });
         }
-        let is_baseline = Baseline::among(
-            self.lanes.iter().map(|l| l.label.as_str()),
-            self.bounds.sum_ms,
-        ) == Baseline::Lane(k);
+        let is_baseline = Baseline::among(self.lanes.iter().map(|l| l.label), self.bounds.sum_ms)
+            == Baseline::Lane(k);
         Some(TitleFigures {
             wall_ms: wall,
             speedup: speedup(base, wall),
@@ -522,7 +517,7 @@ mod tests {
     fn a_lane_clock_starts_at_its_offset_and_stops_at_its_wall() {
         let lane = LaneView {
             strategy: Strategy::Parallel,
-            label: "parallel".into(),
+            label: Strategy::Parallel.into(),
             lower_bound_ms: 0.0,
             upper_bound_ms: 0.0,
             predicted_ms: None,
