@@ -251,6 +251,18 @@ pub fn write_output(
     what: &str,
     inputs: &[&Path],
 ) -> Result<(), InputError> {
+    write_output_with(path, what, inputs, |w| w.write_all(contents))
+}
+
+/// [`write_output`] of what `write` writes, streamed through a buffer: a big output (the record
+/// of a million calls) never has to be one string in memory. Same refusals, same atomic
+/// replacement.
+pub fn write_output_with(
+    path: &Path,
+    what: &str,
+    inputs: &[&Path],
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), InputError> {
     refuse_overwriting(path, what, inputs)?;
     let label = path.display().to_string();
     let cannot = |e: std::io::Error| {
@@ -274,12 +286,22 @@ pub fn write_output(
             return OpenOptions::new()
                 .write(true)
                 .open(&target)
-                .and_then(|mut f| f.write_all(contents))
+                .and_then(|f| buffered(f, write))
                 .map_err(cannot);
         }
         _ => {}
     }
-    replace_atomically(&target, |f| f.write_all(contents)).map_err(cannot)
+    replace_atomically(&target, |f| buffered(f, write)).map_err(cannot)
+}
+
+/// Runs `write` on a buffer over `file` and flushes it (a flush error is a write error).
+fn buffered(
+    file: impl Write,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
+    write(&mut out)?;
+    out.flush()
 }
 
 /// Replaces (or creates) the regular file `target` with what `write` writes: into a temporary

@@ -253,7 +253,13 @@ pub fn markdown(record: &Record) -> String {
 
 /// The record as pretty JSON (what `--record` writes).
 pub fn json(record: &Record) -> String {
-    let mut s = serde_json::to_string_pretty(record).expect("a record always serializes");
-    s.push('\n');
-    s
+    let mut out = Vec::new();
+    write_json(record, &mut out).expect("a record always serializes");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// [`json`] streamed to `out`, for records too big to hold twice (`--record`, `--json`).
+pub fn write_json(record: &Record, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, record)?;
+    out.write_all(b"\n")
 }
