@@ -373,7 +373,7 @@ fn exact_plan(e: &Expect) -> Arc<Plan> {
     if e.kind != Kind::Served {
         return plan;
     }
-    let mut twin: Scenario = plan.scenario.clone();
+    let mut twin: Scenario = (*plan.scenario).clone();
     for call in &mut twin.calls {
         let Some(http) = call.http.take() else {
             continue;

@@ -132,7 +132,7 @@ fn csv_has_a_header_and_a_row_per_call_per_lane() {
 fn csv_quotes_commas_quotes_and_line_breaks() {
     let mut rec = record("one-failing-call", &["sequential", "parallel"]);
     let nasty = "HTTP 503, \"Service\"\nUnavailable";
-    rec.scenario.calls[0].tool = Some("fetch,url".into());
+    std::sync::Arc::make_mut(&mut rec.scenario).calls[0].tool = Some("fetch,url".into());
     rec.lanes[1].calls[2].error = Some(nasty.into());
     let text = csv::csv(&rec);
     assert!(text.contains(",\"fetch,url\","), "{text}");
@@ -462,7 +462,7 @@ fn trace_marks_skipped_calls_when_their_dependency_failed() {
 
     // Without a failed dependency to date it, a skipped call has no event; its lane lists it.
     let mut rec = rec;
-    for c in &mut rec.scenario.calls {
+    for c in &mut std::sync::Arc::make_mut(&mut rec.scenario).calls {
         c.depends_on.clear();
     }
     let v = trace(&rec);

@@ -167,7 +167,7 @@ fn otel_sample_imports_turns_batches_and_measured_latencies() {
     );
     let record = imported.recorded.as_ref().unwrap();
     assert_eq!(record.started_at, "2026-01-01T12:00:00.001Z");
-    assert_eq!(record.scenario, imported.scenario);
+    assert_eq!(*record.scenario, imported.scenario);
 
     // The run was sequential: predicting the sequential lane gives the recorded wall, less the
     // 10.5 ms between spans; the parallel lane runs each batch at once.

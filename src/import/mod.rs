@@ -577,7 +577,8 @@ pub(crate) fn finish(
     let recorded = timed.map(|(timed, started_at)| recorded_record(&plan, &timed, started_at));
     let Plan { scenario, .. } = plan;
     Ok(Imported {
-        scenario,
+        // The recorded record shares it; unshared, it is handed out without a copy.
+        scenario: std::sync::Arc::unwrap_or_clone(scenario),
         recorded,
         notes,
     })

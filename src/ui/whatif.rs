@@ -63,7 +63,7 @@ impl WhatIf {
     /// Starts from `plan` run under `strategies`.
     pub fn new(plan: Arc<Plan>, strategies: Vec<Strategy>) -> WhatIf {
         let first = Batch {
-            scenario: plan.scenario.clone(),
+            scenario: (*plan.scenario).clone(),
             strategies,
         };
         WhatIf {

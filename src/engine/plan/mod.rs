@@ -7,6 +7,7 @@ mod graph;
 mod validate;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::dist::{DEFAULT_SEED, Distribution, draw_all};
 use super::effects::{Effect, LOCAL_PLACEHOLDER};
@@ -98,8 +99,9 @@ impl PlanCall {
 pub struct Plan {
     /// Where it came from (a path or `built-in NAME`).
     pub label: String,
-    /// The scenario as written, kept so a record can carry it.
-    pub scenario: Scenario,
+    /// The scenario as written, kept so a record can carry it (shared with the records, not
+    /// copied: at a million calls it is hundreds of MB).
+    pub scenario: Arc<Scenario>,
     /// The calls, in file order.
     pub calls: Vec<PlanCall>,
     /// For each call, the calls that depend on it.
@@ -152,9 +154,15 @@ impl Plan {
 
     /// Validates a parsed scenario. `source` names the file and places errors: every error
     /// carries the line:column of what it is about (the call's id, or the top-level key).
-    pub fn new(mut scenario: Scenario, source: &ScenarioSource) -> Result<Plan, InputError> {
+    pub fn new(
+        scenario: impl Into<Arc<Scenario>>,
+        source: &ScenarioSource,
+    ) -> Result<Plan, InputError> {
+        let mut scenario = scenario.into();
         // serde grows the list as it reads; a 100k-call plan keeps it for its whole life.
-        scenario.calls.shrink_to_fit();
+        if let Some(s) = Arc::get_mut(&mut scenario) {
+            s.calls.shrink_to_fit();
+        }
         let label = source.label.as_str();
         // Calls are placed by index, not by searching for their id: exact for a repeated id, and
         // inside a record the lanes' call entries are never mistaken for the scenario's.

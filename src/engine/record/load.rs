@@ -22,6 +22,9 @@ impl Record {
     pub fn load(path: &Path) -> Result<(Record, Arc<Plan>), InputError> {
         let mut source = read_file(path, FileKind::Record)?;
         let mut record: Record = parse_json(&source.label, &source.text)?;
+        if let Some(s) = Arc::get_mut(&mut record.scenario) {
+            s.calls.shrink_to_fit();
+        }
         // The embedded scenario's errors name the record file and place themselves in it.
         source.embedded = true;
         let plan = Plan::new(record.scenario.clone(), &source)?;

@@ -2,6 +2,7 @@
 //! run), so it can be reported and replayed without the scenario file and without re-running.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -348,8 +349,8 @@ pub struct Record {
     /// Real (measured) or virtual (exact, simulated) time.
     #[serde(default)]
     pub clock: Clock,
-    /// The scenario as run.
-    pub scenario: Scenario,
+    /// The scenario as run (the plan's own, shared).
+    pub scenario: Arc<Scenario>,
     /// Sum of work and critical path: nominal ÷ speed for simulated calls, measured (the median
     /// over lanes) for real I/O.
     pub bounds: Bounds,
