@@ -665,7 +665,7 @@ fn lesson_errors(e: &Expect, lesson: &str) -> Vec<String> {
                 .unwrap_or_else(|| panic!("{}: no lane {strategy}", e.name))
         };
         let call = |strategy: &str, id: &str| {
-            let c = lane(strategy).calls.iter().find(|c| c.id == id);
+            let c = lane(strategy).calls.iter().find(|c| &*c.id == id);
             c.unwrap_or_else(|| panic!("{}: no call {id}", e.name))
                 .clone()
         };

@@ -70,7 +70,7 @@ fn lane<'a>(record: &'a Record, strategy: &str) -> &'a LaneRecord {
 fn call<'a>(lane: &'a LaneRecord, id: &str) -> &'a CallRecord {
     lane.calls
         .iter()
-        .find(|c| c.id == id)
+        .find(|c| &*c.id == id)
         .unwrap_or_else(|| panic!("no call `{id}` in lane {lane:#?}"))
 }
 

@@ -103,7 +103,7 @@ fn csv_has_a_header_and_a_row_per_call_per_lane() {
                 let row = &rows[1 + k * calls + i];
                 assert_eq!(row.len(), 7, "{row:?}");
                 assert_eq!(row[0], lane.strategy.to_string());
-                assert_eq!(row[1], c.id);
+                assert_eq!(row[1], *c.id);
                 let status = serde_json::to_value(c.status).unwrap();
                 assert_eq!(row[3], status.as_str().unwrap());
                 let num = |s: &str| -> Option<f64> {
@@ -295,8 +295,11 @@ fn trace_complete_events_are_the_calls_in_microseconds() {
                     (Some(s), Some(e)) => {
                         assert_eq!(mine.len(), 1, "{name}: {c:?}");
                         let x = mine[0];
-                        assert_eq!(x["name"], c.id.as_str());
-                        let tool = rec.scenario.calls[i].tool.clone().unwrap_or(c.id.clone());
+                        assert_eq!(x["name"], &*c.id);
+                        let tool = rec.scenario.calls[i]
+                            .tool
+                            .clone()
+                            .unwrap_or(c.id.to_string());
                         assert_eq!(x["cat"], tool.as_str());
                         assert!((x["ts"].as_f64().unwrap() - s * 1000.0).abs() < 1e-6);
                         assert!((x["dur"].as_f64().unwrap() - (e - s) * 1000.0).abs() < 1e-6);
@@ -428,7 +431,7 @@ fn trace_marks_skipped_calls_when_their_dependency_failed() {
     let v = trace(&rec);
     let instants = phase(&v, "i");
     for (k, lane) in rec.lanes.iter().enumerate() {
-        let failed = lane.calls.iter().find(|c| c.id == "fetch_wiki").unwrap();
+        let failed = lane.calls.iter().find(|c| &*c.id == "fetch_wiki").unwrap();
         assert_eq!(failed.status, CallStatus::Error);
         let mut skipped = 0;
         for (i, c) in lane.calls.iter().enumerate() {
@@ -751,7 +754,7 @@ fn svg_draws_a_row_per_call_a_table_and_a_legend() {
     );
     for lane in &rec.lanes {
         for c in &lane.calls {
-            let labels = t.iter().filter(|s| **s == c.id).count();
+            let labels = t.iter().filter(|s| **s == *c.id).count();
             assert_eq!(labels, rec.lanes.len(), "one label per lane for {}", c.id);
         }
         // Table cells reuse the report's own formatting.

@@ -75,14 +75,7 @@ fn recorded(imported: &Imported) -> (f64, Vec<(&str, CallStatus, f64, f64)>) {
         lane.wall_ms,
         lane.calls
             .iter()
-            .map(|c| {
-                (
-                    c.id.as_str(),
-                    c.status,
-                    c.start_ms.unwrap(),
-                    c.end_ms.unwrap(),
-                )
-            })
+            .map(|c| (&*c.id, c.status, c.start_ms.unwrap(), c.end_ms.unwrap()))
             .collect(),
     )
 }
@@ -900,12 +893,8 @@ fn every_sample_passes_plan_new() {
         let (sequential, parallel) = walls(&plan);
         assert!(parallel <= sequential, "{name}");
         if let Some(record) = &imported.recorded {
-            let ids: Vec<&str> = record.lanes[0]
-                .calls
-                .iter()
-                .map(|c| c.id.as_str())
-                .collect();
-            let expected: Vec<&str> = plan.calls.iter().map(|c| c.id.as_str()).collect();
+            let ids: Vec<&str> = record.lanes[0].calls.iter().map(|c| &*c.id).collect();
+            let expected: Vec<&str> = plan.calls.iter().map(|c| &*c.id).collect();
             assert_eq!(ids, expected, "{name}");
         }
     }

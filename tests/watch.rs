@@ -291,7 +291,7 @@ fn check_record(path: &Path) {
     let calls: Vec<(&str, f64, f64)> = recorded
         .calls
         .iter()
-        .map(|c| (c.id.as_str(), c.start_ms.unwrap(), c.end_ms.unwrap()))
+        .map(|c| (&*c.id, c.start_ms.unwrap(), c.end_ms.unwrap()))
         .collect();
     assert_eq!(
         calls,

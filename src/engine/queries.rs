@@ -27,7 +27,7 @@ pub fn skipped_at(record: &Record, lane: &LaneRecord) -> Vec<Option<f64>> {
         .calls
         .iter()
         .enumerate()
-        .map(|(i, c)| (c.id.as_str(), i))
+        .map(|(i, c)| (&*c.id, i))
         .collect();
     let deps: Vec<Vec<usize>> = lane
         .calls
@@ -35,8 +35,8 @@ pub fn skipped_at(record: &Record, lane: &LaneRecord) -> Vec<Option<f64>> {
         .enumerate()
         .map(|(i, c)| {
             let spec = match record.scenario.calls.get(i) {
-                Some(s) if s.id == c.id => Some(s),
-                _ => record.scenario.calls.iter().find(|s| s.id == c.id),
+                Some(s) if *s.id == *c.id => Some(s),
+                _ => record.scenario.calls.iter().find(|s| *s.id == *c.id),
             };
             spec.map_or_else(Vec::new, |s| {
                 s.depends_on

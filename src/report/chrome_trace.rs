@@ -37,7 +37,7 @@ pub fn trace(record: &Record) -> Value {
             .iter()
             .zip(&skipped)
             .filter(|(c, at)| c.status == CallStatus::Skipped && at.is_none())
-            .map(|(c, _)| c.id.as_str())
+            .map(|(c, _)| &*c.id)
             .collect();
         events.push(json!({
             "name": "process_name", "ph": "M", "pid": pid, "tid": 0,

@@ -296,7 +296,7 @@ fn first_failure(lane: &LaneRecord) -> Option<&str> {
                 .unwrap_or(f64::INFINITY)
                 .total_cmp(&b.end_ms.unwrap_or(f64::INFINITY))
         })
-        .map(|c| c.id.as_str())
+        .map(|c| &*c.id)
 }
 
 /// The run's headline, true to what happened:

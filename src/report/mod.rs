@@ -169,10 +169,10 @@ pub fn failures(record: &Record) -> Vec<String> {
             let message = c.error.clone().unwrap_or_default();
             match out
                 .iter_mut()
-                .find(|(id, m, _)| *id == c.id && *m == message)
+                .find(|(id, m, _)| *id == *c.id && *m == message)
             {
                 Some(entry) => entry.2.push(lane.strategy.to_string()),
-                None => out.push((c.id.clone(), message, vec![lane.strategy.to_string()])),
+                None => out.push((c.id.to_string(), message, vec![lane.strategy.to_string()])),
             }
         }
     }

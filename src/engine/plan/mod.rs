@@ -54,10 +54,10 @@ pub struct RateLimit {
 /// One validated call.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanCall {
-    /// The call's id.
-    pub id: String,
+    /// The call's id, shared by every record and view of the call.
+    pub id: Arc<str>,
     /// The tool's display name (the id when the file gives none).
-    pub tool: String,
+    pub tool: Arc<str>,
     /// What the call does.
     pub effect: Effect,
     /// The call fails with this message after its effect.
@@ -236,9 +236,10 @@ impl Plan {
                 return Err(at_call(i, "`fail_attempts` without `fail`".into())
                     .hint("add \"fail\": \"message\" to say how its first attempts fail"));
             }
+            let id: Arc<str> = Arc::from(spec.id.as_str());
             let call = PlanCall {
-                id: spec.id.clone(),
-                tool: spec.tool.clone().unwrap_or_else(|| spec.id.clone()),
+                tool: spec.tool.as_deref().map_or_else(|| id.clone(), Arc::from),
+                id,
                 effect,
                 fail: spec.fail.clone(),
                 fail_attempts: spec.fail_attempts,
@@ -318,7 +319,7 @@ impl Plan {
             }
         }
         let order = topological_order(&calls, &successors).map_err(|cycle| {
-            let ids: Vec<&str> = cycle.iter().map(|&i| calls[i].id.as_str()).collect();
+            let ids: Vec<&str> = cycle.iter().map(|&i| &*calls[i].id).collect();
             at_call(cycle[0], describe_cycle(&ids))
                 .hint("each call in the cycle waits for the next, so none can start; remove one of these depends_on")
         })?;
@@ -433,7 +434,7 @@ impl Plan {
 
     /// The index of the call with this id.
     pub fn index_of(&self, id: &str) -> Option<usize> {
-        self.calls.iter().position(|c| c.id == id)
+        self.calls.iter().position(|c| &*c.id == id)
     }
 }
 

@@ -30,7 +30,18 @@ impl Record {
         let plan = Plan::new(record.scenario.clone(), &source)?;
         record.check(&source.label, &source.text, &plan)?;
         record.align_runs();
+        record.share_ids(&plan);
         Ok((record, Arc::new(plan)))
+    }
+
+    /// Points every call record's id at the plan's own (checked equal): one string per call,
+    /// not one per call and lane.
+    fn share_ids(&mut self, plan: &Plan) {
+        for lane in self.runs.iter_mut().flatten().chain(&mut self.lanes) {
+            for (c, p) in lane.calls.iter_mut().zip(&plan.calls) {
+                c.id = p.id.clone();
+            }
+        }
     }
 
     /// Orders each run's lanes like `lanes` (by strategy); [`Record::check`] has made sure
@@ -93,8 +104,7 @@ impl Record {
             let path = [Key("bounds"), Key(name)];
             time_in_range(value).map_err(|m| fail(&path, format!("bounds.{name} {m}")))?;
         }
-        let ids: std::collections::HashSet<&str> =
-            plan.calls.iter().map(|c| c.id.as_str()).collect();
+        let ids: std::collections::HashSet<&str> = plan.calls.iter().map(|c| &*c.id).collect();
         for (id, &ms) in &self.draws {
             let path = [Key("draws"), Key(id.as_str())];
             if !ids.contains(id.as_str()) {
@@ -198,7 +208,7 @@ fn check_lanes(
     fail: &dyn Fn(&[Step<'_>], String) -> InputError,
 ) -> Result<(), InputError> {
     use Step::{Index, Key};
-    let expected: Vec<&str> = plan.calls.iter().map(|c| c.id.as_str()).collect();
+    let expected: Vec<&str> = plan.calls.iter().map(|c| &*c.id).collect();
     let mut seen: Vec<LaneLabel> = Vec::with_capacity(lanes.len());
     for (k, lane) in lanes.iter().enumerate() {
         let path = |rest: &[Step<'static>]| -> Vec<Step<'static>> {
@@ -227,7 +237,7 @@ fn check_lanes(
                 .map_err(|m| fail(&path(&[Key(field)]), format!("lane `{name}`: {field} {m}")))?;
         }
         check_turns(lane, &path, fail)?;
-        let ids: Vec<&str> = lane.calls.iter().map(|c| c.id.as_str()).collect();
+        let ids: Vec<&str> = lane.calls.iter().map(|c| &*c.id).collect();
         if ids != expected {
             let (detail, place) = match ids.iter().zip(&expected).position(|(a, b)| a != b) {
                 Some(j) => (

@@ -65,8 +65,8 @@ pub struct Attempt {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(remote = "Self", deny_unknown_fields)]
 pub struct CallRecord {
-    /// The call's id.
-    pub id: String,
+    /// The call's id (the plan's, shared).
+    pub id: Arc<str>,
     /// How it ended.
     pub status: CallStatus,
     /// Milliseconds from the lane's start to the call's start; `null` when skipped.
@@ -91,9 +91,9 @@ pub struct CallRecord {
 
 impl CallRecord {
     /// A call that never ran.
-    pub fn skipped(id: &str, reason: String) -> Self {
+    pub fn skipped(id: &Arc<str>, reason: String) -> Self {
         CallRecord {
-            id: id.to_string(),
+            id: id.clone(),
             status: CallStatus::Skipped,
             start_ms: None,
             end_ms: None,
@@ -106,7 +106,7 @@ impl CallRecord {
     }
 
     /// A call the lane stopped at `at_ms` after `root` failed (`on_error: cancel`).
-    pub fn cancelled(id: &str, root: &str, start: Option<f64>, at_ms: f64) -> Self {
+    pub fn cancelled(id: &Arc<str>, root: &str, start: Option<f64>, at_ms: f64) -> Self {
         let mut record =
             CallRecord::skipped(id, format!("cancelled: `{root}` failed (on_error: cancel)"));
         record.status = CallStatus::Cancelled;
@@ -119,7 +119,7 @@ impl CallRecord {
     /// ended; a single attempt is not listed), after waiting `wait_ms` for a rate-limit token.
     /// Both clocks build their records here, so they follow one rule.
     pub fn ran(
-        id: &str,
+        id: &Arc<str>,
         start: f64,
         end: f64,
         wait_ms: Option<f64>,
@@ -127,7 +127,7 @@ impl CallRecord {
     ) -> Self {
         let error = attempts.last().and_then(|a| a.error.clone());
         CallRecord {
-            id: id.to_string(),
+            id: id.clone(),
             status: if error.is_some() {
                 CallStatus::Error
             } else {
@@ -405,7 +405,7 @@ impl Record {
             .calls
             .iter()
             .filter_map(|c| match c.effect {
-                Effect::Drawn { ms, .. } => Some((c.id.clone(), ms)),
+                Effect::Drawn { ms, .. } => Some((c.id.to_string(), ms)),
                 _ => None,
             })
             .collect();

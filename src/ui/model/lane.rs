@@ -7,10 +7,10 @@ use crate::engine::record::LaneLabel;
 /// A call as every lane shares it: who it is and what it waits for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallInfo {
-    /// The call's id.
-    pub id: String,
+    /// The call's id (the plan's, shared).
+    pub id: std::sync::Arc<str>,
     /// The tool's display name.
-    pub tool: String,
+    pub tool: std::sync::Arc<str>,
     /// Indices of the calls it depends on.
     pub deps: Vec<usize>,
 }

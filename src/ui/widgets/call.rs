@@ -123,7 +123,7 @@ fn pair_label(ctx: &Ctx<'_>, a: usize, b: usize, max: usize) -> String {
     let tail: String = if common >= 3 && common < ib.chars().count() {
         ib.chars().skip(common).collect()
     } else {
-        ib.clone()
+        ib.to_string()
     };
     let whole = format!("{ia}{}/{tail}{}", star(a), star(b));
     if width(&whole) <= max {
@@ -225,7 +225,7 @@ pub(super) fn draw_call(
                 .deps
                 .iter()
                 .filter(|&&d| !matches!(lane.calls[d].state_at(now), CallState::Done { .. }))
-                .map(|&d| model.calls[d].id.as_str())
+                .map(|&d| &*model.calls[d].id)
                 .collect();
             let text = if t.is_none() {
                 "· lane not started".to_string()
