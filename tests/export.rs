@@ -115,7 +115,7 @@ fn csv_has_a_header_and_a_row_per_call_per_lane() {
                 };
                 assert!(close(num(&row[4]), c.start_ms), "{row:?} vs {c:?}");
                 assert!(close(num(&row[5]), c.end_ms), "{row:?} vs {c:?}");
-                assert_eq!(row[6], c.error.clone().unwrap_or_default());
+                assert_eq!(row[6], c.error().clone().unwrap_or_default());
             }
         }
     }
@@ -133,7 +133,7 @@ fn csv_quotes_commas_quotes_and_line_breaks() {
     let mut rec = record("one-failing-call", &["sequential", "parallel"]);
     let nasty = "HTTP 503, \"Service\"\nUnavailable";
     std::sync::Arc::make_mut(&mut rec.scenario).calls[0].tool = Some("fetch,url".into());
-    rec.lanes[1].calls[2].error = Some(nasty.into());
+    rec.lanes[1].calls[2].more_mut().error = Some(nasty.into());
     let text = csv::csv(&rec);
     assert!(text.contains(",\"fetch,url\","), "{text}");
     // A line break inside a field is escaped (no control byte reaches a terminal that shows
@@ -306,7 +306,7 @@ fn trace_complete_events_are_the_calls_in_microseconds() {
                         let args = &x["args"];
                         assert_eq!(args["tool"], tool.as_str());
                         assert_eq!(args["status"], serde_json::to_value(c.status).unwrap());
-                        assert_eq!(args["error"], serde_json::to_value(&c.error).unwrap());
+                        assert_eq!(args["error"], serde_json::to_value(&c.error()).unwrap());
                         for field in ["bytes", "http_status", "wait_ms"] {
                             assert!(args.get(field).is_some(), "{field} in {args}");
                         }
@@ -382,8 +382,8 @@ fn trace_shows_each_retry_attempt_nested_in_its_call() {
                 .filter(|e| key(e) == (k as u64 + 1, i as u64 + 1))
                 .filter(|e| e["name"].as_str().unwrap().contains("(attempt "))
                 .collect();
-            assert_eq!(attempts.len(), c.attempts.len(), "{}", c.id);
-            for (n, (e, a)) in attempts.iter().zip(&c.attempts).enumerate() {
+            assert_eq!(attempts.len(), c.attempts().len(), "{}", c.id);
+            for (n, (e, a)) in attempts.iter().zip(c.attempts()).enumerate() {
                 assert_eq!(e["name"], format!("{} (attempt {})", c.id, n + 1));
                 assert_eq!(e["args"]["attempt"], n + 1);
                 assert_eq!(e["args"]["error"], serde_json::to_value(&a.error).unwrap());
@@ -413,7 +413,7 @@ fn trace_shows_rate_limit_waits_before_their_calls() {
         .calls
         .iter()
         .enumerate()
-        .filter(|(_, c)| c.wait_ms.is_some_and(|w| w > 0.0))
+        .filter(|(_, c)| c.wait_ms().is_some_and(|w| w > 0.0))
         .collect();
     assert!(!waited.is_empty(), "the parallel lane waits for tokens");
     assert_eq!(waits.len(), waited.len());
@@ -421,7 +421,7 @@ fn trace_shows_rate_limit_waits_before_their_calls() {
         assert_eq!(key(w), (1, i as u64 + 1));
         let end = w["ts"].as_f64().unwrap() + w["dur"].as_f64().unwrap();
         assert!((end - c.start_ms.unwrap() * 1000.0).abs() < 1e-3, "{w}");
-        assert!((w["dur"].as_f64().unwrap() - c.wait_ms.unwrap() * 1000.0).abs() < 1e-3);
+        assert!((w["dur"].as_f64().unwrap() - c.wait_ms().unwrap() * 1000.0).abs() < 1e-3);
     }
 }
 

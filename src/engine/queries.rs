@@ -99,8 +99,8 @@ pub fn in_flight_steps(lane: &LaneRecord) -> Vec<(f64, usize)> {
 fn attempt_spans(lane: &LaneRecord) -> Vec<(f64, f64)> {
     let mut spans = Vec::new();
     for c in &lane.calls {
-        if c.attempts.len() > 1 {
-            spans.extend(c.attempts.iter().map(|a| (a.start_ms, a.end_ms)));
+        if c.attempts().len() > 1 {
+            spans.extend(c.attempts().iter().map(|a| (a.start_ms, a.end_ms)));
         } else if let (Some(s), Some(e)) = (c.start_ms, c.end_ms) {
             spans.push((s, e));
         }

@@ -23,7 +23,9 @@ use crate::engine::json::locate::{Step, line_col, locate};
 use crate::engine::limits::MAX_LATENCY_MS;
 use crate::engine::options::{Clock, Mode};
 use crate::engine::plan::Plan;
-use crate::engine::record::{CallRecord, CallStatus, LaneLabel, LaneRecord, Record, speedup};
+use crate::engine::record::{
+    CallMore, CallRecord, CallStatus, LaneLabel, LaneRecord, Record, speedup,
+};
 use crate::engine::scenario::{CallSpec, Scenario, ScenarioSource};
 
 /// The strategy name of the one lane of an imported record: the run as it happened.
@@ -599,11 +601,12 @@ fn recorded_record(plan: &Plan, timed: &[Timed], started_at: String) -> Record {
             },
             start_ms: Some(t.start_ms),
             end_ms: Some(t.end_ms),
-            error: t.error.clone(),
-            wait_ms: None,
-            attempts: Vec::new(),
-            bytes: None,
-            http_status: None,
+            more: t.error.clone().map(|error| {
+                Box::new(CallMore {
+                    error: Some(error),
+                    ..CallMore::default()
+                })
+            }),
         })
         .collect();
     let wall_ms = ms3(timed.iter().map(|t| t.end_ms).fold(0.0, f64::max));

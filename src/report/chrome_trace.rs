@@ -78,14 +78,14 @@ pub fn trace(record: &Record) -> Value {
             let args = json!({
                 "tool": tool,
                 "status": c.status,
-                "error": c.error,
-                "bytes": c.bytes,
-                "http_status": c.http_status,
-                "wait_ms": c.wait_ms,
+                "error": c.error(),
+                "bytes": c.bytes(),
+                "http_status": c.http_status(),
+                "wait_ms": c.wait_ms(),
             });
             match (c.start_ms, c.end_ms) {
                 (Some(start), Some(end)) => {
-                    if let Some(w) = c.wait_ms.filter(|&w| w > 0.0) {
+                    if let Some(w) = c.wait_ms().filter(|&w| w > 0.0) {
                         let from = (start - w).max(0.0);
                         events.push(json!({
                             "name": format!("{} (waiting for a token)", c.id),
@@ -98,8 +98,8 @@ pub fn trace(record: &Record) -> Value {
                         "name": c.id, "cat": tool, "ph": "X", "pid": pid, "tid": tid,
                         "ts": us(start), "dur": us(end - start), "args": args,
                     }));
-                    let total = c.attempts.len();
-                    for (n, a) in c.attempts.iter().enumerate() {
+                    let total = c.attempts().len();
+                    for (n, a) in c.attempts().iter().enumerate() {
                         // Clamped into the call, so the attempts nest in it on its thread.
                         let a_start = a.start_ms.clamp(start, end);
                         let a_end = a.end_ms.clamp(a_start, end);

@@ -59,7 +59,7 @@ pub fn csv(record: &Record) -> String {
                 status(c.status).to_string(),
                 c.start_ms.map(number).unwrap_or_default(),
                 c.end_ms.map(number).unwrap_or_default(),
-                c.error.as_deref().map(field).unwrap_or_default(),
+                c.error().map(field).unwrap_or_default(),
             ];
             out.push_str(&row.join(","));
             out.push_str("\r\n");

@@ -263,7 +263,7 @@ pub fn why_above_bound(
         if lane
             .calls
             .iter()
-            .any(|c| c.wait_ms.is_some_and(|w| w > 0.0))
+            .any(|c| c.wait_ms().is_some_and(|w| w > 0.0))
         {
             causes.push("rate-limit waits".to_string());
         }
@@ -271,7 +271,7 @@ pub fn why_above_bound(
             causes.push("the failure stopped the lane".to_string());
         }
     }
-    if lane.calls.iter().any(|c| c.attempts.len() > 1) && structural > 0.0 {
+    if lane.calls.iter().any(|c| c.attempts().len() > 1) && structural > 0.0 {
         causes.push("retries and backoffs".to_string());
     }
     if let Some(o) = overhead_ms

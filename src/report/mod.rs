@@ -166,7 +166,7 @@ pub fn failures(record: &Record) -> Vec<String> {
             if c.status != CallStatus::Error {
                 continue;
             }
-            let message = c.error.clone().unwrap_or_default();
+            let message = c.error().map(str::to_string).unwrap_or_default();
             match out
                 .iter_mut()
                 .find(|(id, m, _)| *id == *c.id && *m == message)

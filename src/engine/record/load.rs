@@ -278,7 +278,7 @@ fn check_lanes(
             for (field, value) in [
                 ("start_ms", call.start_ms),
                 ("end_ms", call.end_ms),
-                ("wait_ms", call.wait_ms),
+                ("wait_ms", call.wait_ms()),
             ] {
                 if let Some(v) = value {
                     time_in_range(v).map_err(|m| bad(&[Key(field)], format!("{field} {m}")))?;
@@ -320,7 +320,7 @@ fn check_lanes(
                     "a lane's wall is when its last call ended; record the run again with --record",
                 ));
             }
-            if let (Some(w), Some(s)) = (call.wait_ms, call.start_ms)
+            if let (Some(w), Some(s)) = (call.wait_ms(), call.start_ms)
                 && w > s + ROUNDING_MS
             {
                 return Err(bad(
@@ -329,8 +329,8 @@ fn check_lanes(
                 ));
             }
             let message_ok = match call.status {
-                CallStatus::Ok => call.error.is_none(),
-                CallStatus::Error | CallStatus::Skipped => call.error.is_some(),
+                CallStatus::Ok => call.error().is_none(),
+                CallStatus::Error | CallStatus::Skipped => call.error().is_some(),
                 CallStatus::Cancelled => true,
             };
             if !message_ok {
@@ -341,7 +341,7 @@ fn check_lanes(
                 };
                 return Err(bad(&[Key("error")], want.to_string()));
             }
-            if let Some(code) = call.http_status
+            if let Some(code) = call.http_status()
                 && !(100..=599).contains(&code)
             {
                 return Err(bad(
@@ -351,7 +351,7 @@ fn check_lanes(
             }
             let (lo, hi) = (call.start_ms.unwrap_or(0.0), call.end_ms.unwrap_or(0.0));
             let mut prev_end = lo;
-            for (a, attempt) in call.attempts.iter().enumerate() {
+            for (a, attempt) in call.attempts().iter().enumerate() {
                 let at_path = [Key("attempts"), Index(a)];
                 for (field, v) in [("start_ms", attempt.start_ms), ("end_ms", attempt.end_ms)] {
                     time_in_range(v)

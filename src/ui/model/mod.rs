@@ -168,16 +168,16 @@ impl ViewModel {
             view.turns = lane.turns.iter().map(|t| (t.start_ms, t.end_ms)).collect();
             for (timing, call) in view.calls.iter_mut().zip(&lane.calls) {
                 let cancelled = call.status == CallStatus::Cancelled;
-                let (earlier, last) = match call.attempts.split_last() {
+                let (earlier, last) = match call.attempts().split_last() {
                     Some((last, earlier)) => (earlier, Some(last)),
                     None => (&[][..], None),
                 };
                 *timing = CallTiming {
                     start: call.start_ms,
                     end: if cancelled { None } else { call.end_ms },
-                    error: call.error.clone(),
+                    error: call.error().map(str::to_string),
                     skipped: None,
-                    waited_ms: call.wait_ms.unwrap_or(0.0),
+                    waited_ms: call.wait_ms().unwrap_or(0.0),
                     failed_attempts: earlier
                         .iter()
                         .map(|a| (a.start_ms, a.end_ms, a.error.clone().unwrap_or_default()))
@@ -198,7 +198,7 @@ impl ViewModel {
                     view.calls[i] = CallTiming {
                         skipped: Some((
                             skipped_at[i].unwrap_or(0.0),
-                            call.error.clone().unwrap_or_default(),
+                            call.error().map(str::to_string).unwrap_or_default(),
                         )),
                         ..CallTiming::default()
                     };
