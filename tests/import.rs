@@ -247,7 +247,7 @@ fn otel_json_lines_with_concurrent_tools_and_an_error() {
     );
     let record = imported.recorded.as_ref().unwrap();
     assert_eq!(
-        record.lanes[0].calls[4].error().as_deref(),
+        record.lanes[0].calls[4].error(),
         Some("payment gateway timeout")
     );
     assert!(has_note(&imported, "2 documents"));
