@@ -115,7 +115,7 @@ fn csv_has_a_header_and_a_row_per_call_per_lane() {
                 };
                 assert!(close(num(&row[4]), c.start_ms), "{row:?} vs {c:?}");
                 assert!(close(num(&row[5]), c.end_ms), "{row:?} vs {c:?}");
-                assert_eq!(row[6], c.error().clone().unwrap_or_default());
+                assert_eq!(row[6], c.error().unwrap_or_default());
             }
         }
     }
@@ -306,7 +306,7 @@ fn trace_complete_events_are_the_calls_in_microseconds() {
                         let args = &x["args"];
                         assert_eq!(args["tool"], tool.as_str());
                         assert_eq!(args["status"], serde_json::to_value(c.status).unwrap());
-                        assert_eq!(args["error"], serde_json::to_value(&c.error()).unwrap());
+                        assert_eq!(args["error"], serde_json::to_value(c.error()).unwrap());
                         for field in ["bytes", "http_status", "wait_ms"] {
                             assert!(args.get(field).is_some(), "{field} in {args}");
                         }

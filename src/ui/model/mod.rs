@@ -12,7 +12,7 @@ use crate::report::figures::{self, Baseline, LaneFigures, Saved};
 
 mod lane;
 
-pub use lane::{CallInfo, CallState, CallTiming, LaneView};
+pub use lane::{CallInfo, CallState, CallTiming, LaneView, TimingMore};
 
 /// Live or replayed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -175,16 +175,21 @@ impl ViewModel {
                 *timing = CallTiming {
                     start: call.start_ms,
                     end: if cancelled { None } else { call.end_ms },
-                    error: call.error().map(str::to_string),
-                    skipped: None,
                     waited_ms: call.wait_ms().unwrap_or(0.0),
-                    failed_attempts: earlier
-                        .iter()
-                        .map(|a| (a.start_ms, a.end_ms, a.error.clone().unwrap_or_default()))
-                        .collect(),
-                    attempt_start: last.map(|a| a.start_ms).filter(|_| !earlier.is_empty()),
-                    cancelled: if cancelled { call.end_ms } else { None },
+                    more: None,
                 };
+                if call.more.is_some() {
+                    timing.set_more(TimingMore {
+                        error: call.error().map(str::to_string),
+                        skipped: None,
+                        failed_attempts: earlier
+                            .iter()
+                            .map(|a| (a.start_ms, a.end_ms, a.error.clone().unwrap_or_default()))
+                            .collect(),
+                        attempt_start: last.map(|a| a.start_ms).filter(|_| !earlier.is_empty()),
+                        cancelled: if cancelled { call.end_ms } else { None },
+                    });
+                }
             }
             // A record has no skip times: the lane skips a call the moment its first dependency
             // fails (or is skipped).
@@ -195,13 +200,11 @@ impl ViewModel {
             let skipped_at = crate::engine::queries::skipped_at(record, lane);
             for (i, call) in lane.calls.iter().enumerate() {
                 if call.status == CallStatus::Skipped {
-                    view.calls[i] = CallTiming {
-                        skipped: Some((
-                            skipped_at[i].unwrap_or(0.0),
-                            call.error().map(str::to_string).unwrap_or_default(),
-                        )),
-                        ..CallTiming::default()
-                    };
+                    view.calls[i] = CallTiming::default();
+                    view.calls[i].more_mut().skipped = Some((
+                        skipped_at[i].unwrap_or(0.0),
+                        call.error().map(str::to_string).unwrap_or_default(),
+                    ));
                 }
             }
         }
@@ -305,7 +308,7 @@ impl ViewModel {
     pub fn last_to_finish(&self, k: usize) -> Option<usize> {
         let calls = &self.lanes[k].calls;
         (0..calls.len())
-            .filter_map(|i| Some((i, calls[i].end.or(calls[i].cancelled)?)))
+            .filter_map(|i| Some((i, calls[i].end.or(calls[i].cancelled())?)))
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(i, _)| i)
     }
@@ -316,9 +319,9 @@ impl ViewModel {
     pub fn peak_in_flight(&self, k: usize) -> usize {
         let mut spans: Vec<(f64, f64)> = Vec::new();
         for c in &self.lanes[k].calls {
-            spans.extend(c.failed_attempts.iter().map(|&(s, e, _)| (s, e)));
-            let start = c.attempt_start.filter(|a| a.is_finite()).or(c.start);
-            if let (Some(s), Some(e)) = (start, c.end.or(c.cancelled)) {
+            spans.extend(c.failed_attempts().iter().map(|&(s, e, _)| (s, e)));
+            let start = c.attempt_start().filter(|a| a.is_finite()).or(c.start);
+            if let (Some(s), Some(e)) = (start, c.end.or(c.cancelled())) {
                 spans.push((s, e));
             }
         }
@@ -348,26 +351,29 @@ impl ViewModel {
             }
             EventKind::AttemptFailed { call, at_ms, error } => {
                 if let Some(c) = view.calls.get_mut(call) {
-                    let from = c.attempt_start.or(c.start).unwrap_or(at_ms);
-                    c.failed_attempts.push((from, at_ms, error));
+                    let from = c.attempt_start().or(c.start).unwrap_or(at_ms);
+                    let more = c.more_mut();
+                    more.failed_attempts.push((from, at_ms, error));
                     // Until the retry starts (after its backoff) nothing runs.
-                    c.attempt_start = Some(f64::INFINITY);
+                    more.attempt_start = Some(f64::INFINITY);
                 }
             }
             EventKind::AttemptStarted { call, at_ms } => {
                 if let Some(c) = view.calls.get_mut(call) {
-                    c.attempt_start = Some(at_ms);
+                    c.more_mut().attempt_start = Some(at_ms);
                 }
             }
             EventKind::Cancelled { call, at_ms, .. } => {
                 if let Some(c) = view.calls.get_mut(call) {
-                    c.cancelled = Some(at_ms);
+                    c.more_mut().cancelled = Some(at_ms);
                 }
             }
             EventKind::Finished { call, at_ms, error } => {
                 if let Some(c) = view.calls.get_mut(call) {
                     c.end = Some(at_ms);
-                    c.error = error;
+                    if error.is_some() || c.more.is_some() {
+                        c.more_mut().error = error;
+                    }
                 }
             }
             EventKind::Skipped {
@@ -376,7 +382,7 @@ impl ViewModel {
                 reason,
             } => {
                 if let Some(c) = view.calls.get_mut(call) {
-                    c.skipped = Some((at_ms, reason));
+                    c.more_mut().skipped = Some((at_ms, reason));
                 }
             }
             EventKind::LaneDone { wall_ms } => view.wall_ms = Some(wall_ms),
@@ -454,7 +460,7 @@ impl ViewModel {
         };
         for c in &lane.calls {
             // Attempts that failed and were retried ran too.
-            for &(start, end, _) in &c.failed_attempts {
+            for &(start, end, _) in c.failed_attempts() {
                 if start <= t {
                     add(start, end.min(t));
                 }
@@ -499,7 +505,6 @@ mod tests {
         let c = CallTiming {
             start: Some(10.0),
             end: Some(20.0),
-            error: None,
             ..CallTiming::default()
         };
         assert_eq!(c.state_at(5.0), CallState::Waiting);

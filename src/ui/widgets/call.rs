@@ -197,7 +197,7 @@ pub(super) fn draw_call(
         }
     }
     if let Some(now) = t {
-        for (start, end, _) in &timing.failed_attempts {
+        for (start, end, _) in timing.failed_attempts() {
             if *start <= now {
                 let end = end.min(now);
                 draw_bar(
@@ -273,7 +273,7 @@ pub(super) fn draw_call(
             }
         }
         CallState::Skipped { reason } => {
-            let at = timing.skipped.as_ref().map_or(0.0, |s| s.0);
+            let at = timing.skipped().as_ref().map_or(0.0, |s| s.0);
             fit_at(
                 buf,
                 geo.column(at),
@@ -301,7 +301,7 @@ fn now_marker(ctx: &Ctx<'_>, k: usize, t: Option<f64>, y: u16, geo: &Geometry, b
 fn spans(ctx: &Ctx<'_>, c: &CallTiming, t: f64, geo: &Geometry) -> Vec<(f64, f64, Style)> {
     let theme = ctx.theme;
     let mut out: Vec<(f64, f64, Style)> = c
-        .failed_attempts
+        .failed_attempts()
         .iter()
         .filter(|a| a.0 <= t)
         .map(|a| (geo.cells(a.0), geo.cells(a.1.min(t)), theme.failed()))
