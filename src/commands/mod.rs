@@ -58,8 +58,16 @@ fn print_raw(text: &str) -> Result<(), Failure> {
 
 /// The record as JSON on stdout, streamed (a million-call record is never one string).
 fn print_json(record: &Record) -> Result<(), Failure> {
+    print_streamed(|out| report::write_json(record, out))
+}
+
+/// Writes to stdout through a buffer what `write` writes (formats that escape their own text),
+/// for outputs too big to build as one string; a closed pipe is not an error.
+fn print_streamed(
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Failure> {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    match report::write_json(record, &mut out).and_then(|()| out.flush()) {
+    match write(&mut out).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             Err(Failure::Internal(format!("cannot write to stdout: {e}")))
         }
@@ -191,6 +199,9 @@ pub fn list() -> Result<(), Failure> {
 
 pub fn report(args: ReportArgs) -> Result<(), Failure> {
     let (record, _plan): (Record, _) = Record::load(&args.record)?;
+    if args.format == report::Format::ChromeTrace {
+        return print_streamed(|out| report::chrome_trace::write(&record, out));
+    }
     let text = report::render(&record, args.format);
     match args.format {
         report::Format::Table | report::Format::Markdown => print(&text),
