@@ -21,9 +21,9 @@ use fanout::report;
 use fanout::ui::{model::ViewModel, view};
 
 /// Allocations a call may cost in all (scenario, plan, four lanes, view model).
-const CEILING_ALLOCS: f64 = 16.0;
+const CEILING_ALLOCS: f64 = 17.0;
 /// Peak live bytes a call may cost.
-const CEILING_BYTES: f64 = 1400.0;
+const CEILING_BYTES: f64 = 1300.0;
 
 /// The system allocator, counting allocations and the live and peak bytes.
 struct Counting;
@@ -127,7 +127,7 @@ fn a_headless_run_allocates_the_same_per_call_at_1k_and_10k_calls() {
         (p10 / p1 - 1.0).abs() < 0.15,
         "peak bytes per call {p1} at 1k, {p10} at 10k"
     );
-    // Ceilings, a little above today's (14.2 allocations, 1.27 kB a call): an id string per
+    // Ceilings, a little above today's (15.2 allocations, 1.14 kB a call): an id string per
     // call and lane, an allocation per event, or a second copy of the scenario breaks them.
     assert!(a10 < CEILING_ALLOCS, "{a10} allocations per call");
     assert!(p10 < CEILING_BYTES, "{p10} peak bytes per call");

@@ -159,9 +159,12 @@ impl Plan {
         source: &ScenarioSource,
     ) -> Result<Plan, InputError> {
         let mut scenario = scenario.into();
-        // serde grows the list as it reads; a 100k-call plan keeps it for its whole life.
+        // serde grows the lists as it reads; a 100k-call plan keeps them for its whole life.
         if let Some(s) = Arc::get_mut(&mut scenario) {
             s.calls.shrink_to_fit();
+            for c in &mut s.calls {
+                c.depends_on.shrink_to_fit();
+            }
         }
         let label = source.label.as_str();
         // Calls are placed by index, not by searching for their id: exact for a repeated id, and
@@ -186,8 +189,11 @@ impl Plan {
         }
 
         let seed = scenario.seed.unwrap_or(DEFAULT_SEED);
-        let dists: Vec<Option<&Distribution>> =
-            scenario.calls.iter().map(|c| c.latency.as_ref()).collect();
+        let dists: Vec<Option<&Distribution>> = scenario
+            .calls
+            .iter()
+            .map(|c| c.latency.as_deref())
+            .collect();
         let draws = draw_all(seed, &dists);
         let mut index: HashMap<&str, usize> = HashMap::with_capacity(scenario.calls.len());
         let mut calls = Vec::with_capacity(scenario.calls.len());

@@ -71,7 +71,7 @@ pub(super) fn effect_of(
             .map_err(|m| (format!("latency: {m}"), None))?;
         // Whole milliseconds: the timer's resolution, so the record's draws are what ran.
         return Ok(Effect::Drawn {
-            dist: dist.clone(),
+            dist: (**dist).clone(),
             ms: draw.unwrap_or_else(|| dist.median_ms()).round(),
         });
     }
