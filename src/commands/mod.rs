@@ -64,7 +64,7 @@ fn print_json(record: &Record) -> Result<(), Failure> {
 /// Writes to stdout through a buffer what `write` writes (formats that escape their own text),
 /// for outputs too big to build as one string; a closed pipe is not an error.
 fn print_streamed(
-    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    write: impl FnOnce(&mut std::io::BufWriter<std::io::StdoutLock<'static>>) -> std::io::Result<()>,
 ) -> Result<(), Failure> {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     match write(&mut out).and_then(|()| out.flush()) {

@@ -8,7 +8,7 @@
 //!   then a rename, so a failed write never leaves half a file.
 
 use std::fs::{File, Metadata, OpenOptions};
-use std::io::{Read, Write};
+use std::io::{BufWriter, Read, Write};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -261,7 +261,7 @@ pub fn write_output_with(
     path: &Path,
     what: &str,
     inputs: &[&Path],
-    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    write: impl FnOnce(&mut BufWriter<&mut File>) -> std::io::Result<()>,
 ) -> Result<(), InputError> {
     refuse_overwriting(path, what, inputs)?;
     let label = path.display().to_string();
@@ -286,7 +286,7 @@ pub fn write_output_with(
             return OpenOptions::new()
                 .write(true)
                 .open(&target)
-                .and_then(|f| buffered(f, write))
+                .and_then(|mut f| buffered(&mut f, write))
                 .map_err(cannot);
         }
         _ => {}
@@ -294,12 +294,13 @@ pub fn write_output_with(
     replace_atomically(&target, |f| buffered(f, write)).map_err(cannot)
 }
 
-/// Runs `write` on a buffer over `file` and flushes it (a flush error is a write error).
+/// Runs `write` on a buffer over `file` and flushes it (a flush error is a write error). The
+/// writer is concrete, not `dyn`: serde writes a record in a hundred million small pieces.
 fn buffered(
-    file: impl Write,
-    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    file: &mut File,
+    write: impl FnOnce(&mut BufWriter<&mut File>) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
+    let mut out = BufWriter::with_capacity(1 << 16, file);
     write(&mut out)?;
     out.flush()
 }

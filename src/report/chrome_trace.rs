@@ -257,7 +257,7 @@ pub fn chrome_trace(record: &Record) -> String {
 }
 
 /// [`chrome_trace`] streamed to `out`, event by event.
-pub fn write(record: &Record, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+pub fn write(record: &Record, out: &mut impl std::io::Write) -> std::io::Result<()> {
     out.write_all(b"{\"traceEvents\": [\n")?;
     let mut first = true;
     let mut failed = Ok(());

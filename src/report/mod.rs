@@ -259,7 +259,7 @@ pub fn json(record: &Record) -> String {
 }
 
 /// [`json`] streamed to `out`, for records too big to hold twice (`--record`, `--json`).
-pub fn write_json(record: &Record, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+pub fn write_json(record: &Record, out: &mut impl std::io::Write) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, record)?;
     out.write_all(b"\n")
 }
