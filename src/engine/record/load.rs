@@ -4,9 +4,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{CallStatus, LaneLabel, LaneRecord, Record};
+use super::{CallStatus, LaneLabel, LaneRecord, Record, UNKNOWN_LANE};
 use crate::engine::error::InputError;
-use crate::engine::json::locate::{Step, dotted, line_col, locate};
+use crate::engine::json::locate::{Step, dotted, line_col, locate, nth_line_start, scan_prefix};
 use crate::engine::json::{FileKind, parse_json};
 use crate::engine::plan::Plan;
 use crate::engine::scenario::read_file;
@@ -21,7 +21,8 @@ impl Record {
     /// that aggregates runs by position compares the same strategy.
     pub fn load(path: &Path) -> Result<(Record, Arc<Plan>), InputError> {
         let mut source = read_file(path, FileKind::Record)?;
-        let mut record: Record = parse_json(&source.label, &source.text)?;
+        let mut record: Record = parse_json(&source.label, &source.text)
+            .map_err(|e| which_lane(e, &source.label, &source.text))?;
         if let Some(s) = Arc::get_mut(&mut record.scenario) {
             s.calls.shrink_to_fit();
         }
@@ -153,6 +154,31 @@ impl Record {
         }
         Ok(())
     }
+}
+
+/// An unknown lane strategy, as the parser reports it, said as `check` always has: the JSON
+/// path and which lane (`runs[1][1].strategy: lane 2: unknown strategy …`), placed at the value,
+/// with the strategies to choose from. Any other error is returned as it is.
+fn which_lane(e: InputError, label: &str, text: &str) -> InputError {
+    let Some(m) = e.message.strip_prefix(UNKNOWN_LANE) else {
+        return e;
+    };
+    let Some((line, col)) = e.line_col else {
+        return e;
+    };
+    let offset = nth_line_start(text, line) + col.saturating_sub(1);
+    let scan = scan_prefix(text, offset.min(text.len()));
+    let path = scan.value_path();
+    let lane = path.iter().rev().find_map(|s| match s {
+        Step::Index(k) => Some(*k),
+        Step::Key(_) => None,
+    });
+    let Some(k) = lane else { return e };
+    InputError::new(label, format!("{}: lane {}: {m}", dotted(&path), k + 1))
+        .at(locate(text, &path)
+            .map(|i| line_col(text, i))
+            .or(e.line_col))
+        .hint("a lane's strategy is one of sequential, parallel, waves, pool:N, pool:N:cp")
 }
 
 /// The longest time a record may hold, in milliseconds (about 31 years): anything longer is

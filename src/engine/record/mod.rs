@@ -438,6 +438,9 @@ impl Serialize for LaneLabel {
     }
 }
 
+/// How a lane label's parse error starts, for [`Record::load`] to recognise and place it.
+pub(crate) const UNKNOWN_LANE: &str = "a lane's strategy: ";
+
 impl<'de> Deserialize<'de> for LaneLabel {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct Label;
@@ -447,12 +450,9 @@ impl<'de> Deserialize<'de> for LaneLabel {
                 f.write_str("a strategy such as \"parallel\" or \"pool:3\", or \"recorded\"")
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<LaneLabel, E> {
-                // Placed by the parser at the value; the strategy's own message says the fix.
-                v.parse().map_err(|m: String| {
-                    E::custom(format!(
-                        "a lane's strategy: {m}; or `{RECORDED_LANE}` for an imported trace's own lane"
-                    ))
-                })
+                // `Record::load` finds the lane by the error's place and says which it is.
+                v.parse()
+                    .map_err(|m: String| E::custom(format!("{UNKNOWN_LANE}{m}")))
             }
         }
         deserializer.deserialize_str(Label)
@@ -612,6 +612,7 @@ mod tests {
             assert_eq!(serde_json::from_str::<LaneLabel>(json).unwrap(), label);
         }
         let err = serde_json::from_str::<LaneLabel>(r#""paralel""#).unwrap_err();
+        assert!(err.to_string().starts_with(UNKNOWN_LANE), "{err}");
         assert!(
             err.to_string().contains("did you mean `parallel`?"),
             "{err}"
