@@ -37,12 +37,18 @@ fn four_lanes() -> RunOptions {
     }
 }
 
+/// JSON text → validated plan → the four lanes' record, as `fanout run` makes it.
+fn plan_and_run(json: &str, opts: &RunOptions) -> (Arc<Plan>, fanout::engine::Record) {
+    let source = ScenarioSource::from_text("bench.json", divan::black_box(json));
+    let plan = Arc::new(Plan::from_source(&source).expect("valid"));
+    let record = run_virtual(&plan, opts);
+    (plan, record)
+}
+
 fn validate_plan_run(bencher: Bencher, json: &str) {
     let opts = four_lanes();
     bencher.bench(|| {
-        let source = ScenarioSource::from_text("bench.json", divan::black_box(json));
-        let plan = Arc::new(Plan::from_source(&source).expect("valid"));
-        let record = run_virtual(&plan, &opts);
+        let (_, record) = plan_and_run(json, &opts);
         assert_eq!(record.lanes.len(), 4);
         record.lanes[0].wall_ms
     });
@@ -95,9 +101,7 @@ static JSON_1M: LazyLock<String> =
 fn headless(bencher: Bencher, json: &str) {
     let opts = four_lanes();
     bencher.bench(|| {
-        let source = ScenarioSource::from_text("bench.json", divan::black_box(json));
-        let plan = Arc::new(Plan::from_source(&source).expect("valid"));
-        let record = run_virtual(&plan, &opts);
+        let (plan, record) = plan_and_run(json, &opts);
         let model = fanout::ui::model::ViewModel::from_record(&record, &plan);
         let frame = fanout::ui::view::final_frame(&model, 100);
         frame.len() + fanout::report::table(&record).len()

@@ -94,10 +94,10 @@ pub struct CallMore {
     pub http_status: Option<u16>,
 }
 
-impl CallMore {
-    fn is_empty(&self) -> bool {
-        *self == CallMore::default()
-    }
+/// Fields that only some of millions of values have, boxed, or `None` when all are empty: what
+/// keeps [`CallRecord`] and the view model's `CallTiming` small.
+pub fn boxed_unless_empty<T: Default + PartialEq>(more: T) -> Option<Box<T>> {
+    (more != T::default()).then(|| Box::new(more))
 }
 
 /// A call record as JSON has it, flat (the record format, unchanged), as read. (`Serialize` only
@@ -224,7 +224,7 @@ impl CallRecord {
 
     /// Sets the rarely set fields, boxing them only when there is something to hold.
     pub fn set_more(&mut self, more: CallMore) {
-        self.more = (!more.is_empty()).then(|| Box::new(more));
+        self.more = boxed_unless_empty(more);
     }
 
     /// A call the lane stopped at `at_ms` after `root` failed (`on_error: cancel`).

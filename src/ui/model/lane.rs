@@ -78,7 +78,7 @@ impl CallTiming {
 
     /// Sets the rare fields, boxing them only when there is something to hold.
     pub fn set_more(&mut self, more: TimingMore) {
-        self.more = (more != TimingMore::default()).then(|| Box::new(more));
+        self.more = crate::engine::record::boxed_unless_empty(more);
     }
 }
 
