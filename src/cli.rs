@@ -126,7 +126,8 @@ pub struct ImportArgs {
     /// Write the record (what happened, and the what-if lanes) to this file.
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
-    /// The what-if lanes (default: sequential, parallel).
+    /// The what-if lanes (default: sequential, parallel; for a trace with model calls,
+    /// parallel, one-per-turn, turn-batched: its model calls are their turns).
     #[arg(long, value_delimiter = ',', value_parser = parse_strategy)]
     pub strategies: Option<Vec<Strategy>>,
     /// Print only the scenario JSON on stdout (to pipe it or redirect it).

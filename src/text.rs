@@ -4,8 +4,8 @@
 //! that are passed around: printed raw, `\u{1b}]0;…\u{7}` retitles the terminal and other escape
 //! sequences can move the cursor or rewrite what is on screen. Every plain-text writer passes
 //! such strings through [`escape_control`] (or, for a whole output, [`escape_output`]).
-//! Also the plain-text helpers the report, the importers and the UI share ([`plural`],
-//! [`ellipsize`]).
+//! Also the plain-text helpers the report, the importers, the watcher and the UI share
+//! ([`plural`], [`ellipsize`], [`duration`]).
 
 use std::borrow::Cow;
 
@@ -103,6 +103,34 @@ fn escape_where(s: &str, escape: impl Fn(char) -> bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// How finely [`duration`] writes a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    /// A wall, a bound or a saving (`report::figures::duration`): `2.503 s`, `501.2 ms`.
+    Figure,
+    /// A timing imported from a trace, to the microsecond it gives: `2.503 s`, `0.125 ms`,
+    /// `56.7 ms` (no trailing zeros: a slice of 12 ms is `12 ms`).
+    Micros,
+    /// A figure read at a glance (a headless `watch` line): `4.2 s`, `350 ms`.
+    Glance,
+}
+
+/// `ms` for people: seconds from 1 s up, else milliseconds, as finely as `precision` says. The
+/// one duration formatter; each room names the precision it prints.
+pub fn duration(ms: f64, precision: Precision) -> String {
+    // An empty sum is -0.0: shown as 0.
+    let ms = ms + 0.0;
+    let seconds = ms.abs() >= 1000.0;
+    match precision {
+        Precision::Figure if seconds => format!("{:.3} s", ms / 1000.0),
+        Precision::Figure => format!("{ms:.1} ms"),
+        Precision::Micros if seconds => format!("{:.3} s", ms / 1000.0),
+        Precision::Micros => format!("{} ms", (ms * 1000.0).round() / 1000.0),
+        Precision::Glance if seconds => format!("{:.1} s", ms / 1000.0),
+        Precision::Glance => format!("{} ms", ms.round()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,5 +184,36 @@ mod tests {
             assert!(!e.chars().any(is_control), "{c:?} left raw");
             assert_eq!(is_control(c), e != s, "{c:?}");
         }
+    }
+
+    #[test]
+    fn each_precision_writes_its_digits() {
+        let write = |p| [0.125, 56.7, 999.96, 1_000.0, 2_503.4, -0.0].map(|ms| duration(ms, p));
+        assert_eq!(
+            write(Precision::Figure),
+            [
+                "0.1 ms",
+                "56.7 ms",
+                "1000.0 ms",
+                "1.000 s",
+                "2.503 s",
+                "0.0 ms"
+            ]
+        );
+        assert_eq!(
+            write(Precision::Micros),
+            [
+                "0.125 ms",
+                "56.7 ms",
+                "999.96 ms",
+                "1.000 s",
+                "2.503 s",
+                "0 ms"
+            ]
+        );
+        assert_eq!(
+            write(Precision::Glance),
+            ["0 ms", "57 ms", "1000 ms", "1.0 s", "2.5 s", "0 ms"]
+        );
     }
 }

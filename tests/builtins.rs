@@ -4,14 +4,12 @@
 //! between them, or a number listed here with what else it is (a call's latency, when a call
 //! starts). A lesson that states a wrong wall fails.
 
-use std::process::Command;
 use std::sync::Arc;
 
 use fanout::engine::scenario::{BUILTINS, OnError, Scenario, ScenarioSource};
 use fanout::engine::strategy::cores;
 use fanout::engine::virtual_clock::{run_virtual, simulate_lane};
 use fanout::engine::{Plan, Record, RunOptions};
-use serde_json::Value;
 
 /// How a built-in's walls are known.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -57,184 +55,69 @@ struct Expect {
     refers: &'static [&'static str],
 }
 
+use Kind::{CpuOn2Cores, Exact, Measured, Served};
 use Other::{Ends, Latency, Note, Starts};
+
+/// A row of [`EXPECTED`] whose lesson quotes only walls, bounds, speedups and savings.
+const fn row(name: &'static str, kind: Kind, walls: &'static [(&'static str, f64)]) -> Expect {
+    Expect {
+        name,
+        kind,
+        walls,
+        other: &[],
+        refers: &[],
+    }
+}
+
+impl Expect {
+    /// The lesson also writes these numbers, which are what each says.
+    const fn says(self, other: &'static [(&'static str, Other)]) -> Expect {
+        Expect { other, ..self }
+    }
+
+    /// The lesson also quotes the walls and bounds of these built-ins.
+    const fn refers(self, refers: &'static [&'static str]) -> Expect {
+        Expect { refers, ..self }
+    }
+}
 
 /// How far a measured number may be from the exact one (2 %): the real cost of requests and
 /// threads, a few milliseconds on a quiet machine (0.81 s for 0.8 s of CPU on 2 cores).
 const MEASURED: f64 = 0.02;
 
+#[rustfmt::skip] // a table: one row a built-in
 const EXPECTED: &[Expect] = &[
-    Expect {
-        name: "fetch-5-urls",
-        kind: Kind::Exact,
-        walls: &[("sequential", 25_000.0), ("parallel", 5_000.0)],
-        other: &[],
-        refers: &[],
-    },
-    Expect {
-        name: "latency-3x2s",
-        kind: Kind::Exact,
-        walls: &[("sequential", 6_000.0), ("parallel", 2_000.0)],
-        other: &[("2 s", Latency("search_1"))],
-        refers: &[],
-    },
-    Expect {
-        name: "latency-5x3s",
-        kind: Kind::Exact,
-        walls: &[("sequential", 15_000.0), ("parallel", 3_000.0)],
-        other: &[("3 s", Latency("api_1"))],
-        refers: &[],
-    },
-    Expect {
-        name: "latency-10x1s",
-        kind: Kind::Exact,
-        walls: &[("sequential", 10_000.0), ("parallel", 1_000.0)],
-        other: &[],
-        refers: &[],
-    },
-    Expect {
-        name: "read-10-files",
-        kind: Kind::Exact,
-        walls: &[
-            ("sequential", 3_380.0),
-            ("parallel", 600.0),
-            ("pool:3", 1_350.0),
-        ],
-        other: &[],
-        refers: &[],
-    },
-    Expect {
-        name: "db-records-5",
-        kind: Kind::Exact,
-        walls: &[("sequential", 1_940.0), ("parallel", 500.0)],
-        other: &[],
-        refers: &[],
-    },
-    Expect {
-        name: "fetch-then-post",
-        kind: Kind::Exact,
-        walls: &[("sequential", 2_000.0), ("parallel", 2_000.0)],
-        other: &[
-            ("1.2 s", Latency("fetch_page")),
-            ("0.8 s", Latency("post_result")),
-        ],
-        refers: &[],
-    },
-    Expect {
-        name: "write-then-verify",
-        kind: Kind::Exact,
-        walls: &[("sequential", 650.0), ("parallel", 650.0)],
-        other: &[
-            ("0.4 s", Latency("write_report")),
-            ("0.25 s", Latency("verify_report")),
-        ],
-        refers: &[],
-    },
-    Expect {
-        name: "fetch-user-config-analyze",
-        kind: Kind::Exact,
-        walls: &[
-            ("sequential", 4_500.0),
-            ("parallel", 3_500.0),
-            ("waves", 3_500.0),
-        ],
-        other: &[
-            ("1.5 s", Latency("fetch_user")),
-            ("2 s", Latency("analyze")),
-        ],
-        refers: &[],
-    },
-    Expect {
-        name: "unbalanced-graph",
-        kind: Kind::Exact,
-        walls: &[
-            ("sequential", 9_000.0),
-            ("waves", 8_000.0),
-            ("parallel", 4_500.0),
-        ],
-        other: &[("4 s", Latency("export_rows"))],
-        refers: &[],
-    },
-    Expect {
-        name: "one-failing-call",
-        kind: Kind::Exact,
-        walls: &[("sequential", 4_200.0), ("parallel", 1_200.0)],
-        other: &[],
-        refers: &[],
-    },
-    Expect {
-        name: "pool-of-3",
-        kind: Kind::Exact,
-        walls: &[
-            ("sequential", 10_000.0),
-            ("pool:3", 4_000.0),
-            ("parallel", 1_000.0),
-        ],
-        other: &[],
-        refers: &[],
-    },
-    Expect {
-        name: "staircase",
-        kind: Kind::Exact,
-        walls: &[
-            ("sequential", 30_000.0),
-            ("waves", 24_000.0),
-            ("parallel", 10_000.0),
-        ],
-        other: &[("8 s", Latency("a1"))],
-        refers: &[],
-    },
-    Expect {
-        name: "agent-loop",
-        kind: Kind::Exact,
-        walls: &[
-            ("sequential", 9_000.0),
-            ("waves", 5_000.0),
-            ("parallel", 5_000.0),
-        ],
-        other: &[],
-        refers: &[],
-    },
-    Expect {
-        name: "agent-research",
-        kind: Kind::Exact,
-        walls: &[
-            ("one-per-turn", 34_000.0),
-            ("turn-batched", 8_000.0),
-            ("parallel", 5_000.0),
-        ],
-        other: &[
+    row("fetch-5-urls", Exact, &[("sequential", 25_000.0), ("parallel", 5_000.0)]),
+    row("latency-3x2s", Exact, &[("sequential", 6_000.0), ("parallel", 2_000.0)])
+        .says(&[("2 s", Latency("search_1"))]),
+    row("latency-5x3s", Exact, &[("sequential", 15_000.0), ("parallel", 3_000.0)])
+        .says(&[("3 s", Latency("api_1"))]),
+    row("latency-10x1s", Exact, &[("sequential", 10_000.0), ("parallel", 1_000.0)]),
+    row("read-10-files", Exact, &[("sequential", 3_380.0), ("parallel", 600.0), ("pool:3", 1_350.0)]),
+    row("db-records-5", Exact, &[("sequential", 1_940.0), ("parallel", 500.0)]),
+    row("fetch-then-post", Exact, &[("sequential", 2_000.0), ("parallel", 2_000.0)])
+        .says(&[("1.2 s", Latency("fetch_page")), ("0.8 s", Latency("post_result"))]),
+    row("write-then-verify", Exact, &[("sequential", 650.0), ("parallel", 650.0)])
+        .says(&[("0.4 s", Latency("write_report")), ("0.25 s", Latency("verify_report"))]),
+    row("fetch-user-config-analyze", Exact, &[("sequential", 4_500.0), ("parallel", 3_500.0), ("waves", 3_500.0)])
+        .says(&[("1.5 s", Latency("fetch_user")), ("2 s", Latency("analyze"))]),
+    row("unbalanced-graph", Exact, &[("sequential", 9_000.0), ("waves", 8_000.0), ("parallel", 4_500.0)])
+        .says(&[("4 s", Latency("export_rows"))]),
+    row("one-failing-call", Exact, &[("sequential", 4_200.0), ("parallel", 1_200.0)]),
+    row("pool-of-3", Exact, &[("sequential", 10_000.0), ("pool:3", 4_000.0), ("parallel", 1_000.0)]),
+    row("staircase", Exact, &[("sequential", 30_000.0), ("waves", 24_000.0), ("parallel", 10_000.0)])
+        .says(&[("8 s", Latency("a1"))]),
+    row("agent-loop", Exact, &[("sequential", 9_000.0), ("waves", 5_000.0), ("parallel", 5_000.0)]),
+    row("agent-research", Exact, &[("one-per-turn", 34_000.0), ("turn-batched", 8_000.0), ("parallel", 5_000.0)])
+        .says(&[
             ("1.5 s", Note("a model turn (model_turn_ms)")),
-            (
-                "26 s",
-                Note("one-per-turn − turn-batched: what batching the turn saves"),
-            ),
-        ],
-        refers: &[],
-    },
-    Expect {
-        name: "agent-search-read",
-        kind: Kind::Exact,
-        walls: &[
-            ("one-per-turn", 17_000.0),
-            ("turn-batched", 10_000.0),
-            ("parallel", 4_000.0),
-        ],
-        other: &[("2 s", Note("a model turn (model_turn_ms)"))],
-        refers: &[],
-    },
-    Expect {
-        name: "fetch-5-urls-live",
-        kind: Kind::Served,
-        walls: &[("sequential", 5_000.0), ("parallel", 1_000.0)],
-        other: &[],
-        refers: &[],
-    },
-    Expect {
-        name: "read-10-files-live",
-        kind: Kind::Measured,
-        walls: &[],
-        other: &[
+            ("26 s", Note("one-per-turn − turn-batched: what batching the turn saves")),
+        ]),
+    row("agent-search-read", Exact, &[("one-per-turn", 17_000.0), ("turn-batched", 10_000.0), ("parallel", 4_000.0)])
+        .says(&[("2 s", Note("a model turn (model_turn_ms)"))]),
+    row("fetch-5-urls-live", Served, &[("sequential", 5_000.0), ("parallel", 1_000.0)]),
+    row("read-10-files-live", Measured, &[])
+        .says(&[
             ("1.3 ms", Note("fastest sequential run of 30, measured")),
             ("44 ms", Note("slowest sequential run of 30, measured")),
             ("5 ms", Note("median sequential run, measured")),
@@ -243,115 +126,44 @@ const EXPECTED: &[Expect] = &[
             ("2.5 ms", Note("median parallel run, measured")),
             ("0.3×", Note("lowest speedup over 30 runs, measured")),
             ("10×", Note("highest speedup over 30 runs, measured")),
-        ],
-        refers: &[],
-    },
-    Expect {
-        name: "cpu-bound",
-        kind: Kind::CpuOn2Cores,
-        walls: &[
-            ("sequential", 1_600.0),
-            ("parallel", 800.0),
-            ("pool:2", 800.0),
-        ],
-        other: &[],
-        refers: &[],
-    },
-    Expect {
-        name: "tail-latency",
-        kind: Kind::Exact,
-        walls: &[("sequential", 8_114.0), ("parallel", 2_002.0)],
-        other: &[
-            (
-                "300 ms",
-                Note("the median of the lognormal the draws come from"),
-            ),
-            (
-                "20×",
-                Note("what 20 equal calls would gain: the what-if the lesson refutes"),
-            ),
-        ],
-        refers: &[],
-    },
-    Expect {
-        name: "rate-limited",
-        kind: Kind::Exact,
-        walls: &[("sequential", 8_000.0), ("parallel", 7_900.0)],
-        other: &[
-            (
-                "0.5 s",
-                Note("the bucket's refill interval: 2 tokens per second"),
-            ),
+        ]),
+    row("cpu-bound", CpuOn2Cores, &[("sequential", 1_600.0), ("parallel", 800.0), ("pool:2", 800.0)]),
+    row("tail-latency", Exact, &[("sequential", 8_114.0), ("parallel", 2_002.0)])
+        .says(&[
+            ("300 ms", Note("the median of the lognormal the draws come from")),
+            ("20×", Note("what 20 equal calls would gain: the what-if the lesson refutes")),
+        ]),
+    row("rate-limited", Exact, &[("sequential", 8_000.0), ("parallel", 7_900.0)])
+        .says(&[
+            ("0.5 s", Note("the bucket's refill interval: 2 tokens per second")),
             ("7.5 s", Starts("parallel", "search_20")),
-        ],
-        refers: &[],
-    },
-    Expect {
-        name: "hung-tool",
-        kind: Kind::Exact,
-        walls: &[("sequential", 9_000.0), ("parallel", 5_000.0)],
-        other: &[
-            ("5 s", Note("legacy_api's timeout_ms")),
-            ("1 s", Latency("lookup_1")),
-        ],
-        refers: &["hung-tool-no-timeout"],
-    },
-    Expect {
-        name: "hung-tool-no-timeout",
-        kind: Kind::Exact,
-        walls: &[("sequential", 34_000.0), ("parallel", 30_000.0)],
-        other: &[
+        ]),
+    row("hung-tool", Exact, &[("sequential", 9_000.0), ("parallel", 5_000.0)])
+        .says(&[("5 s", Note("legacy_api's timeout_ms")), ("1 s", Latency("lookup_1"))])
+        .refers(&["hung-tool-no-timeout"]),
+    row("hung-tool-no-timeout", Exact, &[("sequential", 34_000.0), ("parallel", 30_000.0)])
+        .says(&[
             ("1 s", Ends("parallel", "lookup_1")),
             ("5 s", Note("the timeout hung-tool gives legacy_api")),
-        ],
-        refers: &["hung-tool"],
-    },
-    Expect {
-        name: "timeouts-and-retries",
-        kind: Kind::Served,
-        walls: &[("sequential", 9_150.0), ("parallel", 3_750.0)],
-        other: &[
+        ])
+        .refers(&["hung-tool"]),
+    row("timeouts-and-retries", Served, &[("sequential", 9_150.0), ("parallel", 3_750.0)])
+        .says(&[
             ("200 ms", Note("flaky_api's first backoff")),
             ("400 ms", Note("flaky_api's second backoff, doubled")),
             ("2.1 s", Ends("parallel", "flaky_api")),
             ("1.2 s", Ends("parallel", "down_server")),
-        ],
-        refers: &[],
-    },
-    Expect {
-        name: "fail-fast",
-        kind: Kind::Exact,
-        walls: &[("sequential", 4_500.0), ("parallel", 500.0)],
-        other: &[],
-        refers: &[],
-    },
-    Expect {
-        name: "graham-anomaly",
-        kind: Kind::Exact,
-        walls: &[
-            ("pool:3", 12_000.0),
-            ("pool:4", 15_000.0),
-            ("parallel", 12_000.0),
-        ],
-        other: &[
+        ]),
+    row("fail-fast", Exact, &[("sequential", 4_500.0), ("parallel", 500.0)]),
+    row("graham-anomaly", Exact, &[("pool:3", 12_000.0), ("pool:4", 15_000.0), ("parallel", 12_000.0)])
+        .says(&[
             ("9 s", Latency("t9")),
             ("4 s", Latency("t5")),
             ("3 s", Starts("pool:3", "t9")),
             ("6 s", Starts("pool:4", "t9")),
-        ],
-        refers: &[],
-    },
-    Expect {
-        name: "staircase-pool",
-        kind: Kind::Exact,
-        walls: &[
-            ("pool:2", 20_000.0),
-            ("pool:2:cp", 17_000.0),
-            ("parallel", 10_000.0),
-        ],
-        other: &[("8 s", Latency("c3"))],
-        refers: &[],
-    },
+        ]),
+    row("staircase-pool", Exact, &[("pool:2", 20_000.0), ("pool:2:cp", 17_000.0), ("parallel", 10_000.0)])
+        .says(&[("8 s", Latency("c3"))]),
 ];
 
 fn expect(name: &str) -> &'static Expect {
@@ -960,97 +772,4 @@ fn the_scenarios_readme_table_matches_the_walls() {
             close(name, cell, *w);
         }
     }
-}
-
-/// Runs the binary; returns stdout, stderr and the exit code.
-fn fanout(args: &[&str]) -> (String, String, Option<i32>) {
-    let out = Command::new(env!("CARGO_BIN_EXE_fanout"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run fanout");
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code(),
-    )
-}
-
-#[test]
-fn cpu_bound_runs_its_lanes_one_at_a_time_unless_raced() {
-    let plan = builtin("cpu-bound");
-    assert_eq!(plan.mode, Some(fanout::engine::Mode::OneAtATime));
-    // One lane keeps the run short; the mode is the scenario's all the same.
-    let (stdout, stderr, code) = fanout(&[
-        "run",
-        "cpu-bound",
-        "--headless",
-        "--json",
-        "--strategies",
-        "parallel",
-    ]);
-    assert_eq!(code, Some(0), "{stderr}");
-    let v: Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(v["mode"], "one-at-a-time");
-    assert_eq!(v["scenario"]["mode"], "one-at-a-time");
-    assert!(
-        stderr.contains("lanes one at a time (the scenario's \"mode\""),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("CPU-bound work · 8 calls · speed 1× · lanes one at a time"),
-        "{stderr}"
-    );
-
-    let (stdout, stderr, code) = fanout(&[
-        "run",
-        "cpu-bound",
-        "--headless",
-        "--strategies",
-        "parallel",
-        "--race",
-    ]);
-    assert_eq!(code, Some(0), "{stderr}");
-    assert!(stdout.contains("· lanes raced"), "{stdout}");
-    assert!(!stderr.contains("one at a time"), "{stderr}");
-
-    let (_, stderr, code) = fanout(&["run", "cpu-bound", "--race", "--one-at-a-time"]);
-    assert_eq!(code, Some(2), "{stderr}");
-    assert!(
-        stderr.contains("'--race' cannot be used with '--one-at-a-time'"),
-        "{stderr}"
-    );
-}
-
-#[test]
-fn a_scenario_without_a_mode_races_and_a_bad_mode_is_placed() {
-    let (stdout, stderr, code) = fanout(&[
-        "run",
-        "latency-3x2s",
-        "--headless",
-        "--speed",
-        "1000",
-        "--json",
-    ]);
-    assert_eq!(code, Some(0), "{stderr}");
-    let v: Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(v["mode"], "race");
-
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.json");
-    std::fs::write(
-        &path,
-        "{\"name\": \"x\", \"mode\": \"serial\",\n \"calls\": [{\"id\": \"a\", \"latency_ms\": 1}]}\n",
-    )
-    .unwrap();
-    let (_, stderr, code) = fanout(&["check", path.to_str().unwrap()]);
-    assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("s.json:1:"), "{stderr}");
-    assert!(stderr.contains("unknown variant `serial`"), "{stderr}");
-    // The message names both modes (the hint is the error module's: it reads serde's list).
-    assert!(
-        stderr.contains("expected `race` or `one-at-a-time`"),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("panicked"), "{stderr}");
 }

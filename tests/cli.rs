@@ -122,9 +122,14 @@ fn assert_ok(out: &Out) {
     assert_eq!(out.code, Some(0), "expected exit 0; {out:#?}");
 }
 
-/// `fanout run NAME --headless --speed 100 --json`, which must succeed, and its record.
-fn run_json(name: &str) -> (Out, Value) {
-    let out = fanout(&["run", name, "--headless", "--speed", "100", "--json"]);
+/// Runs 100 times faster than real time: a built-in's seconds are tens of milliseconds.
+const FAST: &[&str] = &["--speed", "100"];
+
+/// `fanout run NAME --headless --json REST…`, which must succeed, and its record.
+fn run_json(name: &str, rest: &[&str]) -> (Out, Value) {
+    let mut args = vec!["run", name, "--headless", "--json"];
+    args.extend(rest);
+    let out = fanout(&args);
     assert_ok(&out);
     let v = stdout_json(&out);
     (out, v)
@@ -181,21 +186,15 @@ fn chain(n: usize, closed: bool) -> String {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn a_directory() {
+fn a_directory_and_bytes_that_are_not_utf8_are_named() {
     let s = Scratch::new();
     std::fs::create_dir(s.path("scenarios.d")).unwrap();
-    let out = s.run(&["check", "scenarios.d"]);
-    assert_input_error(&out, "scenarios.d");
-    assert_stderr_has(&out, "is a directory");
-}
-
-#[test]
-fn not_utf8() {
-    let s = Scratch::new();
     std::fs::write(s.path("s.json"), [0xff, 0xfe, 0x00]).unwrap();
-    let out = s.run(&["check", "s.json"]);
-    assert_input_error(&out, "s.json");
-    assert_stderr_has(&out, "UTF-8");
+    for (file, says) in [("scenarios.d", "is a directory"), ("s.json", "UTF-8")] {
+        let out = s.run(&["check", file]);
+        assert_input_error(&out, file);
+        assert_stderr_has(&out, says);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -510,7 +509,7 @@ fn run_fetch_5_urls_prints_the_table() {
 
 #[test]
 fn json_output_is_the_record() {
-    let (out, v) = run_json("fetch-5-urls");
+    let (out, v) = run_json("fetch-5-urls", FAST);
     // The table moves to stderr.
     assert_stderr_has(&out, "parallel ran ");
 
@@ -557,19 +556,16 @@ fn json_output_is_the_record() {
 
 #[test]
 fn one_at_a_time_is_recorded() {
-    let out = fanout(&[
-        "run",
+    let (_, v) = run_json(
         "latency-3x2s",
-        "--headless",
-        "--speed",
-        "1000",
-        "--json",
-        "--one-at-a-time",
-        "--strategies",
-        "parallel,pool:2,parallel",
-    ]);
-    assert_ok(&out);
-    let v = stdout_json(&out);
+        &[
+            "--speed",
+            "1000",
+            "--one-at-a-time",
+            "--strategies",
+            "parallel,pool:2,parallel",
+        ],
+    );
     assert_eq!(v["mode"], "one-at-a-time");
     let strategies: Vec<&str> = v["lanes"]
         .as_array()
@@ -582,6 +578,51 @@ fn one_at_a_time_is_recorded() {
         ["parallel", "pool:2"],
         "duplicate lanes are dropped"
     );
+}
+
+#[test]
+fn cpu_bound_runs_its_lanes_one_at_a_time_unless_raced() {
+    let plan = fanout::engine::Plan::load("cpu-bound").unwrap();
+    assert_eq!(plan.mode, Some(fanout::engine::Mode::OneAtATime));
+    // One lane keeps the run short; the mode is the scenario's all the same.
+    let (out, v) = run_json("cpu-bound", &["--strategies", "parallel"]);
+    assert_eq!(v["mode"], "one-at-a-time");
+    assert_eq!(v["scenario"]["mode"], "one-at-a-time");
+    assert_stderr_has(&out, "lanes one at a time (the scenario's \"mode\"");
+    assert_stderr_has(
+        &out,
+        "CPU-bound work · 8 calls · speed 1× · lanes one at a time",
+    );
+
+    let raced = fanout(&[
+        "run",
+        "cpu-bound",
+        "--headless",
+        "--strategies",
+        "parallel",
+        "--race",
+    ]);
+    assert_ok(&raced);
+    assert_stdout_has(&raced, "· lanes raced");
+    assert!(!raced.stderr.contains("one at a time"), "{raced:#?}");
+
+    let both = fanout(&["run", "cpu-bound", "--race", "--one-at-a-time"]);
+    assert_eq!(both.code, Some(2), "{both:#?}");
+    assert_stderr_has(&both, "'--race' cannot be used with '--one-at-a-time'");
+}
+
+#[test]
+fn a_scenario_without_a_mode_races_and_a_bad_mode_is_placed() {
+    let (_, v) = run_json("latency-3x2s", &["--speed", "1000"]);
+    assert_eq!(v["mode"], "race");
+
+    let out = check_text(
+        "{\"name\": \"x\", \"mode\": \"serial\",\n \"calls\": [{\"id\": \"a\", \"latency_ms\": 1}]}\n",
+    );
+    assert_input_error(&out, "s.json:1:");
+    assert_stderr_has(&out, "unknown variant `serial`");
+    // The message names both modes (the hint is the error module's: it reads serde's list).
+    assert_stderr_has(&out, "expected `race` or `one-at-a-time`");
 }
 
 #[test]
@@ -642,7 +683,7 @@ fn record_then_report_re_renders_without_running() {
 
 #[test]
 fn a_failing_call_is_a_result_not_an_error() {
-    let (out, v) = run_json("one-failing-call");
+    let (out, v) = run_json("one-failing-call", FAST);
     // Skipped calls cost nothing, so they are left out of the bounds.
     assert_eq!(v["bounds"]["sum_ms"].as_f64(), Some(42.0));
     assert_eq!(v["bounds"]["critical_path_ms"].as_f64(), Some(12.0));
@@ -758,11 +799,14 @@ fn an_imported_trace_shows_what_happened_beside_the_what_if() {
         "agent.record.json",
     ]);
     assert_ok(&out);
-    for lane in ["recorded", "sequential", "parallel"] {
+    for lane in ["recorded", "parallel", "one-per-turn", "turn-batched"] {
         assert_stdout_has(&out, lane);
     }
     // Every speedup is against what really happened.
-    assert_stdout_has(&out, "parallel ran 1.31× faster than recorded");
+    assert_stdout_has(
+        &out,
+        "parallel and turn-batched would have taken 7.816 s, 1.31× sooner than recorded",
+    );
     // The scenario runs, and the record reports without re-running.
     let check = s.run(&["check", "agent.json"]);
     assert_ok(&check);

@@ -57,6 +57,20 @@ async fn server() -> LocalServer {
         .expect("start the local server")
 }
 
+/// The record of one call with fields `body`, run alone at `speed` with `{local}` standing for a
+/// fresh local server.
+async fn served_call(body: &str, speed: f64) -> CallRecord {
+    let server = server().await;
+    let r = run_at(
+        &plan(&one_call(body)),
+        &[Parallel],
+        speed,
+        Some(server.base_url()),
+    )
+    .await;
+    only_call(&r).clone()
+}
+
 #[track_caller]
 fn lane<'a>(record: &'a Record, strategy: &str) -> &'a LaneRecord {
     record
@@ -170,10 +184,7 @@ async fn parallel_gets_overlap_and_sequential_ones_add_up() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_500_is_a_failed_call_with_its_status() {
-    let server = server().await;
-    let p = plan(&one_call("\"http\": {\"url\": \"{local}/status/500\"}"));
-    let r = run_at(&p, &[Parallel], 1.0, Some(server.base_url())).await;
-    let c = only_call(&r);
+    let c = &served_call(r#""http": {"url": "{local}/status/500"}"#, 1.0).await;
     assert_failed_with(c, "500");
     assert_eq!(c.error(), Some("HTTP 500 Internal Server Error"));
     assert_eq!(c.http_status(), Some(500));
@@ -202,41 +213,38 @@ async fn other_statuses_fail_or_succeed_by_their_class() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn an_http_timeout_is_a_failed_call() {
-    let server = server().await;
-    let p = plan(&one_call(
-        "\"http\": {\"url\": \"{local}/delay/2000\", \"timeout_ms\": 100}",
-    ));
-    let r = run_at(&p, &[Parallel], 1.0, Some(server.base_url())).await;
-    let c = only_call(&r);
-    assert_failed_with(c, "timed out after 100 ms");
-    assert_eq!(c.error(), Some("timed out after 100 ms"));
-    assert_eq!(c.http_status(), None, "no answer came: {c:#?}");
-    let took = c.duration_ms().unwrap();
-    // Its time exactly, not the 2 s answer.
-    assert_eq!(took, 100.0, "a timeout waits its time: {c:#?}");
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_call_timeout_on_real_io_is_not_scaled_by_the_speed() {
-    // The call's own timeout_ms (not http's) on a real effect: real time, whatever the speed.
-    let server = server().await;
-    let p = plan(&one_call(
-        "\"http\": {\"url\": \"{local}/delay/2000\"}, \"timeout_ms\": 150",
-    ));
-    let r = run_at(&p, &[Parallel], 10.0, Some(server.base_url())).await;
-    let c = only_call(&r);
-    assert_eq!(c.error(), Some("timed out after 150 ms"), "{c:#?}");
-    let took = c.duration_ms().unwrap();
-    assert_eq!(took, 150.0, "not divided by speed 10: {c:#?}");
+async fn a_timeout_on_real_io_fails_the_call_after_exactly_its_time() {
+    // An HTTP timeout, and the call's own timeout_ms on a real effect: each waits its time
+    // exactly, not the 2 s answer, and real time whatever the speed (not divided by 10).
+    let cases = [
+        (
+            r#""http": {"url": "{local}/delay/2000", "timeout_ms": 100}"#,
+            1.0,
+            100.0,
+        ),
+        (
+            r#""http": {"url": "{local}/delay/2000"}, "timeout_ms": 150"#,
+            10.0,
+            150.0,
+        ),
+    ];
+    for (body, speed, ms) in cases {
+        let c = &served_call(body, speed).await;
+        let error = format!("timed out after {ms} ms");
+        assert_failed_with(c, &error);
+        assert_eq!(c.error(), Some(error.as_str()), "{c:#?}");
+        assert_eq!(c.http_status(), None, "no answer came: {c:#?}");
+        assert_eq!(
+            c.duration_ms(),
+            Some(ms),
+            "a timeout waits its time: {c:#?}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_http_is_not_scaled_by_the_speed() {
-    let server = server().await;
-    let p = plan(&one_call("\"http\": {\"url\": \"{local}/delay/200\"}"));
-    let r = run_at(&p, &[Parallel], 10.0, Some(server.base_url())).await;
-    let c = only_call(&r);
+    let c = &served_call(r#""http": {"url": "{local}/delay/200"}"#, 10.0).await;
     assert_eq!(c.status, CallStatus::Ok, "{c:#?}");
     assert!(c.duration_ms().unwrap() >= 200.0, "{c:#?}");
 }
@@ -316,12 +324,8 @@ async fn connection_refused_is_a_failed_call() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_timed_out_request_is_retried_in_real_time() {
     // Timeouts and backoffs of real I/O are real milliseconds, even at speed 10.
-    let server = server().await;
-    let p = plan(&one_call(
-        "\"http\": {\"url\": \"{local}/delay/2000\", \"timeout_ms\": 100}, \"retries\": {\"max\": 1, \"backoff_ms\": 200}",
-    ));
-    let r = run_at(&p, &[Parallel], 10.0, Some(server.base_url())).await;
-    let c = only_call(&r);
+    let c = &served_call(r#""http": {"url": "{local}/delay/2000", "timeout_ms": 100}, "retries": {"max": 1, "backoff_ms": 200}"#, 10.0)
+    .await;
     assert_eq!(c.error(), Some("timed out after 100 ms"), "{c:#?}");
     assert_eq!(c.attempts().len(), 2, "{c:#?}");
     let (first, second) = (&c.attempts()[0], &c.attempts()[1]);
@@ -681,65 +685,94 @@ async fn rate_limits_follow_the_speed() {
 const TIMES_OUT: &str =
     "\"latency_ms\": 1000, \"timeout_ms\": 300, \"retries\": {\"max\": 2, \"backoff_ms\": 100}";
 
+/// One call's attempts as its record must show them on the paused clock.
+struct Attempts {
+    what: &'static str,
+    /// The call's fields after its id.
+    body: &'static str,
+    strategy: Strategy,
+    status: CallStatus,
+    error: Option<&'static str>,
+    /// When the call ends (it starts at 0), which is also the lane's wall and the plan's sum:
+    /// the plan knows every attempt and backoff beforehand.
+    end_ms: f64,
+    /// Each attempt's start, end and error; none recorded for a single attempt.
+    attempts: &'static [(f64, f64, Option<&'static str>)],
+}
+
+const TIMED_OUT: Option<&str> = Some("timed out after 300 ms");
+
+const ATTEMPTS: &[Attempts] = &[
+    Attempts {
+        what: "a timed-out call is retried with doubling backoff (100 then 200 ms)",
+        body: TIMES_OUT,
+        strategy: Parallel,
+        status: CallStatus::Error,
+        error: TIMED_OUT,
+        end_ms: 1200.0,
+        attempts: &[
+            (0.0, 300.0, TIMED_OUT),
+            (400.0, 700.0, TIMED_OUT),
+            (900.0, 1200.0, TIMED_OUT),
+        ],
+    },
+    Attempts {
+        what: "a flaky call succeeds on its second attempt",
+        body: "\"latency_ms\": 100, \"fail\": \"flaky\", \"fail_attempts\": 1, \"retries\": {\"max\": 2, \"backoff_ms\": 50}",
+        strategy: Sequential,
+        status: CallStatus::Ok,
+        error: None,
+        end_ms: 250.0,
+        attempts: &[(0.0, 100.0, Some("flaky")), (150.0, 250.0, None)],
+    },
+    Attempts {
+        what: "a call that always fails uses every retry: backoffs of 10, 20 and 40 ms",
+        body: "\"latency_ms\": 100, \"fail\": \"down\", \"retries\": {\"max\": 3, \"backoff_ms\": 10}",
+        strategy: Sequential,
+        status: CallStatus::Error,
+        error: Some("down"),
+        end_ms: 470.0,
+        attempts: &[
+            (0.0, 100.0, Some("down")),
+            (110.0, 210.0, Some("down")),
+            (230.0, 330.0, Some("down")),
+            (370.0, 470.0, Some("down")),
+        ],
+    },
+    Attempts {
+        what: "a single attempt records no attempts",
+        body: "\"latency_ms\": 1000, \"timeout_ms\": 300",
+        strategy: Parallel,
+        status: CallStatus::Error,
+        error: TIMED_OUT,
+        end_ms: 300.0,
+        attempts: &[],
+    },
+];
+
 #[tokio::test(start_paused = true)]
-async fn a_timed_out_call_is_retried_with_doubling_backoff() {
-    let p = plan(&one_call(TIMES_OUT));
-    let r = race(&p, &[Parallel]).await;
-    let c = only_call(&r);
-    assert_eq!(c.status, CallStatus::Error);
-    assert_eq!(c.error(), Some("timed out after 300 ms"));
-    assert_eq!((c.start_ms, c.end_ms), (Some(0.0), Some(1200.0)));
-    assert_eq!(
-        attempt_spans(c),
-        [(0.0, 300.0), (400.0, 700.0), (900.0, 1200.0)]
-    );
-    for a in c.attempts() {
-        assert_eq!(a.error.as_deref(), Some("timed out after 300 ms"));
+async fn timeouts_and_retries_give_exact_attempts() {
+    for case in ATTEMPTS {
+        let p = plan(&one_call(case.body));
+        let r = race(&p, &[case.strategy]).await;
+        let c = only_call(&r);
+        let what = case.what;
+        assert_eq!(c.status, case.status, "{what}: {c:#?}");
+        assert_eq!(c.error(), case.error, "{what}");
+        assert_eq!(
+            (c.start_ms, c.end_ms),
+            (Some(0.0), Some(case.end_ms)),
+            "{what}"
+        );
+        let attempts: Vec<(f64, f64, Option<&str>)> = c
+            .attempts()
+            .iter()
+            .map(|a| (a.start_ms, a.end_ms, a.error.as_deref()))
+            .collect();
+        assert_eq!(attempts, case.attempts, "{what}");
+        assert_eq!(r.lanes[0].wall_ms, case.end_ms, "{what}");
+        assert_eq!(p.bounds.sum_ms, case.end_ms, "{what}");
     }
-    assert_eq!(r.lanes[0].wall_ms, 1200.0);
-    // The plan knows it all beforehand: three attempts and two backoffs.
-    assert_eq!(p.bounds.sum_ms, 1200.0);
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_flaky_call_succeeds_on_its_second_attempt() {
-    let p = plan(&one_call(
-        "\"latency_ms\": 100, \"fail\": \"flaky\", \"fail_attempts\": 1, \"retries\": {\"max\": 2, \"backoff_ms\": 50}",
-    ));
-    let r = race(&p, &[Sequential]).await;
-    let c = only_call(&r);
-    assert_eq!(c.status, CallStatus::Ok, "{c:#?}");
-    assert_eq!(c.error(), None);
-    assert_eq!((c.start_ms, c.end_ms), (Some(0.0), Some(250.0)));
-    assert_eq!(attempt_spans(c), [(0.0, 100.0), (150.0, 250.0)]);
-    assert_eq!(c.attempts()[0].error.as_deref(), Some("flaky"));
-    assert_eq!(c.attempts()[1].error, None);
-    assert_eq!(p.bounds.sum_ms, 250.0);
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_call_that_always_fails_uses_every_retry() {
-    let p = plan(&one_call(
-        "\"latency_ms\": 100, \"fail\": \"down\", \"retries\": {\"max\": 3, \"backoff_ms\": 10}",
-    ));
-    let r = race(&p, &[Sequential]).await;
-    let c = only_call(&r);
-    assert_eq!(c.error(), Some("down"));
-    // Backoffs of 10, 20 and 40 ms between four attempts of 100 ms.
-    assert_eq!(
-        attempt_spans(c),
-        [(0.0, 100.0), (110.0, 210.0), (230.0, 330.0), (370.0, 470.0)]
-    );
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_single_attempt_records_no_attempts() {
-    let p = plan(&one_call("\"latency_ms\": 1000, \"timeout_ms\": 300"));
-    let r = race(&p, &[Parallel]).await;
-    let c = only_call(&r);
-    assert_eq!(c.error(), Some("timed out after 300 ms"));
-    assert_eq!((c.start_ms, c.end_ms), (Some(0.0), Some(300.0)));
-    assert!(c.attempts().is_empty(), "{c:#?}");
 }
 
 #[tokio::test(start_paused = true)]

@@ -571,22 +571,8 @@ fn the_virtual_clock_agrees_with_the_paused_real_clock_on_random_graphs() {
         (1usize..=3).prop_map(fanout::engine::Strategy::PoolCp),
     ];
     lanes::check_fixed(96, 0x00c1_0c55, 14, &(graph, lane), |(calls, s)| {
-        let json: Vec<String> = calls
-            .iter()
-            .enumerate()
-            .map(|(i, (units, mask))| {
-                let deps: Vec<String> = (0..i)
-                    .filter(|j| mask & (1 << j) != 0)
-                    .map(|j| format!("\"c{j}\""))
-                    .collect();
-                format!(
-                    r#"{{"id": "c{i}", "latency_ms": {}, "depends_on": [{}]}}"#,
-                    units * 100,
-                    deps.join(",")
-                )
-            })
-            .collect();
-        let p = plan_of("random", &json);
+        let json = lanes::random_calls(calls.iter().copied(), |_| "");
+        let p = plan_of("random", &[json]);
         let real = lanes::on_paused_clock(&p, s);
         let virt = simulate_lane(&p, s, 1.0).lane;
         lanes::clocks_agree(&real, &virt, format_args!("{s} on {calls:?}"))

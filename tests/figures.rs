@@ -144,3 +144,41 @@ async fn a_lane_above_its_bound_says_why() {
         Some("+3.000 s: a full pool (calls queued)")
     );
 }
+
+#[test]
+fn a_lane_slower_than_its_baseline_says_slower_not_a_negative_saving() {
+    use fanout::report::figures::{saved, saved_phrase};
+    assert_eq!(
+        saved_phrase(saved(25_000.0, 5_000.0)),
+        "saved 20.000 s (80.0 %)"
+    );
+    assert_eq!(
+        saved_phrase(saved(1_000.0, 1_010.0)),
+        "10.0 ms slower (1.0 %)"
+    );
+    // Within 0.05 % is no saving either way.
+    assert_eq!(saved_phrase(saved(1_000.0, 1_000.1)), "saved —");
+    assert_eq!(saved_phrase(None), "saved —");
+}
+
+#[tokio::test(start_paused = true)]
+async fn overhead_is_only_claimed_where_every_call_is_simulated() {
+    let (record, _) = record_of("fetch-5-urls").await;
+    let overheads: Vec<Option<f64>> = figures::lanes(&record)
+        .iter()
+        .map(|f| f.overhead_ms)
+        .collect();
+    assert!(overheads.iter().all(|o| o.is_some()), "{overheads:?}");
+    // The same record with one real HTTP call: the prediction counted it as 0, so measured −
+    // predicted would be its time, not fanout's.
+    let mut value = serde_json::to_value(&record).unwrap();
+    let call = &mut value["scenario"]["calls"][0];
+    call.as_object_mut().unwrap().remove("latency_ms");
+    call["http"] = serde_json::json!({"url": "{local}/delay/1000"});
+    let real: Record = serde_json::from_value(value).unwrap();
+    assert!(
+        figures::lanes(&real)
+            .iter()
+            .all(|f| f.overhead_ms.is_none())
+    );
+}

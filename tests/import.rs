@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use fanout::engine::scenario::ScenarioSource;
 use fanout::engine::virtual_clock::predicted_walls;
-use fanout::engine::{CallStatus, InputError, Plan, Record, Scenario, Strategy};
+use fanout::engine::{CallStatus, InputError, Plan, Record, Strategy};
 use fanout::import::{
     ImportKind, ImportOptions, Imported, RECORDED_LANE, import, import_text, parse_latency,
 };
@@ -16,6 +16,27 @@ fn sample(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scenarios/imports")
         .join(name)
+}
+
+/// The sample `name` in scenarios/imports/ imported as `kind`.
+#[track_caller]
+fn import_sample(kind: ImportKind, name: &str, opts: &ImportOptions) -> Imported {
+    import(kind, &sample(name), opts).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// `text` imported as `kind` from a file t.json.
+#[track_caller]
+fn import_str(kind: ImportKind, text: &str, opts: &ImportOptions) -> Imported {
+    import_text(kind, "t.json", "t.json", text, opts).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `(strategy, wall_ms)` of every lane.
+fn lane_walls(record: &Record) -> Vec<(String, f64)> {
+    record
+        .lanes
+        .iter()
+        .map(|l| (l.strategy.to_string(), l.wall_ms))
+        .collect()
 }
 
 fn no_opts() -> ImportOptions {
@@ -29,9 +50,15 @@ fn latencies(pairs: &[(&str, f64)], default: Option<f64>) -> ImportOptions {
     }
 }
 
-/// `(id, tool, depends_on, latency_ms)` of every call.
-fn calls(s: &Scenario) -> Vec<(&str, &str, Vec<&str>, f64)> {
-    s.calls
+/// One expected call: `(id, tool, depends_on, latency_ms)`.
+type Want<'a> = (&'a str, &'a str, &'a [&'a str], f64);
+
+/// The imported calls are `want`, in order, and the scenario passes `Plan::new` (the plan).
+#[track_caller]
+fn assert_calls(imported: &Imported, want: &[Want]) -> Plan {
+    let got: Vec<(&str, &str, Vec<&str>, f64)> = imported
+        .scenario
+        .calls
         .iter()
         .map(|c| {
             (
@@ -41,7 +68,13 @@ fn calls(s: &Scenario) -> Vec<(&str, &str, Vec<&str>, f64)> {
                 c.latency_ms.unwrap(),
             )
         })
-        .collect()
+        .collect();
+    let want: Vec<_> = want
+        .iter()
+        .map(|&(i, t, d, ms)| (i, t, d.to_vec(), ms))
+        .collect();
+    assert_eq!(got, want);
+    plan(imported)
 }
 
 /// The scenario as `fanout run` would read it back: its JSON text through `Plan::new`.
@@ -105,7 +138,7 @@ fn place_of(text: &str, needle: &str) -> (usize, usize) {
 
 #[test]
 fn otel_sample_imports_turns_batches_and_measured_latencies() {
-    let imported = import(ImportKind::Otel, &sample("otel-agent-run.json"), &no_opts()).unwrap();
+    let imported = import_sample(ImportKind::Otel, "otel-agent-run.json", &no_opts());
     let s = &imported.scenario;
     assert_eq!(
         s.name,
@@ -118,24 +151,19 @@ fn otel_sample_imports_turns_batches_and_measured_latencies() {
         "get_exchange_rate",
     ];
     let batch2 = vec!["book_flight", "book_hotel"];
-    assert_eq!(
-        calls(s),
-        vec![
-            ("chat", "llm", vec![], 1287.403),
-            ("get_weather", "get_weather", vec!["chat"], 412.538),
-            ("search_flights", "search_flights", vec!["chat"], 1834.201),
-            ("search_hotels", "search_hotels", vec!["chat"], 1210.877),
-            (
-                "get_exchange_rate",
-                "get_exchange_rate",
-                vec!["chat"],
-                98.405
-            ),
-            ("chat_2", "llm", batch1, 2104.66),
-            ("book_flight", "book_flight", vec!["chat_2"], 956.312),
-            ("book_hotel", "book_hotel", vec!["chat_2"], 704.79),
-            ("chat_3", "llm", batch2, 1633.25),
-        ]
+    let plan = assert_calls(
+        &imported,
+        &[
+            ("chat", "llm", &[], 1287.403),
+            ("get_weather", "get_weather", &["chat"], 412.538),
+            ("search_flights", "search_flights", &["chat"], 1834.201),
+            ("search_hotels", "search_hotels", &["chat"], 1210.877),
+            ("get_exchange_rate", "get_exchange_rate", &["chat"], 98.405),
+            ("chat_2", "llm", &batch1, 2104.66),
+            ("book_flight", "book_flight", &["chat_2"], 956.312),
+            ("book_hotel", "book_hotel", &["chat_2"], 704.79),
+            ("chat_3", "llm", &batch2, 1633.25),
+        ],
     );
     assert!(s.calls.iter().all(|c| c.fail.is_none()));
     assert!(s.lesson.as_deref().unwrap().contains("contention"));
@@ -164,7 +192,6 @@ fn otel_sample_imports_turns_batches_and_measured_latencies() {
 
     // The run was sequential: predicting the sequential lane gives the recorded wall, less the
     // 10.5 ms between spans; the parallel lane runs each batch at once.
-    let plan = plan(&imported);
     let (sequential, parallel) = walls(&plan);
     assert!(close(sequential, 10242.436), "{sequential}");
     assert!(wall - sequential > 0.0 && wall - sequential < 11.0);
@@ -179,8 +206,174 @@ fn otel_sample_imports_turns_batches_and_measured_latencies() {
 }
 
 #[test]
+fn otel_tools_nested_under_their_chat_belong_to_its_turn() {
+    // Tools under the chat span that asked for them, which encloses them: each chat's latency
+    // is its own time (chat 4.1 s less its tools' 2.9 s; chat_2 1.9 s less 0.9 s).
+    let imported = import_sample(ImportKind::Otel, "otel-chat-turns.json", &no_opts());
+    let s = &imported.scenario;
+    let batch1 = vec!["search_web", "fetch_page", "read_pdf"];
+    let batch2 = vec!["lookup_author", "lookup_citations"];
+    assert_calls(
+        &imported,
+        &[
+            ("chat", "llm", &[], 1200.0),
+            ("search_web", "search_web", &["chat"], 800.0),
+            ("fetch_page", "fetch_page", &["chat"], 1500.0),
+            ("read_pdf", "read_pdf", &["chat"], 600.0),
+            ("chat_2", "llm", &batch1, 1000.0),
+            ("lookup_author", "lookup_author", &["chat_2"], 700.0),
+            ("lookup_citations", "lookup_citations", &["chat_2"], 900.0),
+            ("chat_3", "llm", &batch2, 1800.0),
+        ],
+    );
+    let models: Vec<bool> = s.calls.iter().map(|c| c.model).collect();
+    assert_eq!(
+        models,
+        [true, false, false, false, true, false, false, true]
+    );
+    assert_eq!(
+        s.strategies.as_deref().unwrap(),
+        ["parallel", "one-per-turn", "turn-batched"]
+    );
+    let (wall, timings) = recorded(&imported);
+    assert_eq!(wall, 7800.0);
+    // What happened: the chat spans around their tools, as the trace has them.
+    assert_eq!(timings[0], ("chat", CallStatus::Ok, 0.0, 4100.0));
+    assert_eq!(
+        timings[6],
+        ("lookup_citations", CallStatus::Ok, 5100.0, 6000.0)
+    );
+    assert!(has_note(
+        &imported,
+        "5 tool calls under a model call's span belong to its turn"
+    ));
+    assert!(has_note(
+        &imported,
+        "2 model calls enclosed their tool calls"
+    ));
+    assert!(has_note(
+        &imported,
+        "the trace's median model call, 1.200 s"
+    ));
+    // Only lookup_author and lookup_citations competed; the chats waited on their tools.
+    assert!(has_note(
+        &imported,
+        "2 calls ran while another imported call was running"
+    ));
+    assert!(!has_note(&imported, "streamed tool calls"));
+}
+
+#[test]
+fn an_imported_trace_predicts_its_turn_lanes_with_its_chats_as_turns() {
+    let imported = import_sample(ImportKind::Otel, "otel-chat-turns.json", &no_opts());
+    let plan = std::sync::Arc::new(plan(&imported));
+    let opts = fanout::engine::RunOptions::for_plan(&plan);
+    let record = fanout::import::beside_recorded(
+        imported.recorded.as_ref(),
+        fanout::engine::virtual_clock::run_virtual(&plan, &opts),
+    );
+    let walls = lane_walls(&record);
+    let walls: Vec<(&str, f64)> = walls.iter().map(|(s, w)| (s.as_str(), *w)).collect();
+    // By hand: parallel and turn-batched run each turn's tools at once, 1.2 + 1.5 + 1.0 + 0.9 + 1.8 s; one-per-turn takes six turns (the trace's three,
+    // then three of the median 1.2 s) around the five tools (4.5 s).
+    assert_eq!(
+        walls,
+        [
+            ("recorded", 7_800.0),
+            ("parallel", 6_400.0),
+            ("one-per-turn", 12_100.0),
+            ("turn-batched", 6_400.0),
+        ]
+    );
+    let turns: Vec<usize> = record.lanes.iter().map(|l| l.turns.len()).collect();
+    assert_eq!(turns, [0, 0, 6, 3]);
+    assert_eq!(
+        fanout::report::figures::headline(&record).unwrap(),
+        "parallel and turn-batched would have taken 6.400 s, 1.22× sooner than recorded · saved 1.400 s (17.9 %)"
+    );
+    // The record reads back (every lane lists the same calls).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("turns.record.json");
+    std::fs::write(&path, serde_json::to_string(&record).unwrap()).unwrap();
+    let (loaded, _) = Record::load(&path).unwrap();
+    assert_eq!(loaded.lanes[2].turns, record.lanes[2].turns);
+    // Sequential on request: one call at a time, the model calls as calls (8.5 s).
+    let walls = predicted_walls(&plan, &[Strategy::Sequential], 1.0);
+    assert_eq!(walls, [8_500.0]);
+}
+
+/// The same lanes on tokio's paused clock, real lanes of the one dispatcher: the walls by hand.
+#[tokio::test(start_paused = true)]
+async fn the_imported_turn_lanes_take_the_same_walls_on_the_paused_clock() {
+    let imported = import_sample(ImportKind::Otel, "otel-chat-turns.json", &no_opts());
+    let plan = std::sync::Arc::new(plan(&imported));
+    let record = fanout::engine::run(
+        plan.clone(),
+        &fanout::engine::RunOptions::for_plan(&plan),
+        None,
+    )
+    .await
+    .unwrap();
+    let walls = lane_walls(&record);
+    let walls: Vec<(&str, f64)> = walls.iter().map(|(s, w)| (s.as_str(), *w)).collect();
+    assert_eq!(
+        walls,
+        [
+            ("parallel", 6_400.0),
+            ("one-per-turn", 12_100.0),
+            ("turn-batched", 6_400.0)
+        ]
+    );
+    // The chats are the turn-batched lane's three turns.
+    let turns: Vec<(f64, f64)> = record.lanes[2]
+        .turns
+        .iter()
+        .map(|t| (t.start_ms, t.end_ms))
+        .collect();
+    assert_eq!(
+        turns,
+        [(0.0, 1_200.0), (2_700.0, 3_700.0), (4_600.0, 6_400.0)]
+    );
+}
+
+#[test]
+fn a_tool_under_a_chat_nested_in_a_tool_stays_part_of_that_tool() {
+    // A sub-agent: research (a tool) runs its own chat, which runs lookup. Only the outer
+    // calls are kept; lookup's time is research's.
+    let text = r#"{"resourceSpans": [{"scopeSpans": [{"spans": [
+  {"traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "0000000000000001", "name": "chat",
+   "startTimeUnixNano": "1000000000", "endTimeUnixNano": "1500000000",
+   "attributes": [{"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}}]},
+  {"traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "0000000000000002",
+   "parentSpanId": "0000000000000001", "name": "execute_tool research",
+   "startTimeUnixNano": "1500000000", "endTimeUnixNano": "2500000000",
+   "attributes": [{"key": "gen_ai.operation.name", "value": {"stringValue": "execute_tool"}}]},
+  {"traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "0000000000000003",
+   "parentSpanId": "0000000000000002", "name": "chat",
+   "startTimeUnixNano": "1600000000", "endTimeUnixNano": "1700000000",
+   "attributes": [{"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}}]},
+  {"traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "0000000000000004",
+   "parentSpanId": "0000000000000003", "name": "execute_tool lookup",
+   "startTimeUnixNano": "1700000000", "endTimeUnixNano": "1800000000",
+   "attributes": [{"key": "gen_ai.operation.name", "value": {"stringValue": "execute_tool"}}]}
+]}]}]}"#;
+    let imported = import_str(ImportKind::Otel, text, &no_opts());
+    assert_calls(
+        &imported,
+        &[
+            ("chat", "llm", &[], 500.0),
+            ("research", "research", &["chat"], 1000.0),
+        ],
+    );
+    assert!(has_note(
+        &imported,
+        "left out 2 spans nested inside an imported span"
+    ));
+}
+
+#[test]
 fn the_recorded_run_is_a_valid_record_but_for_its_lane_name() {
-    let imported = import(ImportKind::Otel, &sample("otel-agent-run.json"), &no_opts()).unwrap();
+    let imported = import_sample(ImportKind::Otel, "otel-agent-run.json", &no_opts());
     let record = imported.recorded.unwrap();
     let text = serde_json::to_string_pretty(&record).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -195,44 +388,34 @@ fn the_recorded_run_is_a_valid_record_but_for_its_lane_name() {
 
 #[test]
 fn otel_json_lines_with_concurrent_tools_and_an_error() {
-    let imported = import(
-        ImportKind::Otel,
-        &sample("otel-agent-run.jsonl"),
-        &no_opts(),
-    )
-    .unwrap();
+    let imported = import_sample(ImportKind::Otel, "otel-agent-run.jsonl", &no_opts());
     let s = &imported.scenario;
     assert_eq!(s.name, "support_agent (imported from otel-agent-run.jsonl)");
-    assert_eq!(
-        calls(s),
-        vec![
-            ("ChatCompletion", "llm", vec![], 802.314),
-            (
-                "lookup_order",
-                "lookup_order",
-                vec!["ChatCompletion"],
-                312.517
-            ),
+    let plan = assert_calls(
+        &imported,
+        &[
+            ("ChatCompletion", "llm", &[], 802.314),
+            ("lookup_order", "lookup_order", &["ChatCompletion"], 312.517),
             (
                 "check_inventory",
                 "check_inventory",
-                vec!["ChatCompletion"],
-                457.453
+                &["ChatCompletion"],
+                457.453,
             ),
             (
                 "ChatCompletion_2",
                 "llm",
-                vec!["lookup_order", "check_inventory"],
-                607.726
+                &["lookup_order", "check_inventory"],
+                607.726,
             ),
             (
                 "refund_order",
                 "refund_order",
-                vec!["ChatCompletion_2"],
-                120.82
+                &["ChatCompletion_2"],
+                120.82,
             ),
-            ("ChatCompletion_3", "llm", vec!["refund_order"], 493.3),
-        ]
+            ("ChatCompletion_3", "llm", &["refund_order"], 493.3),
+        ],
     );
     assert_eq!(s.calls[4].fail.as_deref(), Some("payment gateway timeout"));
     let (wall, timings) = recorded(&imported);
@@ -257,7 +440,6 @@ fn otel_json_lines_with_concurrent_tools_and_an_error() {
         "fanout skips the calls that depend on a failed call"
     ));
     // The failed refund skips the last model turn in every lane.
-    let plan = plan(&imported);
     let (sequential, parallel) = walls(&plan);
     assert!(close(
         sequential,
@@ -287,14 +469,14 @@ fn otel_tolerates_base64_ids_numeric_times_and_status_names() {
    "name": "summarize", "startTimeUnixNano": 1767225601502000000, "endTimeUnixNano": 1767225601802000000,
    "attributes": [{"key": "openinference.span.kind", "value": {"stringValue": "LLM"}}]}
 ]}]}]}"#;
-    let imported = import_text(ImportKind::Otel, "t.json", "t.json", text, &no_opts()).unwrap();
-    assert_eq!(
-        calls(&imported.scenario),
-        vec![
-            ("chat", "llm", vec![], 500.0),
-            ("research", "research", vec!["chat"], 1000.0),
-            ("summarize", "llm", vec!["research"], 300.0),
-        ]
+    let imported = import_str(ImportKind::Otel, text, &no_opts());
+    assert_calls(
+        &imported,
+        &[
+            ("chat", "llm", &[], 500.0),
+            ("research", "research", &["chat"], 1000.0),
+            ("summarize", "llm", &["research"], 300.0),
+        ],
     );
     assert_eq!(
         imported.scenario.calls[1].fail.as_deref(),
@@ -304,7 +486,6 @@ fn otel_tolerates_base64_ids_numeric_times_and_status_names() {
         &imported,
         "`inner_lookup` inside `execute_tool research`"
     ));
-    plan(&imported);
 }
 
 #[test]
@@ -480,33 +661,32 @@ fn not_json_and_cut_off_json() {
 
 #[test]
 fn chrome_trace_sample_chains_slices_per_thread() {
-    let imported = import(
+    let imported = import_sample(
         ImportKind::ChromeTrace,
-        &sample("chrome-trace-agent.json"),
+        "chrome-trace-agent.json",
         &no_opts(),
-    )
-    .unwrap();
+    );
     let arxiv = "fetch_arxiv.org_abs_2406.01234";
-    assert_eq!(
-        calls(&imported.scenario),
-        vec![
-            ("llm.plan", "main", vec![], 1187.251),
-            (arxiv, "io-worker-1", vec![], 895.313),
+    let plan = assert_calls(
+        &imported,
+        &[
+            ("llm.plan", "main", &[], 1187.251),
+            (arxiv, "io-worker-1", &[], 895.313),
             (
                 "fetch_en.wikipedia.org_wiki_Amdahl_s_law",
                 "io-worker-2",
-                vec![],
-                741.302
+                &[],
+                741.302,
             ),
-            ("sqlite:_SELECT_notes", "db", vec![], 38.212),
+            ("sqlite:_SELECT_notes", "db", &[], 38.212),
             (
                 "fetch_github.com_openai_swarm_issues_12",
                 "io-worker-1",
-                vec![arxiv],
-                526.87
+                &[arxiv],
+                526.87,
             ),
-            ("llm.summarise", "main", vec!["llm.plan"], 1902.117),
-        ]
+            ("llm.summarise", "main", &["llm.plan"], 1902.117),
+        ],
     );
     let (wall, timings) = recorded(&imported);
     assert_eq!(wall, 4515.117);
@@ -520,7 +700,6 @@ fn chrome_trace_sample_chains_slices_per_thread() {
     assert!(has_note(&imported, "left out 1 slice nested"));
     assert!(has_note(&imported, "2 `C`, 1 `i`"));
 
-    let plan = plan(&imported);
     let (sequential, parallel) = walls(&plan);
     assert!(close(
         sequential,
@@ -540,21 +719,14 @@ fn chrome_trace_bare_list_without_closing_bracket_and_unmatched_events() {
 {"name": "upload", "ph": "X", "ts": 15, "dur": 3000, "pid": 1, "tid": 2},
 {"name": "never_ends", "ph": "B", "ts": 3000, "pid": 1, "tid": 2},
 "#;
-    let imported = import_text(
-        ImportKind::ChromeTrace,
-        "t.json",
-        "t.json",
-        text,
-        &no_opts(),
-    )
-    .unwrap();
-    assert_eq!(
-        calls(&imported.scenario),
-        vec![
-            ("load", "io", vec![], 2.0),
-            ("upload", "upload", vec![], 3.0),
-            ("parse", "parse", vec!["load"], 0.5),
-        ]
+    let imported = import_str(ImportKind::ChromeTrace, text, &no_opts());
+    assert_calls(
+        &imported,
+        &[
+            ("load", "io", &[], 2.0),
+            ("upload", "upload", &[], 3.0),
+            ("parse", "parse", &["load"], 0.5),
+        ],
     );
     assert!(has_note(&imported, "no closing `]`"));
     assert!(has_note(
@@ -562,7 +734,6 @@ fn chrome_trace_bare_list_without_closing_bracket_and_unmatched_events() {
         "left out 1 B event that no E event ends"
     ));
     assert!(has_note(&imported, "left out 1 E event with no B event"));
-    plan(&imported);
 }
 
 #[test]
@@ -595,35 +766,71 @@ fn chrome_trace_bad_events() {
 // Anthropic and OpenAI
 // ---------------------------------------------------------------------------------------------
 
+/// A response is one batch: the calls the model asked for together, none waiting for another,
+/// at the latencies the options give (a payload has no timings, so no recorded run).
 #[test]
-fn anthropic_response_is_one_batch() {
-    let opts = latencies(&[("get_weather", 300.0)], Some(150.0));
-    let imported = import(
-        ImportKind::Anthropic,
-        &sample("anthropic-response.json"),
-        &opts,
-    )
-    .unwrap();
-    assert_eq!(
-        calls(&imported.scenario),
-        vec![
-            ("get_weather", "get_weather", vec![], 300.0),
-            ("get_weather_2", "get_weather", vec![], 300.0),
-            ("get_local_time", "get_local_time", vec![], 150.0),
-        ]
-    );
-    assert!(imported.recorded.is_none());
-    assert!(has_note(
-        &imported,
-        "get_local_time 150 ms (--default-latency), get_weather 300 ms (--latency)"
-    ));
-    let plan = plan(&imported);
-    assert_eq!(walls(&plan), (750.0, 300.0));
+fn a_response_is_one_batch() {
+    struct Case {
+        kind: ImportKind,
+        sample: &'static str,
+        opts: ImportOptions,
+        want: &'static [Want<'static>],
+        /// Which latency each tool got.
+        note: &'static str,
+        walls: (f64, f64),
+    }
+    let cases = [
+        Case {
+            kind: ImportKind::Anthropic,
+            sample: "anthropic-response.json",
+            opts: latencies(&[("get_weather", 300.0)], Some(150.0)),
+            want: &[
+                ("get_weather", "get_weather", &[], 300.0),
+                ("get_weather_2", "get_weather", &[], 300.0),
+                ("get_local_time", "get_local_time", &[], 150.0),
+            ],
+            note: "get_local_time 150 ms (--default-latency), get_weather 300 ms (--latency)",
+            walls: (750.0, 300.0),
+        },
+        Case {
+            kind: ImportKind::Openai,
+            sample: "openai-completion.json",
+            opts: latencies(
+                &[("search_docs", 420.0), ("query_metrics", 1250.5)],
+                Some(80.0),
+            ),
+            want: &[
+                ("search_docs", "search_docs", &[], 420.0),
+                ("search_docs_2", "search_docs", &[], 420.0),
+                ("query_metrics", "query_metrics", &[], 1250.5),
+                ("read_file", "read_file", &[], 80.0),
+            ],
+            note: "query_metrics 1.250 s (--latency), read_file 80 ms (--default-latency), search_docs 420 ms (--latency)",
+            walls: (2170.5, 1250.5),
+        },
+    ];
+    for Case {
+        kind,
+        sample,
+        opts,
+        want,
+        note,
+        walls: want_walls,
+    } in cases
+    {
+        let imported = import_sample(kind, sample, &opts);
+        let plan = assert_calls(&imported, want);
+        assert!(imported.recorded.is_none(), "{kind}");
+        assert!(has_note(&imported, note), "{kind}: {:?}", imported.notes);
+        assert_eq!(walls(&plan), want_walls, "{kind}");
+    }
 }
 
+/// A conversation, wrapped (`{"model": …, "messages": […]}`) or a bare list of messages, is one
+/// batch per assistant message that asks for tools, each waiting for the batch before it.
 #[test]
-fn anthropic_conversation_chains_its_batches() {
-    let conversation = r#"{"model": "claude-sonnet-4-5", "max_tokens": 1024, "messages": [
+fn a_conversation_chains_its_batches_wrapped_or_bare() {
+    let anthropic = r#"[
   {"role": "user", "content": "Compare the weather in Lisbon and Porto, then book the warmer one."},
   {"role": "assistant", "content": [
     {"type": "text", "text": "Checking both."},
@@ -636,35 +843,83 @@ fn anthropic_conversation_chains_its_batches() {
     {"type": "tool_use", "id": "toolu_3", "name": "book_hotel", "input": {"city": "Lisbon"}}]},
   {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_3", "content": "ok"}]},
   {"role": "assistant", "content": "Booked in Lisbon."}
-]}"#;
-    let opts = latencies(&[("get_weather", 300.0), ("book_hotel", 900.0)], None);
-    let imported = import_text(
-        ImportKind::Anthropic,
-        "c.json",
-        "c.json",
-        conversation,
-        &opts,
-    )
-    .unwrap();
-    let expected = vec![
-        ("get_weather", "get_weather", vec![], 300.0),
-        ("get_weather_2", "get_weather", vec![], 300.0),
-        (
-            "book_hotel",
-            "book_hotel",
-            vec!["get_weather", "get_weather_2"],
-            900.0,
-        ),
+]"#;
+    let openai = r#"[
+  {"role": "system", "content": "You are an SRE assistant."},
+  {"role": "user", "content": "Why is the API slow?"},
+  {"role": "assistant", "content": null, "tool_calls": [
+    {"id": "call_1", "type": "function", "function": {"name": "query_metrics", "arguments": "{}"}},
+    {"id": "call_2", "type": "function", "function": {"name": "read_logs", "arguments": "{}"}}]},
+  {"role": "tool", "tool_call_id": "call_1", "content": "p99 2.1s"},
+  {"role": "tool", "tool_call_id": "call_2", "content": "pool exhausted"},
+  {"role": "assistant", "content": null, "tool_calls": [
+    {"id": "call_3", "type": "function", "function": {"name": "read_file", "arguments": "{}"}}]},
+  {"role": "tool", "tool_call_id": "call_3", "content": "max_client_conn = 100"},
+  {"role": "assistant", "content": "Raise max_client_conn."}
+]"#;
+    struct Case {
+        kind: ImportKind,
+        /// The wrapper's fields before `messages`: its `model` and any other.
+        model: &'static str,
+        messages: &'static str,
+        opts: ImportOptions,
+        want: &'static [Want<'static>],
+        walls: (f64, f64),
+    }
+    let cases = [
+        Case {
+            kind: ImportKind::Anthropic,
+            model: r#""claude-sonnet-4-5", "max_tokens": 1024"#,
+            messages: anthropic,
+            opts: latencies(&[("get_weather", 300.0), ("book_hotel", 900.0)], None),
+            want: &[
+                ("get_weather", "get_weather", &[], 300.0),
+                ("get_weather_2", "get_weather", &[], 300.0),
+                (
+                    "book_hotel",
+                    "book_hotel",
+                    &["get_weather", "get_weather_2"],
+                    900.0,
+                ),
+            ],
+            walls: (1500.0, 1200.0),
+        },
+        Case {
+            kind: ImportKind::Openai,
+            model: r#""gpt-4o""#,
+            messages: openai,
+            opts: latencies(&[], Some(200.0)),
+            want: &[
+                ("query_metrics", "query_metrics", &[], 200.0),
+                ("read_logs", "read_logs", &[], 200.0),
+                (
+                    "read_file",
+                    "read_file",
+                    &["query_metrics", "read_logs"],
+                    200.0,
+                ),
+            ],
+            walls: (600.0, 400.0),
+        },
     ];
-    assert_eq!(calls(&imported.scenario), expected);
-    assert!(has_note(&imported, "2 batches"));
-    assert_eq!(walls(&plan(&imported)), (1500.0, 1200.0));
-
-    // The bare list of messages imports the same.
-    let value: serde_json::Value = serde_json::from_str(conversation).unwrap();
-    let bare = serde_json::to_string(&value["messages"]).unwrap();
-    let imported = import_text(ImportKind::Anthropic, "c.json", "c.json", &bare, &opts).unwrap();
-    assert_eq!(calls(&imported.scenario), expected);
+    for Case {
+        kind,
+        model,
+        messages,
+        opts,
+        want,
+        walls: want_walls,
+    } in cases
+    {
+        let wrapped = format!("{{\"model\": {model}, \"messages\": {messages}}}");
+        let imported = import_str(kind, &wrapped, &opts);
+        let plan = assert_calls(&imported, want);
+        assert!(has_note(&imported, "2 batches"), "{kind}");
+        assert_eq!(walls(&plan), want_walls, "{kind}");
+        // The bare list of messages imports the same.
+        let bare = import_str(kind, messages, &opts);
+        assert_eq!(bare.scenario.calls, imported.scenario.calls, "{kind}");
+    }
 }
 
 #[test]
@@ -686,60 +941,6 @@ fn anthropic_without_tool_use() {
         &no_opts(),
     );
     assert_eq!(e.message, "is an API error response: Overloaded");
-}
-
-#[test]
-fn openai_completion_is_one_batch() {
-    let opts = latencies(
-        &[("search_docs", 420.0), ("query_metrics", 1250.5)],
-        Some(80.0),
-    );
-    let imported = import(ImportKind::Openai, &sample("openai-completion.json"), &opts).unwrap();
-    assert_eq!(
-        calls(&imported.scenario),
-        vec![
-            ("search_docs", "search_docs", vec![], 420.0),
-            ("search_docs_2", "search_docs", vec![], 420.0),
-            ("query_metrics", "query_metrics", vec![], 1250.5),
-            ("read_file", "read_file", vec![], 80.0),
-        ]
-    );
-    assert_eq!(walls(&plan(&imported)), (2170.5, 1250.5));
-}
-
-#[test]
-fn openai_messages_chain_their_batches() {
-    let messages = r#"[
-  {"role": "system", "content": "You are an SRE assistant."},
-  {"role": "user", "content": "Why is the API slow?"},
-  {"role": "assistant", "content": null, "tool_calls": [
-    {"id": "call_1", "type": "function", "function": {"name": "query_metrics", "arguments": "{}"}},
-    {"id": "call_2", "type": "function", "function": {"name": "read_logs", "arguments": "{}"}}]},
-  {"role": "tool", "tool_call_id": "call_1", "content": "p99 2.1s"},
-  {"role": "tool", "tool_call_id": "call_2", "content": "pool exhausted"},
-  {"role": "assistant", "content": null, "tool_calls": [
-    {"id": "call_3", "type": "function", "function": {"name": "read_file", "arguments": "{}"}}]},
-  {"role": "tool", "tool_call_id": "call_3", "content": "max_client_conn = 100"},
-  {"role": "assistant", "content": "Raise max_client_conn."}
-]"#;
-    let opts = latencies(&[], Some(200.0));
-    let imported = import_text(ImportKind::Openai, "m.json", "m.json", messages, &opts).unwrap();
-    assert_eq!(
-        calls(&imported.scenario),
-        vec![
-            ("query_metrics", "query_metrics", vec![], 200.0),
-            ("read_logs", "read_logs", vec![], 200.0),
-            (
-                "read_file",
-                "read_file",
-                vec!["query_metrics", "read_logs"],
-                200.0
-            ),
-        ]
-    );
-    let wrapped = format!("{{\"model\": \"gpt-4o\", \"messages\": {messages}}}");
-    let again = import_text(ImportKind::Openai, "m.json", "m.json", &wrapped, &opts).unwrap();
-    assert_eq!(again.scenario.calls, imported.scenario.calls);
 }
 
 #[test]
@@ -888,7 +1089,7 @@ fn every_sample_passes_plan_new() {
         (ImportKind::Anthropic, "anthropic-response.json"),
         (ImportKind::Openai, "openai-completion.json"),
     ] {
-        let imported = import(kind, &sample(name), &opts).unwrap();
+        let imported = import_sample(kind, name, &opts);
         let plan = plan(&imported);
         let (sequential, parallel) = walls(&plan);
         assert!(parallel <= sequential, "{name}");

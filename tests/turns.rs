@@ -74,62 +74,60 @@ const FAILING: &str = r#"{"name": "t", "model_turn_ms": 1000, "calls": [
     {"id": "d", "latency_ms": 200, "depends_on": ["a"]}
 ]}"#;
 
-#[tokio::test(start_paused = true)]
-async fn one_per_turn_with_a_failure_and_a_skip() {
-    let p = plan(FAILING);
-    let lane = both(&p, OnePerTurn).await;
+/// What a turn strategy's lane of [`FAILING`] is, exactly.
+struct TurnLane {
+    strategy: Strategy,
+    wall_ms: f64,
+    turns: &'static [(f64, f64)],
+    /// Each call's start and end, in file order (`c` is skipped: no span).
+    spans: &'static [(Option<f64>, Option<f64>)],
+}
+
+const FAILING_LANES: &[TurnLane] = &[
     // (3 calls that run + 1) turns of 1 s + 0.5 + 0.3 + 0.2 s.
-    assert_eq!(lane.wall_ms, 5_000.0);
-    assert_eq!(
-        turns(&lane),
-        [
+    TurnLane {
+        strategy: OnePerTurn,
+        wall_ms: 5_000.0,
+        turns: &[
             (0.0, 1_000.0),
             (1_500.0, 2_500.0),
             (2_800.0, 3_800.0),
-            (4_000.0, 5_000.0)
-        ]
-    );
-    assert_eq!(
-        spans(&lane),
-        [
+            (4_000.0, 5_000.0),
+        ],
+        spans: &[
             (Some(1_000.0), Some(1_500.0)),
             (Some(2_500.0), Some(2_800.0)),
             (None, None),
             (Some(3_800.0), Some(4_000.0)),
-        ]
-    );
-    let status: Vec<CallStatus> = lane.calls.iter().map(|c| c.status).collect();
-    assert_eq!(
-        status,
-        [
-            CallStatus::Ok,
-            CallStatus::Error,
-            CallStatus::Skipped,
-            CallStatus::Ok
-        ]
-    );
-}
-
-#[tokio::test(start_paused = true)]
-async fn turn_batched_with_a_failure_and_a_skip() {
-    let p = plan(FAILING);
-    let lane = both(&p, TurnBatched).await;
+        ],
+    },
     // (2 batches + 1) turns + the slowest of {a, b} + d.
-    assert_eq!(lane.wall_ms, 3_700.0);
-    assert_eq!(
-        turns(&lane),
-        [(0.0, 1_000.0), (1_500.0, 2_500.0), (2_700.0, 3_700.0)]
-    );
-    assert_eq!(
-        spans(&lane),
-        [
+    TurnLane {
+        strategy: TurnBatched,
+        wall_ms: 3_700.0,
+        turns: &[(0.0, 1_000.0), (1_500.0, 2_500.0), (2_700.0, 3_700.0)],
+        spans: &[
             (Some(1_000.0), Some(1_500.0)),
             (Some(1_000.0), Some(1_300.0)),
             (None, None),
             (Some(2_500.0), Some(2_700.0)),
-        ]
-    );
-    assert_eq!(lane.calls[2].status, CallStatus::Skipped);
+        ],
+    },
+];
+
+#[tokio::test(start_paused = true)]
+async fn turn_lanes_with_a_failure_and_a_skip() {
+    let p = plan(FAILING);
+    for want in FAILING_LANES {
+        let lane = both(&p, want.strategy).await;
+        let s = want.strategy;
+        assert_eq!(lane.wall_ms, want.wall_ms, "{s}");
+        assert_eq!(turns(&lane), want.turns, "{s}");
+        assert_eq!(spans(&lane), want.spans, "{s}");
+        let status: Vec<CallStatus> = lane.calls.iter().map(|c| c.status).collect();
+        let (ok, error, skipped) = (CallStatus::Ok, CallStatus::Error, CallStatus::Skipped);
+        assert_eq!(status, [ok, error, skipped, ok], "{s}");
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -245,7 +243,12 @@ fn bad_model_turns_are_placed_with_a_fix() {
             "did you mean `max_ms`?",
         ),
     ];
-    for (text, want) in cases {
+    refused_on_line_1(&cases);
+}
+
+/// Each scenario text is refused at line 1 with a message that says `want`.
+fn refused_on_line_1(cases: &[(&str, &str)]) {
+    for &(text, want) in cases {
         let err = Plan::from_source(&ScenarioSource::from_text("t.json", text)).unwrap_err();
         let shown = err.to_string();
         assert!(shown.starts_with("t.json:1:"), "{shown}");
@@ -267,30 +270,16 @@ fn the_clocks_agree_on_turns_on_random_graphs() {
         12,
         &(graph, lane, 0u32..4),
         |(calls, s, turn)| {
-            let json: Vec<String> = calls
-                .iter()
-                .enumerate()
-                .map(|(i, (units, mask, fails))| {
-                    let deps: Vec<String> = (0..i)
-                        .filter(|j| mask & (1 << j) != 0)
-                        .map(|j| format!("\"c{j}\""))
-                        .collect();
-                    let fail = if *fails && i % 3 == 0 {
-                        r#", "fail": "boom""#
-                    } else {
-                        ""
-                    };
-                    format!(
-                        r#"{{"id": "c{i}", "latency_ms": {}, "depends_on": [{}]{fail}}}"#,
-                        units * 100,
-                        deps.join(",")
-                    )
-                })
-                .collect();
+            let json = lanes::random_calls(calls.iter().map(|c| (c.0, c.1)), |i| {
+                if calls[i].2 && i % 3 == 0 {
+                    r#", "fail": "boom""#
+                } else {
+                    ""
+                }
+            });
             let p = plan(&format!(
-                r#"{{"name": "random", "model_turn_ms": {}, "calls": [{}]}}"#,
-                turn * 100,
-                json.join(",")
+                r#"{{"name": "random", "model_turn_ms": {}, "calls": [{json}]}}"#,
+                turn * 100
             ));
             let r = lanes::on_paused_clock(&p, s);
             let v = simulate_lane(&p, s, 1.0).lane;
@@ -355,4 +344,324 @@ fn check_prints_the_turns_per_strategy_and_refuses_turns_without_them() {
             "{cmd}: {err}"
         );
     }
+}
+
+/// The shape of scenarios/imports/otel-chat-turns.json as a scenario: three model calls (whose
+/// latencies are the turn lanes' turns) and five tools, three then two.
+const MODEL_CALLS: &str = r#"{"name": "t", "calls": [
+    {"id": "chat", "latency_ms": 1200, "model": true},
+    {"id": "search_web", "latency_ms": 800, "depends_on": ["chat"]},
+    {"id": "fetch_page", "latency_ms": 1500, "depends_on": ["chat"]},
+    {"id": "read_pdf", "latency_ms": 600, "depends_on": ["chat"]},
+    {"id": "chat_2", "latency_ms": 1000, "model": true,
+     "depends_on": ["search_web", "fetch_page", "read_pdf"]},
+    {"id": "lookup_author", "latency_ms": 700, "depends_on": ["chat_2"]},
+    {"id": "lookup_citations", "latency_ms": 900, "depends_on": ["chat_2"]},
+    {"id": "chat_3", "latency_ms": 1800, "model": true,
+     "depends_on": ["lookup_author", "lookup_citations"]}
+]}"#;
+
+#[tokio::test(start_paused = true)]
+async fn model_calls_are_the_turns_of_the_turn_lanes_and_calls_elsewhere() {
+    let p = plan(MODEL_CALLS);
+    // The model calls' latencies in order, then their median (1.2 s) for any further turn.
+    assert_eq!(
+        p.turn_ms,
+        [
+            1200.0, 1000.0, 1800.0, 1200.0, 1200.0, 1200.0, 1200.0, 1200.0, 1200.0
+        ]
+    );
+
+    // A turn, one tool, a turn, …: 6 turns (the trace's 3, then 3 of 1.2 s) + the 5 tools.
+    let one = both(&p, OnePerTurn).await;
+    assert_eq!(one.wall_ms, 7_600.0 + 4_500.0);
+    assert_eq!(
+        turns(&one),
+        [
+            (0.0, 1_200.0),
+            (2_000.0, 3_000.0),
+            (4_500.0, 6_300.0),
+            (6_900.0, 8_100.0),
+            (8_800.0, 10_000.0),
+            (10_900.0, 12_100.0)
+        ]
+    );
+    // The k-th model call is drawn as the k-th turn, whose duration it gave.
+    let some = |s: f64, e: f64| (Some(s), Some(e));
+    assert_eq!(
+        spans(&one),
+        [
+            some(0.0, 1_200.0),
+            some(1_200.0, 2_000.0),
+            some(3_000.0, 4_500.0),
+            some(6_300.0, 6_900.0),
+            some(2_000.0, 3_000.0),
+            some(8_100.0, 8_800.0),
+            some(10_000.0, 10_900.0),
+            some(4_500.0, 6_300.0),
+        ]
+    );
+    assert!(one.calls.iter().all(|c| c.status == CallStatus::Ok));
+
+    // Each turn asks for every ready tool: 1.2 + 1.5 + 1.0 + 0.9 + 1.8 s.
+    let batched = both(&p, TurnBatched).await;
+    assert_eq!(batched.wall_ms, 6_400.0);
+    assert_eq!(
+        turns(&batched),
+        [(0.0, 1_200.0), (2_700.0, 3_700.0), (4_600.0, 6_400.0)]
+    );
+    assert_eq!(
+        spans(&batched),
+        [
+            some(0.0, 1_200.0),
+            some(1_200.0, 2_000.0),
+            some(1_200.0, 2_700.0),
+            some(1_200.0, 1_800.0),
+            some(2_700.0, 3_700.0),
+            some(3_700.0, 4_400.0),
+            some(3_700.0, 4_600.0),
+            some(4_600.0, 6_400.0),
+        ]
+    );
+
+    // The other strategies run the model calls as calls and take no turns.
+    let parallel = both(&p, Parallel).await;
+    assert_eq!(parallel.wall_ms, 6_400.0);
+    assert!(parallel.turns.is_empty());
+    let sequential = both(&p, Strategy::Sequential).await;
+    assert_eq!(sequential.wall_ms, 8_500.0);
+
+    // The bounds count the tools between the turns, and the turns.
+    let b = p.bounds;
+    assert_eq!((b.sum_ms, b.critical_path_ms), (8_500.0, 6_400.0));
+    assert_eq!(
+        (b.turn_sum_ms, b.turn_path_ms),
+        (Some(4_500.0), Some(2_400.0))
+    );
+    assert_eq!(b.one_per_turn_turns_ms, 7_600.0);
+    assert_eq!(b.turn_batched_turns_ms, 4_000.0);
+    assert_eq!(OnePerTurn.lower_bound_ms(&b, 2), 12_100.0);
+    assert_eq!(TurnBatched.lower_bound_ms(&b, 2), 6_400.0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_tool_skips_the_tools_after_it_and_the_model_still_takes_its_turns() {
+    let p = plan(&MODEL_CALLS.replace(
+        r#""latency_ms": 600,"#,
+        r#""latency_ms": 600, "fail": "HTTP 404","#,
+    ));
+    let one = both(&p, OnePerTurn).await;
+    // Three tools, four turns (1.2 + 1.0 + 1.8 + the median 1.2 s), then nothing is left.
+    assert_eq!(one.wall_ms, 2_900.0 + 5_200.0);
+    assert_eq!(turns(&one).len(), 4);
+    let status: Vec<CallStatus> = one.calls.iter().map(|c| c.status).collect();
+    use CallStatus::{Error, Ok, Skipped};
+    // The trace's three model calls are turns 1 to 3; the tools after the failure are
+    // skipped.
+    assert_eq!(status, [Ok, Ok, Ok, Error, Ok, Skipped, Skipped, Ok]);
+    assert!(
+        one.calls[5]
+            .error()
+            .is_some_and(|e| e.contains("`read_pdf` failed")),
+        "{:?}",
+        one.calls[5]
+    );
+    let batched = both(&p, TurnBatched).await;
+    assert_eq!(batched.wall_ms, 1_200.0 + 1_500.0 + 1_000.0);
+    assert_eq!(turns(&batched), [(0.0, 1_200.0), (2_700.0, 3_700.0)]);
+    // Two turns: chat_2 is the last; chat_3 has no turn to be.
+    assert_eq!(batched.calls[4].start_ms, Some(2_700.0));
+    assert_eq!(batched.calls[7].status, CallStatus::Skipped);
+    assert_eq!(
+        batched.calls[7].error(),
+        Some("model call 3: this lane took only 2 model turns")
+    );
+    assert_eq!(
+        OnePerTurn.lower_bound_ms(&p.bounds, 2),
+        one.wall_ms,
+        "the bound counts the turns taken"
+    );
+    assert_eq!(TurnBatched.lower_bound_ms(&p.bounds, 2), batched.wall_ms);
+}
+
+#[test]
+fn model_calls_are_refused_beside_model_turn_ms_and_when_not_simulated() {
+    let cases = [
+        (
+            r#"{"name": "t", "model_turn_ms": 5, "calls": [{"id": "a", "latency_ms": 1, "model": true}]}"#,
+            "both `model_turn_ms` and calls marked \"model\": true give the model's turns",
+        ),
+        (
+            r#"{"name": "t", "calls": [{"id": "a", "cpu_ms": 1, "model": true}]}"#,
+            "a model call is a simulated latency",
+        ),
+        (
+            r#"{"name": "t", "calls": [{"id": "a", "latency_ms": 1, "model": "yes"}]}"#,
+            "\"model\": true",
+        ),
+    ];
+    refused_on_line_1(&cases);
+}
+
+/// The clocks' differential for turn lanes whose turns are model calls, on random graphs: up
+/// to 10 calls, some marked model (at least one), some failing (model calls too), under
+/// `on_error` continue or cancel; without cancel the bounds are never beaten.
+#[test]
+fn the_clocks_agree_on_model_calls_on_random_graphs() {
+    use proptest::prelude::*;
+
+    let graph = prop::collection::vec((0u32..6, any::<u16>(), 0u8..6), 1..=10);
+    let lane = prop_oneof![Just(OnePerTurn), Just(TurnBatched)];
+    lanes::check_fixed(
+        96,
+        0x6d6f_646c,
+        12,
+        &(graph, lane, any::<bool>()),
+        |(calls, s, cancel)| {
+            let json = lanes::random_calls(calls.iter().map(|c| (c.0, c.1)), |i| {
+                match (i, calls[i].2) {
+                    (0, _) | (_, 0 | 1) => r#", "model": true"#,
+                    (_, 2) => r#", "fail": "boom""#,
+                    (_, 3) => r#", "model": true, "fail": "overloaded""#,
+                    _ => "",
+                }
+            });
+            let on_error = if cancel { "cancel" } else { "continue" };
+            let p = plan(&format!(
+                r#"{{"name": "random", "on_error": "{on_error}", "calls": [{json}]}}"#
+            ));
+            let r = lanes::on_paused_clock(&p, s);
+            let v = simulate_lane(&p, s, 1.0).lane;
+            lanes::clocks_agree(&r, &v, format_args!("{s} on {calls:?}"))?;
+            // A lane that cancels stops before its work is done: no bound then.
+            let bound = s.lower_bound_ms(&p.bounds, 1);
+            prop_assert!(
+                cancel || v.wall_ms >= bound - 1e-6,
+                "{} {} < {}",
+                s,
+                v.wall_ms,
+                bound
+            );
+            // Every model call is drawn as a turn or skipped, never run as a call.
+            for (c, rec) in p.calls.iter().zip(&v.calls) {
+                if c.model && !matches!(rec.status, CallStatus::Skipped | CallStatus::Cancelled) {
+                    let (start, end) = (rec.start_ms.unwrap(), rec.end_ms.unwrap());
+                    prop_assert!(
+                        v.turns
+                            .iter()
+                            .any(|t| t.start_ms == start && t.end_ms == end),
+                        "{} at {start}..{end} is no turn of {:?}",
+                        c.id,
+                        v.turns
+                    );
+                }
+            }
+            Ok(())
+        },
+    );
+}
+
+#[test]
+fn check_counts_the_turns_of_model_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model-calls.json");
+    let with_lanes = MODEL_CALLS.replacen(
+        r#""calls""#,
+        r#""strategies": ["parallel", "one-per-turn", "turn-batched"], "calls""#,
+        1,
+    );
+    std::fs::write(&path, with_lanes).unwrap();
+    let (out, err, code) = fanout(&["check", path.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("model turns: the 3 calls marked model, then 1.200 s each"),
+        "{out}"
+    );
+    assert!(
+        out.contains("one-per-turn  12.100 s     12.100 s   —             6 (7.600 s)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("turn-batched  6.400 s      6.400 s    —             3 (4.000 s)"),
+        "{out}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_first_model_call_skips_its_tools_and_the_live_view_hears_of_it() {
+    use fanout::engine::EventKind;
+    let p = plan(
+        r#"{"name": "t", "strategies": ["turn-batched"], "calls": [
+        {"id": "chat", "latency_ms": 500, "model": true, "fail": "HTTP 529 overloaded"},
+        {"id": "a", "latency_ms": 100, "depends_on": ["chat"]},
+        {"id": "b", "latency_ms": 200}
+    ]}"#,
+    );
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let record = run(p.clone(), &RunOptions::for_plan(&p), Some(tx))
+        .await
+        .unwrap();
+    let lane = &record.lanes[0];
+    // The failed chat is the first turn; b runs after it; a never does; a final turn.
+    assert_eq!(lane.wall_ms, 500.0 + 200.0 + 500.0);
+    let status: Vec<CallStatus> = lane.calls.iter().map(|c| c.status).collect();
+    assert_eq!(
+        status,
+        [CallStatus::Error, CallStatus::Skipped, CallStatus::Ok]
+    );
+    let (mut skipped, mut chat) = (Vec::new(), Vec::new());
+    while let Ok(e) = rx.try_recv() {
+        match e.kind {
+            EventKind::Skipped { call, reason, .. } => skipped.push((call, reason)),
+            EventKind::Started { call: 0, at_ms, .. } => chat.push((at_ms, None)),
+            EventKind::Finished {
+                call: 0,
+                at_ms,
+                error,
+            } => chat.push((at_ms, error)),
+            _ => {}
+        }
+    }
+    assert_eq!(skipped, [(1, "dependency `chat` failed".to_string())]);
+    // The chat is seen at its turn, as the record has it.
+    assert_eq!(
+        chat,
+        [
+            (0.0, None),
+            (500.0, Some("HTTP 529 overloaded".to_string()))
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_model_call_under_cancel_stops_the_turn_lane_as_its_turn_ends() {
+    let text = MODEL_CALLS
+        .replacen(
+            r#"{"name": "t","#,
+            r#"{"name": "t", "on_error": "cancel","#,
+            1,
+        )
+        .replacen(
+            r#""latency_ms": 1000, "model": true,"#,
+            r#""latency_ms": 1000, "model": true, "fail": "HTTP 529","#,
+            1,
+        );
+    let p = plan(&text);
+    // Turn 1, search_web, turn 2 (chat_2's 1 s) fails: the lane stops at 3 s.
+    let one = both(&p, OnePerTurn).await;
+    assert_eq!(one.wall_ms, 3_000.0);
+    use CallStatus::{Cancelled, Error, Ok, Skipped};
+    let status: Vec<CallStatus> = one.calls.iter().map(|c| c.status).collect();
+    assert_eq!(
+        status,
+        [
+            Ok, Ok, Cancelled, Cancelled, Error, Skipped, Skipped, Skipped
+        ]
+    );
+    assert_eq!(one.calls[4].start_ms, Some(2_000.0));
+    assert_eq!(one.calls[2].end_ms, Some(3_000.0));
+    // Turn-batched reaches chat_2 after the first batch: 1.2 + 1.5 + 1.0 s.
+    let batched = both(&p, TurnBatched).await;
+    assert_eq!(batched.wall_ms, 3_700.0);
+    assert_eq!(batched.calls[4].status, Error);
 }

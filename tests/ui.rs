@@ -25,15 +25,20 @@ fn builtin(name: &str) -> Arc<Plan> {
     Arc::new(Plan::load(name).unwrap())
 }
 
-/// Runs `plan` on the paused clock for `at_ms`, folding the engine's events into a view model
-/// as the app does, and returns the model as it stands at that instant.
-async fn model_at(plan: &Arc<Plan>, strategies: &[Strategy], speed: f64, at_ms: u64) -> ViewModel {
-    let opts = RunOptions {
+/// The lanes `strategies` raced at `speed`.
+fn raced(strategies: &[Strategy], speed: f64) -> RunOptions {
+    RunOptions {
         strategies: strategies.to_vec(),
         speed,
         mode: Mode::Race,
         local: None,
-    };
+    }
+}
+
+/// Runs `plan` on the paused clock for `at_ms`, folding the engine's events into a view model
+/// as the app does, and returns the model as it stands at that instant.
+async fn model_at(plan: &Arc<Plan>, strategies: &[Strategy], speed: f64, at_ms: u64) -> ViewModel {
+    let opts = raced(strategies, speed);
     let mut model = ViewModel::new(plan, strategies, speed);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let start = tokio::time::Instant::now();
@@ -50,12 +55,7 @@ async fn model_at(plan: &Arc<Plan>, strategies: &[Strategy], speed: f64, at_ms: 
 
 /// The finished run, folded from every event.
 async fn finished(plan: &Arc<Plan>, strategies: &[Strategy]) -> ViewModel {
-    let opts = RunOptions {
-        strategies: strategies.to_vec(),
-        speed: 1.0,
-        mode: Mode::Race,
-        local: None,
-    };
+    let opts = raced(strategies, 1.0);
     let mut model = ViewModel::new(plan, strategies, 1.0);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let start = tokio::time::Instant::now();
@@ -91,41 +91,72 @@ fn at_both_sizes(model: &ViewModel, name: &str, check: impl Fn(&str)) {
     }
 }
 
-#[tokio::test(start_paused = true)]
-async fn mid_run_the_parallel_lane_is_done_while_sequential_climbs() {
-    let plan = builtin("fetch-5-urls");
-    let model = model_at(&plan, &[Sequential, Parallel], 1.0, 7300).await;
-    at_both_sizes(&model, "mid_run", |screen| {
-        assert!(screen.contains("running   7.300 s"), "{screen}");
-        assert!(screen.contains("done 5.000 s"), "{screen}");
-        // The sequential lane is on its second call; the first is done.
-        assert!(screen.contains("· queued"), "{screen}");
-        assert!(screen.contains("≥ 1.46×"), "{screen}");
-    });
+/// A built-in's screen at an instant (`None`: finished), its snapshots' name and what its text
+/// says at both sizes.
+struct Screen {
+    name: &'static str,
+    builtin: &'static str,
+    lanes: &'static [Strategy],
+    at_ms: Option<u64>,
+    says: &'static [&'static str],
+}
+
+const SCREENS: &[Screen] = &[
+    // Mid-run, the parallel lane is done while sequential climbs: it is on its second call, the
+    // first is done, and the speedup so far can only grow.
+    Screen {
+        name: "mid_run",
+        builtin: "fetch-5-urls",
+        lanes: &[Sequential, Parallel],
+        at_ms: Some(7300),
+        says: &["running   7.300 s", "done 5.000 s", "· queued", "≥ 1.46×"],
+    },
+    // A finished race shows every speedup.
+    Screen {
+        name: "finished",
+        builtin: "staircase",
+        lanes: &[Sequential, Waves, Parallel],
+        at_ms: None,
+        says: &[
+            "done 30.000 s · baseline",
+            "done 24.000 s · 1.25×",
+            "done 10.000 s · 3.00×",
+        ],
+    },
+    // A failed call shows its message and its dependents are skipped.
+    Screen {
+        name: "failed",
+        builtin: "one-failing-call",
+        lanes: &[Sequential, Parallel],
+        at_ms: None,
+        says: &["✗ HTTP 503", "⊘ skipped: dependency `fetch_wiki` failed"],
+    },
+];
+
+async fn screen_model(s: &Screen) -> ViewModel {
+    let plan = builtin(s.builtin);
+    match s.at_ms {
+        Some(ms) => model_at(&plan, s.lanes, 1.0, ms).await,
+        None => finished(&plan, s.lanes).await,
+    }
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_finished_race_shows_every_speedup() {
-    let plan = builtin("staircase");
-    let model = finished(&plan, &[Sequential, Waves, Parallel]).await;
-    at_both_sizes(&model, "finished", |screen| {
-        assert!(screen.contains("done 30.000 s · baseline"), "{screen}");
-        assert!(screen.contains("done 24.000 s · 1.25×"), "{screen}");
-        assert!(screen.contains("done 10.000 s · 3.00×"), "{screen}");
-    });
+async fn each_screen_says_what_it_shows_at_both_sizes() {
+    for s in SCREENS {
+        let model = screen_model(s).await;
+        at_both_sizes(&model, s.name, |screen| {
+            for says in s.says {
+                assert!(screen.contains(says), "{}: {says:?} in\n{screen}", s.name);
+            }
+        });
+    }
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_failed_call_is_red_with_its_message_and_dependents_are_skipped() {
-    let plan = builtin("one-failing-call");
-    let model = finished(&plan, &[Sequential, Parallel]).await;
-    at_both_sizes(&model, "failed", |screen| {
-        assert!(screen.contains("✗ HTTP 503"), "{screen}");
-        assert!(
-            screen.contains("⊘ skipped: dependency `fetch_wiki` failed"),
-            "{screen}"
-        );
-    });
+async fn a_failed_call_is_red_and_no_colour_draws_none() {
+    let failed = SCREENS.iter().find(|s| s.name == "failed").unwrap();
+    let model = screen_model(failed).await;
     // In colour, the failed bar is red; without colour, no cell has a colour at all.
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
     terminal
@@ -241,12 +272,7 @@ async fn many_calls_compress_with_a_count_of_the_rest() {
 #[tokio::test(start_paused = true)]
 async fn a_replay_is_marked_and_draws_the_recorded_timings() {
     let plan = builtin("latency-3x2s");
-    let opts = RunOptions {
-        strategies: vec![Sequential, Parallel],
-        speed: 1.0,
-        mode: Mode::Race,
-        local: None,
-    };
+    let opts = raced(&[Sequential, Parallel], 1.0);
     let record = run(plan.clone(), &opts, None).await.unwrap();
     let mut app = App::replay(&record, plan, 1.0, PLAIN);
     let t0 = tokio::time::Instant::now();
@@ -290,12 +316,7 @@ fn the_headless_final_frame_shows_every_call_and_lane() {
         .start_paused(true)
         .build()
         .unwrap();
-    let opts = RunOptions {
-        strategies: vec![Sequential, Pool(3), Parallel],
-        speed: 1.0,
-        mode: Mode::Race,
-        local: None,
-    };
+    let opts = raced(&[Sequential, Pool(3), Parallel], 1.0);
     let record = rt.block_on(run(plan.clone(), &opts, None)).unwrap();
     let frame = view::final_frame(&ViewModel::from_record(&record, &plan), 100);
     for lane in ["sequential", "pool:3", "parallel"] {
@@ -314,14 +335,20 @@ fn live_app(name: &str) -> App {
     App::live(plan, &opts, None, entries, current, PLAIN)
 }
 
-#[tokio::test(start_paused = true)]
-async fn an_engine_failure_is_shown_on_screen_not_hidden() {
-    let mut app = live_app("fetch-5-urls");
+/// A live app on `name` whose first run has started, and the instant it started.
+fn started_app(name: &str) -> (App, tokio::time::Instant) {
+    let mut app = live_app(name);
     let now = tokio::time::Instant::now();
     let Some(Command::Start(_, opts)) = app.first_command() else {
         panic!("a live app starts a run");
     };
     app.run_started(&opts, now);
+    (app, now)
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_engine_failure_is_shown_on_screen_not_hidden() {
+    let (mut app, now) = started_app("fetch-5-urls");
     assert!(app.animating());
     app.run_finished(Err("the engine crashed: task panicked".into()), now);
     assert!(!app.animating(), "a crashed run stops the frame clock");
@@ -336,24 +363,20 @@ async fn an_engine_failure_is_shown_on_screen_not_hidden() {
 async fn keys_switch_scenarios_change_speed_and_rerun() {
     let mut app = live_app("fetch-5-urls");
     let now = tokio::time::Instant::now();
+    // The scenario a command starts, and the name of the built-in `i`.
+    let started = |command: Option<Command>, what: &str| match command {
+        Some(Command::Start(plan, _)) => plan.scenario.name.clone(),
+        other => panic!("{what}, got {other:?}"),
+    };
+    let name = |i: usize| builtin(BUILTINS[i].0).scenario.name.clone();
     // n: the next built-in, run at once.
-    match app.on_action(Action::NextScenario, now) {
-        Some(Command::Start(plan, _)) => {
-            assert_eq!(plan.scenario.name, builtin("latency-3x2s").scenario.name)
-        }
-        other => panic!("n starts the next scenario, got {other:?}"),
-    }
+    let next = app.on_action(Action::NextScenario, now);
+    let want = builtin("latency-3x2s").scenario.name.clone();
+    assert_eq!(started(next, "n starts the next scenario"), want);
     // p twice wraps around to the last built-in.
     app.on_action(Action::PrevScenario, now);
-    match app.on_action(Action::PrevScenario, now) {
-        Some(Command::Start(plan, _)) => {
-            assert_eq!(
-                plan.scenario.name,
-                builtin(BUILTINS[BUILTINS.len() - 1].0).scenario.name
-            )
-        }
-        other => panic!("p wraps around, got {other:?}"),
-    }
+    let wrapped = app.on_action(Action::PrevScenario, now);
+    assert_eq!(started(wrapped, "p wraps around"), name(BUILTINS.len() - 1));
     // + changes the speed of the next run only, and says so; r applies it.
     assert_eq!(app.on_action(Action::SpeedUp, now).map(|_| ()), None);
     assert!(app.chrome.notice.as_deref().unwrap().contains("speed 2×"));
@@ -372,15 +395,11 @@ async fn keys_switch_scenarios_change_speed_and_rerun() {
         fanout::engine::scenario::BUILTINS.len()
     );
     app.on_action(Action::PickerMove(-1), now);
-    match app.on_action(Action::PickerChoose, now) {
-        Some(Command::Start(plan, _)) => {
-            assert_eq!(
-                plan.scenario.name,
-                builtin(BUILTINS[BUILTINS.len() - 2].0).scenario.name
-            )
-        }
-        other => panic!("Enter runs the pick, got {other:?}"),
-    }
+    let picked = app.on_action(Action::PickerChoose, now);
+    assert_eq!(
+        started(picked, "Enter runs the pick"),
+        name(BUILTINS.len() - 2)
+    );
     assert!(app.chrome.picker.is_none());
     // l opens the whole lesson, ? the help, any key closes them, and q quits.
     app.on_action(Action::Lesson, now);
@@ -697,6 +716,9 @@ async fn model_turns_are_drawn_as_their_own_bars_above_the_calls() {
         let marks: Vec<usize> = rows.iter().map(|r| r.matches('▒').count()).collect();
         assert!(marks[0] > marks[1] && marks[1] > 0, "{marks:?}\n{screen}");
         assert_eq!(marks[2], 0, "parallel counts no turns\n{screen}");
+        // ... and says so, rather than an empty row that reads as turns taking no time.
+        assert!(rows[2].contains("turns not counted"), "{screen}");
+        assert!(!rows[0].contains("not counted"), "{screen}");
         // Every call is still in view, under its lane's model row.
         for id in ["fetch_1", "fetch_5"] {
             assert_eq!(screen.matches(id).count(), 3, "{id}\n{screen}");
@@ -706,12 +728,7 @@ async fn model_turns_are_drawn_as_their_own_bars_above_the_calls() {
 
 #[tokio::test(start_paused = true)]
 async fn a_what_if_change_waits_for_the_run_to_finish() {
-    let mut app = live_app("pool-of-3");
-    let now = tokio::time::Instant::now();
-    let Some(Command::Start(_, opts)) = app.first_command() else {
-        panic!("a live app starts a run");
-    };
-    app.run_started(&opts, now);
+    let (mut app, now) = started_app("pool-of-3");
     app.on_action(Action::SelectNext, now);
     app.on_action(Action::SelectNext, now);
     app.on_action(Action::Workers(1), now);

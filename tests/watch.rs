@@ -86,7 +86,8 @@ impl Watch {
             .read_to_string(&mut out)
             .unwrap();
         let status = self.child.wait().unwrap();
-        let err: Vec<String> = self.stderr.try_iter().collect();
+        // Every line: the reader thread ends at the closed pipe.
+        let err: Vec<String> = self.stderr.iter().collect();
         assert!(status.success(), "watch exited {status}: {err:?}");
         (out, err.join("\n"))
     }
@@ -381,7 +382,10 @@ fn json_protobuf_and_gzip_bodies_make_one_capture_and_its_record() {
         out.contains("fanout watch: 9 spans in 6 requests, 1 trace"),
         "{out}"
     );
-    assert!(err.contains("record written to"), "{err}");
+    assert!(
+        err.contains("record of trace 1 (invoke_agent travel-planner) written to"),
+        "{err}"
+    );
     check_record(&path);
 }
 
@@ -478,21 +482,26 @@ fn still_reads_a_whole_trace(w: Watch) {
     check_lines(&out);
 }
 
-/// The stock OpenTelemetry SDK for Python against a running `fanout watch`, over protobuf.
-#[test]
-fn the_python_sdk_streams_an_agent_run_in() {
-    let Some(python) = std::env::var_os("FANOUT_OTEL_PYTHON") else {
+/// The venv's python (`FANOUT_OTEL_PYTHON`), or a loud skip.
+fn python(test: &str) -> Option<std::ffi::OsString> {
+    let python = std::env::var_os("FANOUT_OTEL_PYTHON");
+    if python.is_none() {
         skip::skip_loudly(
             "CI must set FANOUT_OTEL_PYTHON (the venv's python with integrations/python/requirements.txt)",
-            "the_python_sdk_streams_an_agent_run_in: set FANOUT_OTEL_PYTHON to a python with integrations/python/requirements.txt installed",
+            &format!(
+                "{test}: set FANOUT_OTEL_PYTHON to a python with integrations/python/requirements.txt installed"
+            ),
         );
-        return;
-    };
-    let (_dir, path) = record_path("python.record.json");
-    let w = Watch::start(Some(&path));
+    }
+    python
+}
+
+/// Runs integrations/python/agent_trace.py with `args` against `w`, over protobuf.
+fn run_agent(python: std::ffi::OsString, w: &Watch, args: &[&str]) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("integrations/python/agent_trace.py");
     let status = Command::new(python)
         .arg(script)
+        .args(args)
         .env(
             "OTEL_EXPORTER_OTLP_ENDPOINT",
             format!("http://127.0.0.1:{}", w.port),
@@ -501,6 +510,39 @@ fn the_python_sdk_streams_an_agent_run_in() {
         .status()
         .unwrap();
     assert!(status.success());
+}
+
+/// The stock OpenTelemetry SDK for Python against a running `fanout watch`, over protobuf.
+#[test]
+fn the_python_sdk_streams_an_agent_run_in() {
+    sdk_run(
+        "the_python_sdk_streams_an_agent_run_in",
+        &[],
+        "9 spans in 9 requests",
+    );
+}
+
+/// The optional start markers (integrations/python/fanout_start_markers.py) with the stock
+/// SDK: one more request per span, the same turns and the same record (markers never become
+/// calls).
+#[test]
+fn the_python_sdk_with_start_markers_gives_the_same_record() {
+    sdk_run(
+        "the_python_sdk_with_start_markers_gives_the_same_record",
+        &["--markers"],
+        "9 spans (and 9 start markers) in 18 requests",
+    );
+}
+
+/// agent_trace.py with `args` into a watch with a record: the flagged turn, `counted` in the
+/// summary, and the record.
+fn sdk_run(test: &str, args: &[&str], counted: &str) {
+    let Some(python) = python(test) else {
+        return;
+    };
+    let (_dir, path) = record_path("python.record.json");
+    let w = Watch::start(Some(&path));
+    run_agent(python, &w, args);
     let (out, _) = w.stop();
     // The SDK makes its own ids: the trace's prefix is not known here.
     let without_trace: String = out
@@ -510,7 +552,7 @@ fn the_python_sdk_streams_an_agent_run_in() {
         .join("\n");
     assert!(without_trace.starts_with(FLAGGED), "{out}");
     assert!(
-        out.contains("fanout watch: 9 spans in 9 requests, 1 trace"),
+        out.contains(&format!("fanout watch: {counted}, 1 trace")),
         "{out}"
     );
     check_record(&path);
@@ -648,11 +690,12 @@ fn two_traces_at_once_keep_their_own_turns() {
     );
 }
 
-/// The live view, as a person sees it in a terminal (tmux): waiting, then the capture drawn with
-/// its what-if lanes, then `q` and the summary in the scrollback. Needs tmux (CI installs it);
-/// elsewhere, without it, the test skips loudly.
+/// The live view, as a person sees it in a terminal (tmux): waiting, then a trace drawn with
+/// its what-if lanes; a second trace is followed, `←` pins the first, `p` follows the newest
+/// again, `t` opens the picker; then `q` and the summary in the scrollback. Needs tmux (CI
+/// installs it); elsewhere, without it, the test skips loudly.
 #[test]
-fn the_live_view_draws_the_capture_and_q_leaves_with_the_summary() {
+fn the_live_view_follows_the_newest_trace_and_q_leaves_with_the_summary() {
     // A free port: bind one, let it go, hand it to watch.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -677,17 +720,43 @@ fn the_live_view_draws_the_capture_and_q_leaves_with_the_summary() {
         post(port, "application/x-protobuf", false, &protobuf(&agent())).0,
         200
     );
-    let screen = tmux.wait_for("left on the table so far", 15);
-    tmux.cmd(&["send-keys", "-t", "w", "q"]);
-    let after = tmux.wait_for("EXIT=", 15);
-    drop(tmux);
+    let screen = tmux.wait_for("following newest · trace 1 of 1", 15);
     for lane in ["┌ recorded", "├ sequential", "├ parallel"] {
         assert!(screen.contains(lane), "{screen}");
     }
     assert!(
-        screen.contains("watch · 500 ms left on the table so far · turn 1: 3 tools ran one after"),
+        screen.contains(FLAGGED.split(" (").next().unwrap()),
         "{screen}"
     );
+    // A second run, still going: its model has answered, one tool is in.
+    let other = String::from_utf8(json(&agent()[..2], Ids::Hex))
+        .unwrap()
+        .replace("4bf92f3577b34da6", "00000000000000aa");
+    assert_eq!(
+        post(port, "application/json", false, other.as_bytes()).0,
+        200
+    );
+    let screen = tmux.wait_for("following newest · trace 2 of 2", 15);
+    assert!(screen.contains("turn 1: waiting for tools"), "{screen}");
+    assert!(screen.contains("running"), "{screen}");
+    tmux.cmd(&["send-keys", "-t", "w", "Left"]);
+    let screen = tmux.wait_for("pinned: trace 1 of 2", 15);
+    assert!(screen.contains("500 ms left on the table"), "{screen}");
+    tmux.cmd(&["send-keys", "-t", "w", "p"]);
+    tmux.wait_for("following newest · trace 2 of 2", 15);
+    tmux.cmd(&["send-keys", "-t", "w", "t"]);
+    let screen = tmux.wait_for("traces, newest first", 15);
+    let (two, one) = (
+        screen.find("trace 2 · running").expect("trace 2 listed"),
+        screen.find("trace 1 · done").expect("trace 1 listed"),
+    );
+    assert!(two < one, "newest first: {screen}");
+    // Esc, then q once the picker is gone (an Esc and a q together read as Alt-q).
+    tmux.cmd(&["send-keys", "-t", "w", "Escape"]);
+    tmux.wait_for_gone("traces, newest first", 15);
+    tmux.cmd(&["send-keys", "-t", "w", "q"]);
+    let after = tmux.wait_for("EXIT=", 15);
+    drop(tmux);
     assert!(after.contains("EXIT=0"), "{after}");
     assert!(after.contains("500 ms left on the table in all"), "{after}");
 }
@@ -724,4 +793,78 @@ fn a_record_path_that_cannot_be_written_or_a_busy_port_is_bad_input() {
         err.contains(&format!("cannot listen on 127.0.0.1:{port}")) && err.contains("hint"),
         "{err}"
     );
+}
+
+/// A start marker as the Python processor sends it: attributes `fanout.start = true` and the
+/// announced span's id in `fanout.span_id`, under an id of its own.
+fn marker(s: &S) -> serde_json::Value {
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&json(std::slice::from_ref(s), Ids::Hex)).unwrap();
+    let span = &mut v["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
+    span["spanId"] = format!("{:016x}", s.id + 1000).into();
+    span["endTimeUnixNano"] = span["startTimeUnixNano"].clone();
+    span["attributes"].as_array_mut().unwrap().extend([
+        serde_json::json!({"key": "fanout.start", "value": {"boolValue": true}}),
+        serde_json::json!({"key": "fanout.span_id", "value": {"stringValue": format!("{:016x}", s.id)}}),
+    ]);
+    v
+}
+
+#[test]
+fn a_started_tool_that_never_ends_is_named_as_possibly_hung() {
+    let w = Watch::start_with(None, &["--hang-after", "300"]);
+    let spans = agent();
+    // The model, get_weather, and search_flights started but never ended.
+    assert_eq!(
+        w.post("application/json", false, &json(&spans[..2], Ids::Hex))
+            .0,
+        200
+    );
+    let body = marker(&spans[2]).to_string();
+    assert_eq!(w.post("application/json", false, body.as_bytes()).0, 200);
+    std::thread::sleep(Duration::from_millis(1200));
+    let (out, _) = w.stop();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0],
+        "trace 4bf92f35 · turn 1: nothing for 300 ms from `search_flights`, started and not ended: possibly hung"
+    );
+    // Markers never become calls: the turn holds the one tool that arrived.
+    assert!(
+        out.contains(
+            "trace 4bf92f35 · turn 1: 1 tool, 300 ms (get_weather) (still open when watch stopped)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("2 spans (and 1 start marker) in 2 requests"),
+        "{out}"
+    );
+}
+
+#[test]
+fn each_trace_gets_its_own_record() {
+    let (dir, path) = record_path("runs.record.json");
+    let w = Watch::start(Some(&path));
+    let other = String::from_utf8(json(&agent(), Ids::Hex))
+        .unwrap()
+        .replace("4bf92f3577b34da6", "00000000000000aa");
+    assert_eq!(
+        w.post("application/json", false, &json(&agent(), Ids::Hex))
+            .0,
+        200
+    );
+    assert_eq!(w.post("application/json", false, other.as_bytes()).0, 200);
+    let (_, err) = w.stop();
+    let second = dir.path().join("runs-2.record.json");
+    assert!(
+        err.contains(&format!(
+            "record of trace 2 (invoke_agent travel-planner) written to {}",
+            second.display()
+        )),
+        "{err}"
+    );
+    // Each holds its own run alone: the same 8 calls and figures.
+    check_record(&path);
+    check_record(&second);
 }

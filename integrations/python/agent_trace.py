@@ -14,9 +14,11 @@ protobuf to wherever OTEL_EXPORTER_OTLP_ENDPOINT points (a running `fanout watch
 The times are given to the SDK explicitly (nanoseconds from now), so the spans are real SDK
 spans with exact, known durations and the test can check fanout's figures to the millisecond.
 Each span is exported as it ends (SimpleSpanProcessor): children arrive before their parent,
-one request per span, as from a live agent.
+one request per span, as from a live agent. With --markers, the optional start markers
+(fanout_start_markers.py) are sent too, one request as each span starts.
 """
 
+import sys
 import time
 
 from opentelemetry import trace
@@ -31,7 +33,12 @@ MS = 1_000_000
 def main() -> None:
     provider = TracerProvider(resource=Resource.create({"service.name": "travel-planner"}))
     # The endpoint and protocol come from OTEL_EXPORTER_OTLP_* as for any instrumented agent.
-    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter()))
+    exporter = OTLPSpanExporter()
+    if "--markers" in sys.argv[1:]:
+        from fanout_start_markers import StartMarkers
+
+        provider.add_span_processor(StartMarkers(exporter))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
     tracer = provider.get_tracer("fanout-integration")
     t0 = time.time_ns()
 

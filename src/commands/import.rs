@@ -7,7 +7,7 @@ use std::sync::Arc;
 use fanout::engine::input::refuse_overwriting;
 use fanout::engine::scenario::ScenarioSource;
 use fanout::engine::virtual_clock::run_virtual;
-use fanout::engine::{Mode, Plan, RunOptions, Strategy};
+use fanout::engine::{Mode, Plan, RunOptions};
 use fanout::text::{escape_control as esc, escape_output};
 use fanout::ui::{app::App, theme::Theme};
 
@@ -50,10 +50,13 @@ pub fn import(args: ImportArgs) -> Result<(), Failure> {
     let source = ScenarioSource::from_text(label, json);
     let plan = Arc::new(Plan::new(scenario, &source)?);
     drop(source);
+    // The scenario's own lanes: sequential and parallel, and the turn lanes where the trace
+    // has model calls.
     let strategies = args
         .strategies
         .clone()
-        .unwrap_or_else(|| vec![Strategy::Sequential, Strategy::Parallel]);
+        .unwrap_or_else(|| plan.strategies.clone());
+    plan.check_strategies(&strategies)?;
     let opts = RunOptions {
         strategies,
         speed: 1.0,
@@ -71,10 +74,18 @@ pub fn import(args: ImportArgs) -> Result<(), Failure> {
     if !args.headless && std::io::stdout().is_terminal() {
         let mut app = App::replay(&record, plan.clone(), 1.0, Theme::from_env());
         if recorded.is_some() {
-            app.chrome.notice = Some(
+            app.chrome.notice = Some(if plan.model_calls() > 0 {
+                // Where the turn lanes' turns come from, and past the trace's own.
+                let median = plan.turn_nominal_ms(plan.turn_ms.len());
+                format!(
+                    "recorded: what happened · the rest: what-if · turns: the {} model calls, then {} each",
+                    plan.model_calls(),
+                    fanout::report::figures::duration(median)
+                )
+            } else {
                 "recorded: what happened · other lanes: what-if on an exact clock (durations measured under concurrency include contention)"
-                    .into(),
-            );
+                    .into()
+            });
         }
         return show(&record, app);
     }

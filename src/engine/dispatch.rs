@@ -10,7 +10,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::plan::{Plan, PlanCall, RateLimit, attempt_plan};
-use super::record::{Attempt, CallRecord, CallStatus};
+use super::record::{Attempt, CallRecord, CallStatus, Turn};
 use super::strategy::Strategy;
 
 /// Which call may start next, for one lane.
@@ -39,6 +39,10 @@ pub struct Dispatcher<'p> {
     final_turn: bool,
     /// Turns taken so far.
     turns_taken: usize,
+    /// Calls a failed model call skipped in [`Dispatcher::new`].
+    skipped_at_start: Vec<(usize, String)>,
+    /// The model calls in file order, in a turn lane (empty otherwise): turn k's is the k-th.
+    models: Vec<u32>,
     /// How many times a call was taken from or put on the ready heap (a measure of work).
     pub steps: u64,
 }
@@ -82,16 +86,95 @@ impl<'p> Dispatcher<'p> {
             in_turn: false,
             final_turn: false,
             turns_taken: 0,
+            skipped_at_start: Vec::new(),
+            models: if strategy.uses_turns() {
+                (0..n as u32)
+                    .filter(|&i| plan.calls[i as usize].model)
+                    .collect()
+            } else {
+                Vec::new()
+            },
             steps: 0,
         };
         if !waves {
-            for i in 0..n {
-                if d.waiting_on[i] == 0 {
-                    d.push(i);
+            // The roots first, all of them: a model call among them releases its dependents
+            // as it resolves.
+            let roots: Vec<usize> = (0..n).filter(|&i| d.waiting_on[i] == 0).collect();
+            for i in roots {
+                if d.outcome[i].is_none() {
+                    let skipped = d.ready(i);
+                    d.skipped_at_start.extend(skipped);
                 }
             }
         }
         d
+    }
+
+    /// The model call turn `k` (0-based) takes its duration from, in a turn lane: the k-th
+    /// model call in file order.
+    pub fn model_of_turn(&self, k: usize) -> Option<usize> {
+        self.models.get(k).map(|&i| i as usize)
+    }
+
+    /// The model call of turn `k` if it fails (`fail`): the lane's failure at the end of that
+    /// turn, which `on_error: cancel` stops the lane at. A model call not yet ready (one-per-
+    /// turn takes the turns in order) fails here, its dependents skipped: they are returned.
+    pub fn failed_turn(&mut self, k: usize) -> Option<(usize, Vec<(usize, String)>)> {
+        let m = self.model_of_turn(k)?;
+        let message = self.plan.calls[m].fail.clone()?;
+        let mut skipped = Vec::new();
+        if self.outcome[m].is_none() {
+            let mut record = CallRecord::ran(&self.plan.calls[m].id, 0.0, 0.0, None, Vec::new());
+            record.status = CallStatus::Error;
+            record.more_mut().error = Some(message);
+            self.outcome[m] = Some(record);
+            skipped = self.skip_downstream(m);
+        }
+        Some((m, skipped))
+    }
+
+    /// The calls a failed model call skipped before anything started (turn lanes only), for
+    /// the caller to emit as it emits [`Dispatcher::finish`]'s; empty the second time.
+    pub fn take_skipped_at_start(&mut self) -> Vec<(usize, String)> {
+        std::mem::take(&mut self.skipped_at_start)
+    }
+
+    /// Call `i` may start: it goes on the ready heap. In a turn lane a model call instead
+    /// resolves at once — its latency is one of the lane's turns, not a call — and releases its
+    /// dependents, which then wait for the next turn like any call. Returns the calls a failed
+    /// model call skipped.
+    fn ready(&mut self, i: usize) -> Vec<(usize, String)> {
+        if !(self.turns && self.plan.calls[i].model) {
+            self.push(i);
+            return Vec::new();
+        }
+        let mut skipped = Vec::new();
+        let mut models = vec![i];
+        while let Some(m) = models.pop() {
+            let call = &self.plan.calls[m];
+            // Times come from the lane's turns, in `into_records`.
+            let mut record = CallRecord::ran(&call.id, 0.0, 0.0, None, Vec::new());
+            if let Some(message) = &call.fail {
+                record.status = CallStatus::Error;
+                record.more_mut().error = Some(message.clone());
+                self.outcome[m] = Some(record);
+                skipped.extend(self.skip_downstream(m));
+            } else {
+                self.outcome[m] = Some(record);
+            }
+            for k in 0..self.plan.successors[m].len() {
+                let s = self.plan.successors[m][k];
+                self.waiting_on[s] -= 1;
+                if self.waiting_on[s] == 0 && self.outcome[s].is_none() {
+                    if self.plan.calls[s].model {
+                        models.push(s);
+                    } else {
+                        self.push(s);
+                    }
+                }
+            }
+        }
+        skipped
     }
 
     fn push(&mut self, i: usize) {
@@ -176,7 +259,7 @@ impl<'p> Dispatcher<'p> {
         if self.waves {
             self.wave_left = self.wave_left.saturating_sub(1);
         }
-        let skipped = if failed {
+        let mut skipped = if failed {
             self.skip_downstream(i)
         } else {
             Vec::new()
@@ -185,7 +268,7 @@ impl<'p> Dispatcher<'p> {
             let s = self.plan.successors[i][k];
             self.waiting_on[s] -= 1;
             if self.waiting_on[s] == 0 && !self.waves && self.outcome[s].is_none() {
-                self.push(s);
+                skipped.extend(self.ready(s));
             }
         }
         skipped
@@ -213,7 +296,10 @@ impl<'p> Dispatcher<'p> {
                 )
             };
             self.outcome[s] = Some(CallRecord::skipped(&plan.calls[s].id, reason.clone()));
-            out.push((s, reason));
+            // A turn lane's model call is a turn, which the model still takes: not skipped.
+            if !(self.turns && plan.calls[s].model) {
+                out.push((s, reason));
+            }
             stack.extend(plan.successors[s].iter().map(|&t| (t, s)));
         }
         out
@@ -237,15 +323,46 @@ impl<'p> Dispatcher<'p> {
     }
 
     /// The records, in file order. A call left unresolved (which a plan without cycles never
-    /// leaves) is recorded as skipped rather than crash a run.
-    pub fn into_records(self) -> Vec<CallRecord> {
+    /// leaves) is recorded as skipped rather than crash a run. In a turn lane the k-th model
+    /// call (file order) is the lane's k-th turn, whose duration it gave, even where a failure
+    /// skipped the calls around it (the model still reads the failure and answers); one beyond
+    /// the turns the lane took is skipped, saying so.
+    pub fn into_records(self, turns: &[Turn]) -> Vec<CallRecord> {
         let plan = self.plan;
+        let mut model_rank = 0;
         self.outcome
             .into_iter()
             .enumerate()
             .map(|(i, o)| {
+                let call = &plan.calls[i];
+                if self.turns && call.model {
+                    let k = model_rank;
+                    model_rank += 1;
+                    if let Some(r) = o.as_ref().filter(|r| r.status == CallStatus::Cancelled) {
+                        return r.clone();
+                    }
+                    return match turns.get(k) {
+                        Some(t) => {
+                            let mut r =
+                                CallRecord::ran(&call.id, t.start_ms, t.end_ms, None, Vec::new());
+                            if let Some(message) = &call.fail {
+                                r.status = CallStatus::Error;
+                                r.more_mut().error = Some(message.clone());
+                            }
+                            r
+                        }
+                        None => CallRecord::skipped(
+                            &call.id,
+                            format!(
+                                "model call {}: this lane took only {}",
+                                k + 1,
+                                crate::text::plural(turns.len(), "model turn")
+                            ),
+                        ),
+                    };
+                }
                 o.unwrap_or_else(|| {
-                    CallRecord::skipped(&plan.calls[i].id, "never became ready (engine bug)".into())
+                    CallRecord::skipped(&call.id, "never became ready (engine bug)".into())
                 })
             })
             .collect()

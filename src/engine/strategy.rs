@@ -29,6 +29,25 @@ pub struct Bounds {
     /// a final one).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub turn_batched_turns_ms: f64,
+    /// With model calls (which the turn strategies take as turns, not calls): the sum of the
+    /// other calls, what `one-per-turn` runs between its turns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turn_sum_ms: Option<f64>,
+    /// With model calls: the longest chain of the other calls, a model call counting 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turn_path_ms: Option<f64>,
+}
+
+impl Bounds {
+    /// The sum of the calls a turn lane runs: all but the model calls.
+    pub fn turn_sum(&self) -> f64 {
+        self.turn_sum_ms.unwrap_or(self.sum_ms)
+    }
+
+    /// The longest chain of the calls a turn lane runs.
+    pub fn turn_path(&self) -> f64 {
+        self.turn_path_ms.unwrap_or(self.critical_path_ms)
+    }
 }
 
 // Objects only, as every struct of a fanout file (see `json::object_only!`).
@@ -96,8 +115,13 @@ impl Strategy {
             Strategy::Sequential => b.sum_ms,
             Strategy::Parallel => b.critical_path_ms,
             Strategy::Waves => waves_ms,
-            Strategy::OnePerTurn => b.sum_ms + b.one_per_turn_turns_ms,
-            Strategy::TurnBatched => waves_ms + b.turn_batched_turns_ms,
+            Strategy::OnePerTurn => b.turn_sum() + b.one_per_turn_turns_ms,
+            // With model calls `waves_ms` counts them as calls: the sum of the others bounds
+            // the batches instead (loosely; it is for the time axis).
+            Strategy::TurnBatched => match b.turn_sum_ms {
+                Some(sum) => sum + b.turn_batched_turns_ms,
+                None => waves_ms + b.turn_batched_turns_ms,
+            },
             Strategy::Pool(n) | Strategy::PoolCp(n) => {
                 let n = n as f64;
                 b.sum_ms
@@ -120,9 +144,9 @@ impl Strategy {
         let cores = cores.max(1) as f64;
         let bound = match self {
             Strategy::Sequential => bounds.sum_ms,
-            Strategy::OnePerTurn => bounds.sum_ms + bounds.one_per_turn_turns_ms,
+            Strategy::OnePerTurn => bounds.turn_sum() + bounds.one_per_turn_turns_ms,
             Strategy::TurnBatched => {
-                bounds.critical_path_ms.max(bounds.cpu_ms / cores) + bounds.turn_batched_turns_ms
+                bounds.turn_path().max(bounds.cpu_ms / cores) + bounds.turn_batched_turns_ms
             }
             Strategy::Parallel | Strategy::Waves => {
                 bounds.critical_path_ms.max(bounds.cpu_ms / cores)

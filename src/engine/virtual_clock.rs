@@ -95,6 +95,14 @@ pub fn simulate_lane(plan: &Plan, strategy: Strategy, speed: f64) -> Simulated {
             });
             now = end;
             dispatcher.end_turn();
+            // A failed model call fails as its turn ends, and under `on_error: cancel` stops
+            // the lane there like any failed call.
+            if plan.on_error == OnError::Cancel
+                && let Some((failed, _)) = dispatcher.failed_turn(k)
+            {
+                cancel_the_rest(plan, &mut dispatcher, &pending, failed, now);
+                break;
+            }
             continue;
         }
         let Some(Reverse((Ms(first), first_index))) = queue.pop() else {
@@ -120,16 +128,7 @@ pub fn simulate_lane(plan: &Plan, strategy: Strategy, speed: f64) -> Simulated {
             }
         }
         if let Some(failed) = failed_first {
-            dispatcher.stop();
-            let root = &plan.calls[failed].id;
-            for i in dispatcher.unresolved() {
-                // A call in the queue had started (unless it still waited for a token).
-                let start = Some(pending[i][0]).filter(|&s| s <= now);
-                dispatcher.cancel(
-                    i,
-                    CallRecord::cancelled(&plan.calls[i].id, root, start, now),
-                );
-            }
+            cancel_the_rest(plan, &mut dispatcher, &pending, failed, now);
             queue.clear();
             break;
         }
@@ -139,10 +138,30 @@ pub fn simulate_lane(plan: &Plan, strategy: Strategy, speed: f64) -> Simulated {
         lane: LaneResult {
             strategy,
             wall_ms: now,
-            calls: dispatcher.into_records(),
+            calls: dispatcher.into_records(&turns),
             turns,
         },
         steps,
+    }
+}
+
+/// Task-group semantics: `failed` failed at `now`, so the lane stops and every call not yet
+/// resolved is recorded as cancelled (started, if it was in the queue and past its token wait).
+fn cancel_the_rest(
+    plan: &Plan,
+    dispatcher: &mut Dispatcher<'_>,
+    pending: &[[f64; 3]],
+    failed: usize,
+    now: f64,
+) {
+    dispatcher.stop();
+    let root = &plan.calls[failed].id;
+    for i in dispatcher.unresolved() {
+        let start = Some(pending[i][0]).filter(|&s| s <= now);
+        dispatcher.cancel(
+            i,
+            CallRecord::cancelled(&plan.calls[i].id, root, start, now),
+        );
     }
 }
 

@@ -16,8 +16,8 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::Value;
 
 use super::{
-    Doc, ImportKind, ImportOptions, Imported, Input, Timed, body_start, dotted, finish, join,
-    json_error, ms3, show_ms, timing_notes, trace_lesson, wrong_format,
+    Doc, ImportKind, ImportOptions, Imported, Input, Timed, body_start, document_list, dotted,
+    finish, join, json_error, ms3, show_ms, timing_notes, trace_lesson, wrong_format,
 };
 use crate::engine::InputError;
 use crate::engine::json::locate::Step;
@@ -64,19 +64,7 @@ pub(crate) fn import(input: &Input<'_>, opts: &ImportOptions) -> Result<Imported
             "--latency and --default-latency are ignored: a trace has measured durations".into(),
         );
     }
-    let (events, base): (&Vec<Value>, Vec<Step<'static>>) = match &doc.value {
-        Value::Array(list) => (list, vec![]),
-        Value::Object(o) => match o.get("traceEvents") {
-            Some(Value::Array(list)) => (list, vec![Step::Key("traceEvents")]),
-            Some(_) => {
-                return Err(InputError::new(input.label, "`traceEvents` is not a list")
-                    .at(doc.place(&[Step::Key("traceEvents")]))
-                    .hint(KIND.expects()));
-            }
-            None => return Err(wrong_format(KIND, input, &doc)),
-        },
-        _ => return Err(wrong_format(KIND, input, &doc)),
-    };
+    let (events, base) = document_list(KIND, input, &doc, "traceEvents")?;
     // A bare list of something else (messages, spans) is another format, not a broken trace.
     if let Value::Array(list) = &doc.value
         && !list.is_empty()

@@ -18,7 +18,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::engine::InputError;
-use crate::engine::json::errors::{TRAILING_COMMA_HINT, message_and_point};
+use crate::engine::json::errors;
 use crate::engine::json::locate::{Step, line_col, locate};
 use crate::engine::limits::MAX_LATENCY_MS;
 use crate::engine::options::{Clock, Mode};
@@ -202,8 +202,7 @@ pub fn import_text(
     match kind {
         ImportKind::Otel => otel::import(&input, opts),
         ImportKind::ChromeTrace => chrome_trace::import(&input, opts),
-        ImportKind::Anthropic => messages::import_anthropic(&input, opts),
-        ImportKind::Openai => messages::import_openai(&input, opts),
+        ImportKind::Anthropic | ImportKind::Openai => messages::import_messages(kind, &input, opts),
     }
 }
 
@@ -310,33 +309,15 @@ pub(crate) fn parse_doc<'a>(
     }
 }
 
-/// A serde_json syntax error as an [`InputError`] placed in the whole text: the message and
-/// place from [`message_and_point`] (the engine's, shared with scenarios and records), the hints
-/// an import's own.
+/// A serde_json error on an import as a placed [`InputError`] whose hints speak of `kind`'s
+/// format (see [`errors::foreign_json_error`], where every serde error is translated).
 pub(crate) fn json_error(
     kind: ImportKind,
     input: &Input<'_>,
     start: usize,
     e: &serde_json::Error,
 ) -> InputError {
-    use serde_json::error::Category;
-    let (message, at) = message_and_point(input.text, start, e);
-    let first = input.text[start..].trim_start();
-    let place = Some(line_col(input.text, at));
-    let err = InputError::new(input.label, format!("is not valid JSON: {message}")).at(place);
-    let starts_like_json = first.starts_with('{') || first.starts_with('[');
-    match e.classify() {
-        Category::Eof => err.hint(format!(
-            "the file ends early (was it cut off while being written?); {}",
-            kind.expects()
-        )),
-        _ if !starts_like_json => err.hint(format!("this is not JSON: {}", kind.expects())),
-        _ if message.starts_with("trailing characters") => err.hint(
-            "remove what follows the document's closing bracket; a file holds one JSON document (the OTLP file exporter's form: one whole document on each line)",
-        ),
-        _ if message.starts_with("trailing comma") => err.hint(TRAILING_COMMA_HINT),
-        _ => err.hint("check for a missing comma, quote or bracket near this place"),
-    }
+    errors::foreign_json_error(input.label, input.text, start, e, kind.expects())
 }
 
 /// What a JSON document looks like, for "this is X, not Y" errors.
@@ -417,6 +398,29 @@ pub(crate) fn looks_like(value: &Value) -> Option<Looks> {
             }
         }
         _ => None,
+    }
+}
+
+/// The list a document holds, with its path: the document itself when it is a list, else the
+/// list under `key`. An object without `key` is not `kind`'s format.
+pub(crate) fn document_list<'v>(
+    kind: ImportKind,
+    input: &Input<'_>,
+    doc: &'v Doc<'_>,
+    key: &'static str,
+) -> Result<(&'v [Value], Vec<Step<'static>>), InputError> {
+    match &doc.value {
+        Value::Array(list) => Ok((list, vec![])),
+        Value::Object(o) => match o.get(key) {
+            Some(Value::Array(list)) => Ok((list, vec![Step::Key(key)])),
+            Some(_) => Err(
+                InputError::new(input.label, format!("`{key}` is not a list"))
+                    .at(doc.place(&[Step::Key(key)]))
+                    .hint(kind.expects()),
+            ),
+            None => Err(wrong_format(kind, input, doc)),
+        },
+        _ => Err(wrong_format(kind, input, doc)),
     }
 }
 
@@ -534,13 +538,10 @@ pub(crate) fn ms3(ms: f64) -> f64 {
     (ms * 1000.0).round() / 1000.0
 }
 
-/// A duration in ms for messages: `1.234 s` or `56.7 ms`.
+/// An imported timing for messages: `1.234 s`, `0.125 ms`. It keeps the microseconds the trace
+/// gives, where a report's figures stop at a tenth of a millisecond.
 pub(crate) fn show_ms(ms: f64) -> String {
-    if ms >= 1000.0 {
-        format!("{:.3} s", ms / 1000.0)
-    } else {
-        format!("{} ms", ms3(ms))
-    }
+    crate::text::duration(ms, crate::text::Precision::Micros)
 }
 
 /// One call of a recorded run: when it started and ended (ms from the earliest), and its error.
@@ -639,6 +640,17 @@ fn recorded_record(plan: &Plan, timed: &[Timed], started_at: String) -> Record {
 /// Notes common to traces: what the latencies mean and what the recorded wall holds besides
 /// the calls.
 pub(crate) fn timing_notes(timed: &[Timed], what: &str, notes: &mut Vec<String>) {
+    timing_notes_apart(timed, &[], what, notes);
+}
+
+/// [`timing_notes`], with the calls at `apart` (model calls enclosing their own tools, which
+/// wait on them rather than compete) left out of the overlap count.
+pub(crate) fn timing_notes_apart(
+    timed: &[Timed],
+    apart: &[usize],
+    what: &str,
+    notes: &mut Vec<String>,
+) {
     let wall = timed.iter().map(|t| t.end_ms).fold(0.0, f64::max);
     // Time covered by at least one call: the union of the intervals.
     let mut spans: Vec<(f64, f64)> = timed.iter().map(|t| (t.start_ms, t.end_ms)).collect();
@@ -662,7 +674,13 @@ pub(crate) fn timing_notes(timed: &[Timed], what: &str, notes: &mut Vec<String>)
             show_ms(gaps)
         ));
     }
-    let overlapping = overlapping(timed);
+    let competing: Vec<Timed> = timed
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !apart.contains(i))
+        .map(|(_, t)| t.clone())
+        .collect();
+    let overlapping = overlapping(&competing);
     if overlapping > 0 {
         notes.push(format!(
             "{overlapping} calls ran while another imported call was running: their measured durations already include any contention between them (shared CPU, connections, rate limits), so racing them again at these latencies assumes each would take as long alone"

@@ -81,11 +81,21 @@ pub fn check(plan: &Plan, strategies: &[Strategy], cores: usize) -> String {
         ));
     }
     if plan.has_turns() {
-        let turn = match &s.model_turn {
-            Some(d) => format!("drawn from {}", esc(&d.describe())),
-            None => duration(plan.turn_nominal_ms(0)),
-        };
-        out.push_str(&format!(" · model turn {turn}"));
+        let models = plan.model_calls();
+        if models > 0 {
+            // The turn lanes take the model calls as their turns, then the median.
+            out.push_str(&format!(
+                " · model turns: the {} marked model, then {} each",
+                plural(models, "call"),
+                duration(plan.turn_nominal_ms(plan.turn_ms.len()))
+            ));
+        } else {
+            let turn = match &s.model_turn {
+                Some(d) => format!("drawn from {}", esc(&d.describe())),
+                None => duration(plan.turn_nominal_ms(0)),
+            };
+            out.push_str(&format!(" · model turn {turn}"));
+        }
     }
     out.push('\n');
     let mut notes = Vec::new();

@@ -1,6 +1,8 @@
-//! Headless renderings of a [`Record`]: a plain table, Markdown and JSON here; CSV, SVG, the
-//! Chrome trace, the figures they share and the pool sweep in the submodules. What they ask of a
-//! record (skip times, in-flight counts) is answered by [`crate::engine::queries`].
+//! Headless renderings of a [`Record`]: a plain table, Markdown and JSON here; CSV, SVG and the
+//! Chrome trace in the submodules, with the figures they all print ([`figures`]), the one table
+//! aligner ([`columns`]), `check`'s report of a plan ([`check`]), `--runs` gathered into one
+//! record ([`runs`]) and the pool sweep ([`sweep`]). What they ask of a record (skip times,
+//! in-flight counts) is answered by [`crate::engine::queries`].
 
 use crate::engine::options::Mode;
 use crate::engine::record::{CallStatus, LaneRecord, Record};

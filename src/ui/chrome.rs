@@ -1,5 +1,6 @@
-//! UI state that is not the run: overlays, the picker, scroll, marks, the next run's speed and a
-//! notice. The app changes it; drawing reads it.
+//! UI state that is not the run: overlays, the picker, scroll, marks, the next run's speed, a
+//! notice, the what-if cursor, the sweep chart's data and the tour. The app changes it; drawing
+//! reads it.
 
 /// Which overlay is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +31,8 @@ pub enum PickerFor {
     Lane(Vec<crate::engine::Strategy>),
     /// The dependencies of this call (Enter toggles one; the picker stays open).
     Deps(usize),
+    /// A trace of `fanout watch` (its entries newest first).
+    Trace,
 }
 
 /// A picker's entries and selection.
@@ -45,12 +48,12 @@ pub struct Picker {
     pub title: String,
 }
 
-/// Overlays, scroll, marks, the speed of the next run, a notice.
+/// Overlays, scroll, marks, the speed of the next run, a notice, the what-if cursor, the tour.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Chrome {
-    /// The help or lesson overlay, when open.
+    /// The help, lesson or sweep overlay, when open.
     pub overlay: Option<Overlay>,
-    /// The scenario picker, when open.
+    /// The picker (of a scenario, a lane to add or a call's dependencies), when open.
     pub picker: Option<Picker>,
     /// Mark the critical path's calls with `*`.
     pub critical: bool,
@@ -70,6 +73,9 @@ pub struct Chrome {
     pub sweep: Option<crate::report::sweep::Sweep>,
     /// The tour, when fanout presents one.
     pub tour: Option<crate::ui::tour::TourView>,
+    /// `fanout watch`: which trace is on screen (`following newest · trace 2 of 2`), said first
+    /// in the footer before the watch keys.
+    pub watch: Option<String>,
 }
 
 impl Default for Chrome {
@@ -86,6 +92,7 @@ impl Default for Chrome {
             cursor: 0,
             sweep: None,
             tour: None,
+            watch: None,
         }
     }
 }

@@ -73,6 +73,12 @@ pub enum Action {
     TourNext,
     /// Tour: back.
     TourBack,
+    /// Watch: open the picker of traces.
+    TracePicker,
+    /// Watch: pin the trace on screen, or follow the newest again.
+    Pin,
+    /// Watch: show an older (negative) or newer trace, and pin it.
+    TraceStep(i32),
 }
 
 /// What is on screen when a key arrives.
@@ -88,11 +94,15 @@ pub struct Context {
     pub selected: bool,
     /// The tour is on (its own keys step through it).
     pub tour: bool,
+    /// `fanout watch`'s live view (its own keys pick the trace).
+    pub watch: bool,
 }
 
 /// Where a binding works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum When {
+    /// Live runs, replays and `fanout watch`.
+    Everywhere,
     /// Live runs and replays.
     Always,
     /// Live runs only.
@@ -107,11 +117,17 @@ pub enum When {
     Browse,
     /// The tour.
     Tour,
+    /// `fanout watch`.
+    Watch,
 }
 
 impl When {
     fn holds(self, ctx: Context) -> bool {
         match self {
+            When::Everywhere => true,
+            When::Watch => ctx.watch,
+            // Watch has no run to change or replay: only the keys above.
+            _ if ctx.watch => false,
             When::Always => true,
             When::Live => !ctx.replay,
             When::Replay => ctx.replay,
@@ -164,6 +180,11 @@ use KeyCode::{BackTab, Char, Down, End, Esc, Home, Left, PageDown, PageUp, Right
 #[rustfmt::skip]
 pub const BINDINGS: &[Binding] = &[
     bind(&[Char('q'), Esc], "q  Esc  Ctrl-C", "quit (prints the table)", Some("q quit"), Action::Quit, When::Always),
+    bind(&[Char('q'), Esc], "q  Esc  Ctrl-C", "quit (prints the summary; --record writes the records)", Some("q quit"), Action::Quit, When::Watch),
+    bind(&[Char('t')], "t", "pick the trace (agent run) to show, newest first", Some("t traces"), Action::TracePicker, When::Watch),
+    bind(&[Char('p')], "p", "pin the trace on screen, or follow the newest again", Some("p pin"), Action::Pin, When::Watch),
+    bind(&[Left], "←", "show an older trace (pins it)", Some("←/→ trace"), Action::TraceStep(-1), When::Watch),
+    bind(&[Right], "→", "show a newer trace (pins it)", None, Action::TraceStep(1), When::Watch),
     bind(&[Char(' '), Right], "space  →", "tour: the next step (card, race, headline)", Some("space next"), Action::TourNext, When::Tour),
     bind(&[Left], "←", "tour: back to this step's card, or the one before", Some("← back"), Action::TourBack, When::Tour),
     bind(&[Char('r')], "r", "run the scenario again", Some("r re-run"), Action::Rerun, When::Live),
@@ -181,12 +202,15 @@ pub const BINDINGS: &[Binding] = &[
     bind(&[Char('+'), Char('=')], "+", "play back faster", Some("+/- playback"), Action::SpeedUp, When::Replay),
     bind(&[Char('-'), Char('_')], "-", "play back slower", None, Action::SpeedDown, When::Replay),
     bind(&[Char('l')], "l", "the whole lesson (↑/↓ scroll, any other key closes)", Some("l lesson"), Action::Lesson, When::Always),
-    bind(&[Char('c')], "c", "mark the critical path's calls (*), or stop", Some("c critical"), Action::ToggleCritical, When::Always),
+    bind(&[Char('l')], "l", "every turn of the trace on screen (↑/↓ scroll, any other key closes)", None, Action::Lesson, When::Watch),
+    bind(&[Char('c')], "c", "mark the critical path's calls (*), or stop", Some("c critical"), Action::ToggleCritical, When::Everywhere),
     bind(&[Char('e')], "e", "export the run on screen: record + SVG in this folder", Some("e export"), Action::Export, When::Always),
     bind(&[Up, Char('k')], "↑  k", "scroll the calls up", None, Action::Scroll(-1), When::Unselected),
     bind(&[Down, Char('j')], "↓  j", "scroll the calls down", None, Action::Scroll(1), When::Unselected),
     bind(&[PageUp], "PgUp", "scroll a page up", None, Action::Scroll(-10), When::Unselected),
     bind(&[PageDown], "PgDn", "scroll a page down", None, Action::Scroll(10), When::Unselected),
+    bind(&[Up, Char('k')], "↑  k", "scroll the calls up", None, Action::Scroll(-1), When::Watch),
+    bind(&[Down, Char('j')], "↓  j", "scroll the calls down", None, Action::Scroll(1), When::Watch),
     bind(&[Tab], "Tab", "select the next lane (what if: change it)", Some("Tab what-if"), Action::SelectNext, When::Live),
     bind(&[BackTab], "Shift-Tab", "select the previous lane", None, Action::SelectPrev, When::Live),
     bind(&[Char('['), Char(']')], "[  ]", "fewer / more workers on the selected pool lane", Some("[ ] workers"), Action::Workers(0), When::Selected),
@@ -199,7 +223,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(&[Char('u')], "u", "undo the last what-if change", Some("u undo"), Action::Undo, When::Live),
     bind(&[Char('w')], "w", "write the edited scenario to a file and say where", None, Action::WriteScenario, When::Live),
     bind(&[Char('g')], "g", "the worker sweep chart of this batch (N = 1 … 12)", None, Action::SweepChart, When::Always),
-    bind(&[Char('?')], "?", "this help", Some("? help"), Action::Help, When::Always),
+    bind(&[Char('?')], "?", "this help", Some("? help"), Action::Help, When::Everywhere),
 ];
 
 /// The bindings that work in this context.
@@ -324,6 +348,13 @@ mod tests {
                 tour,
                 ..Context::default()
             };
+            check(ctx);
+        }
+        check(Context {
+            watch: true,
+            ..Context::default()
+        });
+        fn check(ctx: Context) {
             let mut seen: Vec<KeyCode> = Vec::new();
             for b in bindings(ctx) {
                 for c in b.codes {
@@ -332,6 +363,34 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn watch_has_its_own_keys_and_no_run_keys() {
+        let watch = Context {
+            watch: true,
+            ..Context::default()
+        };
+        assert_eq!(
+            footer(watch),
+            [
+                "q quit",
+                "t traces",
+                "p pin",
+                "←/→ trace",
+                "c critical",
+                "? help"
+            ]
+        );
+        assert_eq!(action(press(Left), watch), Some(Action::TraceStep(-1)));
+        assert_eq!(action(press(Char('p')), watch), Some(Action::Pin));
+        assert_eq!(action(press(Char('r')), watch), None);
+        assert_eq!(action(press(Down), watch), Some(Action::Scroll(1)));
+        assert!(!footer(Context::default()).contains(&"t traces"));
+        assert_eq!(
+            action(press(Char('p')), Context::default()),
+            Some(Action::PrevScenario)
+        );
     }
 
     #[test]

@@ -5,8 +5,15 @@ use crate::engine::units::fmt_num;
 
 pub use crate::text::{ellipsize, width};
 
-/// Word-wraps `text` to `max` columns; a word longer than a line is cut across lines.
+/// Word-wraps `text` to `max` columns; a word longer than a line is cut across lines, and a
+/// newline starts a new line (`fanout watch` lists one turn a line).
 pub fn wrap(text: &str, max: usize) -> Vec<String> {
+    text.split('\n')
+        .flat_map(|p| wrap_paragraph(p, max))
+        .collect()
+}
+
+fn wrap_paragraph(text: &str, max: usize) -> Vec<String> {
     let max = max.max(1);
     let mut lines = Vec::new();
     let mut line = String::new();
@@ -112,6 +119,14 @@ pub fn lesson_at(text: &str, speed: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_newline_starts_a_line() {
+        assert_eq!(
+            wrap("turn 2: ok\nturn 1: a b c", 8),
+            ["turn 2:", "ok", "turn 1:", "a b c"]
+        );
+    }
 
     #[test]
     fn wraps_words_and_cuts_with_an_ellipsis() {

@@ -195,9 +195,11 @@ pub fn predict(plan: &Arc<Plan>, strategies: &[Strategy], speed: f64) -> Record 
     run_virtual(plan, &opts)
 }
 
-/// The lanes `a` offers to add: the common strategies not already there.
-pub fn addable(strategies: &[Strategy]) -> Vec<Strategy> {
-    [
+/// The lanes `a` offers to add: the common strategies not already there, and the two that
+/// count the model's turns when the scenario has turns (`model_turn_ms`, `model_turn` or model
+/// calls) — without them those lanes are refused, so they are not offered.
+pub fn addable(strategies: &[Strategy], turns: bool) -> Vec<Strategy> {
+    let common = [
         Strategy::Sequential,
         Strategy::Parallel,
         Strategy::Waves,
@@ -207,10 +209,13 @@ pub fn addable(strategies: &[Strategy]) -> Vec<Strategy> {
         Strategy::PoolCp(2),
         Strategy::PoolCp(3),
         Strategy::PoolCp(4),
-    ]
-    .into_iter()
-    .filter(|s| !strategies.contains(s))
-    .collect()
+    ];
+    let turn = [Strategy::OnePerTurn, Strategy::TurnBatched];
+    common
+        .into_iter()
+        .chain(turn.into_iter().filter(|_| turns))
+        .filter(|s| !strategies.contains(s))
+        .collect()
 }
 
 #[cfg(test)]
@@ -247,6 +252,25 @@ mod tests {
         let err = w.apply(&Edit::ToggleDep { call: 0, on: 1 }).unwrap_err();
         assert!(err.contains("cycle"), "{err}");
         assert!(!w.changed());
+    }
+
+    #[test]
+    fn the_turn_lanes_are_offered_where_the_scenario_has_turns() {
+        use Strategy::{OnePerTurn, Parallel, TurnBatched};
+        assert!(!addable(&[Parallel], false).contains(&OnePerTurn));
+        let offered = addable(&[Parallel, TurnBatched], true);
+        assert!(offered.contains(&OnePerTurn));
+        assert!(!offered.contains(&TurnBatched) && !offered.contains(&Parallel));
+        // And adding one predicts it: agent-research's one-per-turn takes 34 s.
+        let mut w = whatif("agent-research");
+        w.apply(&Edit::RemoveLane(0)).unwrap();
+        let plan = w.apply(&Edit::AddLane(OnePerTurn)).unwrap();
+        let record = predict(&plan, &w.current().strategies, 1.0);
+        let lane = record.lanes.last().unwrap();
+        assert_eq!(
+            (lane.strategy.to_string().as_str(), lane.wall_ms),
+            ("one-per-turn", 34_000.0)
+        );
     }
 
     #[test]

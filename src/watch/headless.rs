@@ -2,16 +2,12 @@
 //! summary when it stops.
 
 use std::collections::{HashMap, HashSet};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use super::capture::{Analysis, Capture};
+use super::capture::{Analysis, Capture, Trace, short};
+use super::traces::{hang_text, hung, label};
 use super::turns::{Turn, left_on_table, line, secs};
 use crate::text::{escape_output, plural};
-
-/// A trace's short name in lines: its first 8 hex digits.
-fn short(trace: &str) -> &str {
-    trace.get(..8).unwrap_or(trace)
-}
 
 /// The headless printer: each turn when it closes, and again if spans that arrive late change
 /// it (an exporter that retries, or several processes exporting one trace).
@@ -25,7 +21,7 @@ pub(super) struct Printer {
 impl Printer {
     /// Prints `t` unless its line is already out; `Some(note)` marks a reprint.
     pub(super) fn print(&mut self, t: &Turn, note: &str) {
-        let text = format!("trace {} · {}", short(&t.trace), line(t));
+        let text = format!("{} · {}", label(&t.trace), line(t));
         match self
             .printed
             .insert((t.trace.clone(), t.key.clone()), text.clone())
@@ -42,33 +38,25 @@ impl Printer {
         }
     }
 
-    pub(super) fn hangs(&mut self, a: &Analysis, capture: &Capture, after: Duration) {
-        for t in a.turns.iter().filter(|t| !t.closed && !t.tools.is_empty()) {
-            let quiet = capture
-                .traces
-                .get(&t.trace)
-                .is_some_and(|s| s.last.elapsed() >= after);
-            if quiet && self.hung.insert((t.trace.clone(), t.key.clone())) {
-                let last = t.tools.last().map(|t| t.id.as_str()).unwrap_or("");
-                out(&format!(
-                    "trace {} · turn {}: nothing for {} since `{last}` arrived, and no model call has read the results: a tool may be hung (spans arrive only when they end)",
-                    short(&t.trace),
-                    t.number,
-                    secs(after.as_millis() as f64)
-                ));
+    /// Says once of each turn of `trace` that may be hung at `now`.
+    pub(super) fn hangs(&mut self, a: &Analysis, trace: &Trace, after: Duration, now: Instant) {
+        let quiet = now.saturating_duration_since(trace.last);
+        for t in a.turns.iter().filter(|t| hung(t, quiet, after)) {
+            if self.hung.insert((t.trace.clone(), t.key.clone())) {
+                out(&format!("{} · {}", label(&t.trace), hang_text(t, after)));
             }
         }
     }
 
-    /// The turns not printed yet (still open when watch stopped), then the summary.
+    /// The turns not printed yet (still open when watch stopped), then the summary; `traces`
+    /// holds each trace's reading and record, in the order first seen.
     pub(super) fn finish(
         &mut self,
-        a: Option<&Analysis>,
+        traces: &[(Option<&Analysis>, Option<&crate::engine::Record>)],
         capture: &Capture,
-        record: Option<&crate::engine::Record>,
     ) {
         // Closed turns whose last spans arrived as watch stopped, then the open ones.
-        for t in a.iter().flat_map(|a| &a.turns) {
+        for t in traces.iter().filter_map(|(a, _)| *a).flat_map(|a| &a.turns) {
             self.print(
                 t,
                 if t.closed {
@@ -78,28 +66,40 @@ impl Printer {
                 },
             );
         }
+        let markers = match capture.markers {
+            0 => String::new(),
+            n => format!(" (and {})", plural(n, "start marker")),
+        };
         out(&format!(
-            "fanout watch: {} in {}, {}",
+            "fanout watch: {}{markers} in {}, {}",
             plural(capture.spans, "span"),
             plural(capture.requests, "request"),
             plural(capture.traces.len(), "trace")
         ));
-        let Some(a) = a else {
+        let turns: Vec<Turn> = traces
+            .iter()
+            .filter_map(|(a, _)| *a)
+            .flat_map(|a| a.turns.iter().cloned())
+            .collect();
+        if traces.iter().all(|(a, _)| a.is_none()) {
             out("no model or tool spans arrived: nothing to measure");
             return;
-        };
-        out(&summary(&a.turns));
-        if let Some(r) = record
-            && let (Some(rec), Some(par)) = (
-                r.lanes.iter().find(|l| l.is_recorded()),
-                r.lanes.iter().find(|l| l.strategy == "parallel"),
-            )
-        {
-            out(&format!(
-                "recorded wall {}; parallel on the virtual clock {} (the calls alone, without the agent's own time between them)",
-                secs(rec.wall_ms),
-                secs(par.wall_ms)
-            ));
+        }
+        out(&summary(&turns));
+        for (trace, (_, record)) in capture.traces.iter().zip(traces) {
+            if let Some(r) = record
+                && let (Some(rec), Some(par)) = (
+                    r.lanes.iter().find(|l| l.is_recorded()),
+                    r.lanes.iter().find(|l| l.strategy == "parallel"),
+                )
+            {
+                out(&format!(
+                    "{} · recorded wall {}; parallel on the virtual clock {} (the calls alone, without the agent's own time between them)",
+                    label(&trace.id),
+                    secs(rec.wall_ms),
+                    secs(par.wall_ms)
+                ));
+            }
         }
     }
 }
@@ -112,7 +112,7 @@ pub fn summary(turns: &[Turn]) -> String {
         .iter()
         .filter_map(|t| left_on_table(&t.tools).map(|l| (t, l.saved_ms)))
         .collect();
-    let saved: f64 = flagged.iter().map(|(_, s)| s).sum();
+    let saved = super::turns::left_in_all(turns);
     let head = format!(
         "{}, {}",
         plural(models, "model turn"),

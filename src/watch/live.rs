@@ -1,65 +1,85 @@
-//! The live view of a watched capture: the record so far, drawn by the UI's own view (the
+//! The live view of a watched trace: the trace's record so far, drawn by the UI's own view (the
 //! `recorded` lane beside sequential and parallel on the virtual clock), redrawn as spans
-//! arrive; the footer names the parallelism left on the table. Only the UI's public API is used
-//! (`ViewModel::from_record`, `view::render`, the terminal set-up and input thread).
+//! arrive. While the trace runs, its lane's "now" moves with the wall clock, tools announced by
+//! a start marker draw as running, and the lesson panel lists its turns newest first (open,
+//! possibly hung, or what each left on the table). Only the UI's public API is used
+//! (`ViewModel::from_record`, `view::render`, the picker overlay, the terminal and input).
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use super::turns::{Turn, left_on_table, line};
+use super::traces::{Follow, TraceSummary, picker_lines};
 use crate::engine::{Plan, Record};
-use crate::ui::chrome::Chrome;
+use crate::ui::chrome::{Chrome, Overlay, OverlayKind, Picker, PickerFor};
+use crate::ui::keys::{Action, Context};
 use crate::ui::model::ViewModel;
 use crate::ui::theme::Theme;
 use crate::ui::view;
 
-/// The footer: the latest turn that left parallelism on the table (or the latest turn), and
-/// the total so far.
-pub fn notice(turns: &[Turn]) -> String {
-    let flagged: Vec<&Turn> = turns
-        .iter()
-        .filter(|t| left_on_table(&t.tools).is_some())
-        .collect();
-    let saved: f64 = flagged
-        .iter()
-        .filter_map(|t| left_on_table(&t.tools))
-        .map(|l| l.saved_ms)
-        .sum();
-    let latest = flagged
-        .last()
-        .or(turns.last().as_ref())
-        .map(|t| line(t))
-        .unwrap_or_default();
-    format!(
-        "watch · {} left on the table so far · {latest} · q quit",
-        super::turns::secs(saved)
-    )
+/// What the live view shows of the trace on screen.
+pub struct Shown<'a> {
+    /// Its record so far (start-marked spans still running included, as calls).
+    pub record: &'a Record,
+    pub plan: &'a Plan,
+    /// Its calls still running, by index.
+    pub running: &'a [usize],
+    /// The trace's time now (ms from its first call) while it runs; `None` once its root has
+    /// arrived.
+    pub now_ms: Option<f64>,
+    /// The root (agent) span's name, or what stands for it.
+    pub name: String,
+    /// Its turn lines, newest first (the lesson panel).
+    pub lines: Vec<String>,
 }
 
-/// One frame of the live view into `buf`: the capture's record, or a waiting screen before any
+/// The view model of `shown`: the record's, with the recorded lane still running at `now_ms`
+/// (its wall unknown, its running calls unfinished) while the trace runs.
+pub fn model_of(shown: &Shown<'_>) -> ViewModel {
+    let mut model = ViewModel::from_record(shown.record, shown.plan);
+    model.title = format!("watch · {}", shown.name);
+    model.description = None;
+    model.lesson = Some(shown.lines.join("\n"));
+    if let Some(now) = shown.now_ms {
+        if let Some(k) = shown.record.lanes.iter().position(|l| l.is_recorded()) {
+            let lane = &mut model.lanes[k];
+            lane.wall_ms = None;
+            for &i in shown.running {
+                if let Some(c) = lane.calls.get_mut(i) {
+                    c.end = None;
+                }
+            }
+        }
+        // The figures of a run still going would be a guess: they come when the root ends.
+        model.headline = None;
+        model.now_ms = now;
+    }
+    model
+}
+
+/// One frame of the live view into `buf`: the trace on screen, or a waiting screen before any
 /// model or tool span has arrived.
 pub fn render(
-    shown: Option<(&Record, &Plan, &[Turn])>,
+    shown: Option<&Shown<'_>>,
+    chrome: &Chrome,
     listening: &str,
     theme: Theme,
     area: Rect,
     buf: &mut Buffer,
 ) {
     match shown {
-        Some((record, plan, turns)) => {
-            let model = ViewModel::from_record(record, plan);
-            let chrome = Chrome {
-                notice: Some(notice(turns)),
-                ..Chrome::default()
-            };
-            view::render(&model, &chrome, theme, area, buf);
+        Some(shown) => view::render(&model_of(shown), chrome, theme, area, buf),
+        None => {
+            Paragraph::new(format!(
+                " fanout watch · listening on {listening}\n\n Waiting for spans: point the agent at it with\n   OTEL_EXPORTER_OTLP_ENDPOINT={listening}\n   OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf\n\n {} · q quit",
+                chrome.watch.as_deref().unwrap_or("no trace yet")
+            ))
+            .wrap(Wrap { trim: false })
+            .render(area, buf);
+            if let Some(picker) = &chrome.picker {
+                crate::ui::widgets::overlay::draw_picker(picker, theme, area, buf);
+            }
         }
-        None => Paragraph::new(format!(
-            " fanout watch · listening on {listening}\n\n Waiting for spans: point the agent at it with\n   OTEL_EXPORTER_OTLP_ENDPOINT={listening}\n   OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf\n\n q quit"
-        ))
-        .wrap(Wrap { trim: false })
-        .render(area, buf),
     }
 }
 
@@ -87,122 +107,104 @@ impl Screen {
         })
     }
 
-    pub fn draw(
-        &mut self,
-        shown: Option<(&Record, &Plan, &[Turn])>,
-        listening: &str,
-    ) -> std::io::Result<()> {
+    /// Draws one frame with `paint` (the area, the buffer, the theme).
+    pub fn draw(&mut self, paint: impl FnOnce(Rect, &mut Buffer, Theme)) -> std::io::Result<()> {
         let theme = self.theme;
         self.terminal
             .draw(|f| {
                 let area = f.area();
-                render(shown, listening, theme, area, f.buffer_mut());
+                paint(area, f.buffer_mut(), theme);
             })
             .map(|_| ())
     }
 }
 
-/// `q`, `Esc` or Ctrl-C: leave the live view.
-pub fn is_quit(event: &ratatui::crossterm::event::Event) -> bool {
-    use ratatui::crossterm::event::{Event, KeyCode, KeyEventKind, KeyModifiers};
-    match event {
-        Event::Key(k) if k.kind != KeyEventKind::Release => {
-            matches!(k.code, KeyCode::Char('q') | KeyCode::Esc)
-                || (k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c'))
-        }
-        _ => false,
-    }
+/// The live view's own state: which trace is on screen, the picker, overlays and marks.
+#[derive(Default)]
+pub struct LiveState {
+    pub follow: Follow,
+    /// The trace the picker highlights, while it is open.
+    picker_at: Option<usize>,
+    pub chrome: Chrome,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::watch::turns::ToolRun;
-
-    #[test]
-    fn the_footer_names_the_latest_turn_left_on_the_table() {
-        let tool = |id: &str, s: f64, e: f64| ToolRun {
-            id: id.into(),
-            start_ms: s,
-            end_ms: e,
-        };
-        let turn = |n: usize, tools: Vec<ToolRun>| Turn {
-            trace: "t".into(),
-            number: n,
-            model: Some("chat".into()),
-            key: format!("{n}"),
-            tools,
-            closed: true,
-        };
-        let turns = [
-            turn(1, vec![tool("a", 0.0, 300.0), tool("b", 300.0, 500.0)]),
-            turn(2, vec![tool("c", 600.0, 700.0), tool("d", 600.0, 700.0)]),
-        ];
-        assert_eq!(
-            notice(&turns),
-            "watch · 200 ms left on the table so far · turn 1: 2 tools ran one after another, 500 ms; together 300 ms — 200 ms left on the table (a, b) · q quit"
-        );
-        assert_eq!(
-            notice(&turns[1..]),
-            "watch · 0 ms left on the table so far · turn 2: 2 tools ran together, 100 ms (c, d) · q quit"
-        );
-    }
-}
-
-#[cfg(test)]
-mod frame_tests {
-    use super::*;
-    use crate::watch::{Capture, analyse, record};
-
-    /// A chat span, two tools one after another, the next chat: OTLP JSON, times in ms.
-    fn batch() -> serde_json::Value {
-        let span = |id: u32, name: &str, op: &str, s: u64, e: u64| {
-            serde_json::json!({
-                "traceId": format!("{:032x}", 7), "spanId": format!("{id:016x}"),
-                "parentSpanId": format!("{:016x}", 99), "name": name,
-                "startTimeUnixNano": (1_767_225_600_000_000_000u64 + s * 1_000_000).to_string(),
-                "endTimeUnixNano": (1_767_225_600_000_000_000u64 + e * 1_000_000).to_string(),
-                "attributes": [{"key": "gen_ai.operation.name", "value": {"stringValue": op}}],
-            })
-        };
-        serde_json::json!({"resourceSpans": [{"scopeSpans": [{"spans": [
-            span(1, "chat gpt-4o", "chat", 0, 100),
-            span(2, "execute_tool a", "execute_tool", 100, 400),
-            span(3, "execute_tool b", "execute_tool", 400, 600),
-            span(4, "chat gpt-4o", "chat", 600, 700),
-        ]}]}]})
-    }
-
-    fn text(buf: &Buffer) -> String {
-        view::buffer_text(buf)
-    }
-
-    #[test]
-    fn the_live_frame_draws_the_capture_beside_its_what_ifs() {
-        let area = Rect::new(0, 0, 100, 30);
-        let theme = Theme { color: false };
-        let mut waiting = Buffer::empty(area);
-        render(None, "http://127.0.0.1:4318", theme, area, &mut waiting);
-        assert!(text(&waiting).contains("OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318"));
-
-        let mut capture = Capture::default();
-        capture.add(batch());
-        let a = analyse(&capture).unwrap();
-        let (r, plan) = record::of(&a.imported).unwrap();
-        let mut buf = Buffer::empty(area);
-        render(Some((&r, &plan, &a.turns)), "", theme, area, &mut buf);
-        let screen = text(&buf);
-        for lane in ["recorded", "sequential", "parallel"] {
-            assert!(
-                screen.contains(&format!("┌ {lane} ")) || screen.contains(&format!("├ {lane} ")),
-                "{screen}"
-            );
+impl LiveState {
+    /// The key context: watch's keys, and the overlay or picker when open.
+    pub fn keys(&self) -> Context {
+        Context {
+            overlay: self.chrome.overlay.is_some(),
+            picker: self.picker_at.is_some(),
+            watch: true,
+            ..Context::default()
         }
-        assert!(
-            screen.contains(
-                "watch · 200 ms left on the table so far · turn 1: 2 tools ran one after another"
-            ),
-            "{screen}"
-        );
+    }
+
+    /// Carries out `action` among `n` traces; `true` to leave. Changing the trace on screen
+    /// scrolls back to what matters.
+    pub fn on_action(&mut self, action: Action, n: usize) -> bool {
+        let before = self.follow.shown(n);
+        match action {
+            Action::Quit => return true,
+            Action::TracePicker => self.picker_at = self.follow.shown(n),
+            Action::PickerMove(by) => {
+                if let Some(at) = self.picker_at {
+                    // Entries are newest first: down is older.
+                    let at = (at as i64 - i64::from(by)).clamp(0, n as i64 - 1);
+                    self.picker_at = Some(at as usize);
+                }
+            }
+            Action::PickerChoose => {
+                if let Some(at) = self.picker_at.take() {
+                    self.follow.pin(at);
+                }
+            }
+            Action::Pin => self.follow.toggle(n),
+            Action::TraceStep(by) => self.follow.step(by, n),
+            Action::Help | Action::Lesson => {
+                self.chrome.overlay = Some(Overlay {
+                    kind: if action == Action::Help {
+                        OverlayKind::Help
+                    } else {
+                        OverlayKind::Lesson
+                    },
+                    scroll: 0,
+                })
+            }
+            Action::Close => {
+                self.chrome.overlay = None;
+                self.picker_at = None;
+            }
+            Action::ToggleCritical => self.chrome.critical = !self.chrome.critical,
+            Action::Scroll(by) => match &mut self.chrome.overlay {
+                // The overlay clamps it to its end when drawn.
+                Some(o) => o.scroll = (o.scroll as i64 + i64::from(by)).clamp(0, 10_000) as usize,
+                None => {
+                    let from = self.chrome.scroll.unwrap_or(0) as i64;
+                    self.chrome.scroll = Some((from + i64::from(by)).max(0) as usize);
+                }
+            },
+            _ => {}
+        }
+        if self.follow.shown(n) != before {
+            self.chrome.scroll = None;
+        }
+        false
+    }
+
+    /// The chrome for a frame among `summaries` (every trace, in the order first seen): the
+    /// footer's status and the picker, when open, newest first.
+    pub fn frame(&mut self, summaries: &[TraceSummary]) -> &Chrome {
+        let n = summaries.len();
+        self.chrome.watch = Some(self.follow.status(n));
+        self.chrome.picker = self.picker_at.filter(|_| n > 0).map(|at| {
+            let (entries, selected) = picker_lines(summaries, at.min(n - 1));
+            Picker {
+                entries,
+                selected,
+                purpose: PickerFor::Trace,
+                title: " traces, newest first · Enter shows and pins one · Esc closes ".into(),
+            }
+        });
+        &self.chrome
     }
 }

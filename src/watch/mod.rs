@@ -1,13 +1,15 @@
-//! `fanout watch`: an OTLP/HTTP receiver for a live agent's spans. Every request joins one
-//! capture, read by the span model of `import otel` (one mapping from spans to calls and turns);
-//! each finished model turn is printed with the parallelism it left on the table, and the
-//! capture is kept as a fanout record (`--record`) that `replay` and `report` read.
+//! `fanout watch`: an OTLP/HTTP receiver for a live agent's spans. Spans are kept per trace (one
+//! trace is one agent run, one scenario), each read by the span model of `import otel` (one
+//! mapping from spans to calls and turns); each finished model turn is printed with the
+//! parallelism it left on the table, and each trace is kept as a fanout record (`--record`)
+//! that `replay` and `report` read.
 mod capture;
 mod headless;
 pub mod live;
 pub mod receive;
 pub mod record;
 mod serve;
+pub mod traces;
 pub mod turns;
 
 use std::net::IpAddr;
@@ -29,16 +31,18 @@ pub struct WatchArgs {
     /// other machines: a warning says so).
     #[arg(long)]
     pub bind: Option<IpAddr>,
-    /// Keep what was received as a fanout record (what happened, and what-if lanes on the
-    /// virtual clock), written when watch stops; `fanout replay` and `fanout report` read it.
+    /// Keep what was received as fanout records, one per trace (what happened, and what-if
+    /// lanes on the virtual clock): the first trace at FILE, the others numbered
+    /// (`run.json`, `run-2.json`, …); each is written when its root span arrives and when watch
+    /// stops. `fanout replay` and `fanout report` read them.
     #[arg(long)]
     pub record: Option<PathBuf>,
     /// Print one line per finished turn and a summary when stopped (Ctrl-C, SIGTERM) instead of
     /// the live view (the default when stdout is not a terminal).
     #[arg(long)]
     pub headless: bool,
-    /// Flag a turn as possibly hung when its trace has sent nothing for this long since its
-    /// last tool arrived.
+    /// Flag a turn as possibly hung (on screen and headless) when its trace has sent nothing
+    /// for this long since its last tool arrived (or a start-marked tool began).
     #[arg(long, default_value_t = 30_000, value_name = "MS")]
     pub hang_after: u64,
 }

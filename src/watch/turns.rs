@@ -31,10 +31,24 @@ pub struct Turn {
     /// The model span's id (empty for tools before any model call): the turn's identity while
     /// late spans renumber turns and calls.
     pub key: String,
-    /// The tools it asked for, in order of start.
+    /// The tools it asked for that have ended, in order of start.
     pub tools: Vec<ToolRun>,
-    /// Nothing more can arrive for it: a later model call read its results.
+    /// Its tools announced by a start marker and still running, in order of start.
+    pub running: Vec<String>,
+    /// When the model call ended, ms from the trace's first call.
+    pub model_end_ms: Option<f64>,
+    /// Nothing more can arrive for it: a later model call read its results, or the trace's
+    /// root span has arrived.
     pub closed: bool,
+}
+
+impl Turn {
+    /// The model has answered and asked for tools that have not all arrived: the spans of
+    /// running tools come only when they end, so a turn is open until a later model call (or
+    /// the root) closes it.
+    pub fn waiting_for_tools(&self) -> bool {
+        self.model.is_some() && !self.closed
+    }
 }
 
 /// What a turn's tools cost as they ran, and as they would have run together.
@@ -93,15 +107,27 @@ pub fn left_on_table(tools: &[ToolRun]) -> Option<LeftOnTable> {
     })
 }
 
+/// What parallel would have saved in all of `turns`: the one sum the headless summary, the
+/// live view and the picker print.
+pub fn left_in_all(turns: &[Turn]) -> f64 {
+    turns
+        .iter()
+        .filter_map(|t| left_on_table(&t.tools))
+        .map(|l| l.saved_ms)
+        .sum()
+}
+
 /// The turns of every trace, in order of trace first seen (as `meta` lists calls in time
 /// order) then turn number. `calls`, `recorded` and `meta` are parallel: one entry per call.
-/// A turn is closed when a later model call of its trace depends on it, or `trace_done` says
-/// the trace's root span has arrived.
+/// A turn is closed when a later model call of its trace depends on it, or every one is when
+/// `done` (the trace's root span has arrived). `running` lists the calls still running (start
+/// markers): they are named in their turn, not measured.
 pub fn turns(
     calls: &[CallSpec],
     recorded: &[CallRecord],
     meta: &[CallMeta],
-    trace_done: impl Fn(&str) -> bool,
+    running: &[usize],
+    done: bool,
 ) -> Vec<Turn> {
     let index: HashMap<&str, usize> = calls
         .iter()
@@ -125,6 +151,8 @@ pub fn turns(
                 model: Some(c.id.clone()),
                 key: m.span.clone(),
                 tools: Vec::new(),
+                running: Vec::new(),
+                model_end_ms: recorded[i].end_ms.filter(|_| !running.contains(&i)),
                 closed: false,
             });
             // The turns whose results this model call read are over.
@@ -168,17 +196,21 @@ pub fn turns(
                     model: None,
                     key: String::new(),
                     tools: Vec::new(),
+                    running: Vec::new(),
+                    model_end_ms: None,
                     closed: false,
                 });
                 out.len() - 1
             }),
         };
-        out[t].tools.push(run);
+        if running.contains(&i) {
+            out[t].running.push(run.id);
+        } else {
+            out[t].tools.push(run);
+        }
     }
     for t in &mut out {
-        if trace_done(&t.trace) {
-            t.closed = true;
-        }
+        t.closed |= done;
     }
     out
 }
@@ -186,13 +218,7 @@ pub fn turns(
 /// Seconds with one decimal from 1 s up, else whole milliseconds: the figures of a headless
 /// line, read at a glance.
 pub fn secs(ms: f64) -> String {
-    // An empty sum is -0.0: shown as 0.
-    let ms = ms + 0.0;
-    if ms.abs() >= 1000.0 {
-        format!("{:.1} s", ms / 1000.0)
-    } else {
-        format!("{} ms", ms.round())
-    }
+    crate::text::duration(ms, crate::text::Precision::Glance)
 }
 
 /// The headless line of a turn: `turn 2: 3 tools ran one after another, 4.2 s; together 1.6 s —
@@ -273,6 +299,8 @@ mod tests {
             model: Some("chat".into()),
             key: "s".into(),
             tools: tools.to_vec(),
+            running: Vec::new(),
+            model_end_ms: Some(100.0),
             closed: true,
         };
         assert_eq!(
@@ -338,7 +366,7 @@ mod tests {
                 span: format!("{i:016x}"),
             })
             .collect();
-        let got = turns(&calls, &recorded, &meta, |t| t == "t2");
+        let got = turns(&calls, &recorded, &meta, &[], false);
         assert_eq!(got.len(), 3);
         assert_eq!(got[0].number, 1);
         assert_eq!(
@@ -353,7 +381,16 @@ mod tests {
         assert_eq!((got[1].number, got[1].closed), (2, false));
         assert!(got[1].tools.is_empty());
         assert_eq!((got[2].trace.as_str(), got[2].number), ("t2", 0));
-        assert!(got[2].closed, "its trace ended");
+        assert!(!got[2].closed);
+        assert!(got[1].waiting_for_tools() && !got[0].waiting_for_tools());
+        assert!(
+            !got[2].waiting_for_tools(),
+            "no model call: nothing asked for tools"
+        );
+        assert_eq!(got[1].model_end_ms, Some(40.0));
+        // The root closes every turn.
+        let done = turns(&calls, &recorded, &meta, &[], true);
+        assert!(done.iter().all(|t| t.closed && !t.waiting_for_tools()));
         assert_eq!(left_on_table(&got[0].tools).unwrap().saved_ms, 10.0);
     }
 }

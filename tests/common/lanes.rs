@@ -1,5 +1,6 @@
 //! What the clocks' differentials share: one lane on the real engine under a paused clock, so
-//! its times are as exact as the virtual clock's, and the check that both clocks agree.
+//! its times are as exact as the virtual clock's, the check that both clocks agree, and the
+//! JSON of a random dependency graph for the proptest ones.
 
 use std::fmt::Display;
 use std::sync::Arc;
@@ -81,4 +82,30 @@ pub fn check_fixed<S: proptest::strategy::Strategy>(
     if let Err(e) = TestRunner::new_with_rng(config, rng).run(strategy, test) {
         panic!("{e}");
     }
+}
+
+/// The calls of a random graph as a scenario's JSON list: call `i` takes `units` × 100 ms,
+/// depends on the earlier calls whose bits are set in `mask`, and ends with `extra(i)` (more
+/// fields, or nothing).
+pub fn random_calls(
+    graph: impl IntoIterator<Item = (u32, u16)>,
+    extra: impl Fn(usize) -> &'static str,
+) -> String {
+    graph
+        .into_iter()
+        .enumerate()
+        .map(|(i, (units, mask))| {
+            let deps: Vec<String> = (0..i)
+                .filter(|j| mask & (1 << j) != 0)
+                .map(|j| format!("\"c{j}\""))
+                .collect();
+            format!(
+                r#"{{"id": "c{i}", "latency_ms": {}, "depends_on": [{}]{}}}"#,
+                units * 100,
+                deps.join(","),
+                extra(i)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }

@@ -1,5 +1,14 @@
 //! serde's errors in plain words: which value is wrong, where, and the fix. The only
-//! translator of serde errors (scenarios, records and imports all come through it).
+//! translator of serde errors: scenarios and records (`json_error`, which knows their fields)
+//! and imports (`foreign_json_error`, syntax only: an import reads a `Value` and walks it).
+//!
+//! The failing path (`calls[3].latency_ms`, next to line:column in the message) comes from the
+//! text, not from serde: the locator (`locate::scan_prefix`) scans what precedes the
+//! point where serde stopped, once, on the error path. `serde_path_to_error` (in the lock file
+//! through axum) would name the same path, but only by tracking every value of every file as it
+//! is read, and the locator is needed all the same: it places errors found after parsing, and
+//! on a file that ends early it lists the brackets still open. Two mechanisms for one fact
+//! would be the drift this module exists to prevent, so it is not used.
 
 use super::locate::{
     Step, dotted, end_of_content, floor_boundary, line_col, nth_line_start, scan_prefix, skip_ws,
@@ -11,7 +20,7 @@ use crate::engine::error::{InputError, Part, nearest};
 /// the byte of `text` where serde stopped, for a document that starts at `body_start` in `text`.
 /// serde's column is 1-based and counts bytes up to the last one it read; 0 means it stopped at
 /// the very start of a line: the point is that byte, or where the line starts.
-pub fn message_and_point(text: &str, body_start: usize, e: &serde_json::Error) -> (String, usize) {
+fn message_and_point(text: &str, body_start: usize, e: &serde_json::Error) -> (String, usize) {
     let full = e.to_string();
     let message = match full.rfind(" at line ") {
         Some(i) => full[..i].to_string(),
@@ -27,7 +36,7 @@ pub fn message_and_point(text: &str, body_start: usize, e: &serde_json::Error) -
 }
 
 /// The hint for a comma before a closing bracket, the same in every kind of file.
-pub const TRAILING_COMMA_HINT: &str =
+const TRAILING_COMMA_HINT: &str =
     "JSON allows no comma before a closing bracket or brace: remove it";
 
 /// serde's error on a fanout file (`T`) as a placed [`InputError`] with its fix.
@@ -221,6 +230,34 @@ pub(crate) fn json_error<T: JsonFile>(
             }
         }
         Category::Io => err,
+    }
+}
+
+/// serde's error on the JSON of another program's format (an import) as a placed [`InputError`]:
+/// only syntax can be wrong at this stage, and the hints point at that format (`expects`).
+pub(crate) fn foreign_json_error(
+    label: &str,
+    text: &str,
+    start: usize,
+    e: &serde_json::Error,
+    expects: &str,
+) -> InputError {
+    use serde_json::error::Category;
+    let (message, at) = message_and_point(text, start, e);
+    let first = text[start..].trim_start();
+    let place = Some(line_col(text, at));
+    let err = InputError::new(label, format!("is not valid JSON: {message}")).at(place);
+    let starts_like_json = first.starts_with('{') || first.starts_with('[');
+    match e.classify() {
+        Category::Eof => err.hint(format!(
+            "the file ends early (was it cut off while being written?); {expects}"
+        )),
+        _ if !starts_like_json => err.hint(format!("this is not JSON: {expects}")),
+        _ if message.starts_with("trailing characters") => err.hint(
+            "remove what follows the document's closing bracket; a file holds one JSON document (the OTLP file exporter's form: one whole document on each line)",
+        ),
+        _ if message.starts_with("trailing comma") => err.hint(TRAILING_COMMA_HINT),
+        _ => err.hint("check for a missing comma, quote or bracket near this place"),
     }
 }
 

@@ -126,6 +126,13 @@ async fn run_lane_with(
         timer: if precise { Timer::new() } else { None },
     });
     let mut dispatcher = Dispatcher::new(&plan, strategy);
+    for (s, reason) in dispatcher.take_skipped_at_start() {
+        emitter.emit(EventKind::Skipped {
+            call: s,
+            at_ms: shared.now_ms(),
+            reason,
+        });
+    }
     let mut running: JoinSet<Finished> = JoinSet::new();
     // Simulated calls need no task: the lane wakes them itself, all those due at one instant on
     // one timer tick, so a thousand calls ending together cost one wake-up, not a thousand.
@@ -166,6 +173,15 @@ async fn run_lane_with(
         if done.is_empty() && timers.is_empty() && running.is_empty() && dispatcher.turn_due() {
             let k = dispatcher.start_turn();
             let start = shared.now_ms();
+            // The model call whose duration this turn is, drawn there as the record has it.
+            let model = dispatcher.model_of_turn(k);
+            if let Some(call) = model {
+                emitter.emit(EventKind::Started {
+                    call,
+                    at_ms: start,
+                    waited_ms: 0.0,
+                });
+            }
             shared
                 .sleep_until_ms(start + plan.turn_nominal_ms(k) / shared.ctx.speed)
                 .await;
@@ -174,11 +190,32 @@ async fn run_lane_with(
                 start_ms: start,
                 end_ms: end,
             });
+            if let Some(call) = model {
+                emitter.emit(EventKind::Finished {
+                    call,
+                    at_ms: end,
+                    error: plan.calls[call].fail.clone(),
+                });
+            }
             emitter.emit(EventKind::Turn {
                 start_ms: start,
                 end_ms: end,
             });
             dispatcher.end_turn();
+            // As the virtual clock: a failed model call under `on_error: cancel` stops the lane.
+            if plan.on_error == OnError::Cancel
+                && let Some((failed, skipped)) = dispatcher.failed_turn(k)
+            {
+                for (s, reason) in skipped {
+                    emitter.emit(EventKind::Skipped {
+                        call: s,
+                        at_ms: end,
+                        reason,
+                    });
+                }
+                cancel_the_rest(&shared, failed, &mut running, &mut dispatcher).await;
+                break;
+            }
             continue;
         }
         if done.is_empty() {
@@ -241,7 +278,7 @@ async fn run_lane_with(
 
     // The wall is when the last call ended (or the lane stopped), not when the dispatcher got
     // round to noticing: collecting a thousand results is the runtime's time, not the calls'.
-    let calls = dispatcher.into_records();
+    let calls = dispatcher.into_records(&turns);
     let wall_ms = calls
         .iter()
         .filter_map(|c| c.end_ms)

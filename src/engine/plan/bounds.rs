@@ -5,6 +5,15 @@ use super::Plan;
 use crate::engine::effects::Effect;
 use crate::engine::strategy::Bounds;
 
+/// See [`Plan::turn_work`].
+#[derive(Debug, Default)]
+struct TurnWork {
+    ran: usize,
+    sum_ms: f64,
+    path_ms: f64,
+    batches: usize,
+}
+
 impl Plan {
     /// Each call's expected duration at `speed` (see [`PlanCall::expected`]).
     pub fn durations_at(&self, speed: f64) -> Vec<f64> {
@@ -50,16 +59,26 @@ impl Plan {
             }
         };
         // One turn before each call that runs (one-per-turn) or each batch, a level with a call
-        // that runs (turn-batched), and a final turn; none without model turns.
+        // that runs (turn-batched), and a final turn; none without model turns. Model calls
+        // are turns there, not calls: the calls and batches are the others'.
         let (mut one_per_turn_turns_ms, mut turn_batched_turns_ms) = (0.0, 0.0);
+        let (mut turn_sum_ms, mut turn_path_ms) = (None, None);
         if self.has_turns() {
             let turns = |n: usize| (0..=n).map(|k| self.turn_nominal_ms(k)).sum::<f64>() / speed;
-            let ran = self.runs.iter().filter(|&&r| r).count();
-            let batches = self
-                .levels
-                .iter()
-                .filter(|l| l.iter().any(|&i| self.runs[i]))
-                .count();
+            let (ran, batches) = if self.calls.iter().any(|c| c.model) {
+                let t = self.turn_work(durations);
+                turn_sum_ms = Some(t.sum_ms);
+                turn_path_ms = Some(t.path_ms);
+                (t.ran, t.batches)
+            } else {
+                let ran = self.runs.iter().filter(|&&r| r).count();
+                let batches = self
+                    .levels
+                    .iter()
+                    .filter(|l| l.iter().any(|&i| self.runs[i]))
+                    .count();
+                (ran, batches)
+            };
             one_per_turn_turns_ms = turns(ran);
             turn_batched_turns_ms = turns(batches);
         }
@@ -70,7 +89,42 @@ impl Plan {
             rate_ms,
             one_per_turn_turns_ms,
             turn_batched_turns_ms,
+            turn_sum_ms,
+            turn_path_ms,
         }
+    }
+
+    /// What a turn lane runs of a plan with model calls: the other calls that run, their sum,
+    /// their longest chain (a model call passes its dependencies on and counts 0) and their
+    /// batches (levels of that graph with a call that runs).
+    fn turn_work(&self, durations: &[f64]) -> TurnWork {
+        let n = self.calls.len();
+        // finish: when a call's chain ends; after: the batch a call's dependents join.
+        let mut finish = vec![0f64; n];
+        let mut after = vec![0usize; n];
+        let mut levels = std::collections::BTreeSet::new();
+        let mut work = TurnWork::default();
+        for &i in &self.order {
+            let c = &self.calls[i];
+            let ready = c.deps.iter().map(|&d| finish[d]).fold(0.0, f64::max);
+            let level = c.deps.iter().map(|&d| after[d]).max().unwrap_or(0);
+            if c.model {
+                finish[i] = ready;
+                after[i] = level;
+                continue;
+            }
+            let runs = self.runs[i];
+            finish[i] = ready + if runs { durations[i] } else { 0.0 };
+            after[i] = level + 1;
+            if runs {
+                work.ran += 1;
+                work.sum_ms += durations[i];
+                levels.insert(level);
+            }
+        }
+        work.path_ms = finish.iter().copied().fold(0.0, f64::max);
+        work.batches = levels.len();
+        work
     }
 
     /// Which calls lie on a critical path for these durations: a longest chain of the calls

@@ -18,6 +18,7 @@ use super::scenario::{self, OnError, Scenario, ScenarioSource};
 use super::strategy::{self, Bounds, Strategy};
 pub use attempts::{PlannedAttempt, attempt_plan, plain_duration, timed_out};
 use graph::{describe_cycle, topological_order};
+pub(crate) use validate::median_ms;
 use validate::{attempts_of, effect_of, model_turns_of, rate_limit_of, valid_id};
 
 /// Retrying a failed call: `max` more attempts, waiting `backoff_ms`, doubled each time.
@@ -70,6 +71,8 @@ pub struct PlanCall {
     pub retries: Retries,
     /// Indices of the calls it waits for.
     pub deps: Vec<usize>,
+    /// A model call: the turn strategies take its latency as a model turn instead of running it.
+    pub model: bool,
 }
 
 impl PlanCall {
@@ -238,6 +241,12 @@ impl Plan {
                 ) => Some(super::limits::DEFAULT_REAL_TIMEOUT_MS),
                 (_, t) => t,
             };
+            if spec.model
+                && (!effect.is_simulated() || spec.timeout_ms.is_some() || spec.retries.is_some())
+            {
+                return Err(at_call(i, "a model call is a simulated latency, and this one is not".into())
+                    .hint("a model call's latency is a model turn: give it latency_ms (or latency) alone, without http, file, cpu_ms, timeout_ms or retries, or remove \"model\": true"));
+            }
             if spec.fail_attempts.is_some() && spec.fail.is_none() {
                 return Err(at_call(i, "`fail_attempts` without `fail`".into())
                     .hint("add \"fail\": \"message\" to say how its first attempts fail"));
@@ -252,6 +261,7 @@ impl Plan {
                 timeout_ms,
                 retries,
                 deps: Vec::with_capacity(spec.depends_on.len()),
+                model: spec.model,
             };
             // Each number is in range, but doubling backoffs over many retries add up.
             let total = call.expected(1.0).0;
@@ -346,7 +356,7 @@ impl Plan {
             levels[l].push(i);
         }
         let rate_limit = rate_limit_of(&scenario, &calls, source)?;
-        let turn_ms = model_turns_of(&scenario, seed, calls.len() + 1, source)?;
+        let turn_ms = model_turns_of(&scenario, &calls, calls.len() + 1, seed, source)?;
         if turn_ms.is_empty()
             && let Some(k) = strategies.iter().position(|s| s.uses_turns())
         {
@@ -408,7 +418,7 @@ impl Plan {
 }
 
 /// How to give a scenario model turns.
-const TURNS_HINT: &str = "add \"model_turn_ms\": 1500 (or a \"model_turn\" distribution) to the scenario, or use another strategy";
+const TURNS_HINT: &str = "add \"model_turn_ms\": 1500 (or a \"model_turn\" distribution, or mark the model's own calls \"model\": true) to the scenario, or use another strategy";
 
 impl Plan {
     /// Nominal ms of model turn `k` (0-based); 0 without model turns.
@@ -420,7 +430,12 @@ impl Plan {
             .unwrap_or(0.0)
     }
 
-    /// Whether the scenario sets model turns.
+    /// How many calls are model calls, whose latencies are the turns of the turn strategies.
+    pub fn model_calls(&self) -> usize {
+        self.calls.iter().filter(|c| c.model).count()
+    }
+
+    /// Whether the scenario sets model turns (`model_turn_ms`, `model_turn` or model calls).
     pub fn has_turns(&self) -> bool {
         !self.turn_ms.is_empty()
     }

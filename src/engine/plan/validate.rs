@@ -250,14 +250,44 @@ pub(super) fn valid_id(id: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-'))
 }
 
-/// The nominal duration of each of `n` model turns, from `model_turn_ms` or `model_turn` (drawn
-/// with `seed`, whole milliseconds like call draws); empty when the scenario sets neither.
+/// The nominal duration of each of `n` model turns: the model calls' latencies in file order
+/// (then their median, for a lane that takes more turns than there are model calls), else
+/// `model_turn_ms` or `model_turn` (drawn with `seed`, whole milliseconds like call draws);
+/// empty when the scenario has none of them.
 pub(super) fn model_turns_of(
     scenario: &Scenario,
-    seed: u64,
+    calls: &[PlanCall],
     n: usize,
+    seed: u64,
     source: &ScenarioSource,
 ) -> Result<Vec<f64>, InputError> {
+    let models: Vec<f64> = calls
+        .iter()
+        .filter(|c| c.model)
+        .filter_map(|c| c.effect.nominal_ms())
+        .collect();
+    if !models.is_empty() {
+        if let Some(key) = [
+            ("model_turn_ms", scenario.model_turn_ms.is_some()),
+            ("model_turn", scenario.model_turn.is_some()),
+        ]
+        .iter()
+        .find_map(|&(k, set)| set.then_some(k))
+        {
+            return Err(source
+                .error(format!(
+                    "both `{key}` and calls marked \"model\": true give the model's turns"
+                ))
+                .at(source.place_of_key(key))
+                .hint(format!(
+                    "keep one: remove `{key}` (the model calls' latencies are the turns), or remove \"model\": true from the calls"
+                )));
+        }
+        let median = median_ms(&models);
+        let mut turns = models;
+        turns.resize(n.max(turns.len()), median);
+        return Ok(turns);
+    }
     match (scenario.model_turn_ms, &scenario.model_turn) {
         (None, None) => Ok(Vec::new()),
         (Some(_), Some(_)) => Err(source
@@ -286,5 +316,17 @@ pub(super) fn model_turns_of(
                 .map(f64::round)
                 .collect())
         }
+    }
+}
+
+/// The median of `xs` (not empty): the middle value, or the mean of the two middle ones.
+pub(crate) fn median_ms(xs: &[f64]) -> f64 {
+    let mut sorted = xs.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mid = sorted.len() / 2;
+    if sorted.len() % 2 == 1 {
+        sorted[mid]
+    } else {
+        (sorted[mid - 1] + sorted[mid]) / 2.0
     }
 }

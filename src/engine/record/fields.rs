@@ -27,6 +27,8 @@ const BOUNDS_FIELDS: &[&str] = &[
     "rate_ms",
     "one_per_turn_turns_ms",
     "turn_batched_turns_ms",
+    "turn_sum_ms",
+    "turn_path_ms",
 ];
 const LANE_FIELDS: &[&str] = &[
     "strategy",
@@ -144,6 +146,8 @@ mod tests {
             rate_ms: 1.0,
             one_per_turn_turns_ms: 1.0,
             turn_batched_turns_ms: 1.0,
+            turn_sum_ms: Some(1.0),
+            turn_path_ms: Some(1.0),
         };
         same_fields(serde_json::to_value(bounds).unwrap(), BOUNDS_FIELDS);
         let plan = Plan::load("fetch-5-urls").unwrap();

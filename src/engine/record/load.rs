@@ -101,6 +101,8 @@ impl Record {
             ("rate_ms", self.bounds.rate_ms),
             ("one_per_turn_turns_ms", self.bounds.one_per_turn_turns_ms),
             ("turn_batched_turns_ms", self.bounds.turn_batched_turns_ms),
+            ("turn_sum_ms", self.bounds.turn_sum_ms.unwrap_or(0.0)),
+            ("turn_path_ms", self.bounds.turn_path_ms.unwrap_or(0.0)),
         ] {
             let path = [Key("bounds"), Key(name)];
             time_in_range(value).map_err(|m| fail(&path, format!("bounds.{name} {m}")))?;

@@ -34,6 +34,7 @@ pub const CALL_FIELDS: &[&str] = &[
     "retries",
     "fail",
     "fail_attempts",
+    "model",
 ];
 pub const HTTP_FIELDS: &[&str] = &["url", "method", "timeout_ms"];
 pub const FILE_FIELDS: &[&str] = &["path"];
@@ -93,6 +94,10 @@ impl JsonFile for Scenario {
                 None => "ids are strings, e.g. \"id\": \"fetch_1\"".into(),
             },
             [Key("calls"), Index(_), Key("tool" | "fail")] => TEXT.into(),
+            [Key("calls"), Index(_), Key("model")] => {
+                "write true for a model call (its latency is a model turn), e.g. \"model\": true"
+                    .into()
+            }
             [Key("rate_limit")] => {
                 "write an object, fields by name: \"rate_limit\": {\"per_second\": 2, \"burst\": 5}"
                     .into()
@@ -188,6 +193,7 @@ mod tests {
             })),
             fail: Some("boom".into()),
             fail_attempts: Some(1),
+            model: true,
         };
         let call = serde_json::to_value(&call).unwrap();
         same_fields(call["http"].clone(), HTTP_FIELDS);

@@ -165,9 +165,23 @@ pub struct CallSpec {
     /// Only the first this many attempts fail (every attempt when absent): a flaky call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_attempts: Option<u32>,
+    /// A model call (an imported `chat` span): the other strategies run it as a call, and
+    /// `one-per-turn` and `turn-batched` take its latency as one of their model turns instead.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub model: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl CallSpec {
+    /// A simulated latency (`latency_ms` or `latency`): no real HTTP, file or CPU work, so the
+    /// virtual clock knows how long it takes before it runs.
+    pub fn is_simulated(&self) -> bool {
+        self.http.is_none() && self.file.is_none() && self.cpu_ms.is_none()
+    }
+
     /// A simulated call of `latency_ms` with nothing else set; importers fill in the rest with
     /// struct update syntax, so a new optional field needs no change there.
     pub fn simulated(id: impl Into<String>, latency_ms: f64) -> CallSpec {
@@ -184,6 +198,7 @@ impl CallSpec {
             retries: None,
             fail: None,
             fail_attempts: None,
+            model: false,
         }
     }
 }

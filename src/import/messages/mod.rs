@@ -15,16 +15,13 @@
 mod anthropic;
 mod openai;
 
-pub(crate) use anthropic::import_anthropic;
-pub(crate) use openai::import_openai;
-
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
 use super::{
-    Doc, ImportKind, ImportOptions, Imported, Input, Looks, body_start, dotted, finish, join,
-    looks_like, parse_doc, show_ms, wrong_format,
+    Doc, ImportKind, ImportOptions, Imported, Input, Looks, body_start, document_list, dotted,
+    finish, join, looks_like, parse_doc, show_ms, wrong_format,
 };
 use crate::engine::InputError;
 use crate::engine::json::locate::Step;
@@ -50,27 +47,119 @@ pub(super) struct Found {
     model: Option<String>,
     /// Extra notes.
     notes: Vec<String>,
+    /// A response's own reason for asking for no tools, for the error when there is no batch.
+    reason: Reason,
 }
 
-/// The parsed payload, if it is `kind`'s, and nothing found in it yet but its model.
-pub(super) fn open<'a>(
+/// A response's own reason for asking for no tools (`stop_reason`, `finish_reason`) and its
+/// place, when it gives one.
+type Reason = Option<(String, Vec<Step<'static>>)>;
+
+/// The payload being read: its format, the file and the parsed document. Every reader and every
+/// error here needs all three, so they travel as one value.
+pub(super) struct Payload<'a> {
     kind: ImportKind,
-    input: &Input<'a>,
-) -> Result<(Doc<'a>, Found), InputError> {
+    input: &'a Input<'a>,
+    doc: Doc<'a>,
+}
+
+impl Payload<'_> {
+    /// An error in the file, placed at `path` in the document (or its deepest part that exists).
+    fn error_at(&self, message: impl Into<String>, path: &[Step<'_>]) -> InputError {
+        InputError::new(self.input.label, message).at(self.doc.place(path))
+    }
+}
+
+/// Imports an Anthropic or OpenAI payload (`kind`): the frame both share (the file parsed and
+/// checked to be `kind`'s, an error response refused) around the format's own reading of its
+/// batches, then the scenario, or why there is none.
+pub(crate) fn import_messages(
+    kind: ImportKind,
+    input: &Input<'_>,
+    opts: &ImportOptions,
+) -> Result<Imported, InputError> {
+    let (payload, mut found) = open(kind, input)?;
+    match kind {
+        ImportKind::Anthropic => anthropic::read(&payload, &mut found)?,
+        _ => openai::read(&payload, &mut found)?,
+    }
+    build(&payload, found, opts)
+}
+
+/// The parsed payload, if it is `kind`'s and not an error response, and nothing found in it yet
+/// but its model.
+fn open<'a>(kind: ImportKind, input: &'a Input<'a>) -> Result<(Payload<'a>, Found), InputError> {
     let doc = parse_doc(kind, input, body_start(input.text), input.text.len())?;
     if looks_like(&doc.value).is_some_and(|l| l != Looks::Import(kind)) {
         return Err(wrong_format(kind, input, &doc));
     }
+    let payload = Payload { kind, input, doc };
     let found = Found {
         batches: Vec::new(),
-        model: doc
+        model: payload
+            .doc
             .value
             .get("model")
             .and_then(Value::as_str)
             .map(str::to_string),
         notes: Vec::new(),
+        reason: None,
     };
-    Ok((doc, found))
+    if let Some(e) = api_error(&payload) {
+        return Err(e);
+    }
+    Ok((payload, found))
+}
+
+/// An API error response (Anthropic's `{"type": "error", "error": {…}}`, OpenAI's
+/// `{"error": {…}}`) as the error it is, with its message.
+fn api_error(p: &Payload<'_>) -> Option<InputError> {
+    let v = &p.doc.value;
+    let (is_error, asks) = match p.kind {
+        ImportKind::Anthropic => (
+            v.get("type").and_then(Value::as_str) == Some("error"),
+            "one whose stop_reason is `tool_use`",
+        ),
+        _ => (
+            v.get("error").is_some_and(Value::is_object),
+            "one whose choices ask for tools",
+        ),
+    };
+    if !is_error {
+        return None;
+    }
+    let message = v
+        .get("error")
+        .and_then(|e| e.get("message"))
+        .and_then(Value::as_str)
+        .unwrap_or("(no message)");
+    Some(
+        p.error_at(
+            format!("is an API error response: {message}"),
+            &[Step::Key("error")],
+        )
+        .hint(format!("import a successful response, {asks}")),
+    )
+}
+
+/// The messages of a conversation, `{"messages": […]}` or a bare list, one batch per assistant
+/// message that asks for tools (`calls` reads them). Any other shape is not the payload's kind.
+pub(super) fn conversation(
+    p: &Payload<'_>,
+    found: &mut Found,
+    mut calls: impl FnMut(&Value, &[Step<'static>]) -> Result<Vec<Call>, InputError>,
+) -> Result<(), InputError> {
+    let (list, base) = document_list(p.kind, p.input, &p.doc, "messages")?;
+    for (i, m) in list.iter().enumerate() {
+        let path = join(&base, Step::Index(i));
+        if message_role(p, m, &path)? == "assistant" {
+            let batch = calls(m, &path)?;
+            if !batch.is_empty() {
+                found.batches.push(batch);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What a payload that asks for no tools lacks, and the fix.
@@ -80,91 +169,68 @@ pub(super) struct NoTools {
     pub hint: &'static str,
 }
 
-/// The scenario of what was found; with no batch, why: the file is another importer's, or it
-/// asks for no tools (`reason`: a response's own reason and its place, when it gives one).
-pub(super) fn finish_found(
-    kind: ImportKind,
-    input: &Input<'_>,
-    doc: &Doc<'_>,
-    found: Found,
-    opts: &ImportOptions,
-    no_tools: NoTools,
-    reason: impl FnOnce() -> Option<(String, Vec<Step<'static>>)>,
-) -> Result<Imported, InputError> {
-    if found.batches.is_empty() {
-        if let Some(Looks::Import(other)) = looks_like(&doc.value)
-            && other != kind
-        {
-            return Err(wrong_format(kind, input, doc));
-        }
-        let (message, place) = match reason() {
-            Some((message, path)) => (message, doc.place(&path)),
-            None => (
-                format!("no assistant message has {}", no_tools.lacks),
-                doc.place(&[]),
-            ),
-        };
-        return Err(InputError::new(input.label, message)
-            .at(place)
-            .hint(no_tools.hint));
-    }
-    build(kind, input, doc, found, opts)
-}
-
 /// A message's role, checked.
-pub(super) fn message_role<'v>(
-    input: &Input<'_>,
-    doc: &Doc<'_>,
+fn message_role<'v>(
+    p: &Payload<'_>,
     m: &'v Value,
     path: &[Step<'static>],
-    kind: ImportKind,
 ) -> Result<&'v str, InputError> {
     if !m.is_object() {
-        return Err(InputError::new(
-            input.label,
-            format!("`{}` is not a message object", dotted(path)),
-        )
-        .at(doc.place(path))
-        .hint(kind.expects()));
+        return Err(p
+            .error_at(format!("`{}` is not a message object", dotted(path)), path)
+            .hint(p.kind.expects()));
     }
     match m.get("role") {
         Some(Value::String(r)) => Ok(r),
-        _ => Err(InputError::new(
-            input.label,
+        _ => Err(p.error_at(
             format!("message `{}` has no `role`", dotted(path)),
+            &join(path, Step::Key("role")),
         )
-        .at(doc.place(&join(path, Step::Key("role"))))
         .hint("every message has a role: \"user\", \"assistant\" (and for OpenAI \"system\", \"tool\")")),
     }
 }
 
 /// A tool name, checked: a non-empty string.
 pub(super) fn tool_name(
-    input: &Input<'_>,
-    doc: &Doc<'_>,
+    p: &Payload<'_>,
     name: Option<&Value>,
     path: &[Step<'static>],
     what: &str,
 ) -> Result<String, InputError> {
     match name {
         Some(Value::String(n)) if !n.trim().is_empty() => Ok(n.clone()),
-        _ => Err(InputError::new(
-            input.label,
-            format!("a {what} without a tool name (`{}`)", dotted(path)),
-        )
-        .at(doc.place(path))
-        .hint("every tool call names its tool, e.g. \"name\": \"get_weather\"")),
+        _ => Err(p
+            .error_at(
+                format!("a {what} without a tool name (`{}`)", dotted(path)),
+                path,
+            )
+            .hint("every tool call names its tool, e.g. \"name\": \"get_weather\"")),
     }
 }
 
-/// The scenario: ids from tool names, batch after batch, latencies from the options.
-fn build(
-    kind: ImportKind,
-    input: &Input<'_>,
-    doc: &Doc<'_>,
-    found: Found,
-    opts: &ImportOptions,
-) -> Result<Imported, InputError> {
+/// The scenario: ids from tool names, batch after batch, latencies from the options. With no
+/// batch, why: the file is another importer's, or it asks for no tools (with the response's own
+/// reason and its place, when it gives one).
+fn build(p: &Payload<'_>, found: Found, opts: &ImportOptions) -> Result<Imported, InputError> {
+    let (kind, input) = (p.kind, p.input);
+    if found.batches.is_empty() {
+        let no_tools = match kind {
+            ImportKind::Anthropic => anthropic::NO_TOOLS,
+            _ => openai::NO_TOOLS,
+        };
+        if let Some(Looks::Import(other)) = looks_like(&p.doc.value)
+            && other != kind
+        {
+            return Err(wrong_format(kind, input, &p.doc));
+        }
+        let (message, path) = found.reason.unwrap_or_else(|| {
+            (
+                format!("no assistant message has {}", no_tools.lacks),
+                Vec::new(),
+            )
+        });
+        return Err(p.error_at(message, &path).hint(no_tools.hint));
+    }
     for (name, &ms) in &opts.latency_by_tool {
         if !(ms.is_finite() && (0.0..=MAX_LATENCY_MS).contains(&ms)) {
             return Err(
@@ -199,21 +265,21 @@ fn build(
             .iter()
             .map(|m| format!("--latency {}=MS", m.name))
             .collect();
-        return Err(InputError::new(
-            input.label,
-            format!(
-                "no latency for {} {}: {} carries no timings",
-                noun(missing.len(), "tool"),
-                names.join(", "),
-                kind.noun()
-            ),
-        )
-        .at(doc.place(&first.path))
-        .hint(format!(
-            "give {} a latency: {}, or --default-latency MS for every tool without one",
-            if missing.len() == 1 { "it" } else { "each" },
-            flags.join(" ")
-        )));
+        return Err(p
+            .error_at(
+                format!(
+                    "no latency for {} {}: {} carries no timings",
+                    noun(missing.len(), "tool"),
+                    names.join(", "),
+                    kind.noun()
+                ),
+                &first.path,
+            )
+            .hint(format!(
+                "give {} a latency: {}, or --default-latency MS for every tool without one",
+                if missing.len() == 1 { "it" } else { "each" },
+                flags.join(" ")
+            )));
     }
 
     let mut notes = found.notes;
@@ -343,10 +409,7 @@ mod tests {
                 name: "m.json",
                 text,
             };
-            let run = |opts: &ImportOptions| match kind {
-                ImportKind::Anthropic => import_anthropic(&input, opts),
-                _ => import_openai(&input, opts),
-            };
+            let run = |opts: &ImportOptions| import_messages(kind, &input, opts);
             let mut imported = None;
             assert_eq!(places_while(|| imported = Some(run(&opts))), 0, "{kind}");
             assert_eq!(imported.unwrap().unwrap().scenario.calls.len(), n);

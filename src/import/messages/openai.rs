@@ -3,123 +3,74 @@
 
 use serde_json::Value;
 
-use super::{Call, Found, NoTools, finish_found, message_role, open, tool_name};
+use super::{Call, Found, NoTools, Payload, conversation, tool_name};
 use crate::engine::InputError;
 use crate::engine::json::locate::Step;
-use crate::import::{Doc, ImportKind, ImportOptions, Imported, Input, dotted, join, wrong_format};
+use crate::import::{dotted, join};
 
-/// Imports an OpenAI Chat Completions payload.
-pub(crate) fn import_openai(
-    input: &Input<'_>,
-    opts: &ImportOptions,
-) -> Result<Imported, InputError> {
-    const KIND: ImportKind = ImportKind::Openai;
-    let (doc, mut found) = open(KIND, input)?;
-    let label = input.label;
-    let v = &doc.value;
-    if let Some(e) = v.get("error").filter(|e| e.is_object()) {
-        let message = e
-            .get("message")
-            .and_then(Value::as_str)
-            .unwrap_or("(no message)");
-        return Err(
-            InputError::new(label, format!("is an API error response: {message}"))
-                .at(doc.place(&[Step::Key("error")]))
-                .hint("import a successful response, one whose choices ask for tools"),
-        );
-    }
-    let mut finish_reason = None;
-    match v {
-        Value::Object(o) if o.contains_key("choices") => {
-            let Some(choices) = o["choices"].as_array() else {
-                return Err(InputError::new(label, "`choices` is not a list")
-                    .at(doc.place(&[Step::Key("choices")]))
-                    .hint(KIND.expects()));
-            };
-            // Several choices are alternative answers (n > 1), not turns: take the first that
-            // asks for tools.
-            for (i, choice) in choices.iter().enumerate() {
-                let path = vec![Step::Key("choices"), Step::Index(i), Step::Key("message")];
-                let Some(message) = choice.get("message") else {
-                    continue;
-                };
-                finish_reason = finish_reason.or_else(|| {
-                    choice
-                        .get("finish_reason")
-                        .and_then(Value::as_str)
-                        .map(|r| (r.to_string(), i))
-                });
-                let batch = openai_calls(input, &doc, message, &path)?;
-                if !batch.is_empty() {
-                    found.batches.push(batch);
-                    if choices.len() > 1 {
-                        found.notes.push(format!(
-                            "the response holds {} alternative choices (n > 1); imported choice {i}, the first that asks for tools",
-                            choices.len()
-                        ));
-                    }
-                    break;
-                }
-            }
-        }
-        Value::Object(o) if o.contains_key("messages") => {
-            let Some(list) = o["messages"].as_array() else {
-                return Err(InputError::new(label, "`messages` is not a list")
-                    .at(doc.place(&[Step::Key("messages")]))
-                    .hint(KIND.expects()));
-            };
-            openai_messages(input, &doc, list, &[Step::Key("messages")], &mut found)?;
-        }
-        Value::Array(list) => openai_messages(input, &doc, list, &[], &mut found)?,
-        _ => return Err(wrong_format(KIND, input, &doc)),
-    }
-    let no_tools = NoTools {
-        lacks: "tool_calls",
-        hint: "give a response whose finish_reason is `tool_calls`, or a messages list in which the assistant asked for tools (\"tool_calls\": [{\"id\": …, \"type\": \"function\", \"function\": {\"name\": …, \"arguments\": …}}])",
+/// What an OpenAI payload that asks for no tools lacks, and the fix.
+pub(super) const NO_TOOLS: NoTools = NoTools {
+    lacks: "tool_calls",
+    hint: "give a response whose finish_reason is `tool_calls`, or a messages list in which the assistant asked for tools (\"tool_calls\": [{\"id\": …, \"type\": \"function\", \"function\": {\"name\": …, \"arguments\": …}}])",
+};
+
+/// The batches of an OpenAI Chat Completions payload into `found`: a response's first choice
+/// that asks for tools is one batch, a messages list's assistant messages one batch each.
+pub(super) fn read(p: &Payload<'_>, found: &mut Found) -> Result<(), InputError> {
+    let Some(choices) = p.doc.value.get("choices") else {
+        conversation(p, found, |m, path| openai_calls(p, m, path))?;
+        return Ok(());
     };
-    finish_found(KIND, input, &doc, found, opts, no_tools, || {
-        finish_reason.map(|(reason, i)| {
-            (
-                format!("the response asks for no tools: no tool_calls (finish_reason `{reason}`)"),
-                vec![
-                    Step::Key("choices"),
-                    Step::Index(i),
-                    Step::Key("finish_reason"),
-                ],
-            )
-        })
-    })
-}
-
-/// The assistant messages of a list, one batch each.
-fn openai_messages(
-    input: &Input<'_>,
-    doc: &Doc<'_>,
-    list: &[Value],
-    base: &[Step<'static>],
-    found: &mut Found,
-) -> Result<(), InputError> {
-    for (i, m) in list.iter().enumerate() {
-        let path = join(base, Step::Index(i));
-        let role = message_role(input, doc, m, &path, ImportKind::Openai)?;
-        if role == "assistant" {
-            let batch = openai_calls(input, doc, m, &path)?;
-            if !batch.is_empty() {
-                found.batches.push(batch);
+    let Some(choices) = choices.as_array() else {
+        return Err(p
+            .error_at("`choices` is not a list", &[Step::Key("choices")])
+            .hint(p.kind.expects()));
+    };
+    let mut finish_reason = None;
+    // Several choices are alternative answers (n > 1), not turns: take the first that asks for
+    // tools.
+    for (i, choice) in choices.iter().enumerate() {
+        let path = vec![Step::Key("choices"), Step::Index(i), Step::Key("message")];
+        let Some(message) = choice.get("message") else {
+            continue;
+        };
+        finish_reason = finish_reason.or_else(|| {
+            choice
+                .get("finish_reason")
+                .and_then(Value::as_str)
+                .map(|r| (r.to_string(), i))
+        });
+        let batch = openai_calls(p, message, &path)?;
+        if !batch.is_empty() {
+            found.batches.push(batch);
+            if choices.len() > 1 {
+                found.notes.push(format!(
+                    "the response holds {} alternative choices (n > 1); imported choice {i}, the first that asks for tools",
+                    choices.len()
+                ));
             }
+            break;
         }
     }
+    found.reason = finish_reason.map(|(reason, i)| {
+        (
+            format!("the response asks for no tools: no tool_calls (finish_reason `{reason}`)"),
+            vec![
+                Step::Key("choices"),
+                Step::Index(i),
+                Step::Key("finish_reason"),
+            ],
+        )
+    });
     Ok(())
 }
 
 /// The tool calls of one assistant message: `tool_calls`, or the older single `function_call`.
 fn openai_calls(
-    input: &Input<'_>,
-    doc: &Doc<'_>,
+    p: &Payload<'_>,
     message: &Value,
     path: &[Step<'static>],
 ) -> Result<Vec<Call>, InputError> {
-    let label = input.label;
     let mut out = Vec::new();
     match message.get("tool_calls") {
         None | Some(Value::Null) => {}
@@ -134,8 +85,7 @@ fn openai_calls(
                 };
                 let name_path = join(&join(&cpath, Step::Key(key)), Step::Key("name"));
                 let name = tool_name(
-                    input,
-                    doc,
+                    p,
                     call.get(key).and_then(|f| f.get("name")),
                     &name_path,
                     "tool call",
@@ -147,9 +97,9 @@ fn openai_calls(
             }
         }
         Some(_) => {
-            let p = join(path, Step::Key("tool_calls"));
-            return Err(InputError::new(label, format!("`{}` is not a list", dotted(&p)))
-                .at(doc.place(&p))
+            let at = join(path, Step::Key("tool_calls"));
+            return Err(p
+                .error_at(format!("`{}` is not a list", dotted(&at)), &at)
                 .hint("\"tool_calls\": [{\"id\": \"call_1\", \"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"arguments\": \"{}\"}}]"));
         }
     }
@@ -157,7 +107,7 @@ fn openai_calls(
         && let Some(f) = message.get("function_call").filter(|f| f.is_object())
     {
         let name_path = join(&join(path, Step::Key("function_call")), Step::Key("name"));
-        let name = tool_name(input, doc, f.get("name"), &name_path, "function_call")?;
+        let name = tool_name(p, f.get("name"), &name_path, "function_call")?;
         out.push(Call {
             name,
             path: name_path,

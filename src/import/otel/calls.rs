@@ -6,8 +6,10 @@ use super::spans::{RawSpan, no_calls, times};
 use super::{CallMeta, Role, read_all};
 use crate::engine::InputError;
 use crate::engine::scenario::{CallSpec, Scenario};
+use crate::import::show_ms;
 use crate::import::{
-    ImportOptions, Imported, Input, Timed, finish, imported_scenario, timing_notes, trace_lesson,
+    ImportOptions, Imported, Input, Timed, finish, imported_scenario, timing_notes_apart,
+    trace_lesson,
 };
 use crate::text::plural;
 
@@ -82,6 +84,8 @@ pub(crate) fn import_with_meta(
     }
 
     // Leave out imported kinds nested inside another imported span: their time is part of it.
+    // A tool under a model call is the exception: frameworks nest `execute_tool` under the
+    // `chat` that asked for it (others under `invoke_agent`), and it is that turn's tool.
     let by_id: HashMap<(&str, &str), usize> = raw
         .iter()
         .enumerate()
@@ -91,11 +95,21 @@ pub(crate) fn import_with_meta(
     let call_ancestors = call_ancestors(&raw, &by_id);
     let mut nested = Vec::new();
     let mut kept_raw = Vec::new();
+    // For a tool kept under a model call: that model call (raw index).
+    let mut asked_by: HashMap<usize, usize> = HashMap::new();
     for (i, s) in raw.iter().enumerate() {
         if s.role.is_none() {
             continue;
         }
         match call_ancestors[i] {
+            Some(a)
+                if matches!(s.role, Some(Role::Tool(_)))
+                    && raw[a].role == Some(Role::Model)
+                    && call_ancestors[a].is_none() =>
+            {
+                asked_by.insert(i, a);
+                kept_raw.push(i);
+            }
             Some(a) => nested.push(format!("`{}` inside `{}`", s.name, raw[a].name)),
             None => kept_raw.push(i),
         }
@@ -112,10 +126,15 @@ pub(crate) fn import_with_meta(
     // Time order; file order among spans that start and end together.
     kept.sort_by_key(|k| (k.start, k.end, k.raw));
 
-    // Turns, per parent.
+    // Turns, per parent; a tool under a model call is in its model call's group.
+    let kept_at: HashMap<usize, usize> = kept.iter().enumerate().map(|(n, k)| (k.raw, n)).collect();
+    let owner: Vec<Option<usize>> = kept
+        .iter()
+        .map(|k| asked_by.get(&k.raw).map(|a| kept_at[a]))
+        .collect();
     let mut groups: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
     for (n, k) in kept.iter().enumerate() {
-        let s = &raw[k.raw];
+        let s = &raw[owner[n].map_or(k.raw, |m| kept[m].raw)];
         groups
             .entry((s.trace.as_str(), s.parent.as_str()))
             .or_default()
@@ -138,9 +157,11 @@ pub(crate) fn import_with_meta(
                     last_model = Some(n);
                 }
                 _ => {
-                    if let Some(m) = last_model {
+                    // A tool under a model call ran inside it: not early, and its model call
+                    // is the one it depends on.
+                    if let Some(m) = owner[n].or(last_model) {
                         deps[n].push(m);
-                        if kept[n].start < kept[m].end {
+                        if owner[n].is_none() && kept[n].start < kept[m].end {
                             early.push(n);
                         }
                     }
@@ -152,6 +173,25 @@ pub(crate) fn import_with_meta(
             }
         }
     }
+    // A model call's own time: its span less the part its tools spent inside it.
+    let mut inside: Vec<Vec<(u64, u64)>> = vec![Vec::new(); kept.len()];
+    for (n, o) in owner.iter().enumerate() {
+        if let Some(m) = *o {
+            let (lo, hi) = (kept[m].start, kept[m].end);
+            let (s, e) = (kept[n].start.clamp(lo, hi), kept[n].end.clamp(lo, hi));
+            if e > s {
+                inside[m].push((s, e));
+            }
+        }
+    }
+    let own_ns: Vec<u64> = kept
+        .iter()
+        .zip(&mut inside)
+        .map(|(k, tools)| k.end - k.start - covered_ns(tools))
+        .collect();
+    let enclosing: Vec<usize> = (0..kept.len())
+        .filter(|&m| own_ns[m] < kept[m].end - kept[m].start)
+        .collect();
 
     // Calls, in time order.
     let mut ids = crate::import::Ids::default();
@@ -180,7 +220,8 @@ pub(crate) fn import_with_meta(
             }),
             depends_on: deps[n].iter().map(|&d| names[d].clone()).collect(),
             fail: s.error.clone(),
-            ..CallSpec::simulated(names[n].clone(), ms(k.end - k.start))
+            model: s.role == Some(Role::Model),
+            ..CallSpec::simulated(names[n].clone(), ms(own_ns[n]))
         });
         timed.push(Timed {
             start_ms: ms(k.start - t0),
@@ -254,6 +295,25 @@ pub(crate) fn import_with_meta(
             groups.len()
         ));
     }
+    if !asked_by.is_empty() {
+        notes.push(format!(
+            "{} under a model call's span belong to its turn and depend on it",
+            plural(asked_by.len(), "tool call")
+        ));
+    }
+    if !enclosing.is_empty() {
+        let list: Vec<&str> = enclosing
+            .iter()
+            .take(3)
+            .map(|&n| names[n].as_str())
+            .collect();
+        notes.push(format!(
+            "{} enclosed their tool calls: the latency of each is its own time, its span less the time its tools ran inside it: {}{}",
+            plural(enclosing.len(), "model call"),
+            list.join(", "),
+            if enclosing.len() > 3 { ", …" } else { "" }
+        ));
+    }
     if !early.is_empty() {
         let list: Vec<&str> = early.iter().take(3).map(|&n| names[n].as_str()).collect();
         notes.push(format!(
@@ -279,7 +339,7 @@ pub(crate) fn import_with_meta(
             failed.join(", ")
         ));
     }
-    timing_notes(&timed, "span", &mut notes);
+    timing_notes_apart(&timed, &enclosing, "span", &mut notes);
 
     let started_at = rfc3339(t0);
     let mut services: Vec<&str> = kept
@@ -310,16 +370,72 @@ pub(crate) fn import_with_meta(
         started_at.replace('T', " ").replace('Z', " UTC"),
     );
     let lesson = trace_lesson("an OpenTelemetry trace");
-    let scenario = Scenario {
+    let mut scenario = Scenario {
         name,
         ..imported_scenario(input, description, lesson, calls)
     };
+    if models > 0 {
+        // The model calls' latencies are the turns: what the agent would have taken asking
+        // for one tool per turn, or for every ready tool at once. One-per-turn stands in for
+        // sequential (one call at a time, with the model's turns counted), which keeps four
+        // lanes with `recorded`: what fits 80×24 with the model row.
+        scenario.strategies = Some(
+            ["parallel", "one-per-turn", "turn-batched"]
+                .map(String::from)
+                .to_vec(),
+        );
+        scenario.lesson = Some(TURNS_LESSON.to_string());
+        let model_ms: Vec<f64> = scenario
+            .calls
+            .iter()
+            .filter(|c| c.model)
+            .filter_map(|c| c.latency_ms)
+            .collect();
+        notes.push(turn_lanes_note(
+            models,
+            crate::engine::plan::median_ms(&model_ms),
+        ));
+    }
     // The spans and their indices are done with: free them before the scenario is validated,
     // which builds a plan as large again.
     drop((groups, by_id, services, others));
     drop((kept, call_ancestors, raw, docs));
     let imported = finish(input, scenario, Some((timed, started_at)), notes)?;
     Ok((imported, meta))
+}
+
+/// The lesson of a trace with model calls.
+const TURNS_LESSON: &str = "Imported from an OpenTelemetry trace: every call takes the time it took in the recording, and its model calls are the model's turns. parallel and turn-batched run each turn's tools at once, beside `recorded`, what the agent's own schedule cost; one-per-turn asks for one tool per turn and pays a model turn before every tool. Latencies measured while calls ran concurrently already include their contention, so racing them here assumes each would take as long alone.";
+
+/// What the turn lanes take from the trace, and what they do past its model calls.
+fn turn_lanes_note(models: usize, median_ms: f64) -> String {
+    let latencies = if models == 1 {
+        "the model call's latency as their first model turn".to_string()
+    } else {
+        format!("the {models} model calls' latencies as their model turns, in order,")
+    };
+    format!(
+        "one-per-turn and turn-batched take {latencies} and run only the tools; a lane that needs more turns than the trace had takes the trace's median model call, {}, for each extra one",
+        show_ms(median_ms)
+    )
+}
+
+/// How much of a span the intervals cover (their union), in ns; sorts them.
+fn covered_ns(intervals: &mut [(u64, u64)]) -> u64 {
+    intervals.sort_unstable();
+    let mut total = 0;
+    let mut open: Option<(u64, u64)> = None;
+    for &(s, e) in intervals.iter() {
+        open = match open {
+            Some((os, oe)) if s <= oe => Some((os, oe.max(e))),
+            Some((os, oe)) => {
+                total += oe - os;
+                Some((s, e))
+            }
+            None => Some((s, e)),
+        };
+    }
+    total + open.map_or(0, |(s, e)| e - s)
 }
 
 fn quoted(list: &[&str]) -> String {

@@ -26,9 +26,17 @@ pub(super) fn stream_spans<'a>(input: &Input<'a>) -> Option<(Vec<Doc<'a>>, Vec<R
     };
     let mut out = Vec::new();
     let mut de = serde_json::Deserializer::from_str(&text[start..]);
-    Top {
+    Level {
         ctx: Ctx { input, doc: &doc },
         out: &mut out,
+        depth: Depth::Top,
+        at: SpanAt {
+            d: 0,
+            rs: 0,
+            scope_key: "scopeSpans",
+            ss: 0,
+            k: 0,
+        },
     }
     .deserialize(&mut de)
     .ok()?;
@@ -36,21 +44,8 @@ pub(super) fn stream_spans<'a>(input: &Input<'a>) -> Option<(Vec<Doc<'a>>, Vec<R
     Some((vec![doc], out))
 }
 
-// The serde visitors of [`stream_spans`]: `resourceSpans[].scopeSpans[].spans[]`, every other
+// The serde visitor of [`stream_spans`]: `resourceSpans[].scopeSpans[].spans[]`, every other
 // key skipped unread. Any error here only means "read it the slow way".
-
-/// Each level is its own seed: it reads itself as a map or a list (`$read`), and its visitor
-/// does the rest.
-macro_rules! seed {
-    ($level:ident, $read:ident) => {
-        impl<'de> DeserializeSeed<'de> for $level<'_, '_> {
-            type Value = ();
-            fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-                d.$read(self)
-            }
-        }
-    };
-}
 
 #[derive(Clone, Copy)]
 struct Ctx<'c, 'a> {
@@ -84,74 +79,46 @@ fn only_key<'de, M: MapAccess<'de>>(
     Ok(seen)
 }
 
-/// The document: an object with `resourceSpans`.
-struct Top<'c, 'a> {
+/// The levels of the path to the spans, outermost first.
+#[derive(Clone, Copy, PartialEq)]
+enum Depth {
+    /// The document: an object with `resourceSpans`.
+    Top,
+    /// `resourceSpans`: a list of resources.
+    Resources,
+    /// One resource: its `resource` (for `service.name`) and its scopes.
+    Resource,
+    /// A resource's list of scopes.
+    Scopes,
+    /// One scope: its `spans`.
+    Scope,
+    /// A scope's list of spans, each read as a small tree and turned into a [`RawSpan`].
+    Spans,
+}
+
+/// The reader at one depth: a seed that reads itself as a map or a list and visits it, with the
+/// place the spans below it will have (`at`, its indices filled in down to this depth).
+struct Level<'c, 'a> {
     ctx: Ctx<'c, 'a>,
     out: &'c mut Vec<RawSpan>,
+    depth: Depth,
+    at: SpanAt,
 }
 
-seed!(Top, deserialize_map);
-
-impl<'de> Visitor<'de> for Top<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an OTLP export")
-    }
-    fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<(), M::Error> {
-        let seen = only_key(map, "resourceSpans", |map| {
-            map.next_value_seed(Resources {
-                ctx: self.ctx,
-                out: &mut *self.out,
-            })
-        })?;
-        if seen { Ok(()) } else { Err(bail()) }
-    }
-}
-
-/// `resourceSpans`: a list of resources.
-struct Resources<'c, 'a> {
-    ctx: Ctx<'c, 'a>,
-    out: &'c mut Vec<RawSpan>,
-}
-
-seed!(Resources, deserialize_seq);
-
-impl<'de> Visitor<'de> for Resources<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list of resources")
-    }
-    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
-        let mut rs = 0;
-        while seq
-            .next_element_seed(Resource {
-                ctx: self.ctx,
-                out: &mut *self.out,
-                rs,
-            })?
-            .is_some()
-        {
-            rs += 1;
+impl<'a> Level<'_, 'a> {
+    /// The reader one level down, at `at`.
+    fn below(&mut self, depth: Depth, at: SpanAt) -> Level<'_, 'a> {
+        Level {
+            ctx: self.ctx,
+            out: &mut *self.out,
+            depth,
+            at,
         }
-        Ok(())
     }
-}
 
-/// One resource: its `resource` (for `service.name`) and its scopes.
-struct Resource<'c, 'a> {
-    ctx: Ctx<'c, 'a>,
-    out: &'c mut Vec<RawSpan>,
-    rs: usize,
-}
-
-seed!(Resource, deserialize_map);
-
-impl<'de> Visitor<'de> for Resource<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a resource")
-    }
-    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
+    /// A resource's keys: `resource` may come after the spans, so its service is set on the
+    /// spans read from this resource once the map is done.
+    fn resource<'de, M: MapAccess<'de>>(mut self, mut map: M) -> Result<(), M::Error> {
         let first = self.out.len();
         let mut service = None;
         let (mut seen_resource, mut seen_scopes) = (false, false);
@@ -168,16 +135,16 @@ impl<'de> Visitor<'de> for Resource<'_, '_> {
                 // 0.15; a resource with both (or either twice) is for the slow way.
                 k @ ("scopeSpans" | "instrumentationLibrarySpans") if !seen_scopes => {
                     seen_scopes = true;
-                    map.next_value_seed(Scopes {
-                        ctx: self.ctx,
-                        out: &mut *self.out,
-                        rs: self.rs,
-                        scope_key: if k == "scopeSpans" {
-                            "scopeSpans"
-                        } else {
-                            "instrumentationLibrarySpans"
-                        },
-                    })?;
+                    let scope_key = if k == "scopeSpans" {
+                        "scopeSpans"
+                    } else {
+                        "instrumentationLibrarySpans"
+                    };
+                    let at = SpanAt {
+                        scope_key,
+                        ..self.at
+                    };
+                    map.next_value_seed(self.below(Depth::Scopes, at))?;
                 }
                 "resource" | "scopeSpans" | "instrumentationLibrarySpans" => {
                     return Err(bail());
@@ -187,7 +154,6 @@ impl<'de> Visitor<'de> for Resource<'_, '_> {
                 }
             }
         }
-        // `resource` may come after the spans.
         if service.is_some() {
             for span in &mut self.out[first..] {
                 span.service.clone_from(&service);
@@ -197,94 +163,74 @@ impl<'de> Visitor<'de> for Resource<'_, '_> {
     }
 }
 
-/// A resource's list of scopes.
-struct Scopes<'c, 'a> {
-    ctx: Ctx<'c, 'a>,
-    out: &'c mut Vec<RawSpan>,
-    rs: usize,
-    scope_key: &'static str,
-}
-
-seed!(Scopes, deserialize_seq);
-
-impl<'de> Visitor<'de> for Scopes<'_, '_> {
+impl<'de> DeserializeSeed<'de> for Level<'_, '_> {
     type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list of scopes")
-    }
-    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
-        let mut ss = 0;
-        while seq
-            .next_element_seed(Scope {
-                ctx: self.ctx,
-                out: &mut *self.out,
-                rs: self.rs,
-                scope_key: self.scope_key,
-                ss,
-            })?
-            .is_some()
-        {
-            ss += 1;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        match self.depth {
+            Depth::Top | Depth::Resource | Depth::Scope => d.deserialize_map(self),
+            Depth::Resources | Depth::Scopes | Depth::Spans => d.deserialize_seq(self),
         }
-        Ok(())
     }
 }
 
-/// One scope: its `spans`.
-struct Scope<'c, 'a> {
-    ctx: Ctx<'c, 'a>,
-    out: &'c mut Vec<RawSpan>,
-    rs: usize,
-    scope_key: &'static str,
-    ss: usize,
-}
-
-seed!(Scope, deserialize_map);
-
-impl<'de> Visitor<'de> for Scope<'_, '_> {
+impl<'de> Visitor<'de> for Level<'_, '_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a scope")
-    }
-    fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<(), M::Error> {
-        only_key(map, "spans", |map| {
-            map.next_value_seed(Spans {
-                ctx: self.ctx,
-                out: &mut *self.out,
-                at: SpanAt {
-                    d: 0,
-                    rs: self.rs,
-                    scope_key: self.scope_key,
-                    ss: self.ss,
-                    k: 0,
-                },
-            })
+        f.write_str(match self.depth {
+            Depth::Top => "an OTLP export",
+            Depth::Resources => "a list of resources",
+            Depth::Resource => "a resource",
+            Depth::Scopes => "a list of scopes",
+            Depth::Scope => "a scope",
+            Depth::Spans => "a list of spans",
         })
-        .map(|_| ())
     }
-}
 
-/// A scope's list of spans, each read as a small tree and turned into a [`RawSpan`].
-struct Spans<'c, 'a> {
-    ctx: Ctx<'c, 'a>,
-    out: &'c mut Vec<RawSpan>,
-    at: SpanAt,
-}
-
-seed!(Spans, deserialize_seq);
-
-impl<'de> Visitor<'de> for Spans<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list of spans")
+    fn visit_map<M: MapAccess<'de>>(mut self, map: M) -> Result<(), M::Error> {
+        let (key, below) = match self.depth {
+            Depth::Top => ("resourceSpans", Depth::Resources),
+            Depth::Scope => ("spans", Depth::Spans),
+            Depth::Resource => return self.resource(map),
+            _ => return Err(bail()),
+        };
+        let at = self.at;
+        let seen = only_key(map, key, |map| map.next_value_seed(self.below(below, at)))?;
+        // A document without `resourceSpans` is not an export; a scope without spans is empty.
+        if seen || below == Depth::Spans {
+            Ok(())
+        } else {
+            Err(bail())
+        }
     }
-    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
+
+    fn visit_seq<S: SeqAccess<'de>>(mut self, mut seq: S) -> Result<(), S::Error> {
         let mut at = self.at;
-        while let Some(span) = seq.next_element::<Value>()? {
-            let raw = read_span(self.ctx.input, self.ctx.doc, at, &span, None)
-                .map_err(|_| bail::<S::Error>())?;
-            self.out.push(raw);
-            at.k += 1;
+        match self.depth {
+            Depth::Resources => {
+                while seq
+                    .next_element_seed(self.below(Depth::Resource, at))?
+                    .is_some()
+                {
+                    at.rs += 1;
+                }
+            }
+            Depth::Scopes => {
+                while seq
+                    .next_element_seed(self.below(Depth::Scope, at))?
+                    .is_some()
+                {
+                    at.ss += 1;
+                }
+            }
+            Depth::Spans => {
+                while let Some(span) = seq.next_element::<Value>()? {
+                    let raw = read_span(self.ctx.input, self.ctx.doc, at, &span, None)
+                        .map_err(|_| bail::<S::Error>())?;
+                    self.out.push(raw);
+                    at.k += 1;
+                }
+            }
+            _ => return Err(bail()),
         }
         Ok(())
     }

@@ -19,22 +19,28 @@ pub fn ticks(max_ms: f64) -> (f64, Vec<(f64, String)>) {
     let n = (span / step - 1e-9).ceil().max(1.0) as usize;
     let end = n as f64 * step;
     let seconds = end >= 1000.0;
-    let unit_step = if seconds { step / 1000.0 } else { step };
+    let ticks = (0..=n)
+        .map(|i| {
+            let t = i as f64 * step;
+            (t, tick_label(t, step, seconds))
+        })
+        .collect();
+    (end, ticks)
+}
+
+/// The label of the tick at `t_ms` on an axis whose ticks are `step_ms` apart, in seconds or in
+/// milliseconds, with as many decimals as the step needs (`0.5 s`, `250 ms`, `0.25 ms`): the one
+/// rule of the SVG's axis and the live view's.
+pub fn tick_label(t_ms: f64, step_ms: f64, seconds: bool) -> String {
+    let unit_step = if seconds { step_ms / 1000.0 } else { step_ms };
     let decimals = if unit_step >= 1.0 {
         0
     } else {
         (-unit_step.log10() - 1e-9).ceil() as usize
     };
-    let ticks = (0..=n)
-        .map(|i| {
-            let t = i as f64 * step;
-            let label = if seconds {
-                format!("{:.*} s", decimals, t / 1000.0)
-            } else {
-                format!("{t:.decimals$} ms")
-            };
-            (t, label)
-        })
-        .collect();
-    (end, ticks)
+    if seconds {
+        format!("{:.*} s", decimals, t_ms / 1000.0)
+    } else {
+        format!("{t_ms:.decimals$} ms")
+    }
 }

@@ -119,10 +119,10 @@ pub(super) fn draw_lane(
         top + 18.0,
         &format!(r#"font-size="12" fill="{MUTED}""#),
         &format!(
-            "wall {} · {} · saved {} · bound {} · efficiency {} · {}{}",
+            "wall {} · {} · {} · bound {} · efficiency {} · {}{}",
             duration(f.wall.mean),
             speedup(f.speedup.0),
-            crate::report::figures::saved_text(f.saved),
+            crate::report::figures::saved_phrase(f.saved),
             duration(f.lower_bound_ms),
             percent(f.efficiency),
             outcome_counts(lane),

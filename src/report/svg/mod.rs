@@ -19,7 +19,7 @@ use crate::engine::units::fmt_num;
 use crate::text::ellipsize;
 
 use super::{duration, verdict};
-pub use axis::{nice_step, ticks};
+pub use axis::{nice_step, tick_label, ticks};
 use lanes::lane_height;
 use legend::{legend_items, legend_layout};
 use writer::Svg;

@@ -47,7 +47,7 @@ impl App {
                 }
             }
             Action::AddLane => {
-                let choices = whatif::addable(&self.current_strategies());
+                let choices = whatif::addable(&self.current_strategies(), self.plan.has_turns());
                 self.chrome.picker = Some(Picker {
                     entries: choices.iter().map(|s| s.to_string()).collect(),
                     selected: 0,
@@ -230,5 +230,77 @@ impl App {
             Ok(()) => format!("wrote {path} (fanout run {path} runs it)"),
             Err(e) => format!("cannot write {path}: {}", e.message),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use ratatui::{Terminal, backend::TestBackend};
+
+    use crate::engine::{Plan, RunOptions};
+    use crate::ui::app::App;
+    use crate::ui::keys::Action;
+    use crate::ui::theme::Theme;
+
+    fn app(name: &str) -> App {
+        let plan = Arc::new(Plan::load(name).unwrap());
+        let opts = RunOptions::for_plan(&plan);
+        App::live(plan, &opts, None, Vec::new(), 0, Theme { color: false })
+    }
+
+    fn screen(app: &App) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+        terminal
+            .draw(|f| crate::ui::view::draw(f, &app.model, &app.chrome, app.theme))
+            .unwrap();
+        let buffer = terminal.backend().buffer();
+        (0..buffer.area.height)
+            .map(|y| {
+                (0..buffer.area.width)
+                    .map(|x| buffer[(x, y)].symbol())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn picker(app: &App) -> Vec<String> {
+        app.chrome.picker.as_ref().unwrap().entries.clone()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_lane_picker_offers_the_turn_lanes_where_the_scenario_has_turns() {
+        let now = tokio::time::Instant::now();
+        // agent-research sets model_turn_ms: with its one-per-turn lane removed, `a` offers it.
+        let mut a = app("agent-research");
+        a.on_action(Action::SelectNext, now);
+        assert_eq!(a.model.lanes[0].label, "one-per-turn");
+        a.on_action(Action::RemoveLane, now);
+        a.on_action(Action::AddLane, now);
+        let entries = picker(&a);
+        assert!(entries.contains(&"one-per-turn".to_string()), "{entries:?}");
+        assert!(
+            !entries.contains(&"turn-batched".to_string()),
+            "already a lane"
+        );
+        assert!(screen(&a).contains("one-per-turn"));
+        let k = entries.iter().position(|e| e == "one-per-turn").unwrap();
+        a.on_action(Action::PickerMove(k as i32), now);
+        a.on_action(Action::PickerChoose, now);
+        let lane = a.model.lanes.last().unwrap();
+        assert_eq!(
+            (lane.label.to_string().as_str(), lane.wall_ms),
+            ("one-per-turn", Some(34_000.0))
+        );
+        assert!(a.model.what_if);
+
+        // fetch-5-urls has no turns: the picker does not offer lanes it would refuse.
+        let mut b = app("fetch-5-urls");
+        b.on_action(Action::AddLane, now);
+        let entries = picker(&b);
+        assert!(!entries.iter().any(|e| e.contains("turn")), "{entries:?}");
+        assert!(entries.contains(&"pool:2".to_string()), "{entries:?}");
     }
 }

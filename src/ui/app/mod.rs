@@ -273,6 +273,7 @@ impl App {
             replay: matches!(self.source, Source::Replay { .. }),
             selected: self.chrome.selected.is_some(),
             tour: self.chrome.tour.is_some(),
+            watch: false,
         }
     }
 
@@ -406,6 +407,8 @@ impl App {
                                 self.edit(&Edit::AddLane(s));
                             }
                         }
+                        // Watch's own loop picks traces.
+                        PickerFor::Trace => {}
                         PickerFor::Deps(call) => {
                             let others = self.other_calls(call);
                             if let Some(&on) = others.get(p.selected) {
@@ -431,6 +434,8 @@ impl App {
             | Action::SweepChart => self.on_whatif(action),
             Action::TourNext => return self.tour_next(),
             Action::TourBack => self.tour_back(),
+            // Watch's keys: its own loop handles them; the table never maps them here.
+            Action::TracePicker | Action::Pin | Action::TraceStep(_) => {}
             Action::Pause => self.toggle_pause(now),
             Action::StepBack | Action::StepForward => {
                 let step = self.model.end_ms() / 20.0;

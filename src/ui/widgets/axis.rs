@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 
 use super::lane::Geometry;
-use crate::engine::units::fmt_num;
+use crate::report::svg::tick_label;
 use crate::ui::text::width;
 use crate::ui::theme::Theme;
 
@@ -29,7 +29,7 @@ pub fn draw(geo: &Geometry, area: Rect, theme: Theme, buf: &mut Buffer) {
         if t > geo.axis_ms + 1e-9 {
             break;
         }
-        let label = format!(" {} ", tick_label(t, step, geo.axis_ms));
+        let label = format!(" {} ", tick_label(t, step, geo.axis_ms >= 1000.0));
         let w = width(&label) as u16;
         let center = geo.bar_x + geo.cells(t).round() as u16;
         let x = center.saturating_sub(w / 2).max(next_free);
@@ -50,26 +50,18 @@ pub fn tick_step(axis_ms: f64, width: u16) -> Option<f64> {
     Some(crate::report::svg::nice_step(axis_ms, max_ticks)).filter(|s| s.is_finite() && *s > 0.0)
 }
 
-fn tick_label(ms: f64, step: f64, axis_ms: f64) -> String {
-    if axis_ms >= 1000.0 {
-        let decimals = if step >= 1000.0 {
-            0
-        } else if step >= 100.0 {
-            1
-        } else {
-            2
-        };
-        format!("{:.*} s", decimals, ms / 1000.0)
-    } else if step >= 1.0 {
-        format!("{} ms", fmt_num(ms.round()))
-    } else {
-        format!("{ms:.2} ms")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_have_the_decimals_their_step_needs() {
+        assert_eq!(tick_label(2_000.0, 1_000.0, true), "2 s");
+        assert_eq!(tick_label(1_500.0, 500.0, true), "1.5 s");
+        assert_eq!(tick_label(1_050.0, 50.0, true), "1.05 s");
+        assert_eq!(tick_label(250.0, 250.0, false), "250 ms");
+        assert_eq!(tick_label(0.5, 0.5, false), "0.5 ms");
+    }
 
     #[test]
     fn ticks_are_round_and_total() {

@@ -148,8 +148,15 @@ pub fn draw_footer(ctx: &Ctx<'_>, area: Rect, buf: &mut Buffer) {
         return;
     }
     let mut shown = keys::footer(ctx.keys());
+    // Watch says first which trace is on screen; it stays with quit and help.
+    let keep = if let Some(status) = &ctx.chrome.watch {
+        shown.insert(0, status);
+        3
+    } else {
+        2
+    };
     let line = |shown: &[&str]| format!(" {}", shown.join(" · "));
-    while width(&line(&shown)) > area.width as usize && shown.len() > 2 {
+    while width(&line(&shown)) > area.width as usize && shown.len() > keep {
         shown.remove(shown.len() - 2);
     }
     buf.set_stringn(

@@ -56,10 +56,12 @@ fn draw_bar(buf: &mut Buffer, geo: &Geometry, y: u16, s: f64, e: f64, style: Sty
 }
 
 /// Lane `k`'s `model` row at `y`: each model turn that has ended as a bar of `▒` (its own mark
-/// and colour), and nothing for a lane that does not count turns.
+/// and colour). A lane that does not count turns says so in the row (dimmed), so an empty row
+/// is not read as turns that took no time.
 pub(super) fn draw_turns(ctx: &Ctx<'_>, k: usize, y: u16, geo: &Geometry, buf: &mut Buffer) {
     let lane = &ctx.model.lanes[k];
-    let style = if lane.strategy.uses_turns() {
+    let counted = lane.strategy.uses_turns();
+    let style = if counted {
         ctx.theme.model_turn()
     } else {
         ctx.theme.dim()
@@ -70,6 +72,11 @@ pub(super) fn draw_turns(ctx: &Ctx<'_>, k: usize, y: u16, geo: &Geometry, buf: &
         ellipsize("model", geo.label_w as usize),
         style,
     );
+    if !counted {
+        let note = ellipsize("turns not counted: the tools alone", geo.bar_w as usize);
+        buf.set_string(geo.bar_x, y, note, style);
+        return;
+    }
     let shown = lane.time_at(ctx.model.now_ms);
     for &(start, end) in &lane.turns {
         if shown.is_some_and(|t| start >= t) {

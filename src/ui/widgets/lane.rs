@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Widget};
 
 use super::Ctx;
-use crate::report::figures::{duration, percent, saved_text, speedup};
+use crate::report::figures::{duration, percent, saved_phrase, speedup};
 use crate::ui::layout::Arrangement;
 use crate::ui::model::ViewModel;
 use crate::ui::text::width;
@@ -256,7 +256,7 @@ fn status(ctx: &Ctx<'_>, k: usize, room: usize) -> Line<'static> {
         let ge = if f.exact { "" } else { "≥ " };
         parts.push((format!("{ge}{}", speedup(f.speedup)), theme.accent()));
         if f.exact {
-            parts.push((format!("saved {}", saved_text(f.saved)), Style::new()));
+            parts.push((saved_phrase(f.saved), Style::new()));
         }
     }
     parts.push((bound, Style::new()));

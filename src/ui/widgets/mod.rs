@@ -36,6 +36,7 @@ impl Ctx<'_> {
             ),
             selected: self.chrome.selected.is_some(),
             tour: self.chrome.tour.is_some(),
+            watch: self.chrome.watch.is_some(),
         }
     }
 }
