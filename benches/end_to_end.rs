@@ -37,12 +37,18 @@ fn four_lanes() -> RunOptions {
     }
 }
 
+/// JSON text → validated plan → the four lanes' record, as `fanout run` makes it.
+fn plan_and_run(json: &str, opts: &RunOptions) -> (Arc<Plan>, fanout::engine::Record) {
+    let source = ScenarioSource::from_text("bench.json", divan::black_box(json));
+    let plan = Arc::new(Plan::from_source(&source).expect("valid"));
+    let record = run_virtual(&plan, opts);
+    (plan, record)
+}
+
 fn validate_plan_run(bencher: Bencher, json: &str) {
     let opts = four_lanes();
     bencher.bench(|| {
-        let source = ScenarioSource::from_text("bench.json", divan::black_box(json));
-        let plan = Arc::new(Plan::from_source(&source).expect("valid"));
-        let record = run_virtual(&plan, &opts);
+        let (_, record) = plan_and_run(json, &opts);
         assert_eq!(record.lanes.len(), 4);
         record.lanes[0].wall_ms
     });
@@ -84,4 +90,32 @@ fn part_run_virtual_4_lanes(bencher: Bencher) {
     let plan = &*PLAN;
     let opts = four_lanes();
     bencher.bench(|| run_virtual(plan, &opts).lanes.len());
+}
+
+/// A million calls, 2,999,994 edges (the second size): the whole headless run in
+/// process, as `fanout run FILE --clock virtual --headless` does it: parse + plan, four lanes,
+/// the view model, the final frame and the table. Target through the CLI: < 4 s, < 1 GB.
+static JSON_1M: LazyLock<String> =
+    LazyLock::new(|| Shape::dag(1_000_000, Latency::Uniform(1, 1000)).json());
+
+fn headless(bencher: Bencher, json: &str) {
+    let opts = four_lanes();
+    bencher.bench(|| {
+        let (plan, record) = plan_and_run(json, &opts);
+        let model = fanout::ui::model::ViewModel::from_record(&record, &plan);
+        let frame = fanout::ui::view::final_frame(&model, 100);
+        frame.len() + fanout::report::table(&record).len()
+    });
+}
+
+/// The headless run at 100,000 calls (the CLI's work without reading the file or printing).
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn headless_100k(bencher: Bencher) {
+    headless(bencher, &JSON);
+}
+
+/// The headless run at 1,000,000 calls.
+#[divan::bench(sample_count = 3, sample_size = 1)]
+fn headless_1m(bencher: Bencher) {
+    headless(bencher, &JSON_1M);
 }

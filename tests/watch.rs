@@ -282,13 +282,17 @@ fn record_path(name: &str) -> (tempfile::TempDir, PathBuf) {
 /// runs the first turn's three tools together.
 fn check_record(path: &Path) {
     let (record, _plan) = fanout::engine::Record::load(path).expect("replay and report read it");
-    let lanes: Vec<&str> = record.lanes.iter().map(|l| l.strategy.as_str()).collect();
+    let lanes: Vec<String> = record
+        .lanes
+        .iter()
+        .map(|l| l.strategy.to_string())
+        .collect();
     assert_eq!(lanes, ["recorded", "parallel", "turn-batched"]);
     let recorded = &record.lanes[0];
     let calls: Vec<(&str, f64, f64)> = recorded
         .calls
         .iter()
-        .map(|c| (c.id.as_str(), c.start_ms.unwrap(), c.end_ms.unwrap()))
+        .map(|c| (&*c.id, c.start_ms.unwrap(), c.end_ms.unwrap()))
         .collect();
     assert_eq!(
         calls,
@@ -884,7 +888,11 @@ fn strategies_pick_the_what_if_lanes() {
     );
     w.stop();
     let (record, _) = fanout::engine::Record::load(&path).unwrap();
-    let lanes: Vec<&str> = record.lanes.iter().map(|l| l.strategy.as_str()).collect();
+    let lanes: Vec<String> = record
+        .lanes
+        .iter()
+        .map(|l| l.strategy.to_string())
+        .collect();
     assert_eq!(lanes, ["recorded", "pool:2", "one-per-turn"]);
     // One tool a turn: 3 chats of 100 ms as the first turns, the trace's median chat (100 ms)
     // for the other three, and the five tools one after another (300+200+400+250+300).
