@@ -329,14 +329,6 @@ impl LaneRecord {
     pub fn efficiency(&self) -> f64 {
         efficiency(self.lower_bound_ms, self.wall_ms)
     }
-
-    /// fanout's own overhead on this lane: measured wall − predicted wall, in ms, or `None`
-    /// for a record without a prediction. Since no recorded call is shorter than its latency,
-    /// this is the dispatch and timer delay the run added (plus the time of real I/O, which the
-    /// prediction counts as 0). 0 on the virtual clock; negative only if a lane stopped early.
-    pub fn overhead_ms(&self) -> Option<f64> {
-        self.predicted_ms.map(|p| self.wall_ms - p)
-    }
 }
 
 /// A lane's lower bound given its prediction: under `on_error: cancel` a lane may stop before
@@ -619,21 +611,5 @@ mod tests {
         );
         assert!(LaneLabel::Recorded == "recorded");
         assert!(LaneLabel::Strategy(Strategy::Waves) != "recorded");
-    }
-
-    #[test]
-    fn overhead_is_measured_minus_predicted() {
-        let lane = |wall_ms, predicted_ms| LaneRecord {
-            strategy: LaneLabel::Strategy(Strategy::Sequential),
-            wall_ms,
-            lower_bound_ms: 100.0,
-            speedup: 1.0,
-            predicted_ms,
-            calls: vec![],
-            turns: vec![],
-        };
-        assert_eq!(lane(103.5, Some(100.0)).overhead_ms(), Some(3.5));
-        assert_eq!(lane(100.0, Some(100.0)).overhead_ms(), Some(0.0));
-        assert_eq!(lane(103.5, None).overhead_ms(), None);
     }
 }

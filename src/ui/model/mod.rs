@@ -59,6 +59,9 @@ pub struct ViewModel {
     pub headline: Option<String>,
     /// Whether every call is simulated, so that every time scales with the speed.
     pub all_simulated: bool,
+    /// Some calls are the model's (an imported trace's chats): lanes that do not count turns
+    /// run them as calls.
+    pub model_calls: bool,
     /// A prediction of an edited batch on the virtual clock, not a run.
     pub what_if: bool,
 }
@@ -141,6 +144,7 @@ impl ViewModel {
             figures: None,
             headline: None,
             all_simulated: plan.calls.iter().all(|c| c.effect.is_simulated()),
+            model_calls: plan.calls.iter().any(|c| c.model),
             what_if: false,
         }
     }

@@ -73,7 +73,12 @@ pub(super) fn draw_turns(ctx: &Ctx<'_>, k: usize, y: u16, geo: &Geometry, buf: &
         style,
     );
     if !counted {
-        let note = ellipsize("turns not counted: the tools alone", geo.bar_w as usize);
+        let note = if ctx.model.model_calls {
+            "turns not counted: the model's calls run as calls"
+        } else {
+            "turns not counted: the tools alone"
+        };
+        let note = ellipsize(note, geo.bar_w as usize);
         buf.set_string(geo.bar_x, y, note, style);
         return;
     }
