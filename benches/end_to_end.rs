@@ -45,26 +45,21 @@ fn plan_and_run(json: &str, opts: &RunOptions) -> (Arc<Plan>, fanout::engine::Re
     (plan, record)
 }
 
-fn validate_plan_run(bencher: Bencher, json: &str) {
+/// The target: JSON text → validated plan → record of all four lanes on the virtual clock, with
+/// latencies 1..=1000 ms (target: < 1 s) and with every latency 0.
+#[divan::bench(args = ["1..=1000 ms", "zero"], sample_count = 5, sample_size = 1)]
+fn validate_plan_run_4_lanes(bencher: Bencher, latencies: &str) {
+    let json: &str = if latencies == "zero" {
+        &JSON_ZERO
+    } else {
+        &JSON
+    };
     let opts = four_lanes();
     bencher.bench(|| {
         let (_, record) = plan_and_run(json, &opts);
         assert_eq!(record.lanes.len(), 4);
         record.lanes[0].wall_ms
     });
-}
-
-/// The target: JSON text → validated plan → record of all four lanes on the virtual clock
-/// (latencies 1..=1000 ms). Target: < 1 s.
-#[divan::bench(sample_count = 5, sample_size = 1)]
-fn validate_plan_run_4_lanes(bencher: Bencher) {
-    validate_plan_run(bencher, &JSON);
-}
-
-/// The same with every latency 0.
-#[divan::bench(sample_count = 5, sample_size = 1)]
-fn validate_plan_run_4_lanes_zero_latency(bencher: Bencher) {
-    validate_plan_run(bencher, &JSON_ZERO);
 }
 
 /// Part 1: `ScenarioSource::parse` alone (JSON text → `Scenario`, with placed errors on failure).
@@ -98,7 +93,11 @@ fn part_run_virtual_4_lanes(bencher: Bencher) {
 static JSON_1M: LazyLock<String> =
     LazyLock::new(|| Shape::dag(1_000_000, Latency::Uniform(1, 1000)).json());
 
-fn headless(bencher: Bencher, json: &str) {
+/// The headless run (the CLI's work without reading the file or printing) at 100,000 and at
+/// 1,000,000 calls.
+#[divan::bench(args = ["100k", "1m"], sample_count = 3, sample_size = 1)]
+fn headless(bencher: Bencher, calls: &str) {
+    let json: &str = if calls == "1m" { &JSON_1M } else { &JSON };
     let opts = four_lanes();
     bencher.bench(|| {
         let (plan, record) = plan_and_run(json, &opts);
@@ -106,16 +105,4 @@ fn headless(bencher: Bencher, json: &str) {
         let frame = fanout::ui::view::final_frame(&model, 100);
         frame.len() + fanout::report::table(&record).len()
     });
-}
-
-/// The headless run at 100,000 calls (the CLI's work without reading the file or printing).
-#[divan::bench(sample_count = 5, sample_size = 1)]
-fn headless_100k(bencher: Bencher) {
-    headless(bencher, &JSON);
-}
-
-/// The headless run at 1,000,000 calls.
-#[divan::bench(sample_count = 3, sample_size = 1)]
-fn headless_1m(bencher: Bencher) {
-    headless(bencher, &JSON_1M);
 }
