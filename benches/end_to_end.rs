@@ -37,28 +37,29 @@ fn four_lanes() -> RunOptions {
     }
 }
 
-fn validate_plan_run(bencher: Bencher, json: &str) {
+/// JSON text → validated plan → the four lanes' record, as `fanout run` makes it.
+fn plan_and_run(json: &str, opts: &RunOptions) -> (Arc<Plan>, fanout::engine::Record) {
+    let source = ScenarioSource::from_text("bench.json", divan::black_box(json));
+    let plan = Arc::new(Plan::from_source(&source).expect("valid"));
+    let record = run_virtual(&plan, opts);
+    (plan, record)
+}
+
+/// The target: JSON text → validated plan → record of all four lanes on the virtual clock, with
+/// latencies 1..=1000 ms (target: < 1 s) and with every latency 0.
+#[divan::bench(args = ["1..=1000 ms", "zero"], sample_count = 5, sample_size = 1)]
+fn validate_plan_run_4_lanes(bencher: Bencher, latencies: &str) {
+    let json: &str = if latencies == "zero" {
+        &JSON_ZERO
+    } else {
+        &JSON
+    };
     let opts = four_lanes();
     bencher.bench(|| {
-        let source = ScenarioSource::from_text("bench.json", divan::black_box(json));
-        let plan = Arc::new(Plan::from_source(&source).expect("valid"));
-        let record = run_virtual(&plan, &opts);
+        let (_, record) = plan_and_run(json, &opts);
         assert_eq!(record.lanes.len(), 4);
         record.lanes[0].wall_ms
     });
-}
-
-/// The target: JSON text → validated plan → record of all four lanes on the virtual clock
-/// (latencies 1..=1000 ms). Target: < 1 s.
-#[divan::bench(sample_count = 5, sample_size = 1)]
-fn validate_plan_run_4_lanes(bencher: Bencher) {
-    validate_plan_run(bencher, &JSON);
-}
-
-/// The same with every latency 0.
-#[divan::bench(sample_count = 5, sample_size = 1)]
-fn validate_plan_run_4_lanes_zero_latency(bencher: Bencher) {
-    validate_plan_run(bencher, &JSON_ZERO);
 }
 
 /// Part 1: `ScenarioSource::parse` alone (JSON text → `Scenario`, with placed errors on failure).
@@ -84,4 +85,24 @@ fn part_run_virtual_4_lanes(bencher: Bencher) {
     let plan = &*PLAN;
     let opts = four_lanes();
     bencher.bench(|| run_virtual(plan, &opts).lanes.len());
+}
+
+/// A million calls, 2,999,994 edges (the second size): the whole headless run in
+/// process, as `fanout run FILE --clock virtual --headless` does it: parse + plan, four lanes,
+/// the view model, the final frame and the table. Target through the CLI: < 4 s, < 1 GB.
+static JSON_1M: LazyLock<String> =
+    LazyLock::new(|| Shape::dag(1_000_000, Latency::Uniform(1, 1000)).json());
+
+/// The headless run (the CLI's work without reading the file or printing) at 100,000 and at
+/// 1,000,000 calls.
+#[divan::bench(args = ["100k", "1m"], sample_count = 3, sample_size = 1)]
+fn headless(bencher: Bencher, calls: &str) {
+    let json: &str = if calls == "1m" { &JSON_1M } else { &JSON };
+    let opts = four_lanes();
+    bencher.bench(|| {
+        let (plan, record) = plan_and_run(json, &opts);
+        let model = fanout::ui::model::ViewModel::from_record(&record, &plan);
+        let frame = fanout::ui::view::final_frame(&model, 100);
+        frame.len() + fanout::report::table(&record).len()
+    });
 }

@@ -69,3 +69,13 @@ fn load_validated(bencher: Bencher) {
         .counter(divan::counter::BytesCount::of_str(&*PRETTY))
         .bench(|| Record::load(&path).expect("loads").0.lanes.len());
 }
+
+/// `report --format chrome-trace` of the 4 × 100,000-call record, streamed (to a sink here).
+/// Target through the CLI, file read included: < 2 s, < 500 MB.
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn chrome_trace_streamed(bencher: Bencher) {
+    bencher.bench(|| {
+        let mut out = std::io::sink();
+        fanout::report::chrome_trace::write(&RECORD, &mut out).expect("written");
+    });
+}

@@ -185,7 +185,7 @@ fn exact_plan(e: &Expect) -> Arc<Plan> {
     if e.kind != Kind::Served {
         return plan;
     }
-    let mut twin: Scenario = plan.scenario.clone();
+    let mut twin: Scenario = (*plan.scenario).clone();
     for call in &mut twin.calls {
         let Some(http) = call.http.take() else {
             continue;
@@ -477,7 +477,7 @@ fn lesson_errors(e: &Expect, lesson: &str) -> Vec<String> {
                 .unwrap_or_else(|| panic!("{}: no lane {strategy}", e.name))
         };
         let call = |strategy: &str, id: &str| {
-            let c = lane(strategy).calls.iter().find(|c| c.id == id);
+            let c = lane(strategy).calls.iter().find(|c| &*c.id == id);
             c.unwrap_or_else(|| panic!("{}: no call {id}", e.name))
                 .clone()
         };

@@ -84,7 +84,7 @@ fn lane<'a>(record: &'a Record, strategy: &str) -> &'a LaneRecord {
 fn call<'a>(lane: &'a LaneRecord, id: &str) -> &'a CallRecord {
     lane.calls
         .iter()
-        .find(|c| c.id == id)
+        .find(|c| &*c.id == id)
         .unwrap_or_else(|| panic!("no call `{id}` in lane {lane:#?}"))
 }
 
@@ -100,7 +100,7 @@ fn only_call(record: &Record) -> &CallRecord {
 #[track_caller]
 fn assert_failed_with(c: &CallRecord, needle: &str) {
     assert_eq!(c.status, CallStatus::Error, "{c:#?}");
-    let error = c.error.as_deref().unwrap_or_default();
+    let error = c.error().unwrap_or_default();
     assert!(
         error.contains(needle),
         "the error should contain {needle:?}: {c:#?}"
@@ -110,7 +110,10 @@ fn assert_failed_with(c: &CallRecord, needle: &str) {
 
 /// `(start, end)` of each attempt.
 fn attempt_spans(c: &CallRecord) -> Vec<(f64, f64)> {
-    c.attempts.iter().map(|a| (a.start_ms, a.end_ms)).collect()
+    c.attempts()
+        .iter()
+        .map(|a| (a.start_ms, a.end_ms))
+        .collect()
 }
 
 /// A scenario with one call whose body (after the id) is `body`.
@@ -151,8 +154,8 @@ async fn parallel_gets_overlap_and_sequential_ones_add_up() {
     for l in [seq, par] {
         for c in &l.calls {
             assert_eq!(c.status, CallStatus::Ok, "{c:#?}");
-            assert_eq!(c.http_status, Some(200), "{c:#?}");
-            assert!(c.bytes.is_some_and(|b| b > 0), "{c:#?}");
+            assert_eq!(c.http_status(), Some(200), "{c:#?}");
+            assert!(c.bytes().is_some_and(|b| b > 0), "{c:#?}");
             // A server sleep of 200 ms is a lower bound on every call.
             assert!(c.duration_ms().unwrap() >= 200.0, "{c:#?}");
         }
@@ -183,9 +186,9 @@ async fn parallel_gets_overlap_and_sequential_ones_add_up() {
 async fn a_500_is_a_failed_call_with_its_status() {
     let c = &served_call(r#""http": {"url": "{local}/status/500"}"#, 1.0).await;
     assert_failed_with(c, "500");
-    assert_eq!(c.error.as_deref(), Some("HTTP 500 Internal Server Error"));
-    assert_eq!(c.http_status, Some(500));
-    assert_eq!(c.bytes, Some("status 500\n".len() as u64), "{c:#?}");
+    assert_eq!(c.error(), Some("HTTP 500 Internal Server Error"));
+    assert_eq!(c.http_status(), Some(500));
+    assert_eq!(c.bytes(), Some("status 500\n".len() as u64), "{c:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -200,13 +203,13 @@ async fn other_statuses_fail_or_succeed_by_their_class() {
     let l = lane(&r, "parallel");
     let created = call(l, "created");
     assert_eq!(created.status, CallStatus::Ok, "{created:#?}");
-    assert_eq!(created.http_status, Some(201));
+    assert_eq!(created.http_status(), Some(201));
     let missing = call(l, "missing");
-    assert_eq!(missing.error.as_deref(), Some("HTTP 404 Not Found"));
-    assert_eq!(missing.http_status, Some(404));
+    assert_eq!(missing.error(), Some("HTTP 404 Not Found"));
+    assert_eq!(missing.http_status(), Some(404));
     let limited = call(l, "limited");
-    assert_eq!(limited.error.as_deref(), Some("HTTP 429 Too Many Requests"));
-    assert_eq!(limited.http_status, Some(429));
+    assert_eq!(limited.error(), Some("HTTP 429 Too Many Requests"));
+    assert_eq!(limited.http_status(), Some(429));
 }
 
 #[tokio::test(start_paused = true)]
@@ -229,8 +232,8 @@ async fn a_timeout_on_real_io_fails_the_call_after_exactly_its_time() {
         let c = &served_call(body, speed).await;
         let error = format!("timed out after {ms} ms");
         assert_failed_with(c, &error);
-        assert_eq!(c.error.as_deref(), Some(error.as_str()), "{c:#?}");
-        assert_eq!(c.http_status, None, "no answer came: {c:#?}");
+        assert_eq!(c.error(), Some(error.as_str()), "{c:#?}");
+        assert_eq!(c.http_status(), None, "no answer came: {c:#?}");
         assert_eq!(
             c.duration_ms(),
             Some(ms),
@@ -254,7 +257,7 @@ async fn local_is_replaced_by_the_servers_base_url() {
     let r = run_at(&p, &[Sequential], 1.0, Some(server.base_url())).await;
     let c = only_call(&r);
     assert_eq!(c.status, CallStatus::Ok, "{c:#?}");
-    assert_eq!((c.http_status, c.bytes), (Some(200), Some(7)));
+    assert_eq!((c.http_status(), c.bytes()), (Some(200), Some(7)));
     // The plain base URL works the same way as `{local}`.
     let plain = plan(&one_call(&format!(
         "\"http\": {{\"url\": \"{}/bytes/7\"}}",
@@ -262,7 +265,7 @@ async fn local_is_replaced_by_the_servers_base_url() {
     )));
     assert!(!plain.uses_local());
     let r = run_at(&plain, &[Sequential], 1.0, None).await;
-    assert_eq!(only_call(&r).bytes, Some(7), "{r:#?}");
+    assert_eq!(only_call(&r).bytes(), Some(7), "{r:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -272,7 +275,7 @@ async fn local_without_a_server_is_a_failed_call_not_a_panic() {
     for l in &r.lanes {
         let c = &l.calls[0];
         assert_failed_with(c, "`{local}` needs fanout's local server");
-        assert_eq!(c.http_status, None);
+        assert_eq!(c.http_status(), None);
     }
 }
 
@@ -295,8 +298,8 @@ async fn bytes_received_are_recorded_exactly() {
         for (id, n) in [("small", 1234), ("none", 0), ("big", 1_000_000)] {
             let c = call(l, id);
             assert_eq!(c.status, CallStatus::Ok, "{c:#?}");
-            assert_eq!(c.bytes, Some(n), "{c:#?}");
-            assert_eq!(c.http_status, Some(200));
+            assert_eq!(c.bytes(), Some(n), "{c:#?}");
+            assert_eq!(c.http_status(), Some(200));
         }
     }
 }
@@ -314,11 +317,8 @@ async fn connection_refused_is_a_failed_call() {
     let r = race(&p, &[Parallel]).await;
     let c = only_call(&r);
     assert_failed_with(c, "cannot connect");
-    assert!(
-        c.error.as_deref().unwrap().starts_with("cannot connect"),
-        "{c:#?}"
-    );
-    assert_eq!((c.http_status, c.bytes), (None, None), "{c:#?}");
+    assert!(c.error().unwrap().starts_with("cannot connect"), "{c:#?}");
+    assert_eq!((c.http_status(), c.bytes()), (None, None), "{c:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -326,13 +326,13 @@ async fn a_timed_out_request_is_retried_in_real_time() {
     // Timeouts and backoffs of real I/O are real milliseconds, even at speed 10.
     let c = &served_call(r#""http": {"url": "{local}/delay/2000", "timeout_ms": 100}, "retries": {"max": 1, "backoff_ms": 200}"#, 10.0)
     .await;
-    assert_eq!(c.error.as_deref(), Some("timed out after 100 ms"), "{c:#?}");
-    assert_eq!(c.attempts.len(), 2, "{c:#?}");
-    let (first, second) = (&c.attempts[0], &c.attempts[1]);
+    assert_eq!(c.error(), Some("timed out after 100 ms"), "{c:#?}");
+    assert_eq!(c.attempts().len(), 2, "{c:#?}");
+    let (first, second) = (&c.attempts()[0], &c.attempts()[1]);
     assert!(first.end_ms - first.start_ms >= 100.0, "{c:#?}");
     assert!(second.start_ms - first.end_ms >= 200.0, "backoff: {c:#?}");
     assert!(second.end_ms - second.start_ms >= 100.0, "{c:#?}");
-    for a in &c.attempts {
+    for a in c.attempts() {
         assert_eq!(a.error.as_deref(), Some("timed out after 100 ms"));
     }
 }
@@ -375,7 +375,7 @@ fn local_calls_never_go_through_a_proxy() {
     let record: Record = serde_json::from_str(&stdout).expect("a record on stdout");
     let c = only_call(&record);
     assert_eq!(c.status, CallStatus::Ok, "{c:#?}");
-    assert_eq!(c.bytes, Some(10), "{c:#?}");
+    assert_eq!(c.bytes(), Some(10), "{c:#?}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -401,8 +401,8 @@ async fn file_bytes_are_recorded_exactly() {
         for (name, n) in sizes {
             let c = call(l, name);
             assert_eq!(c.status, CallStatus::Ok, "{c:#?}");
-            assert_eq!(c.bytes, Some(n as u64), "{c:#?}");
-            assert_eq!(c.http_status, None);
+            assert_eq!(c.bytes(), Some(n as u64), "{c:#?}");
+            assert_eq!(c.http_status(), None);
         }
     }
 }
@@ -426,13 +426,17 @@ async fn a_missing_file_is_a_failed_call_not_a_crash() {
         let c = call(l, "missing");
         assert_failed_with(c, "cannot open");
         assert!(
-            c.error.as_deref().unwrap().contains("nope.txt"),
+            c.error().unwrap().contains("nope.txt"),
             "names the file: {c:#?}"
         );
-        assert_eq!(c.bytes, None);
+        assert_eq!(c.bytes(), None);
         // The failure is the call's own: the other call still runs.
         let ok = call(l, "present");
-        assert_eq!((ok.status, ok.bytes), (CallStatus::Ok, Some(5)), "{ok:#?}");
+        assert_eq!(
+            (ok.status, ok.bytes()),
+            (CallStatus::Ok, Some(5)),
+            "{ok:#?}"
+        );
     }
 }
 
@@ -446,7 +450,7 @@ async fn a_directory_is_a_failed_call_not_a_crash() {
     let r = race(&p, &[Parallel]).await;
     let c = only_call(&r);
     assert_eq!(c.status, CallStatus::Error, "{c:#?}");
-    assert!(c.error.as_deref().unwrap().starts_with("cannot "), "{c:#?}");
+    assert!(c.error().unwrap().starts_with("cannot "), "{c:#?}");
 }
 
 /// Writes `data/a.txt` (`n` bytes) and `s.json` reading it by a relative path into `dir`.
@@ -472,7 +476,7 @@ async fn relative_paths_start_at_the_scenario_files_folder() {
     let p = Arc::new(Plan::load(scenario.to_str().unwrap()).unwrap());
     let r = race(&p, &[Sequential]).await;
     let c = only_call(&r);
-    assert_eq!((c.status, c.bytes), (CallStatus::Ok, Some(321)), "{c:#?}");
+    assert_eq!((c.status, c.bytes()), (CallStatus::Ok, Some(321)), "{c:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -490,7 +494,7 @@ async fn relative_paths_start_at_the_sources_base_dir() {
     source.base_dir = dir.path().to_path_buf();
     let p = Arc::new(Plan::from_source(&source).unwrap());
     let r = race(&p, &[Sequential]).await;
-    assert_eq!(only_call(&r).bytes, Some(99), "{r:#?}");
+    assert_eq!(only_call(&r).bytes(), Some(99), "{r:#?}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -605,7 +609,7 @@ fn starts(l: &LaneRecord) -> Vec<f64> {
 
 /// What each call waited for a token (no `wait_ms` is no wait).
 fn waits(l: &LaneRecord) -> Vec<f64> {
-    l.calls.iter().map(|c| c.wait_ms.unwrap_or(0.0)).collect()
+    l.calls.iter().map(|c| c.wait_ms().unwrap_or(0.0)).collect()
 }
 
 #[tokio::test(start_paused = true)]
@@ -623,7 +627,7 @@ async fn a_token_bucket_spaces_parallel_starts_exactly() {
     assert_eq!(par.wall_ms, 7900.0);
     // Each call's wait is its start: all asked at 0.
     assert_eq!(waits(par), want);
-    assert_eq!(call(par, "api_5").wait_ms, Some(500.0));
+    assert_eq!(call(par, "api_5").wait_ms(), Some(500.0));
     for c in &par.calls {
         assert_eq!(c.status, CallStatus::Ok);
         assert_eq!(c.duration_ms(), Some(400.0), "{c:#?}");
@@ -651,9 +655,9 @@ async fn a_per_tool_limit_only_delays_that_tools_calls() {
         let s = call(par, &format!("search_{i}"));
         let at = 1000.0 * i as f64;
         assert_eq!(s.start_ms, Some(at), "{s:#?}");
-        assert_eq!(s.wait_ms.unwrap_or(0.0), at, "{s:#?}");
+        assert_eq!(s.wait_ms().unwrap_or(0.0), at, "{s:#?}");
         let f = call(par, &format!("fetch_{i}"));
-        assert_eq!((f.start_ms, f.wait_ms), (Some(0.0), None), "{f:#?}");
+        assert_eq!((f.start_ms, f.wait_ms()), (Some(0.0), None), "{f:#?}");
         assert_eq!(f.end_ms, Some(400.0));
     }
     assert_eq!(par.wall_ms, 3400.0);
@@ -754,14 +758,14 @@ async fn timeouts_and_retries_give_exact_attempts() {
         let c = only_call(&r);
         let what = case.what;
         assert_eq!(c.status, case.status, "{what}: {c:#?}");
-        assert_eq!(c.error.as_deref(), case.error, "{what}");
+        assert_eq!(c.error(), case.error, "{what}");
         assert_eq!(
             (c.start_ms, c.end_ms),
             (Some(0.0), Some(case.end_ms)),
             "{what}"
         );
         let attempts: Vec<(f64, f64, Option<&str>)> = c
-            .attempts
+            .attempts()
             .iter()
             .map(|a| (a.start_ms, a.end_ms, a.error.as_deref()))
             .collect();
@@ -777,7 +781,7 @@ async fn speed_scales_latency_timeout_and_backoff() {
     let r = run_at(&p, &[Parallel], 10.0, None).await;
     let c = only_call(&r);
     // The message speaks of the scenario's nominal timeout.
-    assert_eq!(c.error.as_deref(), Some("timed out after 300 ms"));
+    assert_eq!(c.error(), Some("timed out after 300 ms"));
     assert_eq!(attempt_spans(c), [(0.0, 30.0), (40.0, 70.0), (90.0, 120.0)]);
     assert_eq!(r.lanes[0].wall_ms, 120.0);
     assert_eq!(r.bounds.sum_ms, 120.0);
@@ -809,7 +813,7 @@ async fn a_failure_cancels_the_running_calls() {
     let r = race(&fail_fast("cancel"), &[Parallel]).await;
     let par = lane(&r, "parallel");
     let bad = call(par, "bad");
-    assert_eq!(bad.error.as_deref(), Some("boom"));
+    assert_eq!(bad.error(), Some("boom"));
     assert_eq!((bad.start_ms, bad.end_ms), (Some(0.0), Some(500.0)));
     for id in ["a", "b", "c"] {
         let c = call(par, id);
@@ -817,7 +821,7 @@ async fn a_failure_cancels_the_running_calls() {
         // They were running: they started at 0 and stopped when `bad` failed.
         assert_eq!((c.start_ms, c.end_ms), (Some(0.0), Some(500.0)), "{c:#?}");
         assert_eq!(
-            c.error.as_deref(),
+            c.error(),
             Some("cancelled: `bad` failed (on_error: cancel)")
         );
     }
@@ -933,7 +937,7 @@ async fn a_cpu_call_that_times_out_stops_its_work() {
     // CPU work is real: the timeout is not divided by the speed.
     let r = run_at(&p, &[Parallel], 10.0, None).await;
     let c = only_call(&r);
-    assert_eq!(c.error.as_deref(), Some("timed out after 100 ms"), "{c:#?}");
+    assert_eq!(c.error(), Some("timed out after 100 ms"), "{c:#?}");
     let took = c.duration_ms().unwrap();
     assert!((100.0..4000.0).contains(&took), "{c:#?}");
     // The plan counts the timeout, not the 5 s it would have burnt.

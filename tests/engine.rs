@@ -59,7 +59,7 @@ fn span(record: &Record, strategy: &str, id: &str) -> (Option<f64>, Option<f64>)
         .iter()
         .find(|l| l.strategy == strategy)
         .unwrap();
-    let c = lane.calls.iter().find(|c| c.id == id).unwrap();
+    let c = lane.calls.iter().find(|c| &*c.id == id).unwrap();
     (c.start_ms, c.end_ms)
 }
 
@@ -221,7 +221,7 @@ async fn sequential_follows_dependencies_stably_by_file_order() {
     assert_eq!(span(&r, "sequential", "post"), (Some(20.0), Some(30.0)));
     assert_eq!(span(&r, "sequential", "log"), (Some(30.0), Some(35.0)));
     // The record keeps file order whatever the run order.
-    let ids: Vec<&str> = r.lanes[0].calls.iter().map(|c| c.id.as_str()).collect();
+    let ids: Vec<&str> = r.lanes[0].calls.iter().map(|c| &*c.id).collect();
     assert_eq!(ids, ["post", "fetch", "log"]);
 }
 
@@ -238,17 +238,17 @@ async fn a_failed_call_skips_its_dependents_and_nothing_else() {
     );
     let r = race(&p, &[Sequential, Parallel, Waves, Pool(1)]).await;
     for lane in &r.lanes {
-        let by_id = |id: &str| lane.calls.iter().find(|c| c.id == id).unwrap();
+        let by_id = |id: &str| lane.calls.iter().find(|c| &*c.id == id).unwrap();
         assert_eq!(by_id("a").status, CallStatus::Error, "{}", lane.strategy);
-        assert_eq!(by_id("a").error.as_deref(), Some("HTTP 503"));
+        assert_eq!(by_id("a").error(), Some("HTTP 503"));
         assert_eq!(by_id("b").status, CallStatus::Ok);
         assert_eq!(by_id("e").status, CallStatus::Ok);
         let c = by_id("c");
         assert_eq!(c.status, CallStatus::Skipped);
         assert_eq!((c.start_ms, c.end_ms), (None, None));
-        assert_eq!(c.error.as_deref(), Some("dependency `a` failed"));
+        assert_eq!(c.error(), Some("dependency `a` failed"));
         assert_eq!(
-            by_id("d").error.as_deref(),
+            by_id("d").error(),
             Some("dependency `c` was skipped (`a` failed)")
         );
     }

@@ -102,8 +102,8 @@ fn csv_has_a_header_and_a_row_per_call_per_lane() {
             for (i, c) in lane.calls.iter().enumerate() {
                 let row = &rows[1 + k * calls + i];
                 assert_eq!(row.len(), 7, "{row:?}");
-                assert_eq!(row[0], lane.strategy);
-                assert_eq!(row[1], c.id);
+                assert_eq!(row[0], lane.strategy.to_string());
+                assert_eq!(row[1], *c.id);
                 let status = serde_json::to_value(c.status).unwrap();
                 assert_eq!(row[3], status.as_str().unwrap());
                 let num = |s: &str| -> Option<f64> {
@@ -115,7 +115,7 @@ fn csv_has_a_header_and_a_row_per_call_per_lane() {
                 };
                 assert!(close(num(&row[4]), c.start_ms), "{row:?} vs {c:?}");
                 assert!(close(num(&row[5]), c.end_ms), "{row:?} vs {c:?}");
-                assert_eq!(row[6], c.error.clone().unwrap_or_default());
+                assert_eq!(row[6], c.error().unwrap_or_default());
             }
         }
     }
@@ -132,8 +132,8 @@ fn csv_has_a_header_and_a_row_per_call_per_lane() {
 fn csv_quotes_commas_quotes_and_line_breaks() {
     let mut rec = record("one-failing-call", &["sequential", "parallel"]);
     let nasty = "HTTP 503, \"Service\"\nUnavailable";
-    rec.scenario.calls[0].tool = Some("fetch,url".into());
-    rec.lanes[1].calls[2].error = Some(nasty.into());
+    std::sync::Arc::make_mut(&mut rec.scenario).calls[0].tool = Some("fetch,url".into());
+    rec.lanes[1].calls[2].more_mut().error = Some(nasty.into());
     let text = csv::csv(&rec);
     assert!(text.contains(",\"fetch,url\","), "{text}");
     // A line break inside a field is escaped (no control byte reaches a terminal that shows
@@ -295,15 +295,18 @@ fn trace_complete_events_are_the_calls_in_microseconds() {
                     (Some(s), Some(e)) => {
                         assert_eq!(mine.len(), 1, "{name}: {c:?}");
                         let x = mine[0];
-                        assert_eq!(x["name"], c.id.as_str());
-                        let tool = rec.scenario.calls[i].tool.clone().unwrap_or(c.id.clone());
+                        assert_eq!(x["name"], &*c.id);
+                        let tool = rec.scenario.calls[i]
+                            .tool
+                            .clone()
+                            .unwrap_or(c.id.to_string());
                         assert_eq!(x["cat"], tool.as_str());
                         assert!((x["ts"].as_f64().unwrap() - s * 1000.0).abs() < 1e-6);
                         assert!((x["dur"].as_f64().unwrap() - (e - s) * 1000.0).abs() < 1e-6);
                         let args = &x["args"];
                         assert_eq!(args["tool"], tool.as_str());
                         assert_eq!(args["status"], serde_json::to_value(c.status).unwrap());
-                        assert_eq!(args["error"], serde_json::to_value(&c.error).unwrap());
+                        assert_eq!(args["error"], serde_json::to_value(c.error()).unwrap());
                         for field in ["bytes", "http_status", "wait_ms"] {
                             assert!(args.get(field).is_some(), "{field} in {args}");
                         }
@@ -379,8 +382,8 @@ fn trace_shows_each_retry_attempt_nested_in_its_call() {
                 .filter(|e| key(e) == (k as u64 + 1, i as u64 + 1))
                 .filter(|e| e["name"].as_str().unwrap().contains("(attempt "))
                 .collect();
-            assert_eq!(attempts.len(), c.attempts.len(), "{}", c.id);
-            for (n, (e, a)) in attempts.iter().zip(&c.attempts).enumerate() {
+            assert_eq!(attempts.len(), c.attempts().len(), "{}", c.id);
+            for (n, (e, a)) in attempts.iter().zip(c.attempts()).enumerate() {
                 assert_eq!(e["name"], format!("{} (attempt {})", c.id, n + 1));
                 assert_eq!(e["args"]["attempt"], n + 1);
                 assert_eq!(e["args"]["error"], serde_json::to_value(&a.error).unwrap());
@@ -410,7 +413,7 @@ fn trace_shows_rate_limit_waits_before_their_calls() {
         .calls
         .iter()
         .enumerate()
-        .filter(|(_, c)| c.wait_ms.is_some_and(|w| w > 0.0))
+        .filter(|(_, c)| c.wait_ms().is_some_and(|w| w > 0.0))
         .collect();
     assert!(!waited.is_empty(), "the parallel lane waits for tokens");
     assert_eq!(waits.len(), waited.len());
@@ -418,7 +421,7 @@ fn trace_shows_rate_limit_waits_before_their_calls() {
         assert_eq!(key(w), (1, i as u64 + 1));
         let end = w["ts"].as_f64().unwrap() + w["dur"].as_f64().unwrap();
         assert!((end - c.start_ms.unwrap() * 1000.0).abs() < 1e-3, "{w}");
-        assert!((w["dur"].as_f64().unwrap() - c.wait_ms.unwrap() * 1000.0).abs() < 1e-3);
+        assert!((w["dur"].as_f64().unwrap() - c.wait_ms().unwrap() * 1000.0).abs() < 1e-3);
     }
 }
 
@@ -428,7 +431,7 @@ fn trace_marks_skipped_calls_when_their_dependency_failed() {
     let v = trace(&rec);
     let instants = phase(&v, "i");
     for (k, lane) in rec.lanes.iter().enumerate() {
-        let failed = lane.calls.iter().find(|c| c.id == "fetch_wiki").unwrap();
+        let failed = lane.calls.iter().find(|c| &*c.id == "fetch_wiki").unwrap();
         assert_eq!(failed.status, CallStatus::Error);
         let mut skipped = 0;
         for (i, c) in lane.calls.iter().enumerate() {
@@ -462,7 +465,7 @@ fn trace_marks_skipped_calls_when_their_dependency_failed() {
 
     // Without a failed dependency to date it, a skipped call has no event; its lane lists it.
     let mut rec = rec;
-    for c in &mut rec.scenario.calls {
+    for c in &mut std::sync::Arc::make_mut(&mut rec.scenario).calls {
         c.depends_on.clear();
     }
     let v = trace(&rec);
@@ -751,7 +754,7 @@ fn svg_draws_a_row_per_call_a_table_and_a_legend() {
     );
     for lane in &rec.lanes {
         for c in &lane.calls {
-            let labels = t.iter().filter(|s| **s == c.id).count();
+            let labels = t.iter().filter(|s| **s == *c.id).count();
             assert_eq!(labels, rec.lanes.len(), "one label per lane for {}", c.id);
         }
         // Table cells reuse the report's own formatting.

@@ -168,7 +168,17 @@ async fn overhead_is_only_claimed_where_every_call_is_simulated() {
         .iter()
         .map(|f| f.overhead_ms)
         .collect();
-    assert!(overheads.iter().all(|o| o.is_some()), "{overheads:?}");
+    // Measured − predicted, exactly.
+    for (lane, o) in record.lanes.iter().zip(&overheads) {
+        assert_eq!(*o, Some(lane.wall_ms - lane.predicted_ms.unwrap()));
+    }
+    let mut unpredicted = serde_json::to_value(&record).unwrap();
+    unpredicted["lanes"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("predicted_ms");
+    let unpredicted: Record = serde_json::from_value(unpredicted).unwrap();
+    assert_eq!(figures::lanes(&unpredicted)[0].overhead_ms, None);
     // The same record with one real HTTP call: the prediction counted it as 0, so measured −
     // predicted would be its time, not fanout's.
     let mut value = serde_json::to_value(&record).unwrap();

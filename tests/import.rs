@@ -31,11 +31,11 @@ fn import_str(kind: ImportKind, text: &str, opts: &ImportOptions) -> Imported {
 }
 
 /// `(strategy, wall_ms)` of every lane.
-fn lane_walls(record: &Record) -> Vec<(&str, f64)> {
+fn lane_walls(record: &Record) -> Vec<(String, f64)> {
     record
         .lanes
         .iter()
-        .map(|l| (l.strategy.as_str(), l.wall_ms))
+        .map(|l| (l.strategy.to_string(), l.wall_ms))
         .collect()
 }
 
@@ -108,14 +108,7 @@ fn recorded(imported: &Imported) -> (f64, Vec<(&str, CallStatus, f64, f64)>) {
         lane.wall_ms,
         lane.calls
             .iter()
-            .map(|c| {
-                (
-                    c.id.as_str(),
-                    c.status,
-                    c.start_ms.unwrap(),
-                    c.end_ms.unwrap(),
-                )
-            })
+            .map(|c| (&*c.id, c.status, c.start_ms.unwrap(), c.end_ms.unwrap()))
             .collect(),
     )
 }
@@ -195,7 +188,7 @@ fn otel_sample_imports_turns_batches_and_measured_latencies() {
     );
     let record = imported.recorded.as_ref().unwrap();
     assert_eq!(record.started_at, "2026-01-01T12:00:00.001Z");
-    assert_eq!(record.scenario, imported.scenario);
+    assert_eq!(*record.scenario, imported.scenario);
 
     // The run was sequential: predicting the sequential lane gives the recorded wall, less the
     // 10.5 ms between spans; the parallel lane runs each batch at once.
@@ -280,6 +273,7 @@ fn an_imported_trace_predicts_its_turn_lanes_with_its_chats_as_turns() {
         fanout::engine::virtual_clock::run_virtual(&plan, &opts),
     );
     let walls = lane_walls(&record);
+    let walls: Vec<(&str, f64)> = walls.iter().map(|(s, w)| (s.as_str(), *w)).collect();
     // By hand: parallel and turn-batched run each turn's tools at once, 1.2 + 1.5 + 1.0 + 0.9 + 1.8 s; one-per-turn takes six turns (the trace's three,
     // then three of the median 1.2 s) around the five tools (4.5 s).
     assert_eq!(
@@ -321,6 +315,7 @@ async fn the_imported_turn_lanes_take_the_same_walls_on_the_paused_clock() {
     .await
     .unwrap();
     let walls = lane_walls(&record);
+    let walls: Vec<(&str, f64)> = walls.iter().map(|(s, w)| (s.as_str(), *w)).collect();
     assert_eq!(
         walls,
         [
@@ -435,7 +430,7 @@ fn otel_json_lines_with_concurrent_tools_and_an_error() {
     );
     let record = imported.recorded.as_ref().unwrap();
     assert_eq!(
-        record.lanes[0].calls[4].error.as_deref(),
+        record.lanes[0].calls[4].error(),
         Some("payment gateway timeout")
     );
     assert!(has_note(&imported, "2 documents"));
@@ -1099,12 +1094,8 @@ fn every_sample_passes_plan_new() {
         let (sequential, parallel) = walls(&plan);
         assert!(parallel <= sequential, "{name}");
         if let Some(record) = &imported.recorded {
-            let ids: Vec<&str> = record.lanes[0]
-                .calls
-                .iter()
-                .map(|c| c.id.as_str())
-                .collect();
-            let expected: Vec<&str> = plan.calls.iter().map(|c| c.id.as_str()).collect();
+            let ids: Vec<&str> = record.lanes[0].calls.iter().map(|c| &*c.id).collect();
+            let expected: Vec<&str> = plan.calls.iter().map(|c| &*c.id).collect();
             assert_eq!(ids, expected, "{name}");
         }
     }

@@ -461,8 +461,7 @@ async fn a_failed_tool_skips_the_tools_after_it_and_the_model_still_takes_its_tu
     assert_eq!(status, [Ok, Ok, Ok, Error, Ok, Skipped, Skipped, Ok]);
     assert!(
         one.calls[5]
-            .error
-            .as_deref()
+            .error()
             .is_some_and(|e| e.contains("`read_pdf` failed")),
         "{:?}",
         one.calls[5]
@@ -474,7 +473,7 @@ async fn a_failed_tool_skips_the_tools_after_it_and_the_model_still_takes_its_tu
     assert_eq!(batched.calls[4].start_ms, Some(2_700.0));
     assert_eq!(batched.calls[7].status, CallStatus::Skipped);
     assert_eq!(
-        batched.calls[7].error.as_deref(),
+        batched.calls[7].error(),
         Some("model call 3: this lane took only 2 model turns")
     );
     assert_eq!(

@@ -310,13 +310,17 @@ fn record_path(name: &str) -> (tempfile::TempDir, PathBuf) {
 /// runs the first turn's three tools together.
 fn check_record(path: &Path) {
     let (record, _plan) = fanout::engine::Record::load(path).expect("replay and report read it");
-    let lanes: Vec<&str> = record.lanes.iter().map(|l| l.strategy.as_str()).collect();
-    assert_eq!(lanes, ["recorded", "sequential", "parallel"]);
+    let lanes: Vec<String> = record
+        .lanes
+        .iter()
+        .map(|l| l.strategy.to_string())
+        .collect();
+    assert_eq!(lanes, ["recorded", "parallel", "turn-batched"]);
     let recorded = &record.lanes[0];
     let calls: Vec<(&str, f64, f64)> = recorded
         .calls
         .iter()
-        .map(|c| (c.id.as_str(), c.start_ms.unwrap(), c.end_ms.unwrap()))
+        .map(|c| (&*c.id, c.start_ms.unwrap(), c.end_ms.unwrap()))
         .collect();
     assert_eq!(
         calls,
@@ -333,6 +337,14 @@ fn check_record(path: &Path) {
     );
     assert_eq!(recorded.wall_ms, 1500.0);
     // Parallel: 100 + 400 (the longest of the three) + 100 + 300 + 100.
+    assert_eq!(record.lanes[1].wall_ms, 1000.0);
+    // Turn-batched: the chats as the turns (0–100, 500–600, 900–1000), each turn's tools at once.
+    let turns: Vec<(f64, f64)> = record.lanes[2]
+        .turns
+        .iter()
+        .map(|t| (t.start_ms, t.end_ms))
+        .collect();
+    assert_eq!(turns, [(0.0, 100.0), (500.0, 600.0), (900.0, 1000.0)]);
     assert_eq!(record.lanes[2].wall_ms, 1000.0);
     let deps: Vec<Vec<String>> = record
         .scenario
@@ -635,7 +647,7 @@ fn the_python_sdk_over_grpc_gives_the_record_it_gives_over_http() {
                     .iter()
                     .map(|c| (c.id.to_string(), c.start_ms, c.end_ms))
                     .collect();
-                (l.strategy.clone(), l.wall_ms, calls)
+                (l.strategy, l.wall_ms, calls)
             })
             .collect::<Vec<_>>()
     };
@@ -795,7 +807,7 @@ fn the_live_view_follows_the_newest_trace_and_q_leaves_with_the_summary() {
         200
     );
     let screen = tmux.wait_for("following newest · trace 1 of 1", 15);
-    for lane in ["┌ recorded", "├ sequential", "├ parallel"] {
+    for lane in ["┌ recorded", "├ parallel", "├ turn-batched"] {
         assert!(screen.contains(lane), "{screen}");
     }
     assert!(
@@ -1040,4 +1052,27 @@ async fn a_view_behind_answers_grpc_resource_exhausted_with_a_retry_delay() {
     let e = client.export(request(&agent())).await.unwrap_err();
     assert_eq!(e.code(), tonic::Code::Unavailable, "{e:?}");
     assert_eq!(e.message(), "fanout watch is stopping");
+}
+
+#[test]
+fn strategies_pick_the_what_if_lanes() {
+    let (_dir, path) = record_path("pools.record.json");
+    let w = Watch::start_with(Some(&path), &["--strategies", "pool:2,one-per-turn"]);
+    assert_eq!(
+        w.post("application/json", false, &json(&agent(), Ids::Hex))
+            .0,
+        200
+    );
+    w.stop();
+    let (record, _) = fanout::engine::Record::load(&path).unwrap();
+    let lanes: Vec<String> = record
+        .lanes
+        .iter()
+        .map(|l| l.strategy.to_string())
+        .collect();
+    assert_eq!(lanes, ["recorded", "pool:2", "one-per-turn"]);
+    // One tool a turn: 3 chats of 100 ms as the first turns, the trace's median chat (100 ms)
+    // for the other three, and the five tools one after another (300+200+400+250+300).
+    assert_eq!(record.lanes[2].turns.len(), 6);
+    assert_eq!(record.lanes[2].wall_ms, 6.0 * 100.0 + 1450.0);
 }

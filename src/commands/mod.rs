@@ -10,7 +10,7 @@ mod sweep;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-use fanout::engine::input::{refuse_overwriting, write_output};
+use fanout::engine::input::{refuse_overwriting, write_output, write_output_with};
 use fanout::engine::json::parse_json;
 use fanout::engine::scenario::BUILTINS;
 use fanout::engine::{InputError, Plan, Record, Scenario};
@@ -49,6 +49,25 @@ fn print(text: &str) -> Result<(), Failure> {
 fn print_raw(text: &str) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure::Internal(format!("cannot write to stdout: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The record as JSON on stdout, streamed (a million-call record is never one string).
+fn print_json(record: &Record) -> Result<(), Failure> {
+    print_streamed(|out| report::write_json(record, out))
+}
+
+/// Writes to stdout through a buffer what `write` writes (formats that escape their own text),
+/// for outputs too big to build as one string; a closed pipe is not an error.
+fn print_streamed(
+    write: impl FnOnce(&mut std::io::BufWriter<std::io::StdoutLock<'static>>) -> std::io::Result<()>,
+) -> Result<(), Failure> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    match write(&mut out).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             Err(Failure::Internal(format!("cannot write to stdout: {e}")))
         }
@@ -119,7 +138,11 @@ fn terminal_width() -> Option<u16> {
 /// is bad input (exit 2); a failure to write is fanout's own I/O failing, exit 1 (as the README
 /// says).
 fn write_record(record: &Record, path: &Path, inputs: &[&Path]) -> Result<(), Failure> {
-    write_file(path, report::json(record).as_bytes(), "record", inputs)?;
+    refuse_overwriting(path, "record", inputs)?;
+    write_output_with(path, "record", inputs, |out| {
+        report::write_json(record, out)
+    })
+    .map_err(|e| Failure::Internal(e.to_string()))?;
     eprintln!("record written to {}", esc(&path.display().to_string()));
     Ok(())
 }
@@ -176,6 +199,9 @@ pub fn list() -> Result<(), Failure> {
 
 pub fn report(args: ReportArgs) -> Result<(), Failure> {
     let (record, _plan): (Record, _) = Record::load(&args.record)?;
+    if args.format == report::Format::ChromeTrace {
+        return print_streamed(|out| report::chrome_trace::write(&record, out));
+    }
     let text = report::render(&record, args.format);
     match args.format {
         report::Format::Table | report::Format::Markdown => print(&text),

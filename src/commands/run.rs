@@ -14,7 +14,7 @@ use fanout::text::{escape_control as esc, escape_output};
 use fanout::ui::{self, app::App, theme::Theme};
 
 use super::{
-    Failure, Runtime, headless_text, lanes, local_server, print, print_raw, runtime, show, tui,
+    Failure, Runtime, headless_text, lanes, local_server, print, print_json, runtime, show, tui,
     write_record,
 };
 use crate::cli::RunArgs;
@@ -131,7 +131,7 @@ fn finish_run(
     let picture = headless_text(record, plan);
     if args.json {
         eprint!("{}", escape_output(&picture));
-        print_raw(&report::json(record))
+        print_json(record)
     } else {
         print(&picture)
     }

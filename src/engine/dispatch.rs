@@ -126,7 +126,7 @@ impl<'p> Dispatcher<'p> {
         if self.outcome[m].is_none() {
             let mut record = CallRecord::ran(&self.plan.calls[m].id, 0.0, 0.0, None, Vec::new());
             record.status = CallStatus::Error;
-            record.error = Some(message);
+            record.more_mut().error = Some(message);
             self.outcome[m] = Some(record);
             skipped = self.skip_downstream(m);
         }
@@ -156,7 +156,7 @@ impl<'p> Dispatcher<'p> {
             let mut record = CallRecord::ran(&call.id, 0.0, 0.0, None, Vec::new());
             if let Some(message) = &call.fail {
                 record.status = CallStatus::Error;
-                record.error = Some(message.clone());
+                record.more_mut().error = Some(message.clone());
                 self.outcome[m] = Some(record);
                 skipped.extend(self.skip_downstream(m));
             } else {
@@ -347,7 +347,7 @@ impl<'p> Dispatcher<'p> {
                                 CallRecord::ran(&call.id, t.start_ms, t.end_ms, None, Vec::new());
                             if let Some(message) = &call.fail {
                                 r.status = CallStatus::Error;
-                                r.error = Some(message.clone());
+                                r.more_mut().error = Some(message.clone());
                             }
                             r
                         }

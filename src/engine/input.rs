@@ -8,7 +8,7 @@
 //!   then a rename, so a failed write never leaves half a file.
 
 use std::fs::{File, Metadata, OpenOptions};
-use std::io::{Read, Write};
+use std::io::{BufWriter, Read, Write};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -251,6 +251,18 @@ pub fn write_output(
     what: &str,
     inputs: &[&Path],
 ) -> Result<(), InputError> {
+    write_output_with(path, what, inputs, |w| w.write_all(contents))
+}
+
+/// [`write_output`] of what `write` writes, streamed through a buffer: a big output (the record
+/// of a million calls) never has to be one string in memory. Same refusals, same atomic
+/// replacement.
+pub fn write_output_with(
+    path: &Path,
+    what: &str,
+    inputs: &[&Path],
+    write: impl FnOnce(&mut BufWriter<&mut File>) -> std::io::Result<()>,
+) -> Result<(), InputError> {
     refuse_overwriting(path, what, inputs)?;
     let label = path.display().to_string();
     let cannot = |e: std::io::Error| {
@@ -274,12 +286,23 @@ pub fn write_output(
             return OpenOptions::new()
                 .write(true)
                 .open(&target)
-                .and_then(|mut f| f.write_all(contents))
+                .and_then(|mut f| buffered(&mut f, write))
                 .map_err(cannot);
         }
         _ => {}
     }
-    replace_atomically(&target, |f| f.write_all(contents)).map_err(cannot)
+    replace_atomically(&target, |f| buffered(f, write)).map_err(cannot)
+}
+
+/// Runs `write` on a buffer over `file` and flushes it (a flush error is a write error). The
+/// writer is concrete, not `dyn`: serde writes a record in a hundred million small pieces.
+fn buffered(
+    file: &mut File,
+    write: impl FnOnce(&mut BufWriter<&mut File>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut out = BufWriter::with_capacity(1 << 16, file);
+    write(&mut out)?;
+    out.flush()
 }
 
 /// Replaces (or creates) the regular file `target` with what `write` writes: into a temporary

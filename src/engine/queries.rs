@@ -27,7 +27,7 @@ pub fn skipped_at(record: &Record, lane: &LaneRecord) -> Vec<Option<f64>> {
         .calls
         .iter()
         .enumerate()
-        .map(|(i, c)| (c.id.as_str(), i))
+        .map(|(i, c)| (&*c.id, i))
         .collect();
     let deps: Vec<Vec<usize>> = lane
         .calls
@@ -35,8 +35,8 @@ pub fn skipped_at(record: &Record, lane: &LaneRecord) -> Vec<Option<f64>> {
         .enumerate()
         .map(|(i, c)| {
             let spec = match record.scenario.calls.get(i) {
-                Some(s) if s.id == c.id => Some(s),
-                _ => record.scenario.calls.iter().find(|s| s.id == c.id),
+                Some(s) if *s.id == *c.id => Some(s),
+                _ => record.scenario.calls.iter().find(|s| *s.id == *c.id),
             };
             spec.map_or_else(Vec::new, |s| {
                 s.depends_on
@@ -99,8 +99,8 @@ pub fn in_flight_steps(lane: &LaneRecord) -> Vec<(f64, usize)> {
 fn attempt_spans(lane: &LaneRecord) -> Vec<(f64, f64)> {
     let mut spans = Vec::new();
     for c in &lane.calls {
-        if c.attempts.len() > 1 {
-            spans.extend(c.attempts.iter().map(|a| (a.start_ms, a.end_ms)));
+        if c.attempts().len() > 1 {
+            spans.extend(c.attempts().iter().map(|a| (a.start_ms, a.end_ms)));
         } else if let (Some(s), Some(e)) = (c.start_ms, c.end_ms) {
             spans.push((s, e));
         }

@@ -47,6 +47,8 @@ pub fn simulate_lane(plan: &Plan, strategy: Strategy, speed: f64) -> Simulated {
         (0..cores()).map(|k| Reverse((Ms(0.0), k))).collect();
     let mut now = 0.0f64;
     let mut turns: Vec<Turn> = Vec::new();
+    // Reused for every instant: an allocation per event would be most of the lane's.
+    let mut batch: Vec<usize> = Vec::new();
     loop {
         while let Some(i) = dispatcher.next_call() {
             let call = &plan.calls[i];
@@ -108,7 +110,8 @@ pub fn simulate_lane(plan: &Plan, strategy: Strategy, speed: f64) -> Simulated {
         };
         now = now.max(first);
         // Everything ending at this instant is handled before anything new starts.
-        let mut batch = vec![first_index];
+        batch.clear();
+        batch.push(first_index);
         while let Some(&Reverse((Ms(end), index))) = queue.peek()
             && end <= now
         {
@@ -116,7 +119,7 @@ pub fn simulate_lane(plan: &Plan, strategy: Strategy, speed: f64) -> Simulated {
             queue.pop();
         }
         let mut failed_first = None;
-        for index in batch {
+        for &index in &batch {
             let record = finished(plan, index, pending[index], retried.remove(&index));
             let failed = record.status == CallStatus::Error;
             dispatcher.finish(index, record);

@@ -23,7 +23,9 @@ use crate::engine::json::locate::{Step, line_col, locate};
 use crate::engine::limits::MAX_LATENCY_MS;
 use crate::engine::options::{Clock, Mode};
 use crate::engine::plan::Plan;
-use crate::engine::record::{CallRecord, CallStatus, LaneRecord, Record, speedup};
+use crate::engine::record::{
+    CallMore, CallRecord, CallStatus, LaneLabel, LaneRecord, Record, speedup,
+};
 use crate::engine::scenario::{CallSpec, Scenario, ScenarioSource};
 
 /// The strategy name of the one lane of an imported record: the run as it happened.
@@ -147,7 +149,7 @@ pub fn beside_recorded(recorded: Option<&Record>, mut what_ifs: Record) -> Recor
         return what_ifs;
     };
     let mut lane = lane.clone();
-    lane.strategy = RECORDED_LANE.to_string();
+    lane.strategy = LaneLabel::Recorded;
     lane.speedup = 1.0;
     for what_if in &mut what_ifs.lanes {
         what_if.speedup = speedup(lane.wall_ms, what_if.wall_ms);
@@ -578,7 +580,8 @@ pub(crate) fn finish(
     let recorded = timed.map(|(timed, started_at)| recorded_record(&plan, &timed, started_at));
     let Plan { scenario, .. } = plan;
     Ok(Imported {
-        scenario,
+        // The recorded record shares it; unshared, it is handed out without a copy.
+        scenario: std::sync::Arc::unwrap_or_clone(scenario),
         recorded,
         notes,
     })
@@ -599,11 +602,12 @@ fn recorded_record(plan: &Plan, timed: &[Timed], started_at: String) -> Record {
             },
             start_ms: Some(t.start_ms),
             end_ms: Some(t.end_ms),
-            error: t.error.clone(),
-            wait_ms: None,
-            attempts: Vec::new(),
-            bytes: None,
-            http_status: None,
+            more: t.error.clone().map(|error| {
+                Box::new(CallMore {
+                    error: Some(error),
+                    ..CallMore::default()
+                })
+            }),
         })
         .collect();
     let wall_ms = ms3(timed.iter().map(|t| t.end_ms).fold(0.0, f64::max));
@@ -619,7 +623,7 @@ fn recorded_record(plan: &Plan, timed: &[Timed], started_at: String) -> Record {
         cores: 1,
         draws: BTreeMap::new(),
         lanes: vec![LaneRecord {
-            strategy: RECORDED_LANE.to_string(),
+            strategy: LaneLabel::Recorded,
             wall_ms,
             // The run respected the dependencies (or the importer could not have drawn them):
             // no schedule of them beats the critical path.

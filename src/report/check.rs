@@ -28,7 +28,7 @@ pub fn check(plan: &Plan, strategies: &[Strategy], cores: usize) -> String {
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let deps: Vec<&str> = c.deps.iter().map(|&d| plan.calls[d].id.as_str()).collect();
+            let deps: Vec<&str> = c.deps.iter().map(|&d| &*plan.calls[d].id).collect();
             let mut effect = esc(&c.effect.describe()).into_owned();
             if let Some(f) = &c.fail {
                 match c.fail_attempts {

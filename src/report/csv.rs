@@ -53,13 +53,13 @@ pub fn csv(record: &Record) -> String {
     for lane in &record.lanes {
         for (i, c) in lane.calls.iter().enumerate() {
             let row = [
-                field(&lane.strategy),
+                field(&lane.strategy.to_string()),
                 field(&c.id),
                 field(&tool_of(record, i, &c.id)),
                 status(c.status).to_string(),
                 c.start_ms.map(number).unwrap_or_default(),
                 c.end_ms.map(number).unwrap_or_default(),
-                c.error.as_deref().map(field).unwrap_or_default(),
+                c.error().map(field).unwrap_or_default(),
             ];
             out.push_str(&row.join(","));
             out.push_str("\r\n");

@@ -5,7 +5,7 @@
 
 use crate::engine::Strategy;
 use crate::engine::options::Clock;
-use crate::engine::record::{CallStatus, LaneRecord, Record, efficiency, is_recorded};
+use crate::engine::record::{CallStatus, LaneLabel, LaneRecord, Record, efficiency};
 use crate::engine::scenario::OnError;
 
 /// A duration for people: `2.503 s`, `501.2 ms`. The one format of a wall, a bound or a saving.
@@ -36,22 +36,21 @@ pub enum Baseline {
 
 impl Baseline {
     /// The baseline among lanes labelled `labels`, with `sum_ms` the run's sum of work.
-    pub fn among<'a>(labels: impl IntoIterator<Item = &'a str>, sum_ms: f64) -> Baseline {
-        let labels: Vec<&str> = labels.into_iter().collect();
-        labels
-            .iter()
-            .position(|l| is_recorded(l))
-            .or_else(|| labels.iter().position(|l| *l == "sequential"))
+    pub fn among(labels: impl IntoIterator<Item = LaneLabel>, sum_ms: f64) -> Baseline {
+        let labels: Vec<LaneLabel> = labels.into_iter().collect();
+        let find = |wanted: LaneLabel| labels.iter().position(|&l| l == wanted);
+        find(LaneLabel::Recorded)
+            .or_else(|| find(LaneLabel::Strategy(Strategy::Sequential)))
             // An agent that asks for one tool per model turn is the card's symptom: what the
             // other lanes of a scenario with turns are measured against.
-            .or_else(|| labels.iter().position(|l| *l == "one-per-turn"))
+            .or_else(|| find(LaneLabel::Strategy(Strategy::OnePerTurn)))
             .map_or(Baseline::SumOfWork(sum_ms), Baseline::Lane)
     }
 
     /// A record's baseline.
     pub fn of(record: &Record) -> Baseline {
         Baseline::among(
-            record.lanes.iter().map(|l| l.strategy.as_str()),
+            record.lanes.iter().map(|l| l.strategy),
             record.bounds.sum_ms,
         )
     }
@@ -59,7 +58,7 @@ impl Baseline {
     /// What the baseline is called in a sentence: `sequential`, `recorded`, or the sum of work.
     pub fn name(self, record: &Record) -> String {
         match self {
-            Baseline::Lane(k) => record.lanes[k].strategy.clone(),
+            Baseline::Lane(k) => record.lanes[k].strategy.to_string(),
             Baseline::SumOfWork(ms) => format!("one call at a time ({})", duration(ms)),
         }
     }
@@ -187,7 +186,7 @@ fn baseline_stats(record: &Record, stats: &[Stats]) -> Stats {
 #[derive(Debug, Clone, PartialEq)]
 pub struct LaneFigures {
     /// The lane's name.
-    pub label: String,
+    pub label: LaneLabel,
     /// Its wall (the mean over runs).
     pub wall: Stats,
     /// What no run of its strategy can beat.
@@ -221,7 +220,7 @@ pub fn lanes(record: &Record) -> Vec<LaneFigures> {
         .map(|(k, (lane, &st))| {
             let overhead_ms = overhead_ms(record, lane, st.mean);
             LaneFigures {
-                label: lane.strategy.clone(),
+                label: lane.strategy,
                 wall: st,
                 lower_bound_ms: lane.lower_bound_ms,
                 predicted_ms: lane.predicted_ms.filter(|&p| p > 0.0),
@@ -263,9 +262,9 @@ pub fn why_above_bound(
         .predicted_ms
         .map_or(excess, |p| p - lane.lower_bound_ms);
     if structural > 0.01 * lane.lower_bound_ms {
-        match lane.strategy.parse::<Strategy>() {
-            Ok(Strategy::Waves) => causes.push("wave barriers".to_string()),
-            Ok(Strategy::Pool(_) | Strategy::PoolCp(_)) => {
+        match lane.strategy.strategy() {
+            Some(Strategy::Waves) => causes.push("wave barriers".to_string()),
+            Some(Strategy::Pool(_) | Strategy::PoolCp(_)) => {
                 causes.push("a full pool (calls queued)".to_string())
             }
             _ => {}
@@ -273,7 +272,7 @@ pub fn why_above_bound(
         if lane
             .calls
             .iter()
-            .any(|c| c.wait_ms.is_some_and(|w| w > 0.0))
+            .any(|c| c.wait_ms().is_some_and(|w| w > 0.0))
         {
             causes.push("rate-limit waits".to_string());
         }
@@ -281,7 +280,7 @@ pub fn why_above_bound(
             causes.push("the failure stopped the lane".to_string());
         }
     }
-    if lane.calls.iter().any(|c| c.attempts.len() > 1) && structural > 0.0 {
+    if lane.calls.iter().any(|c| c.attempts().len() > 1) && structural > 0.0 {
         causes.push("retries and backoffs".to_string());
     }
     if let Some(o) = overhead_ms
@@ -306,7 +305,7 @@ fn first_failure(lane: &LaneRecord) -> Option<&str> {
                 .unwrap_or(f64::INFINITY)
                 .total_cmp(&b.end_ms.unwrap_or(f64::INFINITY))
         })
-        .map(|c| c.id.as_str())
+        .map(|c| &*c.id)
 }
 
 /// The run's headline, true to what happened:
@@ -397,13 +396,13 @@ pub fn headline_of(record: &Record, figures: &[LaneFigures]) -> Option<String> {
         return Some(format!("no lane ran faster than {base_name}"));
     }
     // Lanes that tie with the fastest (within 0.5 %) share the headline.
-    let tied: Vec<&str> = figures
+    let tied: Vec<String> = figures
         .iter()
         .filter(|g| !g.is_baseline && g.wall.mean <= f.wall.mean * 1.005)
-        .map(|g| g.label.as_str())
+        .map(|g| g.label.to_string())
         .collect();
     let who = match tied.as_slice() {
-        [] | [_] => f.label.clone(),
+        [] | [_] => f.label.to_string(),
         [most @ .., last] => format!("{} and {last}", most.join(", ")),
     };
     // Against what really happened the other lanes are what-ifs: they did not run.

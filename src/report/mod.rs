@@ -119,7 +119,7 @@ fn rows(record: &Record) -> (Vec<&'static str>, Vec<Vec<String>>, Vec<bool>) {
         .zip(&figures)
         .map(|(l, f)| {
             let st = f.wall;
-            let mut row = vec![escape_control(&l.strategy).into_owned()];
+            let mut row = vec![escape_control(&l.strategy.to_string()).into_owned()];
             if repeated {
                 row.push(format!("{} ± {}", duration(st.mean), duration(st.sd)));
                 row.push(format!("{} … {}", duration(st.min), duration(st.max)));
@@ -162,19 +162,19 @@ pub fn why_lines(record: &Record) -> Vec<String> {
 
 /// The failed calls and their messages, one line each (lanes that agree share a line).
 pub fn failures(record: &Record) -> Vec<String> {
-    let mut out: Vec<(String, String, Vec<&str>)> = Vec::new();
+    let mut out: Vec<(String, String, Vec<String>)> = Vec::new();
     for lane in &record.lanes {
         for c in &lane.calls {
             if c.status != CallStatus::Error {
                 continue;
             }
-            let message = c.error.clone().unwrap_or_default();
+            let message = c.error().map(str::to_string).unwrap_or_default();
             match out
                 .iter_mut()
-                .find(|(id, m, _)| *id == c.id && *m == message)
+                .find(|(id, m, _)| *id == *c.id && *m == message)
             {
-                Some(entry) => entry.2.push(&lane.strategy),
-                None => out.push((c.id.clone(), message, vec![&lane.strategy])),
+                Some(entry) => entry.2.push(lane.strategy.to_string()),
+                None => out.push((c.id.to_string(), message, vec![lane.strategy.to_string()])),
             }
         }
     }
@@ -255,7 +255,13 @@ pub fn markdown(record: &Record) -> String {
 
 /// The record as pretty JSON (what `--record` writes).
 pub fn json(record: &Record) -> String {
-    let mut s = serde_json::to_string_pretty(record).expect("a record always serializes");
-    s.push('\n');
-    s
+    let mut out = Vec::new();
+    write_json(record, &mut out).expect("a record always serializes");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// [`json`] streamed to `out`, for records too big to hold twice (`--record`, `--json`).
+pub fn write_json(record: &Record, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, record)?;
+    out.write_all(b"\n")
 }

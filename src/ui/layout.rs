@@ -47,7 +47,7 @@ pub fn why_lines(model: &ViewModel) -> Vec<(String, String)> {
     (0..model.lanes.len())
         .filter_map(|k| {
             let why = model.title_figures(k)?.why?;
-            Some((model.lanes[k].label.clone(), why))
+            Some((model.lanes[k].label.to_string(), why))
         })
         .collect()
 }

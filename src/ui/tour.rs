@@ -149,7 +149,7 @@ pub fn big_headline(record: &Record) -> String {
     };
     let f = &lanes[k];
     let base = match Baseline::of(record) {
-        Baseline::Lane(b) => record.lanes[b].strategy.clone(),
+        Baseline::Lane(b) => record.lanes[b].strategy.to_string(),
         Baseline::SumOfWork(_) => "one at a time".into(),
     };
     format!(

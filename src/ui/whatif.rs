@@ -63,7 +63,7 @@ impl WhatIf {
     /// Starts from `plan` run under `strategies`.
     pub fn new(plan: Arc<Plan>, strategies: Vec<Strategy>) -> WhatIf {
         let first = Batch {
-            scenario: plan.scenario.clone(),
+            scenario: (*plan.scenario).clone(),
             strategies,
         };
         WhatIf {
@@ -268,7 +268,7 @@ mod tests {
         let record = predict(&plan, &w.current().strategies, 1.0);
         let lane = record.lanes.last().unwrap();
         assert_eq!(
-            (lane.strategy.as_str(), lane.wall_ms),
+            (lane.strategy.to_string().as_str(), lane.wall_ms),
             ("one-per-turn", 34_000.0)
         );
     }

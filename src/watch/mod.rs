@@ -54,6 +54,16 @@ pub struct WatchArgs {
     /// for this long since its last tool arrived (or a start-marked tool began).
     #[arg(long, default_value_t = 30_000, value_name = "MS")]
     pub hang_after: u64,
+    /// The what-if lanes beside `recorded`, comma-separated: sequential, parallel, waves,
+    /// pool:N, pool:N:cp, one-per-turn, turn-batched (default: parallel and turn-batched for a
+    /// trace with model calls, else sequential and parallel). The turn lanes are left out for
+    /// a trace without model calls.
+    #[arg(long, value_delimiter = ',', value_parser = parse_lane)]
+    pub strategies: Option<Vec<crate::engine::Strategy>>,
+}
+
+fn parse_lane(s: &str) -> Result<crate::engine::Strategy, String> {
+    s.trim().parse()
 }
 
 /// Why `watch` stopped early: bad input (exit 2) or a failure of its own (exit 1).

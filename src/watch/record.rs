@@ -1,5 +1,5 @@
-//! A watched capture as a fanout record: what happened (the `recorded` lane) beside what
-//! sequential and parallel would have done with the same calls on the virtual clock — the
+//! A watched capture as a fanout record: what happened (the `recorded` lane) beside what other
+//! strategies would have done with the same calls on the virtual clock — the
 //! record `fanout import otel --record` writes, so `replay` and `report` read both alike.
 
 use std::path::{Path, PathBuf};
@@ -10,16 +10,17 @@ use crate::engine::virtual_clock::run_virtual;
 use crate::engine::{InputError, Mode, Plan, Record, RunOptions, Strategy};
 use crate::import::Imported;
 
-/// The record of `imported` and its plan: its recorded lane first, then the what-if lanes,
-/// every speedup against what happened.
-pub fn of(imported: &Imported) -> Result<(Record, Arc<Plan>), InputError> {
+/// The record of `imported` and its plan: its recorded lane first, then the what-if lanes
+/// ([`what_ifs`]), every speedup against what happened.
+pub fn of(
+    imported: &Imported,
+    asked: Option<&[Strategy]>,
+) -> Result<(Record, Arc<Plan>), InputError> {
     let source =
         ScenarioSource::from_text("the watched spans (imported)", imported.scenario_json());
     let plan = Arc::new(Plan::new(imported.scenario.clone(), &source)?);
-    // Two what-ifs, not the turn lanes `import otel` adds for a trace with model calls: with
-    // four lanes the list of turns (what watch is for) has no room left at 100 × 30.
     let opts = RunOptions {
-        strategies: vec![Strategy::Sequential, Strategy::Parallel],
+        strategies: what_ifs(&plan, asked),
         speed: 1.0,
         mode: Mode::Race,
         local: None,
@@ -27,6 +28,23 @@ pub fn of(imported: &Imported) -> Result<(Record, Arc<Plan>), InputError> {
     let record =
         crate::import::beside_recorded(imported.recorded.as_ref(), run_virtual(&plan, &opts));
     Ok((record, plan))
+}
+
+/// The what-if lanes of a watched trace: `--strategies` as asked, without the turn lanes where
+/// the trace has no model calls; by default parallel and turn-batched (the card's fix: every
+/// ready tool in one model turn) for a trace with model calls, else sequential and parallel.
+/// Two lanes, not `import otel`'s three: with four lanes the list of turns (what watch is for)
+/// has no room left at 100 × 30.
+pub fn what_ifs(plan: &Plan, asked: Option<&[Strategy]>) -> Vec<Strategy> {
+    match asked {
+        Some(asked) => asked
+            .iter()
+            .copied()
+            .filter(|s| plan.has_turns() || !s.uses_turns())
+            .collect(),
+        None if plan.has_turns() => vec![Strategy::Parallel, Strategy::TurnBatched],
+        None => vec![Strategy::Sequential, Strategy::Parallel],
+    }
 }
 
 /// Where `--record FILE` keeps trace `number` (1-based, in the order first seen): the first at
@@ -50,6 +68,18 @@ pub fn path_for(file: &Path, number: usize) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn turn_lanes_are_what_ifs_only_where_the_trace_has_model_calls() {
+        use Strategy::*;
+        let turns = Plan::load("agent-research").unwrap();
+        let tools = Plan::load("fetch-5-urls").unwrap();
+        assert_eq!(what_ifs(&turns, None), [Parallel, TurnBatched]);
+        assert_eq!(what_ifs(&tools, None), [Sequential, Parallel]);
+        let asked = [Pool(2), OnePerTurn, TurnBatched];
+        assert_eq!(what_ifs(&turns, Some(&asked)), asked);
+        assert_eq!(what_ifs(&tools, Some(&asked)), [Pool(2)]);
+    }
 
     #[test]
     fn the_first_trace_keeps_the_name_and_the_others_are_numbered() {

@@ -167,7 +167,7 @@ pub(super) async fn serve(
                     && c.written != trace.version
                 {
                     c.written = trace.version;
-                    let _ = write_record(path, trace);
+                    let _ = write_record(path, trace, args.strategies.as_deref());
                 }
             }
             (read_at, read_took) = (t, t.elapsed().max(MIN_REREAD));
@@ -191,7 +191,7 @@ pub(super) async fn serve(
                     &capture,
                     &mut cache,
                     &listening,
-                    hang_after,
+                    &args,
                     now,
                     (area, buf, theme),
                 )
@@ -284,7 +284,7 @@ pub(super) async fn serve(
         };
         let record = analysis
             .as_ref()
-            .map(|a| record::of(&a.imported).map(|(r, _)| r))
+            .map(|a| record::of(&a.imported, args.strategies.as_deref()).map(|(r, _)| r))
             .transpose()?;
         finals.push((analysis, record));
     }
@@ -396,10 +396,11 @@ fn paint(
     capture: &Capture,
     cache: &mut [Cached],
     listening: &live::Listening,
-    hang_after: Duration,
+    args: &WatchArgs,
     now: Instant,
     (area, buf, theme): (Rect, &mut Buffer, Theme),
 ) {
+    let hang_after = Duration::from_millis(args.hang_after);
     let summaries: Vec<TraceSummary> = capture
         .traces
         .iter()
@@ -420,7 +421,7 @@ fn paint(
     if c.drawn.is_none()
         && let Some(a) = &c.analysis
     {
-        c.drawn = record::of(&a.imported).ok();
+        c.drawn = record::of(&a.imported, args.strategies.as_deref()).ok();
     }
     let (Some(a), Some((record, plan))) = (&c.analysis, &c.drawn) else {
         return live::render(None, chrome, listening, theme, area, buf);
@@ -472,11 +473,15 @@ fn next_wake(
 }
 
 /// Writes the record of one finished trace (start markers left out).
-fn write_record(path: &std::path::Path, trace: &super::capture::Trace) -> Result<(), WatchError> {
+fn write_record(
+    path: &std::path::Path,
+    trace: &super::capture::Trace,
+    lanes: Option<&[crate::engine::Strategy]>,
+) -> Result<(), WatchError> {
     let Some(a) = analyse(trace, false, Instant::now()) else {
         return Ok(());
     };
-    let (r, _) = record::of(&a.imported)?;
+    let (r, _) = record::of(&a.imported, lanes)?;
     crate::engine::input::write_output(
         &record::path_for(path, trace.number),
         crate::report::json(&r).as_bytes(),
@@ -590,7 +595,16 @@ mod tests {
         let area = Rect::new(0, 0, w, h);
         let mut buf = Buffer::empty(area);
         let theme = Theme { color: false };
-        let hang = Duration::from_millis(30_000);
+        let args = WatchArgs {
+            port: 4318,
+            grpc_port: None,
+            no_grpc: false,
+            bind: None,
+            record: None,
+            headless: false,
+            hang_after: 30_000,
+            strategies: None,
+        };
         paint(
             state,
             c,
@@ -599,7 +613,7 @@ mod tests {
                 http: "http://127.0.0.1:4318".to_string(),
                 grpc: Some("http://127.0.0.1:4317".to_string()),
             },
-            hang,
+            &args,
             now,
             (area, &mut buf, theme),
         );

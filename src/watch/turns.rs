@@ -336,7 +336,7 @@ mod tests {
         CallRecord {
             start_ms: Some(start),
             end_ms: Some(end),
-            ..CallRecord::skipped(id, String::new())
+            ..CallRecord::skipped(&id.into(), String::new())
         }
     }
 

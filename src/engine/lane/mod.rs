@@ -384,8 +384,11 @@ async fn perform_call(shared: Arc<Shared>, i: usize, dispatched: f64, token_at: 
         error: attempts.last().and_then(|a| a.error.clone()),
     });
     let mut record = CallRecord::ran(&call.id, start, end, wait_ms, attempts);
-    record.bytes = detail.bytes;
-    record.http_status = detail.http_status;
+    if detail.bytes.is_some() || detail.http_status.is_some() {
+        let more = record.more_mut();
+        more.bytes = detail.bytes;
+        more.http_status = detail.http_status;
+    }
     Finished {
         index: i,
         record,
@@ -536,7 +539,7 @@ mod tests {
             let planned = planned_attempts(call, 0.0, call.effect.nominal_ms().unwrap(), 1.0);
             let span = rec.end_ms.unwrap() - rec.start_ms.unwrap();
             assert!(span >= planned.last().unwrap().end_ms, "{}: {span}", rec.id);
-            for (a, want) in rec.attempts.iter().zip(&planned) {
+            for (a, want) in rec.attempts().iter().zip(&planned) {
                 assert!(
                     a.end_ms - a.start_ms >= want.end_ms - want.start_ms,
                     "{}",
@@ -567,7 +570,7 @@ mod tests {
         let late = run_late(&p, Strategy::Sequential, late_before(1, 7)).await;
         assert_eq!(spans(&late), [(0.0, 100.0), (107.0, 227.0), (227.0, 257.0)]);
         let b: Vec<(f64, f64)> = late.calls[1]
-            .attempts
+            .attempts()
             .iter()
             .map(|a| (a.start_ms, a.end_ms))
             .collect();
@@ -592,7 +595,7 @@ mod tests {
             spans(&late),
             [(250.0, 260.0), (350.0, 360.0), (450.0, 460.0)]
         );
-        let waits: Vec<Option<f64>> = late.calls.iter().map(|c| c.wait_ms).collect();
+        let waits: Vec<Option<f64>> = late.calls.iter().map(|c| c.wait_ms()).collect();
         assert_eq!(waits, [None, Some(100.0), Some(200.0)]);
         assert_no_span_shrank(&p, &late);
     }

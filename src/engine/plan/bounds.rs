@@ -45,7 +45,7 @@ impl Plan {
             Some(r) => {
                 let limited: Vec<f64> = (0..self.calls.len())
                     .filter(|&i| {
-                        self.runs[i] && r.tool.as_deref().is_none_or(|t| t == self.calls[i].tool)
+                        self.runs[i] && r.tool.as_deref().is_none_or(|t| t == &*self.calls[i].tool)
                     })
                     .map(|i| durations[i])
                     .collect();

@@ -7,6 +7,7 @@ mod graph;
 mod validate;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::dist::{DEFAULT_SEED, Distribution, draw_all};
 use super::effects::{Effect, LOCAL_PLACEHOLDER};
@@ -54,10 +55,10 @@ pub struct RateLimit {
 /// One validated call.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanCall {
-    /// The call's id.
-    pub id: String,
+    /// The call's id, shared by every record and view of the call.
+    pub id: Arc<str>,
     /// The tool's display name (the id when the file gives none).
-    pub tool: String,
+    pub tool: Arc<str>,
     /// What the call does.
     pub effect: Effect,
     /// The call fails with this message after its effect.
@@ -101,8 +102,9 @@ impl PlanCall {
 pub struct Plan {
     /// Where it came from (a path or `built-in NAME`).
     pub label: String,
-    /// The scenario as written, kept so a record can carry it.
-    pub scenario: Scenario,
+    /// The scenario as written, kept so a record can carry it (shared with the records, not
+    /// copied: at a million calls it is hundreds of MB).
+    pub scenario: Arc<Scenario>,
     /// The calls, in file order.
     pub calls: Vec<PlanCall>,
     /// For each call, the calls that depend on it.
@@ -155,9 +157,18 @@ impl Plan {
 
     /// Validates a parsed scenario. `source` names the file and places errors: every error
     /// carries the line:column of what it is about (the call's id, or the top-level key).
-    pub fn new(mut scenario: Scenario, source: &ScenarioSource) -> Result<Plan, InputError> {
-        // serde grows the list as it reads; a 100k-call plan keeps it for its whole life.
-        scenario.calls.shrink_to_fit();
+    pub fn new(
+        scenario: impl Into<Arc<Scenario>>,
+        source: &ScenarioSource,
+    ) -> Result<Plan, InputError> {
+        let mut scenario = scenario.into();
+        // serde grows the lists as it reads; a 100k-call plan keeps them for its whole life.
+        if let Some(s) = Arc::get_mut(&mut scenario) {
+            s.calls.shrink_to_fit();
+            for c in &mut s.calls {
+                c.depends_on.shrink_to_fit();
+            }
+        }
         let label = source.label.as_str();
         // Calls are placed by index, not by searching for their id: exact for a repeated id, and
         // inside a record the lanes' call entries are never mistaken for the scenario's.
@@ -181,8 +192,11 @@ impl Plan {
         }
 
         let seed = scenario.seed.unwrap_or(DEFAULT_SEED);
-        let dists: Vec<Option<&Distribution>> =
-            scenario.calls.iter().map(|c| c.latency.as_ref()).collect();
+        let dists: Vec<Option<&Distribution>> = scenario
+            .calls
+            .iter()
+            .map(|c| c.latency.as_deref())
+            .collect();
         let draws = draw_all(seed, &dists);
         let mut index: HashMap<&str, usize> = HashMap::with_capacity(scenario.calls.len());
         let mut calls = Vec::with_capacity(scenario.calls.len());
@@ -237,9 +251,10 @@ impl Plan {
                 return Err(at_call(i, "`fail_attempts` without `fail`".into())
                     .hint("add \"fail\": \"message\" to say how its first attempts fail"));
             }
+            let id: Arc<str> = Arc::from(spec.id.as_str());
             let call = PlanCall {
-                id: spec.id.clone(),
-                tool: spec.tool.clone().unwrap_or_else(|| spec.id.clone()),
+                tool: spec.tool.as_deref().map_or_else(|| id.clone(), Arc::from),
+                id,
                 effect,
                 fail: spec.fail.clone(),
                 fail_attempts: spec.fail_attempts,
@@ -320,7 +335,7 @@ impl Plan {
             }
         }
         let order = topological_order(&calls, &successors).map_err(|cycle| {
-            let ids: Vec<&str> = cycle.iter().map(|&i| calls[i].id.as_str()).collect();
+            let ids: Vec<&str> = cycle.iter().map(|&i| &*calls[i].id).collect();
             at_call(cycle[0], describe_cycle(&ids))
                 .hint("each call in the cycle waits for the next, so none can start; remove one of these depends_on")
         })?;
@@ -440,7 +455,7 @@ impl Plan {
 
     /// The index of the call with this id.
     pub fn index_of(&self, id: &str) -> Option<usize> {
-        self.calls.iter().position(|c| c.id == id)
+        self.calls.iter().position(|c| &*c.id == id)
     }
 }
 

@@ -71,7 +71,7 @@ pub(super) fn effect_of(
             .map_err(|m| (format!("latency: {m}"), None))?;
         // Whole milliseconds: the timer's resolution, so the record's draws are what ran.
         return Ok(Effect::Drawn {
-            dist: dist.clone(),
+            dist: (**dist).clone(),
             ms: draw.unwrap_or_else(|| dist.median_ms()).round(),
         });
     }
@@ -224,13 +224,13 @@ pub(super) fn rate_limit_of(
         ));
     }
     if let Some(tool) = &spec.tool
-        && !calls.iter().any(|c| &c.tool == tool)
+        && !calls.iter().any(|c| *c.tool == **tool)
     {
         let mut e = err(
             format!("rate_limit.tool `{tool}` is the tool of no call"),
             "name a tool the calls use, or remove `tool` to limit every call",
         );
-        let tools: Vec<&str> = calls.iter().map(|c| c.tool.as_str()).collect();
+        let tools: Vec<&str> = calls.iter().map(|c| &*c.tool).collect();
         if let Some(n) = nearest(tool, tools) {
             e = e.hint(format!("did you mean `{n}`?"));
         }

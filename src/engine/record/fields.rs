@@ -113,15 +113,19 @@ mod tests {
             status: CallStatus::Ok,
             start_ms: Some(0.0),
             end_ms: Some(1.0),
-            error: None,
-            wait_ms: Some(0.0),
-            attempts: vec![attempt.clone()],
-            bytes: Some(1),
-            http_status: Some(200),
+            more: Some(Box::new(crate::engine::record::CallMore {
+                error: None,
+                wait_ms: Some(0.0),
+                attempts: vec![attempt.clone()],
+                bytes: Some(1),
+                http_status: Some(200),
+            })),
         };
         same_fields(serde_json::to_value(&attempt).unwrap(), ATTEMPT_FIELDS);
         let lane = LaneRecord {
-            strategy: "parallel".into(),
+            strategy: crate::engine::record::LaneLabel::Strategy(
+                crate::engine::strategy::Strategy::Parallel,
+            ),
             wall_ms: 1.0,
             lower_bound_ms: 1.0,
             speedup: 1.0,

@@ -4,9 +4,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{CallStatus, LaneRecord, RECORDED_LANE, Record};
+use super::{CallStatus, LaneLabel, LaneRecord, Record, UNKNOWN_LANE};
 use crate::engine::error::InputError;
-use crate::engine::json::locate::{Step, dotted, line_col, locate};
+use crate::engine::json::locate::{Step, dotted, line_col, locate, nth_line_start, scan_prefix};
 use crate::engine::json::{FileKind, parse_json};
 use crate::engine::plan::Plan;
 use crate::engine::scenario::read_file;
@@ -21,19 +21,34 @@ impl Record {
     /// that aggregates runs by position compares the same strategy.
     pub fn load(path: &Path) -> Result<(Record, Arc<Plan>), InputError> {
         let mut source = read_file(path, FileKind::Record)?;
-        let mut record: Record = parse_json(&source.label, &source.text)?;
+        let mut record: Record = parse_json(&source.label, &source.text)
+            .map_err(|e| which_lane(e, &source.label, &source.text))?;
+        if let Some(s) = Arc::get_mut(&mut record.scenario) {
+            s.calls.shrink_to_fit();
+        }
         // The embedded scenario's errors name the record file and place themselves in it.
         source.embedded = true;
         let plan = Plan::new(record.scenario.clone(), &source)?;
         record.check(&source.label, &source.text, &plan)?;
         record.align_runs();
+        record.share_ids(&plan);
         Ok((record, Arc::new(plan)))
+    }
+
+    /// Points every call record's id at the plan's own (checked equal): one string per call,
+    /// not one per call and lane.
+    fn share_ids(&mut self, plan: &Plan) {
+        for lane in self.runs.iter_mut().flatten().chain(&mut self.lanes) {
+            for (c, p) in lane.calls.iter_mut().zip(&plan.calls) {
+                c.id = p.id.clone();
+            }
+        }
     }
 
     /// Orders each run's lanes like `lanes` (by strategy); [`Record::check`] has made sure
     /// every run has exactly those strategies.
     fn align_runs(&mut self) {
-        let order: Vec<&str> = self.lanes.iter().map(|l| l.strategy.as_str()).collect();
+        let order: Vec<LaneLabel> = self.lanes.iter().map(|l| l.strategy).collect();
         for run in &mut self.runs {
             run.sort_by_key(|l| order.iter().position(|s| *s == l.strategy));
         }
@@ -92,8 +107,7 @@ impl Record {
             let path = [Key("bounds"), Key(name)];
             time_in_range(value).map_err(|m| fail(&path, format!("bounds.{name} {m}")))?;
         }
-        let ids: std::collections::HashSet<&str> =
-            plan.calls.iter().map(|c| c.id.as_str()).collect();
+        let ids: std::collections::HashSet<&str> = plan.calls.iter().map(|c| &*c.id).collect();
         for (id, &ms) in &self.draws {
             let path = [Key("draws"), Key(id.as_str())];
             if !ids.contains(id.as_str()) {
@@ -114,8 +128,9 @@ impl Record {
         for (r, run) in self.runs.iter().enumerate() {
             let base = [Key("runs"), Step::Index(r)];
             check_lanes(run, &base, plan, &fail)?;
-            let mut asked: Vec<&str> = self.lanes.iter().map(|l| l.strategy.as_str()).collect();
-            let mut got: Vec<&str> = run.iter().map(|l| l.strategy.as_str()).collect();
+            let mut asked: Vec<String> =
+                self.lanes.iter().map(|l| l.strategy.to_string()).collect();
+            let mut got: Vec<String> = run.iter().map(|l| l.strategy.to_string()).collect();
             asked.sort_unstable();
             got.sort_unstable();
             if asked != got {
@@ -143,6 +158,31 @@ impl Record {
     }
 }
 
+/// An unknown lane strategy, as the parser reports it, said as `check` always has: the JSON
+/// path and which lane (`runs[1][1].strategy: lane 2: unknown strategy …`), placed at the value,
+/// with the strategies to choose from. Any other error is returned as it is.
+fn which_lane(e: InputError, label: &str, text: &str) -> InputError {
+    let Some(m) = e.message.strip_prefix(UNKNOWN_LANE) else {
+        return e;
+    };
+    let Some((line, col)) = e.line_col else {
+        return e;
+    };
+    let offset = nth_line_start(text, line) + col.saturating_sub(1);
+    let scan = scan_prefix(text, offset.min(text.len()));
+    let path = scan.value_path();
+    let lane = path.iter().rev().find_map(|s| match s {
+        Step::Index(k) => Some(*k),
+        Step::Key(_) => None,
+    });
+    let Some(k) = lane else { return e };
+    InputError::new(label, format!("{}: lane {}: {m}", dotted(&path), k + 1))
+        .at(locate(text, &path)
+            .map(|i| line_col(text, i))
+            .or(e.line_col))
+        .hint("a lane's strategy is one of sequential, parallel, waves, pool:N, pool:N:cp")
+}
+
 /// The longest time a record may hold, in milliseconds (about 31 years): anything longer is
 /// damage, and would only print absurd ratios.
 pub const MAX_RECORD_MS: f64 = 1e12;
@@ -152,6 +192,10 @@ const ROUNDING_MS: f64 = 0.001;
 
 /// A time or duration a record may hold: finite, at least 0, at most [`MAX_RECORD_MS`].
 fn time_in_range(ms: f64) -> Result<(), String> {
+    if (0.0..=MAX_RECORD_MS).contains(&ms) {
+        // The common case, checked first: a record holds millions of times.
+        return Ok(());
+    }
     // 1e308 reads better than its 309 digits.
     let shown = if ms.abs() >= 1e15 {
         format!("{ms:e}")
@@ -196,8 +240,8 @@ fn check_lanes(
     fail: &dyn Fn(&[Step<'_>], String) -> InputError,
 ) -> Result<(), InputError> {
     use Step::{Index, Key};
-    let expected: Vec<&str> = plan.calls.iter().map(|c| c.id.as_str()).collect();
-    let mut seen: Vec<String> = Vec::with_capacity(lanes.len());
+    let expected: Vec<&str> = plan.calls.iter().map(|c| &*c.id).collect();
+    let mut seen: Vec<LaneLabel> = Vec::with_capacity(lanes.len());
     for (k, lane) in lanes.iter().enumerate() {
         let path = |rest: &[Step<'static>]| -> Vec<Step<'static>> {
             let mut p = base.to_vec();
@@ -205,26 +249,14 @@ fn check_lanes(
             p.extend_from_slice(rest);
             p
         };
-        let name = &lane.strategy;
-        // An imported trace's own timeline is a lane too, though no strategy made it.
-        let canonical = if lane.is_recorded() {
-            RECORDED_LANE.to_string()
-        } else {
-            match lane.strategy.parse::<Strategy>() {
-                Ok(s) => s.to_string(),
-                Err(m) => {
-                    return Err(fail(&path(&[Key("strategy")]), format!("lane {}: {m}", k + 1))
-                        .hint("a lane's strategy is one of sequential, parallel, waves, pool:N, pool:N:cp"));
-                }
-            }
-        };
-        if seen.contains(&canonical) {
+        let name = lane.strategy;
+        if seen.contains(&name) {
             return Err(fail(
                 &path(&[Key("strategy")]),
                 format!("lane `{name}` appears twice: each strategy is run once"),
             ));
         }
-        seen.push(canonical);
+        seen.push(name);
         for (field, value) in [
             ("wall_ms", Some(lane.wall_ms)),
             ("lower_bound_ms", Some(lane.lower_bound_ms)),
@@ -237,7 +269,7 @@ fn check_lanes(
                 .map_err(|m| fail(&path(&[Key(field)]), format!("lane `{name}`: {field} {m}")))?;
         }
         check_turns(lane, &path, fail)?;
-        let ids: Vec<&str> = lane.calls.iter().map(|c| c.id.as_str()).collect();
+        let ids: Vec<&str> = lane.calls.iter().map(|c| &*c.id).collect();
         if ids != expected {
             let (detail, place) = match ids.iter().zip(&expected).position(|(a, b)| a != b) {
                 Some(j) => (
@@ -278,7 +310,7 @@ fn check_lanes(
             for (field, value) in [
                 ("start_ms", call.start_ms),
                 ("end_ms", call.end_ms),
-                ("wait_ms", call.wait_ms),
+                ("wait_ms", call.wait_ms()),
             ] {
                 if let Some(v) = value {
                     time_in_range(v).map_err(|m| bad(&[Key(field)], format!("{field} {m}")))?;
@@ -320,7 +352,7 @@ fn check_lanes(
                     "a lane's wall is when its last call ended; record the run again with --record",
                 ));
             }
-            if let (Some(w), Some(s)) = (call.wait_ms, call.start_ms)
+            if let (Some(w), Some(s)) = (call.wait_ms(), call.start_ms)
                 && w > s + ROUNDING_MS
             {
                 return Err(bad(
@@ -329,8 +361,8 @@ fn check_lanes(
                 ));
             }
             let message_ok = match call.status {
-                CallStatus::Ok => call.error.is_none(),
-                CallStatus::Error | CallStatus::Skipped => call.error.is_some(),
+                CallStatus::Ok => call.error().is_none(),
+                CallStatus::Error | CallStatus::Skipped => call.error().is_some(),
                 CallStatus::Cancelled => true,
             };
             if !message_ok {
@@ -341,7 +373,7 @@ fn check_lanes(
                 };
                 return Err(bad(&[Key("error")], want.to_string()));
             }
-            if let Some(code) = call.http_status
+            if let Some(code) = call.http_status()
                 && !(100..=599).contains(&code)
             {
                 return Err(bad(
@@ -351,7 +383,7 @@ fn check_lanes(
             }
             let (lo, hi) = (call.start_ms.unwrap_or(0.0), call.end_ms.unwrap_or(0.0));
             let mut prev_end = lo;
-            for (a, attempt) in call.attempts.iter().enumerate() {
+            for (a, attempt) in call.attempts().iter().enumerate() {
                 let at_path = [Key("attempts"), Index(a)];
                 for (field, v) in [("start_ms", attempt.start_ms), ("end_ms", attempt.end_ms)] {
                     time_in_range(v)
@@ -386,15 +418,11 @@ fn check_turns(
     fail: &dyn Fn(&[Step<'_>], String) -> InputError,
 ) -> Result<(), InputError> {
     use Step::{Index, Key};
-    let name = &lane.strategy;
+    let name = lane.strategy;
     if lane.turns.is_empty() {
         return Ok(());
     }
-    if !lane
-        .strategy
-        .parse::<Strategy>()
-        .is_ok_and(Strategy::uses_turns)
-    {
+    if !lane.strategy.strategy().is_some_and(Strategy::uses_turns) {
         return Err(fail(
             &path(&[Key("turns")]),
             format!("lane `{name}` lists model turns, and only one-per-turn and turn-batched lanes take them"),

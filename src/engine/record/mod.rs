@@ -2,6 +2,7 @@
 //! run), so it can be reported and replayed without the scenario file and without re-running.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -17,7 +18,7 @@ use crate::engine::strategy::{Bounds, Strategy, cores};
 // Objects only: serde's derive also reads a struct from a list, fields by position.
 crate::engine::json::object_only! {
     Attempt => "an object {…}",
-    CallRecord => "an object {…}",
+    CallRecordIn => "an object {…}",
     LaneRecord => "an object {…}",
     Record => "an object {…}",
     Turn => "an object {…}",
@@ -60,52 +61,174 @@ pub struct Attempt {
     pub error: Option<String>,
 }
 
-/// One call's timings in one lane.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(remote = "Self", deny_unknown_fields)]
+/// One call's timings in one lane. Compact, since a run of a million calls holds one per call
+/// and lane: a plain successful call is an id shared with the plan, a status and two times (64
+/// bytes); what only some calls have (a message, retries, a token wait, HTTP details) is boxed
+/// in [`CallMore`]. The JSON is flat: `more`'s fields sit beside `id` as they always have.
+#[derive(Debug, Clone, PartialEq)]
 pub struct CallRecord {
-    /// The call's id.
-    pub id: String,
+    /// The call's id (the plan's, shared).
+    pub id: Arc<str>,
     /// How it ended.
     pub status: CallStatus,
     /// Milliseconds from the lane's start to the call's start; `null` when skipped.
     pub start_ms: Option<f64>,
     /// Milliseconds from the lane's start to the call's end; `null` when skipped.
     pub end_ms: Option<f64>,
+    /// The rest, when there is any.
+    pub more: Option<Box<CallMore>>,
+}
+
+/// What only some call records have (see [`CallRecord`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CallMore {
     /// The failure message, or why the call was skipped or cancelled.
     pub error: Option<String>,
     /// Milliseconds it waited for a rate-limit token before `start_ms`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait_ms: Option<f64>,
     /// Every attempt, when there was more than one (retries).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attempts: Vec<Attempt>,
     /// Bytes received (HTTP) or read (file).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bytes: Option<u64>,
     /// The HTTP status code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
+}
+
+/// Fields that only some of millions of values have, boxed, or `None` when all are empty: what
+/// keeps [`CallRecord`] and the view model's `CallTiming` small.
+pub fn boxed_unless_empty<T: Default + PartialEq>(more: T) -> Option<Box<T>> {
+    (more != T::default()).then(|| Box::new(more))
+}
+
+/// A call record as JSON has it, flat (the record format, unchanged), as read. (`Serialize` only
+/// because [`crate::engine::json::object_only`] implements both; records are written through
+/// [`CallRecordOut`], which copies nothing.)
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
+struct CallRecordIn {
+    id: Arc<str>,
+    status: CallStatus,
+    start_ms: Option<f64>,
+    end_ms: Option<f64>,
+    error: Option<String>,
+    #[serde(default)]
+    wait_ms: Option<f64>,
+    #[serde(default)]
+    attempts: Vec<Attempt>,
+    #[serde(default)]
+    bytes: Option<u64>,
+    #[serde(default)]
+    http_status: Option<u16>,
+}
+
+/// The same, as written (borrowed: writing a record copies nothing).
+#[derive(Serialize)]
+struct CallRecordOut<'a> {
+    id: &'a str,
+    status: CallStatus,
+    start_ms: Option<f64>,
+    end_ms: Option<f64>,
+    error: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wait_ms: Option<f64>,
+    #[serde(skip_serializing_if = "<[Attempt]>::is_empty")]
+    attempts: &'a [Attempt],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    http_status: Option<u16>,
+}
+
+impl<'de> Deserialize<'de> for CallRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let c = <CallRecordIn as Deserialize>::deserialize(d)?;
+        let mut record = CallRecord {
+            id: c.id,
+            status: c.status,
+            start_ms: c.start_ms,
+            end_ms: c.end_ms,
+            more: None,
+        };
+        record.set_more(CallMore {
+            error: c.error,
+            wait_ms: c.wait_ms,
+            attempts: c.attempts,
+            bytes: c.bytes,
+            http_status: c.http_status,
+        });
+        Ok(record)
+    }
+}
+
+impl Serialize for CallRecord {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        CallRecordOut {
+            id: &self.id,
+            status: self.status,
+            start_ms: self.start_ms,
+            end_ms: self.end_ms,
+            error: self.error(),
+            wait_ms: self.wait_ms(),
+            attempts: self.attempts(),
+            bytes: self.bytes(),
+            http_status: self.http_status(),
+        }
+        .serialize(s)
+    }
 }
 
 impl CallRecord {
     /// A call that never ran.
-    pub fn skipped(id: &str, reason: String) -> Self {
+    pub fn skipped(id: &Arc<str>, reason: String) -> Self {
         CallRecord {
-            id: id.to_string(),
+            id: id.clone(),
             status: CallStatus::Skipped,
             start_ms: None,
             end_ms: None,
-            error: Some(reason),
-            wait_ms: None,
-            attempts: Vec::new(),
-            bytes: None,
-            http_status: None,
+            more: Some(Box::new(CallMore {
+                error: Some(reason),
+                ..CallMore::default()
+            })),
         }
     }
 
+    /// The failure message, or why the call was skipped or cancelled.
+    pub fn error(&self) -> Option<&str> {
+        self.more.as_ref()?.error.as_deref()
+    }
+
+    /// Milliseconds it waited for a rate-limit token before `start_ms`.
+    pub fn wait_ms(&self) -> Option<f64> {
+        self.more.as_ref()?.wait_ms
+    }
+
+    /// Every attempt, when there was more than one (retries); empty otherwise.
+    pub fn attempts(&self) -> &[Attempt] {
+        self.more.as_ref().map_or(&[], |m| &m.attempts)
+    }
+
+    /// Bytes received (HTTP) or read (file).
+    pub fn bytes(&self) -> Option<u64> {
+        self.more.as_ref()?.bytes
+    }
+
+    /// The HTTP status code.
+    pub fn http_status(&self) -> Option<u16> {
+        self.more.as_ref()?.http_status
+    }
+
+    /// The rarely set fields, to change them (made empty if there were none).
+    pub fn more_mut(&mut self) -> &mut CallMore {
+        self.more.get_or_insert_with(Box::default)
+    }
+
+    /// Sets the rarely set fields, boxing them only when there is something to hold.
+    pub fn set_more(&mut self, more: CallMore) {
+        self.more = boxed_unless_empty(more);
+    }
+
     /// A call the lane stopped at `at_ms` after `root` failed (`on_error: cancel`).
-    pub fn cancelled(id: &str, root: &str, start: Option<f64>, at_ms: f64) -> Self {
+    pub fn cancelled(id: &Arc<str>, root: &str, start: Option<f64>, at_ms: f64) -> Self {
         let mut record =
             CallRecord::skipped(id, format!("cancelled: `{root}` failed (on_error: cancel)"));
         record.status = CallStatus::Cancelled;
@@ -118,15 +241,15 @@ impl CallRecord {
     /// ended; a single attempt is not listed), after waiting `wait_ms` for a rate-limit token.
     /// Both clocks build their records here, so they follow one rule.
     pub fn ran(
-        id: &str,
+        id: &Arc<str>,
         start: f64,
         end: f64,
         wait_ms: Option<f64>,
         attempts: Vec<Attempt>,
     ) -> Self {
         let error = attempts.last().and_then(|a| a.error.clone());
-        CallRecord {
-            id: id.to_string(),
+        let mut record = CallRecord {
+            id: id.clone(),
             status: if error.is_some() {
                 CallStatus::Error
             } else {
@@ -134,6 +257,9 @@ impl CallRecord {
             },
             start_ms: Some(start),
             end_ms: Some(end),
+            more: None,
+        };
+        record.set_more(CallMore {
             error,
             wait_ms,
             attempts: if attempts.len() > 1 {
@@ -143,7 +269,8 @@ impl CallRecord {
             },
             bytes: None,
             http_status: None,
-        }
+        });
+        record
     }
 
     /// How long the call ran, if it ran.
@@ -169,8 +296,8 @@ pub struct LaneResult {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(remote = "Self", deny_unknown_fields)]
 pub struct LaneRecord {
-    /// The strategy, as written on the command line (`pool:3`).
-    pub strategy: String,
+    /// The strategy, as written on the command line (`pool:3`), or `recorded`.
+    pub strategy: LaneLabel,
     /// Measured wall-clock milliseconds.
     pub wall_ms: f64,
     /// What no run of this strategy can beat (nominal ÷ speed).
@@ -191,7 +318,7 @@ pub struct LaneRecord {
 impl LaneRecord {
     /// Whether this is the recorded lane of an imported trace, not a strategy's run.
     pub fn is_recorded(&self) -> bool {
-        is_recorded(&self.strategy)
+        self.strategy == LaneLabel::Recorded
     }
 
     /// Lower bound ÷ wall: 1.0 means the lane did as well as any run of its strategy can.
@@ -201,14 +328,6 @@ impl LaneRecord {
     /// 0 / wall = 0 %; likewise for a wall of 0.
     pub fn efficiency(&self) -> f64 {
         efficiency(self.lower_bound_ms, self.wall_ms)
-    }
-
-    /// fanout's own overhead on this lane: measured wall − predicted wall, in ms, or `None`
-    /// for a record without a prediction. Since no recorded call is shorter than its latency,
-    /// this is the dispatch and timer delay the run added (plus the time of real I/O, which the
-    /// prediction counts as 0). 0 on the virtual clock; negative only if a lane stopped early.
-    pub fn overhead_ms(&self) -> Option<f64> {
-        self.predicted_ms.map(|p| self.wall_ms - p)
     }
 }
 
@@ -244,10 +363,92 @@ pub fn speedup(baseline_ms: f64, wall_ms: f64) -> f64 {
 /// The lane name of what really happened, in a record made from an imported trace.
 pub const RECORDED_LANE: &str = "recorded";
 
-/// Whether a lane label names the recorded lane rather than a strategy: the one place the label
-/// is compared, so that the spelling lives in [`RECORDED_LANE`] alone.
-pub fn is_recorded(label: &str) -> bool {
-    label == RECORDED_LANE
+/// What a lane is: a strategy's run, or the recorded timeline of an imported trace (or of a
+/// watched agent). In JSON it is one string: `"recorded"` or the strategy as written on the
+/// command line (`"pool:3"`); an unknown strategy is refused where it is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LaneLabel {
+    /// What really happened ([`RECORDED_LANE`]).
+    Recorded,
+    /// A strategy's run.
+    Strategy(Strategy),
+}
+
+impl LaneLabel {
+    /// The strategy, unless this is the recorded lane.
+    pub fn strategy(self) -> Option<Strategy> {
+        match self {
+            LaneLabel::Recorded => None,
+            LaneLabel::Strategy(s) => Some(s),
+        }
+    }
+}
+
+impl From<Strategy> for LaneLabel {
+    fn from(s: Strategy) -> Self {
+        LaneLabel::Strategy(s)
+    }
+}
+
+impl std::fmt::Display for LaneLabel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LaneLabel::Recorded => f.write_str(RECORDED_LANE),
+            LaneLabel::Strategy(s) => s.fmt(f),
+        }
+    }
+}
+
+impl std::str::FromStr for LaneLabel {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == RECORDED_LANE {
+            Ok(LaneLabel::Recorded)
+        } else {
+            s.parse().map(LaneLabel::Strategy)
+        }
+    }
+}
+
+/// A label equals the text that names it (`"recorded"`, `"pool:3"`).
+impl PartialEq<str> for LaneLabel {
+    fn eq(&self, other: &str) -> bool {
+        other.parse::<LaneLabel>().is_ok_and(|o| o == *self)
+    }
+}
+
+impl PartialEq<&str> for LaneLabel {
+    fn eq(&self, other: &&str) -> bool {
+        self == *other
+    }
+}
+
+impl Serialize for LaneLabel {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// How a lane label's parse error starts, for [`Record::load`] to recognise and place it.
+pub(crate) const UNKNOWN_LANE: &str = "a lane's strategy: ";
+
+impl<'de> Deserialize<'de> for LaneLabel {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Label;
+        impl serde::de::Visitor<'_> for Label {
+            type Value = LaneLabel;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a strategy such as \"parallel\" or \"pool:3\", or \"recorded\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<LaneLabel, E> {
+                // `Record::load` finds the lane by the error's place and says which it is.
+                v.parse()
+                    .map_err(|m: String| E::custom(format!("{UNKNOWN_LANE}{m}")))
+            }
+        }
+        deserializer.deserialize_str(Label)
+    }
 }
 
 /// A saved run.
@@ -266,8 +467,8 @@ pub struct Record {
     /// Real (measured) or virtual (exact, simulated) time.
     #[serde(default)]
     pub clock: Clock,
-    /// The scenario as run.
-    pub scenario: Scenario,
+    /// The scenario as run (the plan's own, shared).
+    pub scenario: Arc<Scenario>,
     /// Sum of work and critical path: nominal ÷ speed for simulated calls, measured (the median
     /// over lanes) for real I/O.
     pub bounds: Bounds,
@@ -322,7 +523,7 @@ impl Record {
             .calls
             .iter()
             .filter_map(|c| match c.effect {
-                Effect::Drawn { ms, .. } => Some((c.id.clone(), ms)),
+                Effect::Drawn { ms, .. } => Some((c.id.to_string(), ms)),
                 _ => None,
             })
             .collect();
@@ -333,7 +534,7 @@ impl Record {
         let lanes = lanes
             .into_iter()
             .map(|l| LaneRecord {
-                strategy: l.strategy.to_string(),
+                strategy: LaneLabel::Strategy(l.strategy),
                 wall_ms: l.wall_ms,
                 lower_bound_ms: l.strategy.lower_bound_ms(&bounds, cores),
                 speedup: speedup(baseline, l.wall_ms),
@@ -379,7 +580,7 @@ mod tests {
         assert_eq!(speedup(10.0, 0.0), 1.0);
         assert_eq!(speedup(10.0, 4.0), 2.5);
         let lane = |lower_bound_ms, wall_ms| LaneRecord {
-            strategy: "parallel".into(),
+            strategy: LaneLabel::Strategy(Strategy::Parallel),
             wall_ms,
             lower_bound_ms,
             speedup: 1.0,
@@ -393,18 +594,22 @@ mod tests {
     }
 
     #[test]
-    fn overhead_is_measured_minus_predicted() {
-        let lane = |wall_ms, predicted_ms| LaneRecord {
-            strategy: "sequential".into(),
-            wall_ms,
-            lower_bound_ms: 100.0,
-            speedup: 1.0,
-            predicted_ms,
-            calls: vec![],
-            turns: vec![],
-        };
-        assert_eq!(lane(103.5, Some(100.0)).overhead_ms(), Some(3.5));
-        assert_eq!(lane(100.0, Some(100.0)).overhead_ms(), Some(0.0));
-        assert_eq!(lane(103.5, None).overhead_ms(), None);
+    fn a_lane_label_is_one_string_in_json() {
+        for (label, json) in [
+            (LaneLabel::Recorded, r#""recorded""#),
+            (LaneLabel::Strategy(Strategy::Pool(3)), r#""pool:3""#),
+            (LaneLabel::Strategy(Strategy::PoolCp(2)), r#""pool:2:cp""#),
+        ] {
+            assert_eq!(serde_json::to_string(&label).unwrap(), json);
+            assert_eq!(serde_json::from_str::<LaneLabel>(json).unwrap(), label);
+        }
+        let err = serde_json::from_str::<LaneLabel>(r#""paralel""#).unwrap_err();
+        assert!(err.to_string().starts_with(UNKNOWN_LANE), "{err}");
+        assert!(
+            err.to_string().contains("did you mean `parallel`?"),
+            "{err}"
+        );
+        assert!(LaneLabel::Recorded == "recorded");
+        assert!(LaneLabel::Strategy(Strategy::Waves) != "recorded");
     }
 }

@@ -176,21 +176,21 @@ mod tests {
             tool: Some("t".into()),
             depends_on: vec!["b".into()],
             latency_ms: Some(1.0),
-            latency: Some(Distribution::Fixed { ms: 1.0 }),
-            http: Some(HttpSpec {
+            latency: Some(Box::new(Distribution::Fixed { ms: 1.0 })),
+            http: Some(Box::new(HttpSpec {
                 url: "https://example.com".into(),
                 method: Some("GET".into()),
                 timeout_ms: Some(1.0),
-            }),
-            file: Some(FileSpec {
+            })),
+            file: Some(Box::new(FileSpec {
                 path: "a.txt".into(),
-            }),
+            })),
             cpu_ms: Some(1.0),
             timeout_ms: Some(1.0),
-            retries: Some(RetrySpec {
+            retries: Some(Box::new(RetrySpec {
                 max: 1,
                 backoff_ms: 1.0,
-            }),
+            })),
             fail: Some("boom".into()),
             fail_attempts: Some(1),
             model: true,

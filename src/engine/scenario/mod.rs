@@ -126,6 +126,7 @@ pub struct RetrySpec {
 
 /// One tool call as written in the file. Its effect fields are all optional here; the plan
 /// checks that exactly one is given and turns them into an [`crate::engine::effects::Effect`].
+/// The larger optional parts are boxed: a scenario of a million calls holds a million of these.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(remote = "Self", deny_unknown_fields)]
 pub struct CallSpec {
@@ -142,13 +143,13 @@ pub struct CallSpec {
     pub latency_ms: Option<f64>,
     /// Effect: a simulated call whose latency is drawn from a distribution (seeded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latency: Option<Distribution>,
+    pub latency: Option<Box<Distribution>>,
     /// Effect: a real HTTP request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http: Option<HttpSpec>,
+    pub http: Option<Box<HttpSpec>>,
     /// Effect: a real file read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<FileSpec>,
+    pub file: Option<Box<FileSpec>>,
     /// Effect: this many milliseconds of CPU-bound work on the blocking pool.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_ms: Option<f64>,
@@ -157,7 +158,7 @@ pub struct CallSpec {
     pub timeout_ms: Option<f64>,
     /// Retries after a failed attempt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retries: Option<RetrySpec>,
+    pub retries: Option<Box<RetrySpec>>,
     /// The call fails with this message after its effect.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail: Option<String>,

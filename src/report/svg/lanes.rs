@@ -78,19 +78,19 @@ fn tip(c: &CallRecord, tool: &str) -> String {
             duration(b - a)
         );
     }
-    if let Some(w) = c.wait_ms.filter(|&w| w > 0.0) {
+    if let Some(w) = c.wait_ms().filter(|&w| w > 0.0) {
         let _ = write!(s, ", waited {} for a token", duration(w));
     }
-    if c.attempts.len() > 1 {
-        let _ = write!(s, ", {} attempts", c.attempts.len());
+    if c.attempts().len() > 1 {
+        let _ = write!(s, ", {} attempts", c.attempts().len());
     }
-    if let Some(code) = c.http_status {
+    if let Some(code) = c.http_status() {
         let _ = write!(s, ", HTTP {code}");
     }
-    if let Some(b) = c.bytes {
+    if let Some(b) = c.bytes() {
         let _ = write!(s, ", {b} bytes");
     }
-    if let Some(e) = &c.error {
+    if let Some(e) = &c.error() {
         let _ = write!(s, "\n{e}");
     }
     s
@@ -112,7 +112,7 @@ pub(super) fn draw_lane(
         PAD + 8.0,
         top + 18.0,
         r#"font-size="14" font-weight="bold""#,
-        &ellipsize(&lane.strategy, 22),
+        &ellipsize(&lane.strategy.to_string(), 22),
     );
     s.text(
         X0,
@@ -228,7 +228,7 @@ fn draw_call(
                 &format!(r#"font-size="12" fill="{GREY}" text-anchor="middle""#),
                 "⊘",
             );
-            let reason = c.error.as_deref().unwrap_or("a dependency failed");
+            let reason = c.error().unwrap_or("a dependency failed");
             grey_note(s, ry, at - 4.0, at + 8.0, &format!("skipped: {reason}"));
         }
         (CallStatus::Cancelled, None, Some(end)) => {
@@ -244,7 +244,7 @@ fn draw_call(
         }
         (status, start, Some(end)) => {
             let start = start.unwrap_or(end);
-            if let Some(w) = c.wait_ms.filter(|&w| w > 0.0) {
+            if let Some(w) = c.wait_ms().filter(|&w| w > 0.0) {
                 let wx = x((start - w).max(0.0));
                 s.rect(
                     wx,
@@ -267,7 +267,7 @@ fn draw_call(
                     end,
                     &format!(r#"fill="url(#hatch)" stroke="{GREY}" stroke-width="1""#),
                 );
-            } else if c.attempts.is_empty() {
+            } else if c.attempts().is_empty() {
                 let colour = if status == CallStatus::Ok { OK } else { ERROR };
                 segment(s, start, end, &format!(r#"fill="{colour}" rx="1.5""#));
             } else {
@@ -279,8 +279,8 @@ fn draw_call(
                     mid,
                     &format!(r#"stroke="{GREY}" stroke-width="1.5" stroke-dasharray="2,2""#),
                 );
-                let last = c.attempts.len() - 1;
-                for (n, a) in c.attempts.iter().enumerate() {
+                let last = c.attempts().len() - 1;
+                for (n, a) in c.attempts().iter().enumerate() {
                     let attrs = match (&a.error, status) {
                         (None, _) => format!(r#"fill="{OK}" rx="1.5""#),
                         (Some(_), CallStatus::Error) if n == last => {
@@ -305,12 +305,12 @@ fn draw_call(
                         &format!(r#"font-size="12" fill="{OK}" font-weight="bold""#),
                         "✓",
                     );
-                    if c.attempts.len() > 1 {
+                    if c.attempts().len() > 1 {
                         s.text(
                             to + 16.0,
                             ry + 13.0,
                             &small(MUTED),
-                            &format!("after {} attempts", c.attempts.len()),
+                            &format!("after {} attempts", c.attempts().len()),
                         );
                     }
                 }
@@ -321,9 +321,12 @@ fn draw_call(
                         &format!(r#"font-size="12" fill="{ERROR}" font-weight="bold""#),
                         "✗",
                     );
-                    let mut message = c.error.clone().unwrap_or_else(|| "failed".into());
-                    if c.attempts.len() > 1 {
-                        message = format!("{message} ({} attempts)", c.attempts.len());
+                    let mut message = c
+                        .error()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| "failed".into());
+                    if c.attempts().len() > 1 {
+                        message = format!("{message} ({} attempts)", c.attempts().len());
                     }
                     let (tx, anchor, text) = beside(from, to + 16.0, &message);
                     s.text(

@@ -37,9 +37,9 @@ pub(super) enum Swatch {
 pub(super) fn legend_items(record: &Record) -> Vec<(Swatch, &'static str)> {
     let calls = || record.lanes.iter().flat_map(|l| &l.calls);
     let any = |s: CallStatus| calls().any(|c| c.status == s);
-    let retried = calls().any(|c| !c.attempts.is_empty());
-    let waited = calls().any(|c| c.wait_ms.is_some_and(|w| w > 0.0));
-    let failed_attempts = calls().any(|c| c.attempts.iter().any(|a| a.error.is_some()));
+    let retried = calls().any(|c| !c.attempts().is_empty());
+    let waited = calls().any(|c| c.wait_ms().is_some_and(|w| w > 0.0));
+    let failed_attempts = calls().any(|c| c.attempts().iter().any(|a| a.error.is_some()));
     let shown = |kind: &Swatch| match kind {
         Swatch::Error => any(CallStatus::Error),
         Swatch::FailedAttempt => failed_attempts,

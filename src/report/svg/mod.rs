@@ -61,7 +61,7 @@ fn latest(record: &Record) -> f64 {
         t = t.max(lane.wall_ms);
         for c in &lane.calls {
             t = t.max(c.end_ms.unwrap_or(0.0));
-            for a in &c.attempts {
+            for a in c.attempts() {
                 t = t.max(a.end_ms);
             }
         }

@@ -44,7 +44,7 @@ pub(super) fn draw(
     for (k, (lane, f)) in record.lanes.iter().zip(figures).enumerate() {
         let ry = table_top + 22.0 + k as f64 * 18.0;
         let cells = [
-            ellipsize(&lane.strategy, 20),
+            ellipsize(&lane.strategy.to_string(), 20),
             duration(f.wall.mean),
             speedup(f.speedup.0),
             saved_text(f.saved),

@@ -291,7 +291,7 @@ mod tests {
         a.on_action(Action::PickerChoose, now);
         let lane = a.model.lanes.last().unwrap();
         assert_eq!(
-            (lane.label.as_str(), lane.wall_ms),
+            (lane.label.to_string().as_str(), lane.wall_ms),
             ("one-per-turn", Some(34_000.0))
         );
         assert!(a.model.what_if);

@@ -2,37 +2,84 @@
 //! state at any instant, and a lane's clock.
 
 use crate::engine::Strategy;
+use crate::engine::record::LaneLabel;
 
 /// A call as every lane shares it: who it is and what it waits for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallInfo {
-    /// The call's id.
-    pub id: String,
+    /// The call's id (the plan's, shared).
+    pub id: std::sync::Arc<str>,
     /// The tool's display name.
-    pub tool: String,
+    pub tool: std::sync::Arc<str>,
     /// Indices of the calls it depends on.
     pub deps: Vec<usize>,
 }
 
-/// What one lane knows of one call, in milliseconds from the lane's start.
+/// What one lane knows of one call, in milliseconds from the lane's start. A model holds one per
+/// call and lane (4 million at a million calls), so what only failed, retried, skipped or
+/// cancelled calls have is boxed in [`TimingMore`]: a plain call is 48 bytes.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CallTiming {
     /// When it started.
     pub start: Option<f64>,
     /// When it ended.
     pub end: Option<f64>,
+    /// How long it waited for a rate-limit token before `start`.
+    pub waited_ms: f64,
+    /// The rest, when there is any.
+    pub more: Option<Box<TimingMore>>,
+}
+
+/// What only some calls' timings have (see [`CallTiming`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TimingMore {
     /// Its failure message.
     pub error: Option<String>,
     /// When and why the lane skipped it.
     pub skipped: Option<(f64, String)>,
-    /// How long it waited for a rate-limit token before `start`.
-    pub waited_ms: f64,
     /// Attempts that failed and were retried: start, end, error.
     pub failed_attempts: Vec<(f64, f64, String)>,
     /// When the current (or last) attempt started, when it is not the first.
     pub attempt_start: Option<f64>,
     /// When the lane cancelled it (`on_error: cancel`).
     pub cancelled: Option<f64>,
+}
+
+impl CallTiming {
+    /// Its failure message.
+    pub fn error(&self) -> Option<&str> {
+        self.more.as_ref()?.error.as_deref()
+    }
+
+    /// When and why the lane skipped it.
+    pub fn skipped(&self) -> Option<&(f64, String)> {
+        self.more.as_ref()?.skipped.as_ref()
+    }
+
+    /// Attempts that failed and were retried: start, end, error.
+    pub fn failed_attempts(&self) -> &[(f64, f64, String)] {
+        self.more.as_ref().map_or(&[], |m| &m.failed_attempts)
+    }
+
+    /// When the current (or last) attempt started, when it is not the first.
+    pub fn attempt_start(&self) -> Option<f64> {
+        self.more.as_ref()?.attempt_start
+    }
+
+    /// When the lane cancelled it (`on_error: cancel`).
+    pub fn cancelled(&self) -> Option<f64> {
+        self.more.as_ref()?.cancelled
+    }
+
+    /// The rare fields, to change them (made empty if there were none).
+    pub fn more_mut(&mut self) -> &mut TimingMore {
+        self.more.get_or_insert_with(Box::default)
+    }
+
+    /// Sets the rare fields, boxing them only when there is something to hold.
+    pub fn set_more(&mut self, more: TimingMore) {
+        self.more = crate::engine::record::boxed_unless_empty(more);
+    }
 }
 
 /// A call's state at one instant of its lane.
@@ -78,12 +125,12 @@ pub enum CallState<'a> {
 impl CallTiming {
     /// The call's state at lane time `t`.
     pub fn state_at(&self, t: f64) -> CallState<'_> {
-        if let Some((at, reason)) = &self.skipped
+        if let Some((at, reason)) = &self.skipped()
             && *at <= t
         {
             return CallState::Skipped { reason };
         }
-        if let Some(at) = self.cancelled
+        if let Some(at) = self.cancelled()
             && at <= t
         {
             return CallState::Cancelled {
@@ -94,13 +141,13 @@ impl CallTiming {
         // A retry in progress runs from its own start; earlier attempts are drawn apart.
         // Between attempts (a backoff, or an earlier attempt of a replay) the current attempt
         // has not begun: it shows as just starting, and the view draws the earlier ones.
-        let current = match self.attempt_start {
+        let current = match self.attempt_start() {
             Some(a) if a <= t => Some(a),
             Some(_) => self.start.map(|s| s.max(t)),
             None => self.start,
         };
         match (current, self.end) {
-            (Some(start), Some(end)) if start <= t && end <= t => match &self.error {
+            (Some(start), Some(end)) if start <= t && end <= t => match &self.error() {
                 Some(error) => CallState::Failed { start, end, error },
                 None => CallState::Done { start, end },
             },
@@ -116,7 +163,7 @@ pub struct LaneView {
     /// The strategy it runs.
     pub strategy: Strategy,
     /// Its name on screen: the strategy, or `recorded` for an imported trace's own timeline.
-    pub label: String,
+    pub label: LaneLabel,
     /// Its lower bound, ms at the run's speed.
     pub lower_bound_ms: f64,
     /// The wall it cannot exceed on an exact clock, ms at the run's speed (for the axis).

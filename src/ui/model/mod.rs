@@ -12,7 +12,7 @@ use crate::report::figures::{self, Baseline, LaneFigures, Saved};
 
 mod lane;
 
-pub use lane::{CallInfo, CallState, CallTiming, LaneView};
+pub use lane::{CallInfo, CallState, CallTiming, LaneView, TimingMore};
 
 /// Live or replayed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -59,6 +59,9 @@ pub struct ViewModel {
     pub headline: Option<String>,
     /// Whether every call is simulated, so that every time scales with the speed.
     pub all_simulated: bool,
+    /// Some calls are the model's (an imported trace's chats): lanes that do not count turns
+    /// run them as calls.
+    pub model_calls: bool,
     /// A prediction of an edited batch on the virtual clock, not a run.
     pub what_if: bool,
 }
@@ -108,7 +111,7 @@ impl ViewModel {
             .iter()
             .map(|&s| LaneView {
                 strategy: s,
-                label: s.to_string(),
+                label: s.into(),
                 lower_bound_ms: s.lower_bound_ms(&bounds, cores),
                 upper_bound_ms: s.upper_bound_ms(&bounds, waves_ms, cores),
                 predicted_ms: None,
@@ -141,6 +144,7 @@ impl ViewModel {
             figures: None,
             headline: None,
             all_simulated: plan.calls.iter().all(|c| c.effect.is_simulated()),
+            model_calls: plan.calls.iter().any(|c| c.model),
             what_if: false,
         }
     }
@@ -156,11 +160,11 @@ impl ViewModel {
         let strategies: Vec<Strategy> = record
             .lanes
             .iter()
-            .map(|l| l.strategy.parse().unwrap_or(Strategy::Parallel))
+            .map(|l| l.strategy.strategy().unwrap_or(Strategy::Parallel))
             .collect();
         let mut model = ViewModel::without_predictions(plan, &strategies, record.speed);
         for (view, lane) in model.lanes.iter_mut().zip(&record.lanes) {
-            view.label = lane.strategy.clone();
+            view.label = lane.strategy;
             view.offset_ms = Some(0.0);
             view.wall_ms = Some(lane.wall_ms);
             view.lower_bound_ms = lane.lower_bound_ms;
@@ -168,23 +172,28 @@ impl ViewModel {
             view.turns = lane.turns.iter().map(|t| (t.start_ms, t.end_ms)).collect();
             for (timing, call) in view.calls.iter_mut().zip(&lane.calls) {
                 let cancelled = call.status == CallStatus::Cancelled;
-                let (earlier, last) = match call.attempts.split_last() {
+                let (earlier, last) = match call.attempts().split_last() {
                     Some((last, earlier)) => (earlier, Some(last)),
                     None => (&[][..], None),
                 };
                 *timing = CallTiming {
                     start: call.start_ms,
                     end: if cancelled { None } else { call.end_ms },
-                    error: call.error.clone(),
-                    skipped: None,
-                    waited_ms: call.wait_ms.unwrap_or(0.0),
-                    failed_attempts: earlier
-                        .iter()
-                        .map(|a| (a.start_ms, a.end_ms, a.error.clone().unwrap_or_default()))
-                        .collect(),
-                    attempt_start: last.map(|a| a.start_ms).filter(|_| !earlier.is_empty()),
-                    cancelled: if cancelled { call.end_ms } else { None },
+                    waited_ms: call.wait_ms().unwrap_or(0.0),
+                    more: None,
                 };
+                if call.more.is_some() {
+                    timing.set_more(TimingMore {
+                        error: call.error().map(str::to_string),
+                        skipped: None,
+                        failed_attempts: earlier
+                            .iter()
+                            .map(|a| (a.start_ms, a.end_ms, a.error.clone().unwrap_or_default()))
+                            .collect(),
+                        attempt_start: last.map(|a| a.start_ms).filter(|_| !earlier.is_empty()),
+                        cancelled: if cancelled { call.end_ms } else { None },
+                    });
+                }
             }
             // A record has no skip times: the lane skips a call the moment its first dependency
             // fails (or is skipped).
@@ -195,13 +204,11 @@ impl ViewModel {
             let skipped_at = crate::engine::queries::skipped_at(record, lane);
             for (i, call) in lane.calls.iter().enumerate() {
                 if call.status == CallStatus::Skipped {
-                    view.calls[i] = CallTiming {
-                        skipped: Some((
-                            skipped_at[i].unwrap_or(0.0),
-                            call.error.clone().unwrap_or_default(),
-                        )),
-                        ..CallTiming::default()
-                    };
+                    view.calls[i] = CallTiming::default();
+                    view.calls[i].more_mut().skipped = Some((
+                        skipped_at[i].unwrap_or(0.0),
+                        call.error().map(str::to_string).unwrap_or_default(),
+                    ));
                 }
             }
         }
@@ -242,10 +249,7 @@ impl ViewModel {
     /// The baseline lane's wall if it is done, else its elapsed time (`false`: a lower
     /// estimate), by the one baseline rule of [`Baseline`].
     pub fn baseline_ms(&self) -> Option<(f64, bool)> {
-        match Baseline::among(
-            self.lanes.iter().map(|l| l.label.as_str()),
-            self.bounds.sum_ms,
-        ) {
+        match Baseline::among(self.lanes.iter().map(|l| l.label), self.bounds.sum_ms) {
             Baseline::Lane(k) => {
                 let l = &self.lanes[k];
                 match (l.is_done_at(self.now_ms), l.wall_ms) {
@@ -274,10 +278,8 @@ impl ViewModel {
                 is_baseline: f.is_baseline,
             });
         }
-        let is_baseline = Baseline::among(
-            self.lanes.iter().map(|l| l.label.as_str()),
-            self.bounds.sum_ms,
-        ) == Baseline::Lane(k);
+        let is_baseline = Baseline::among(self.lanes.iter().map(|l| l.label), self.bounds.sum_ms)
+            == Baseline::Lane(k);
         Some(TitleFigures {
             wall_ms: wall,
             speedup: speedup(base, wall),
@@ -310,7 +312,7 @@ impl ViewModel {
     pub fn last_to_finish(&self, k: usize) -> Option<usize> {
         let calls = &self.lanes[k].calls;
         (0..calls.len())
-            .filter_map(|i| Some((i, calls[i].end.or(calls[i].cancelled)?)))
+            .filter_map(|i| Some((i, calls[i].end.or(calls[i].cancelled())?)))
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(i, _)| i)
     }
@@ -321,9 +323,9 @@ impl ViewModel {
     pub fn peak_in_flight(&self, k: usize) -> usize {
         let mut spans: Vec<(f64, f64)> = Vec::new();
         for c in &self.lanes[k].calls {
-            spans.extend(c.failed_attempts.iter().map(|&(s, e, _)| (s, e)));
-            let start = c.attempt_start.filter(|a| a.is_finite()).or(c.start);
-            if let (Some(s), Some(e)) = (start, c.end.or(c.cancelled)) {
+            spans.extend(c.failed_attempts().iter().map(|&(s, e, _)| (s, e)));
+            let start = c.attempt_start().filter(|a| a.is_finite()).or(c.start);
+            if let (Some(s), Some(e)) = (start, c.end.or(c.cancelled())) {
                 spans.push((s, e));
             }
         }
@@ -353,26 +355,29 @@ impl ViewModel {
             }
             EventKind::AttemptFailed { call, at_ms, error } => {
                 if let Some(c) = view.calls.get_mut(call) {
-                    let from = c.attempt_start.or(c.start).unwrap_or(at_ms);
-                    c.failed_attempts.push((from, at_ms, error));
+                    let from = c.attempt_start().or(c.start).unwrap_or(at_ms);
+                    let more = c.more_mut();
+                    more.failed_attempts.push((from, at_ms, error));
                     // Until the retry starts (after its backoff) nothing runs.
-                    c.attempt_start = Some(f64::INFINITY);
+                    more.attempt_start = Some(f64::INFINITY);
                 }
             }
             EventKind::AttemptStarted { call, at_ms } => {
                 if let Some(c) = view.calls.get_mut(call) {
-                    c.attempt_start = Some(at_ms);
+                    c.more_mut().attempt_start = Some(at_ms);
                 }
             }
             EventKind::Cancelled { call, at_ms, .. } => {
                 if let Some(c) = view.calls.get_mut(call) {
-                    c.cancelled = Some(at_ms);
+                    c.more_mut().cancelled = Some(at_ms);
                 }
             }
             EventKind::Finished { call, at_ms, error } => {
                 if let Some(c) = view.calls.get_mut(call) {
                     c.end = Some(at_ms);
-                    c.error = error;
+                    if error.is_some() || c.more.is_some() {
+                        c.more_mut().error = error;
+                    }
                 }
             }
             EventKind::Skipped {
@@ -381,7 +386,7 @@ impl ViewModel {
                 reason,
             } => {
                 if let Some(c) = view.calls.get_mut(call) {
-                    c.skipped = Some((at_ms, reason));
+                    c.more_mut().skipped = Some((at_ms, reason));
                 }
             }
             EventKind::LaneDone { wall_ms } => view.wall_ms = Some(wall_ms),
@@ -459,7 +464,7 @@ impl ViewModel {
         };
         for c in &lane.calls {
             // Attempts that failed and were retried ran too.
-            for &(start, end, _) in &c.failed_attempts {
+            for &(start, end, _) in c.failed_attempts() {
                 if start <= t {
                     add(start, end.min(t));
                 }
@@ -504,7 +509,6 @@ mod tests {
         let c = CallTiming {
             start: Some(10.0),
             end: Some(20.0),
-            error: None,
             ..CallTiming::default()
         };
         assert_eq!(c.state_at(5.0), CallState::Waiting);
@@ -522,7 +526,7 @@ mod tests {
     fn a_lane_clock_starts_at_its_offset_and_stops_at_its_wall() {
         let lane = LaneView {
             strategy: Strategy::Parallel,
-            label: "parallel".into(),
+            label: Strategy::Parallel.into(),
             lower_bound_ms: 0.0,
             upper_bound_ms: 0.0,
             predicted_ms: None,

@@ -101,7 +101,7 @@ fn draw_table(ctx: &Ctx<'_>, area: Rect, buf: &mut Buffer) {
         let [wall, x, saved, eff] = cells;
         lines.push(Line::raw(format!(
             " {}",
-            row([lane.label.clone(), wall, x, saved, bound, eff])
+            row([lane.label.to_string(), wall, x, saved, bound, eff])
         )));
     }
     Paragraph::new(lines).render(area, buf);

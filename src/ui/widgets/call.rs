@@ -73,7 +73,12 @@ pub(super) fn draw_turns(ctx: &Ctx<'_>, k: usize, y: u16, geo: &Geometry, buf: &
         style,
     );
     if !counted {
-        let note = ellipsize("turns not counted: the tools alone", geo.bar_w as usize);
+        let note = if ctx.model.model_calls {
+            "turns not counted: the model's calls run as calls"
+        } else {
+            "turns not counted: the tools alone"
+        };
+        let note = ellipsize(note, geo.bar_w as usize);
         buf.set_string(geo.bar_x, y, note, style);
         return;
     }
@@ -130,7 +135,7 @@ fn pair_label(ctx: &Ctx<'_>, a: usize, b: usize, max: usize) -> String {
     let tail: String = if common >= 3 && common < ib.chars().count() {
         ib.chars().skip(common).collect()
     } else {
-        ib.clone()
+        ib.to_string()
     };
     let whole = format!("{ia}{}/{tail}{}", star(a), star(b));
     if width(&whole) <= max {
@@ -204,7 +209,7 @@ pub(super) fn draw_call(
         }
     }
     if let Some(now) = t {
-        for (start, end, _) in &timing.failed_attempts {
+        for (start, end, _) in timing.failed_attempts() {
             if *start <= now {
                 let end = end.min(now);
                 draw_bar(
@@ -232,7 +237,7 @@ pub(super) fn draw_call(
                 .deps
                 .iter()
                 .filter(|&&d| !matches!(lane.calls[d].state_at(now), CallState::Done { .. }))
-                .map(|&d| model.calls[d].id.as_str())
+                .map(|&d| &*model.calls[d].id)
                 .collect();
             let text = if t.is_none() {
                 "· lane not started".to_string()
@@ -280,7 +285,7 @@ pub(super) fn draw_call(
             }
         }
         CallState::Skipped { reason } => {
-            let at = timing.skipped.as_ref().map_or(0.0, |s| s.0);
+            let at = timing.skipped().as_ref().map_or(0.0, |s| s.0);
             fit_at(
                 buf,
                 geo.column(at),
@@ -308,7 +313,7 @@ fn now_marker(ctx: &Ctx<'_>, k: usize, t: Option<f64>, y: u16, geo: &Geometry, b
 fn spans(ctx: &Ctx<'_>, c: &CallTiming, t: f64, geo: &Geometry) -> Vec<(f64, f64, Style)> {
     let theme = ctx.theme;
     let mut out: Vec<(f64, f64, Style)> = c
-        .failed_attempts
+        .failed_attempts()
         .iter()
         .filter(|a| a.0 <= t)
         .map(|a| (geo.cells(a.0), geo.cells(a.1.min(t)), theme.failed()))
