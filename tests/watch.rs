@@ -306,16 +306,23 @@ fn record_path(name: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, path)
 }
 
+/// A record's lane labels, in order.
+fn lane_names(record: &fanout::engine::Record) -> Vec<String> {
+    record
+        .lanes
+        .iter()
+        .map(|l| l.strategy.to_string())
+        .collect()
+}
+
 /// The record holds the agent's 8 calls with their recorded times, and a parallel lane that
 /// runs the first turn's three tools together.
 fn check_record(path: &Path) {
     let (record, _plan) = fanout::engine::Record::load(path).expect("replay and report read it");
-    let lanes: Vec<String> = record
-        .lanes
-        .iter()
-        .map(|l| l.strategy.to_string())
-        .collect();
-    assert_eq!(lanes, ["recorded", "parallel", "turn-batched"]);
+    assert_eq!(
+        lane_names(&record),
+        ["recorded", "parallel", "turn-batched"]
+    );
     let recorded = &record.lanes[0];
     let calls: Vec<(&str, f64, f64)> = recorded
         .calls
@@ -1065,12 +1072,7 @@ fn strategies_pick_the_what_if_lanes() {
     );
     w.stop();
     let (record, _) = fanout::engine::Record::load(&path).unwrap();
-    let lanes: Vec<String> = record
-        .lanes
-        .iter()
-        .map(|l| l.strategy.to_string())
-        .collect();
-    assert_eq!(lanes, ["recorded", "pool:2", "one-per-turn"]);
+    assert_eq!(lane_names(&record), ["recorded", "pool:2", "one-per-turn"]);
     // One tool a turn: 3 chats of 100 ms as the first turns, the trace's median chat (100 ms)
     // for the other three, and the five tools one after another (300+200+400+250+300).
     assert_eq!(record.lanes[2].turns.len(), 6);
