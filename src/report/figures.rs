@@ -212,13 +212,14 @@ pub fn lanes(record: &Record) -> Vec<LaneFigures> {
     let stats = lane_stats(record);
     let base = baseline_stats(record, &stats);
     let baseline = Baseline::of(record);
+    let simulated = record.scenario.calls.iter().all(|c| c.is_simulated());
     record
         .lanes
         .iter()
         .zip(&stats)
         .enumerate()
         .map(|(k, (lane, &st))| {
-            let overhead_ms = overhead_ms(record, lane, st.mean);
+            let overhead_ms = overhead_ms(record, lane, st.mean, simulated);
             LaneFigures {
                 label: lane.strategy,
                 wall: st,
@@ -237,10 +238,10 @@ pub fn lanes(record: &Record) -> Vec<LaneFigures> {
 
 /// Measured − predicted on the real clock: fanout's own overhead. Only where every call is
 /// simulated: the prediction counts real HTTP and file calls as 0 and CPU work as if it had a
-/// core to itself, so with real calls the difference is their time, not fanout's.
-pub fn overhead_ms(record: &Record, lane: &LaneRecord, wall_ms: f64) -> Option<f64> {
+/// core to itself, so with real calls the difference is their time, not fanout's. `simulated`:
+/// every call of the record's scenario is (found once per record, not once per lane).
+fn overhead_ms(record: &Record, lane: &LaneRecord, wall_ms: f64, simulated: bool) -> Option<f64> {
     let p = lane.predicted_ms.filter(|&p| p > 0.0)?;
-    let simulated = record.scenario.calls.iter().all(|c| c.is_simulated());
     (record.clock == Clock::Real && !lane.is_recorded() && simulated).then_some(wall_ms - p)
 }
 
