@@ -14,8 +14,8 @@ use fanout::text::{escape_control as esc, escape_output};
 use fanout::ui::{self, app::App, theme::Theme};
 
 use super::{
-    Failure, Runtime, headless_text, lanes, local_server, print, print_json, runtime, show, tui,
-    write_record,
+    Failure, Runtime, headless_text, lanes, left_to_exit, local_server, print, print_json, runtime,
+    show, tui, write_record,
 };
 use crate::cli::RunArgs;
 use fanout::engine::input::refuse_overwriting;
@@ -40,7 +40,9 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         let mut record = run_virtual(&plan, &opts);
         // Each virtual lane is simulated on its own, so the mode asked for is what it shows.
         record.mode = opts.mode;
-        return finish_run(&record, &plan, &args, interactive);
+        let done = finish_run(&record, &plan, &args, interactive);
+        left_to_exit((record, plan));
+        return done;
     }
     // `{local}` URLs go to fanout's own server, started here on a free loopback port. The TUI
     // always has one, since the user may switch to a scenario that needs it.
@@ -96,7 +98,9 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     drop(server);
     drop(rt);
     let record = report::runs::gather(runs).expect("at least one run");
-    finish_run(&record, &plan, &args, false)
+    let done = finish_run(&record, &plan, &args, false);
+    left_to_exit((record, plan));
+    done
 }
 
 /// How the lanes run: `--one-at-a-time` or `--race` when given, else the scenario's `"mode"`,

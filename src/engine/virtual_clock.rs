@@ -120,7 +120,13 @@ pub fn simulate_lane(plan: &Plan, strategy: Strategy, speed: f64) -> Simulated {
         }
         let mut failed_first = None;
         for &index in &batch {
-            let record = finished(plan, index, pending[index], retried.remove(&index));
+            // A lookup per call only when some call was retried or failed.
+            let attempts = if retried.is_empty() {
+                None
+            } else {
+                retried.remove(&index)
+            };
+            let record = finished(plan, index, pending[index], attempts);
             let failed = record.status == CallStatus::Error;
             dispatcher.finish(index, record);
             if failed && plan.on_error == OnError::Cancel && failed_first.is_none() {

@@ -6,7 +6,6 @@ mod bounds;
 mod graph;
 mod validate;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::dist::{DEFAULT_SEED, Distribution, draw_all};
@@ -91,6 +90,10 @@ impl PlanCall {
             1.0
         };
         let base = self.effect.nominal_ms().unwrap_or(0.0);
+        // Most calls have one attempt that succeeds: no plan to build for them.
+        if let Some(d) = attempts::plain_duration(self, base, scale) {
+            return (d, false);
+        }
         let attempts = attempts::attempt_plan(self, base, scale);
         let total = attempts.iter().map(|a| a.backoff_ms + a.duration_ms).sum();
         (total, attempts.last().is_some_and(|a| a.error.is_some()))
@@ -198,8 +201,11 @@ impl Plan {
             .map(|c| c.latency.as_deref())
             .collect();
         let draws = draw_all(seed, &dists);
-        let mut index: HashMap<&str, usize> = HashMap::with_capacity(scenario.calls.len());
+        let mut index: foldhash::HashMap<&str, usize> =
+            foldhash::HashMap::with_capacity_and_hasher(scenario.calls.len(), Default::default());
         let mut calls = Vec::with_capacity(scenario.calls.len());
+        // Each call's nominal duration and whether it fails in the end, worked out once.
+        let mut nominal: Vec<(f64, bool)> = Vec::with_capacity(scenario.calls.len());
         for (i, spec) in scenario.calls.iter().enumerate() {
             let id = spec.id.as_str();
             if !valid_id(id) {
@@ -264,7 +270,8 @@ impl Plan {
                 model: spec.model,
             };
             // Each number is in range, but doubling backoffs over many retries add up.
-            let total = call.expected(1.0).0;
+            let expected = call.expected(1.0);
+            let total = expected.0;
             if total > super::limits::CALL_TOTAL_MAX_MS {
                 return Err(at_call(
                     i,
@@ -276,6 +283,7 @@ impl Plan {
                 .hint("use fewer retries or a shorter backoff_ms (it doubles before each retry)"));
             }
             calls.push(call);
+            nominal.push(expected);
         }
 
         // `added[d] == i` once call `i` lists `d`: drops repeated dependencies in O(E), where a
@@ -344,11 +352,10 @@ impl Plan {
         // time: leave it out of the bounds, or a lane would seem to beat its own lower bound.
         let mut level = vec![0usize; calls.len()];
         let mut runs = vec![true; calls.len()];
-        let fails: Vec<bool> = calls.iter().map(|c| c.expected(1.0).1).collect();
         for &i in &order {
             let c = &calls[i];
             level[i] = c.deps.iter().map(|&d| level[d] + 1).max().unwrap_or(0);
-            runs[i] = c.deps.iter().all(|&d| runs[d] && !fails[d]);
+            runs[i] = c.deps.iter().all(|&d| runs[d] && !nominal[d].1);
         }
         let depth = level.iter().copied().max().unwrap_or(0) + 1;
         let mut levels = vec![Vec::new(); depth];
@@ -394,7 +401,7 @@ impl Plan {
             base_dir: source.base_dir.clone(),
             turn_ms,
         };
-        let durations = plan.durations_at(1.0);
+        let durations: Vec<f64> = nominal.into_iter().map(|(d, _)| d).collect();
         plan.bounds = plan.bounds_from(&durations, 1.0);
         plan.waves_ms = plan.waves_from(&durations);
         let mut remaining = durations.clone();
