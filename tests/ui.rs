@@ -327,6 +327,130 @@ fn the_headless_final_frame_shows_every_call_and_lane() {
     insta::assert_snapshot!("headless_pool_of_3", frame);
 }
 
+/// A generated batch of `n` calls, the same for a seed: up to three dependencies among the 60
+/// calls before, latencies of 1–999 ms, some failing (so some are skipped), retried or timing
+/// out, ids of several widths.
+fn generated(n: usize, on_error: &str, seed: u64) -> Arc<Plan> {
+    generated_with(n, on_error, seed, "")
+}
+
+/// [`generated`] with more top-level fields (`, "model_turn_ms": 300`).
+fn generated_with(n: usize, on_error: &str, seed: u64, top: &str) -> Arc<Plan> {
+    let mut x = seed;
+    let mut next = move |m: u64| {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (x >> 33) % m
+    };
+    let id = |i: usize| match i % 97 {
+        5 => format!("a_rather_long_call_name_{i}"),
+        _ => format!("c{i}"),
+    };
+    let calls: Vec<String> = (0..n)
+        .map(|i| {
+            let mut deps: Vec<String> = (0..next(4))
+                .filter(|_| i > 0)
+                .map(|_| format!("\"{}\"", id(i - 1 - next(i.min(60) as u64) as usize)))
+                .collect();
+            deps.sort();
+            deps.dedup();
+            let extra = match next(60) {
+                0 => r#", "fail": "HTTP 503""#,
+                1 => r#", "fail": "flaky", "fail_attempts": 1, "retries": {"max": 2, "backoff_ms": 10}"#,
+                2 => r#", "timeout_ms": 50"#,
+                _ => "",
+            };
+            format!(
+                r#"{{"id": "{}", "latency_ms": {}, "depends_on": [{}]{extra}}}"#,
+                id(i),
+                1 + next(999),
+                deps.join(", ")
+            )
+        })
+        .collect();
+    let json = format!(
+        r#"{{"name": "Generated", "on_error": "{on_error}"{top}, "calls": [{}]}}"#,
+        calls.join(",")
+    );
+    Arc::new(Plan::from_source(&ScenarioSource::from_text("generated.json", json)).unwrap())
+}
+
+#[test]
+fn a_final_frame_of_a_big_record_is_drawn_from_the_calls_it_shows_and_is_the_same() {
+    let lanes = [Sequential, Parallel, Waves, Pool(3), Strategy::PoolCp(8)];
+    let mut compared = 0;
+    for (n, on_error, seed) in [
+        (1000, "continue", 1),
+        (1000, "continue", 2),
+        (400, "cancel", 3),
+        (3000, "continue", 4),
+        (200, "continue", 5),
+    ] {
+        let plan = generated(n, on_error, seed);
+        let record = fanout::engine::virtual_clock::run_virtual(&plan, &raced(&lanes, 1.0));
+        let full = ViewModel::from_record(&record, &plan);
+        let small = ViewModel::for_final_frame(&record, &plan);
+        assert_eq!(small.call_count, n);
+        assert!(
+            small.calls.len() <= fanout::ui::model::FINAL_FRAME_CALLS + lanes.len(),
+            "{n} calls: the model holds {}",
+            small.calls.len()
+        );
+        for width in [60, 80, 100, 200] {
+            let want = view::final_frame(&full, width);
+            assert_eq!(
+                view::final_frame(&small, width),
+                want,
+                "{n} calls at {width}"
+            );
+            compared += 1;
+        }
+    }
+    // The turn lanes, with their `model` row.
+    let plan = generated_with(500, "continue", 6, r#", "model_turn_ms": 300"#);
+    let opts = raced(
+        &[Parallel, Strategy::OnePerTurn, Strategy::TurnBatched],
+        1.0,
+    );
+    let record = fanout::engine::virtual_clock::run_virtual(&plan, &opts);
+    for width in [80, 100] {
+        assert_eq!(
+            view::final_frame(&ViewModel::for_final_frame(&record, &plan), width),
+            view::final_frame(&ViewModel::from_record(&record, &plan), width),
+            "turn lanes at {width}"
+        );
+        compared += 1;
+    }
+    assert_eq!(compared, 22);
+    // The generator makes what the frame must get right: failures, skips and retries.
+    let plan = generated(1000, "continue", 1);
+    let record = fanout::engine::virtual_clock::run_virtual(&plan, &raced(&[Parallel], 1.0));
+    let frame = view::final_frame(&ViewModel::for_final_frame(&record, &plan), 100);
+    assert!(frame.contains("of 1000 calls"), "{frame}");
+    let statuses: Vec<_> = record.lanes[0].calls.iter().map(|c| c.status).collect();
+    for s in [
+        fanout::engine::record::CallStatus::Error,
+        fanout::engine::record::CallStatus::Skipped,
+    ] {
+        assert!(statuses.contains(&s), "{s:?}");
+    }
+}
+
+#[test]
+fn a_final_frame_of_every_built_in_is_the_same_from_either_model() {
+    for (name, _) in BUILTINS {
+        let plan = builtin(name);
+        let record =
+            fanout::engine::virtual_clock::run_virtual(&plan, &RunOptions::for_plan(&plan));
+        assert_eq!(
+            view::final_frame(&ViewModel::for_final_frame(&record, &plan), 100),
+            view::final_frame(&ViewModel::from_record(&record, &plan), 100),
+            "{name}"
+        );
+    }
+}
+
 fn live_app(name: &str) -> App {
     let plan = builtin(name);
     let opts = RunOptions::for_plan(&plan);

@@ -114,7 +114,7 @@ fn local_server(rt: &Runtime) -> Result<fanout::serve::LocalServer, Failure> {
 
 /// The final frame (every lane's chart on one axis) and the comparison table, as plain text.
 fn headless_text(record: &Record, plan: &Plan) -> String {
-    let model = ViewModel::from_record(record, plan);
+    let model = ViewModel::for_final_frame(record, plan);
     let width = terminal_width().unwrap_or(100);
     let text = format!(
         "{}\n{}",

@@ -90,7 +90,7 @@ pub fn notes(model: &ViewModel, width: u16) -> Vec<(String, bool)> {
 /// The arrangement for a `width` × `height` screen, or `None` when nothing useful fits.
 pub fn arrange(model: &ViewModel, chrome: &Chrome, width: u16, height: u16) -> Option<Arrangement> {
     let n = model.lanes.len().max(1);
-    let calls = model.calls.len().max(1);
+    let calls = model.call_count.max(1);
     let height = height as usize;
     let live = !chrome.headless;
     let footer = usize::from(live);

@@ -125,7 +125,7 @@ pub fn final_frame(model: &ViewModel, width: u16) -> String {
         critical: false,
         ..Chrome::default()
     };
-    let rows = model.calls.len().min(HEADLESS_ROWS);
+    let rows = model.call_count.min(HEADLESS_ROWS);
     let area = Rect::new(0, 0, width.max(MIN_WIDTH), height_for(model, rows));
     let mut buf = Buffer::empty(area);
     render(model, &chrome, Theme { color: false }, area, &mut buf);

@@ -3,7 +3,7 @@
 
 use tokio::time::Instant;
 
-use crate::engine::record::{CallStatus, Record, efficiency, speedup};
+use crate::engine::record::{Record, efficiency, speedup};
 use crate::engine::scenario::OnError;
 use crate::engine::strategy::cores;
 use crate::engine::virtual_clock::simulate_lane;
@@ -12,8 +12,10 @@ use crate::report::figures::{self, Baseline, LaneFigures, Saved};
 
 mod flight;
 mod lane;
+mod record;
 
 pub use lane::{CallInfo, CallState, CallTiming, LaneView, TimingMore};
+pub use record::FINAL_FRAME_CALLS;
 
 /// Live or replayed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -40,8 +42,14 @@ pub struct ViewModel {
     pub lesson: Option<String>,
     /// The run's speed factor.
     pub speed: f64,
-    /// The calls, in file order.
+    /// The calls, in file order: every call, except in [`ViewModel::for_final_frame`]'s model of a
+    /// big record, which holds only those its frame can show.
     pub calls: Vec<CallInfo>,
+    /// How many calls the scenario has (`calls.len()` but in that model).
+    pub call_count: usize,
+    /// The columns the widest call id takes with a space after it, over every call (0 without
+    /// calls): the label column's width.
+    pub id_columns: usize,
     /// Bounds at the run's speed.
     pub bounds: Bounds,
     /// One per strategy.
@@ -104,10 +112,24 @@ impl ViewModel {
     /// [`ViewModel::new`] without asking the virtual clock (a record already knows).
     fn without_predictions(plan: &Plan, strategies: &[Strategy], speed: f64) -> ViewModel {
         let durations = plan.durations_at(speed);
-        let bounds = plan.bounds_from(&durations, speed);
         let critical = plan.critical_calls(&durations);
-        let waves_ms = plan.waves_from(&durations);
+        ViewModel::of_calls(plan, strategies, speed, &durations, critical, None)
+    }
+
+    /// The model of `keep`'s calls (every call when `None`), given their durations at `speed`
+    /// and which lie on the critical path (both for every call).
+    pub(super) fn of_calls(
+        plan: &Plan,
+        strategies: &[Strategy],
+        speed: f64,
+        durations: &[f64],
+        critical: Vec<bool>,
+        keep: Option<&[usize]>,
+    ) -> ViewModel {
+        let bounds = plan.bounds_from(durations, speed);
+        let waves_ms = plan.waves_from(durations);
         let cores = cores();
+        let shown = keep.map_or(plan.calls.len(), <[usize]>::len);
         let lanes = strategies
             .iter()
             .map(|&s| LaneView {
@@ -118,24 +140,51 @@ impl ViewModel {
                 predicted_ms: None,
                 offset_ms: None,
                 wall_ms: None,
-                calls: vec![CallTiming::default(); plan.calls.len()],
+                calls: vec![CallTiming::default(); shown],
                 turns: Vec::new(),
             })
             .collect();
+        let info = |i: usize, deps: Vec<usize>| CallInfo {
+            id: plan.calls[i].id.clone(),
+            tool: plan.calls[i].tool.clone(),
+            deps,
+        };
+        let (calls, critical) = match keep {
+            None => (
+                (0..plan.calls.len())
+                    .map(|i| info(i, plan.calls[i].deps.clone()))
+                    .collect(),
+                critical,
+            ),
+            // Dependencies point into the kept calls; those on calls left out are dropped
+            // (only a waiting call names them, and a finished run has none).
+            Some(keep) => (
+                keep.iter()
+                    .map(|&i| {
+                        let deps = plan.calls[i]
+                            .deps
+                            .iter()
+                            .filter_map(|d| keep.binary_search(d).ok())
+                            .collect();
+                        info(i, deps)
+                    })
+                    .collect(),
+                keep.iter().map(|&i| critical[i]).collect(),
+            ),
+        };
         ViewModel {
             title: plan.scenario.name.clone(),
             description: plan.scenario.description.clone(),
             lesson: plan.scenario.lesson.clone(),
             speed,
-            calls: plan
+            calls,
+            call_count: plan.calls.len(),
+            id_columns: plan
                 .calls
                 .iter()
-                .map(|c| CallInfo {
-                    id: c.id.clone(),
-                    tool: c.tool.clone(),
-                    deps: c.deps.clone(),
-                })
-                .collect(),
+                .map(|c| crate::text::width(&c.id) + 1)
+                .max()
+                .unwrap_or(0),
             bounds,
             lanes,
             now_ms: 0.0,
@@ -154,68 +203,6 @@ impl ViewModel {
     /// (decided by strategy, so the layout does not move when the first turn ends).
     pub fn turn_row(&self) -> bool {
         self.lanes.iter().any(|l| l.strategy.uses_turns())
-    }
-
-    /// A model holding a whole record, for a replay or a final frame. Every lane starts at 0.
-    pub fn from_record(record: &Record, plan: &Plan) -> ViewModel {
-        let strategies: Vec<Strategy> = record
-            .lanes
-            .iter()
-            .map(|l| l.strategy.strategy().unwrap_or(Strategy::Parallel))
-            .collect();
-        let mut model = ViewModel::without_predictions(plan, &strategies, record.speed);
-        for (view, lane) in model.lanes.iter_mut().zip(&record.lanes) {
-            view.label = lane.strategy;
-            view.offset_ms = Some(0.0);
-            view.wall_ms = Some(lane.wall_ms);
-            view.lower_bound_ms = lane.lower_bound_ms;
-            view.predicted_ms = lane.predicted_ms;
-            view.turns = lane.turns.iter().map(|t| (t.start_ms, t.end_ms)).collect();
-            for (timing, call) in view.calls.iter_mut().zip(&lane.calls) {
-                let cancelled = call.status == CallStatus::Cancelled;
-                let (earlier, last) = match call.attempts().split_last() {
-                    Some((last, earlier)) => (earlier, Some(last)),
-                    None => (&[][..], None),
-                };
-                *timing = CallTiming {
-                    start: call.start_ms,
-                    end: if cancelled { None } else { call.end_ms },
-                    waited_ms: call.wait_ms().unwrap_or(0.0),
-                    more: None,
-                };
-                if call.more.is_some() {
-                    timing.set_more(TimingMore {
-                        error: call.error().map(str::to_string),
-                        skipped: None,
-                        failed_attempts: earlier
-                            .iter()
-                            .map(|a| (a.start_ms, a.end_ms, a.error.clone().unwrap_or_default()))
-                            .collect(),
-                        attempt_start: last.map(|a| a.start_ms).filter(|_| !earlier.is_empty()),
-                        cancelled: if cancelled { call.end_ms } else { None },
-                    });
-                }
-            }
-            // A record has no skip times: the lane skips a call the moment its first dependency
-            // fails (or is skipped).
-            // Inferred only where something was skipped: the inference indexes every call.
-            if !lane.calls.iter().any(|c| c.status == CallStatus::Skipped) {
-                continue;
-            }
-            let skipped_at = crate::engine::queries::skipped_at(record, lane);
-            for (i, call) in lane.calls.iter().enumerate() {
-                if call.status == CallStatus::Skipped {
-                    view.calls[i] = CallTiming::default();
-                    view.calls[i].more_mut().skipped = Some((
-                        skipped_at[i].unwrap_or(0.0),
-                        call.error().map(str::to_string).unwrap_or_default(),
-                    ));
-                }
-            }
-        }
-        model.adopt(record);
-        model.now_ms = model.end_ms();
-        model
     }
 
     /// The lesson as the screen says it: at the run's speed where every time scales with it; where
@@ -309,7 +296,8 @@ impl ViewModel {
             })
     }
 
-    /// The call of lane `k` that ended last (the one the lane's wall waited for).
+    /// The call of lane `k` that ended last (the one the lane's wall waited for; the last of
+    /// those that ended together).
     pub fn last_to_finish(&self, k: usize) -> Option<usize> {
         let calls = &self.lanes[k].calls;
         (0..calls.len())

@@ -32,12 +32,7 @@ pub struct Geometry {
 impl Geometry {
     /// The geometry for lanes drawn in `area`.
     pub fn new(model: &ViewModel, area: Rect, pair: bool) -> Geometry {
-        let longest = model
-            .calls
-            .iter()
-            .map(|c| width(&c.id) + 1)
-            .max()
-            .unwrap_or(0);
+        let longest = model.id_columns;
         let longest = if pair { longest * 2 + 1 } else { longest };
         let label_w = (longest.max("in flight".len()) as u16)
             .clamp(6, if pair { 25 } else { 16 })
@@ -118,7 +113,7 @@ pub fn draw(
             " {}{what_if} · {} of {} calls{more} ",
             lane.label,
             shown.len(),
-            model.calls.len()
+            model.call_count
         );
     }
     let room = area.width.saturating_sub(width(&name) as u16 + 4) as usize;
@@ -186,8 +181,10 @@ pub fn draw(
 pub fn shown_calls(ctx: &Ctx<'_>, k: usize, capacity: usize) -> (Vec<usize>, usize) {
     let model = ctx.model;
     let total = model.calls.len();
+    // A final frame's model may hold only some of the calls: those left out are hidden too.
+    let left_out = model.call_count.saturating_sub(total);
     if total <= capacity {
-        return ((0..total).collect(), 0);
+        return ((0..total).collect(), left_out);
     }
     let lane = &model.lanes[k];
     let window = |from: usize| {
@@ -227,7 +224,7 @@ pub fn shown_calls(ctx: &Ctx<'_>, k: usize, capacity: usize) -> (Vec<usize>, usi
         take(i, &mut keep);
     }
     let shown: Vec<usize> = (0..total).filter(|&i| keep[i]).collect();
-    let hidden = total - shown.len();
+    let hidden = total - shown.len() + left_out;
     (shown, hidden)
 }
 
