@@ -15,6 +15,7 @@ use fanout::engine::scenario::DEMO;
 use fanout::text::escape_output;
 
 fn main() -> ExitCode {
+    return_large_blocks();
     let cli = Cli::parse();
     fanout::engine::lane::use_precise_timer(true);
     let result = match cli.command {
@@ -52,5 +53,17 @@ fn main() -> ExitCode {
             eprintln!("error: {}", escape_output(&e));
             ExitCode::from(1)
         }
+    }
+}
+
+/// Blocks of a MiB or more come from the kernel and go back to it when freed. glibc otherwise
+/// raises that threshold (up to 32 MiB) each time it frees such a block, and a million-call run
+/// frees many (the parser's growing lists, each lane's working arrays): later ones then stay in
+/// the heap when freed, about 40 MB of a 1M run's peak (issue 10, BENCHMARKS §8).
+fn return_large_blocks() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a tunable of glibc's malloc; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
     }
 }

@@ -523,7 +523,7 @@ async fn the_same_seed_draws_the_same_latencies_in_every_lane_and_run() {
     let first = race(&drawn_calls(Some(42)), &strategies).await;
     let second = race(&drawn_calls(Some(42)), &strategies).await;
     // Only distribution calls are drawn.
-    let ids: Vec<&str> = first.draws.keys().map(String::as_str).collect();
+    let ids: Vec<&str> = first.draws.keys().map(|k| &**k).collect();
     let mut want = DRAWN.to_vec();
     want.sort();
     assert_eq!(ids, want, "{:?}", first.draws);

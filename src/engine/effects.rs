@@ -6,7 +6,7 @@
 //! `lane/timed.rs`; the virtual clock by arithmetic), so in a run [`Effect::perform`] only ever
 //! performs real effects: HTTP, file and CPU, measured as they are and never scaled.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -26,30 +26,35 @@ pub enum Effect {
     },
     /// A simulated call whose latency was drawn from a distribution with the scenario's seed.
     Drawn {
-        /// The distribution it came from.
-        dist: Distribution,
+        /// The distribution it came from (boxed: a plan holds an effect per call, most of them
+        /// a plain latency).
+        dist: Box<Distribution>,
         /// The draw, nominal milliseconds.
         ms: f64,
     },
-    /// A real HTTP request.
-    Http {
-        /// The URL, possibly with `{local}`.
-        url: String,
-        /// An uppercase method name.
-        method: String,
-        /// The request's own timeout.
-        timeout_ms: Option<f64>,
-    },
+    /// A real HTTP request (boxed, like the distribution).
+    Http(Box<HttpRequest>),
     /// A real file read; only the size is kept.
     File {
         /// The file, resolved against the scenario's folder.
-        path: PathBuf,
+        path: Box<Path>,
     },
     /// CPU-bound work: this many milliseconds of one thread's CPU time, on the blocking pool.
     Cpu {
         /// CPU milliseconds.
         ms: f64,
     },
+}
+
+/// What an HTTP effect asks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpRequest {
+    /// The URL, possibly with `{local}`.
+    pub url: String,
+    /// An uppercase method name.
+    pub method: String,
+    /// The request's own timeout.
+    pub timeout_ms: Option<f64>,
 }
 
 /// What a run gives its effects: the speed, the lane's HTTP client, the local server.
@@ -95,7 +100,7 @@ impl Effect {
     pub fn nominal_ms(&self) -> Option<f64> {
         match self {
             Effect::Latency { ms } | Effect::Drawn { ms, .. } | Effect::Cpu { ms } => Some(*ms),
-            Effect::Http { .. } | Effect::File { .. } => None,
+            Effect::Http(_) | Effect::File { .. } => None,
         }
     }
 
@@ -113,13 +118,9 @@ impl Effect {
                 dist.describe(),
                 fmt_num((ms * 10.0).round() / 10.0)
             ),
-            Effect::Http {
-                url,
-                method,
-                timeout_ms,
-            } => match timeout_ms {
-                Some(t) => format!("http {method} {url} (timeout {} ms)", fmt_num(*t)),
-                None => format!("http {method} {url}"),
+            Effect::Http(h) => match h.timeout_ms {
+                Some(t) => format!("http {} {} (timeout {} ms)", h.method, h.url, fmt_num(t)),
+                None => format!("http {} {}", h.method, h.url),
             },
             Effect::File { path } => format!("file {}", path.display()),
             Effect::Cpu { ms } => format!("cpu {} ms", fmt_num(*ms)),
@@ -135,11 +136,7 @@ impl Effect {
                 sleep_ms(ms / ctx.speed).await;
                 (Ok(()), Detail::default())
             }
-            Effect::Http {
-                url,
-                method,
-                timeout_ms,
-            } => http(ctx, url, method, *timeout_ms).await,
+            Effect::Http(h) => http(ctx, &h.url, &h.method, h.timeout_ms).await,
             Effect::File { path } => read_file(path).await,
             Effect::Cpu { ms } => (burn(*ms).await, Detail::default()),
         }

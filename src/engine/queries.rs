@@ -10,8 +10,8 @@ use super::record::{CallStatus, LaneRecord, Record};
 /// The tool of a lane's call `i`: the scenario's `tool`, else the id.
 pub fn tool_of(record: &Record, i: usize, id: &str) -> String {
     let spec = match record.scenario.calls.get(i) {
-        Some(s) if s.id == id => Some(s),
-        _ => record.scenario.calls.iter().find(|s| s.id == id),
+        Some(s) if *s.id == *id => Some(s),
+        _ => record.scenario.calls.iter().find(|s| *s.id == *id),
     };
     spec.and_then(|s| s.tool.clone())
         .unwrap_or_else(|| id.to_string())
@@ -41,7 +41,7 @@ pub fn skipped_at(record: &Record, lane: &LaneRecord) -> Vec<Option<f64>> {
             spec.map_or_else(Vec::new, |s| {
                 s.depends_on
                     .iter()
-                    .filter_map(|d| index.get(d.as_str()).copied())
+                    .filter_map(|d| index.get(&**d).copied())
                     .collect()
             })
         })

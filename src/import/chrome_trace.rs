@@ -326,7 +326,7 @@ pub(crate) fn import(input: &Input<'_>, opts: &ImportOptions) -> Result<Imported
             tool: Some(tool),
             depends_on: prev_on_thread
                 .get(&i)
-                .map(|p| vec![names[p].clone()])
+                .map(|p| vec![names[p].as_str().into()])
                 .unwrap_or_default(),
             ..CallSpec::simulated(names[&i].clone(), latency)
         });

@@ -132,7 +132,7 @@ pub fn turns(
     let index: HashMap<&str, usize> = calls
         .iter()
         .enumerate()
-        .map(|(i, c)| (c.id.as_str(), i))
+        .map(|(i, c)| (&*c.id, i))
         .collect();
     let mut out: Vec<Turn> = Vec::new();
     // (trace, model call index) → position in `out`; (trace) → its turn count and before-any-
@@ -148,7 +148,7 @@ pub fn turns(
             out.push(Turn {
                 trace: m.trace.clone(),
                 number: *n,
-                model: Some(c.id.clone()),
+                model: Some(c.id.to_string()),
                 key: m.span.clone(),
                 tools: Vec::new(),
                 running: Vec::new(),
@@ -157,14 +157,14 @@ pub fn turns(
             });
             // The turns whose results this model call read are over.
             for d in &c.depends_on {
-                if let Some(&j) = index.get(d.as_str()) {
+                if let Some(&j) = index.get(&**d) {
                     let t = if meta[j].model {
                         turn_of_model.get(&j).copied()
                     } else {
                         calls[j]
                             .depends_on
                             .first()
-                            .and_then(|m| index.get(m.as_str()))
+                            .and_then(|m| index.get(&**m))
                             .and_then(|mj| turn_of_model.get(mj))
                             .copied()
                             .or_else(|| orphan.get(meta[j].trace.as_str()).copied())
@@ -177,14 +177,14 @@ pub fn turns(
             continue;
         }
         let run = ToolRun {
-            id: c.id.clone(),
+            id: c.id.to_string(),
             start_ms: recorded[i].start_ms.unwrap_or(0.0),
             end_ms: recorded[i].end_ms.unwrap_or(0.0),
         };
         let owner = c
             .depends_on
             .first()
-            .and_then(|d| index.get(d.as_str()))
+            .and_then(|d| index.get(&**d))
             .and_then(|j| turn_of_model.get(j))
             .copied();
         let t = match owner {

@@ -179,7 +179,7 @@ impl Plan {
             source
                 .error(message)
                 .at(source.place_of_call(i))
-                .call(&scenario.calls[i].id)
+                .call(&*scenario.calls[i].id)
         };
         if scenario.calls.is_empty() {
             return Err(source
@@ -207,7 +207,7 @@ impl Plan {
         // Each call's nominal duration and whether it fails in the end, worked out once.
         let mut nominal: Vec<(f64, bool)> = Vec::with_capacity(scenario.calls.len());
         for (i, spec) in scenario.calls.iter().enumerate() {
-            let id = spec.id.as_str();
+            let id = &*spec.id;
             if !valid_id(id) {
                 return Err(at_call(i, format!("invalid id `{id}`")).hint(
                     "ids use only letters, digits and _ . : - (no spaces), and are not empty",
@@ -238,13 +238,10 @@ impl Plan {
             // Real I/O with nothing to cut it off could wait forever (a FIFO, a server that
             // never answers): it gets a default timeout, which `check` shows.
             let timeout_ms = match (&effect, timeout_ms) {
-                (Effect::File { .. }, None)
-                | (
-                    Effect::Http {
-                        timeout_ms: None, ..
-                    },
-                    None,
-                ) => Some(super::limits::DEFAULT_REAL_TIMEOUT_MS),
+                (Effect::File { .. }, None) => Some(super::limits::DEFAULT_REAL_TIMEOUT_MS),
+                (Effect::Http(h), None) if h.timeout_ms.is_none() => {
+                    Some(super::limits::DEFAULT_REAL_TIMEOUT_MS)
+                }
                 (_, t) => t,
             };
             if spec.model
@@ -257,7 +254,7 @@ impl Plan {
                 return Err(at_call(i, "`fail_attempts` without `fail`".into())
                     .hint("add \"fail\": \"message\" to say how its first attempts fail"));
             }
-            let id: Arc<str> = Arc::from(spec.id.as_str());
+            let id: Arc<str> = spec.id.clone();
             let call = PlanCall {
                 tool: spec.tool.as_deref().map_or_else(|| id.clone(), Arc::from),
                 id,
@@ -289,12 +286,14 @@ impl Plan {
         // `added[d] == i` once call `i` lists `d`: drops repeated dependencies in O(E), where a
         // `contains` per dependency would be quadratic in a long depends_on.
         let mut added = vec![usize::MAX; scenario.calls.len()];
+        // The call each `depends_on` entry names, in file order, to share its id below.
+        let mut named: Vec<usize> = Vec::new();
         for (i, spec) in scenario.calls.iter().enumerate() {
             for dep in &spec.depends_on {
-                let Some(&d) = index.get(dep.as_str()) else {
+                let Some(&d) = index.get(&**dep) else {
                     let mut err = at_call(i, format!("depends on unknown call `{dep}`"));
                     // File order, so that among equally close ids the suggestion is stable.
-                    let ids = scenario.calls.iter().map(|c| c.id.as_str());
+                    let ids = scenario.calls.iter().map(|c| &*c.id);
                     err = match nearest(dep, ids) {
                         Some(n) => err.hint(format!("did you mean `{n}`?")),
                         None => err.hint("depends_on lists ids of other calls in this file"),
@@ -305,6 +304,7 @@ impl Plan {
                     return Err(at_call(i, "depends on itself".to_string())
                         .hint(format!("remove `{dep}` from its depends_on")));
                 }
+                named.push(d);
                 if added[d] != i {
                     added[d] = i;
                     calls[i].deps.push(d);
@@ -381,6 +381,19 @@ impl Plan {
 
         let on_error = scenario.on_error.unwrap_or_default();
         let mode = scenario.mode;
+        // Each dependency becomes the id of the call it names, shared: a million calls' three
+        // dependencies were three million strings of their own (issue 10). Not where the
+        // scenario is shared (a record's, checked against its plan), which stays as read.
+        if let Some(s) = Arc::get_mut(&mut scenario) {
+            let mut named = named.into_iter();
+            for spec in &mut s.calls {
+                for dep in &mut spec.depends_on {
+                    if let Some(d) = named.next() {
+                        *dep = calls[d].id.clone();
+                    }
+                }
+            }
+        }
         let mut plan = Plan {
             label: label.to_string(),
             scenario,
@@ -419,7 +432,7 @@ impl Plan {
     /// Whether any call's URL needs fanout's local server (`{local}`).
     pub fn uses_local(&self) -> bool {
         self.calls.iter().any(
-            |c| matches!(&c.effect, Effect::Http { url, .. } if url.contains(LOCAL_PLACEHOLDER)),
+            |c| matches!(&c.effect, Effect::Http(h) if h.url.contains(LOCAL_PLACEHOLDER)),
         )
     }
 }

@@ -2,7 +2,7 @@
 //! (exactly one effect, ranges, timeouts and retries), apart from the graph.
 
 use super::{PlanCall, RateLimit, Retries};
-use crate::engine::effects::{Effect, LOCAL_PLACEHOLDER};
+use crate::engine::effects::{Effect, HttpRequest, LOCAL_PLACEHOLDER};
 use crate::engine::error::{InputError, nearest};
 use crate::engine::limits::{MAX_CPU_MS, MAX_LATENCY_MS, MAX_RETRIES};
 use crate::engine::scenario::{CallSpec, Scenario, ScenarioSource};
@@ -71,7 +71,7 @@ pub(super) fn effect_of(
             .map_err(|m| (format!("latency: {m}"), None))?;
         // Whole milliseconds: the timer's resolution, so the record's draws are what ran.
         return Ok(Effect::Drawn {
-            dist: (**dist).clone(),
+            dist: dist.clone(),
             ms: draw.unwrap_or_else(|| dist.median_ms()).round(),
         });
     }
@@ -131,11 +131,11 @@ pub(super) fn effect_of(
                 Some("use milliseconds above 0 and at most 3600000".into()),
             ));
         }
-        return Ok(Effect::Http {
+        return Ok(Effect::Http(Box::new(HttpRequest {
             url: http.url.clone(),
             method,
             timeout_ms: http.timeout_ms,
-        });
+        })));
     }
     if let Some(file) = &spec.file {
         if file.path.trim().is_empty() {
@@ -150,7 +150,9 @@ pub(super) fn effect_of(
         } else {
             source.base_dir.join(path)
         };
-        return Ok(Effect::File { path });
+        return Ok(Effect::File {
+            path: path.into_boxed_path(),
+        });
     }
     if let Some(ms) = spec.cpu_ms {
         let ms = ms_field("cpu_ms", ms, MAX_CPU_MS, CPU_FIX)?;

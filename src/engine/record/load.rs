@@ -109,8 +109,8 @@ impl Record {
         }
         let ids: std::collections::HashSet<&str> = plan.calls.iter().map(|c| &*c.id).collect();
         for (id, &ms) in &self.draws {
-            let path = [Key("draws"), Key(id.as_str())];
-            if !ids.contains(id.as_str()) {
+            let path = [Key("draws"), Key(&**id)];
+            if !ids.contains(&**id) {
                 return Err(fail(
                     &path,
                     format!("draws names `{id}`, which is not a call of the scenario"),

@@ -234,7 +234,7 @@ pub struct Record {
     pub cores: usize,
     /// The latencies drawn from `latency` distributions, by call id (the same in every lane).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub draws: BTreeMap<String, f64>,
+    pub draws: BTreeMap<Arc<str>, f64>,
     /// One per strategy, in the order run.
     pub lanes: Vec<LaneRecord>,
     /// With `--runs N`: every run's lanes, the first of which is `lanes`.
@@ -280,7 +280,7 @@ impl Record {
             .calls
             .iter()
             .filter_map(|c| match c.effect {
-                Effect::Drawn { ms, .. } => Some((c.id.to_string(), ms)),
+                Effect::Drawn { ms, .. } => Some((c.id.clone(), ms)),
                 _ => None,
             })
             .collect();

@@ -6,6 +6,8 @@
 pub mod fields;
 pub mod load;
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::dist::Distribution;
@@ -130,14 +132,15 @@ pub struct RetrySpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(remote = "Self", deny_unknown_fields)]
 pub struct CallSpec {
-    /// Unique id, `[A-Za-z0-9_.:-]+`.
-    pub id: String,
+    /// Unique id, `[A-Za-z0-9_.:-]+` (shared with the plan's calls and records once planned).
+    pub id: Arc<str>,
     /// Display name of the tool; the id when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool: Option<String>,
-    /// Ids of the calls this one waits for.
+    /// Ids of the calls this one waits for (once planned, each the very id of the call it
+    /// names: a million calls' dependencies hold no string of their own).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub depends_on: Vec<String>,
+    pub depends_on: Vec<Arc<str>>,
     /// Effect: a simulated call that takes this many milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<f64>,
@@ -184,7 +187,7 @@ impl CallSpec {
 
     /// A simulated call of `latency_ms` with nothing else set; importers fill in the rest with
     /// struct update syntax, so a new optional field needs no change there.
-    pub fn simulated(id: impl Into<String>, latency_ms: f64) -> CallSpec {
+    pub fn simulated(id: impl Into<Arc<str>>, latency_ms: f64) -> CallSpec {
         CallSpec {
             id: id.into(),
             tool: None,

@@ -305,7 +305,7 @@ fn build(p: &Payload<'_>, found: Found, opts: &ImportOptions) -> Result<Imported
     let mut used: BTreeMap<&str, (f64, &str)> = BTreeMap::new();
     let mut ids = crate::import::Ids::default();
     let mut calls = Vec::with_capacity(total);
-    let mut previous: Vec<String> = Vec::new();
+    let mut previous: Vec<std::sync::Arc<str>> = Vec::new();
     for batch in &found.batches {
         let mut this = Vec::with_capacity(batch.len());
         for call in batch {
@@ -314,7 +314,7 @@ fn build(p: &Payload<'_>, found: Found, opts: &ImportOptions) -> Result<Imported
                 None => (opts.default_latency_ms.unwrap_or(0.0), "--default-latency"),
             };
             used.insert(&call.name, (ms, from));
-            let id = ids.make(&call.name);
+            let id: std::sync::Arc<str> = ids.make(&call.name).into();
             calls.push(CallSpec {
                 tool: Some(call.name.clone()),
                 depends_on: previous.clone(),

@@ -218,7 +218,7 @@ pub(crate) fn import_with_meta(
                 Some(Role::Tool(t)) => t.clone(),
                 _ => "llm".to_string(),
             }),
-            depends_on: deps[n].iter().map(|&d| names[d].clone()).collect(),
+            depends_on: deps[n].iter().map(|&d| names[d].as_str().into()).collect(),
             fail: s.error.clone(),
             model: s.role == Some(Role::Model),
             ..CallSpec::simulated(names[n].clone(), ms(own_ns[n]))
@@ -328,7 +328,7 @@ pub(crate) fn import_with_meta(
     let failed: Vec<&str> = calls
         .iter()
         .filter(|c| c.fail.is_some())
-        .map(|c| c.id.as_str())
+        .map(|c| &*c.id)
         .collect();
     if !failed.is_empty() {
         notes.push(format!(
