@@ -67,7 +67,7 @@ impl<'p> Dispatcher<'p> {
             (0..n as u32).collect()
         };
         let waves = strategy == Strategy::Waves;
-        let waiting_on: Vec<u32> = plan.calls.iter().map(|c| c.deps.len() as u32).collect();
+        let waiting_on: Vec<u32> = (0..n).map(|i| plan.deps[i].len() as u32).collect();
         let mut d = Dispatcher {
             plan,
             limit: strategy.limit().unwrap_or(usize::MAX),
@@ -163,7 +163,7 @@ impl<'p> Dispatcher<'p> {
                 self.outcome[m] = Some(record);
             }
             for k in 0..self.plan.successors[m].len() {
-                let s = self.plan.successors[m][k];
+                let s = self.plan.successors[m][k] as usize;
                 self.waiting_on[s] -= 1;
                 if self.waiting_on[s] == 0 && self.outcome[s].is_none() {
                     if self.plan.calls[s].model {
@@ -265,7 +265,7 @@ impl<'p> Dispatcher<'p> {
             Vec::new()
         };
         for k in 0..self.plan.successors[i].len() {
-            let s = self.plan.successors[i][k];
+            let s = self.plan.successors[i][k] as usize;
             self.waiting_on[s] -= 1;
             if self.waiting_on[s] == 0 && !self.waves && self.outcome[s].is_none() {
                 skipped.extend(self.ready(s));
@@ -281,7 +281,7 @@ impl<'p> Dispatcher<'p> {
         let mut out = Vec::new();
         let mut stack: Vec<(usize, usize)> = plan.successors[failed]
             .iter()
-            .map(|&s| (s, failed))
+            .map(|&s| (s as usize, failed))
             .collect();
         while let Some((s, via)) = stack.pop() {
             if self.outcome[s].is_some() {
@@ -300,7 +300,7 @@ impl<'p> Dispatcher<'p> {
             if !(self.turns && plan.calls[s].model) {
                 out.push((s, reason));
             }
-            stack.extend(plan.successors[s].iter().map(|&t| (t, s)));
+            stack.extend(plan.successors[s].iter().map(|&t| (t as usize, s)));
         }
         out
     }

@@ -16,7 +16,7 @@ pub fn check(plan: &Plan, strategies: &[Strategy], cores: usize) -> String {
     if let Some(d) = &s.description {
         out.push_str(&format!("{}\n", esc(d)));
     }
-    let edges: usize = plan.calls.iter().map(|c| c.deps.len()).sum();
+    let edges = plan.deps.entries();
     out.push_str(&format!(
         "\n{} · {} · {}\n\n",
         plural(plan.calls.len(), "call"),
@@ -28,7 +28,10 @@ pub fn check(plan: &Plan, strategies: &[Strategy], cores: usize) -> String {
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let deps: Vec<&str> = c.deps.iter().map(|&d| &*plan.calls[d].id).collect();
+            let deps: Vec<&str> = plan.deps[i]
+                .iter()
+                .map(|&d| &*plan.calls[d as usize].id)
+                .collect();
             let mut effect = esc(&c.effect.describe()).into_owned();
             if let Some(f) = &c.fail {
                 match c.fail_attempts {

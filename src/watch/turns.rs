@@ -129,11 +129,7 @@ pub fn turns(
     running: &[usize],
     done: bool,
 ) -> Vec<Turn> {
-    let index: HashMap<&str, usize> = calls
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (&*c.id, i))
-        .collect();
+    let index: HashMap<&str, usize> = calls.iter().enumerate().map(|(i, c)| (&*c.id, i)).collect();
     let mut out: Vec<Turn> = Vec::new();
     // (trace, model call index) → position in `out`; (trace) → its turn count and before-any-
     // model turn.

@@ -29,10 +29,9 @@ impl Plan {
             if !self.runs[i] {
                 continue;
             }
-            let ready = self.calls[i]
-                .deps
+            let ready = self.deps[i]
                 .iter()
-                .map(|&d| finish[d])
+                .map(|&d| finish[d as usize])
                 .fold(0.0, f64::max);
             finish[i] = ready + durations[i];
             sum_ms += durations[i];
@@ -106,8 +105,9 @@ impl Plan {
         let mut work = TurnWork::default();
         for &i in &self.order {
             let c = &self.calls[i];
-            let ready = c.deps.iter().map(|&d| finish[d]).fold(0.0, f64::max);
-            let level = c.deps.iter().map(|&d| after[d]).max().unwrap_or(0);
+            let deps = self.deps[i].iter().map(|&d| d as usize);
+            let ready = deps.clone().map(|d| finish[d]).fold(0.0, f64::max);
+            let level = deps.map(|d| after[d]).max().unwrap_or(0);
             if c.model {
                 finish[i] = ready;
                 after[i] = level;
@@ -133,11 +133,11 @@ impl Plan {
         let n = self.calls.len();
         let mut finish = vec![0f64; n];
         for &i in &self.order {
-            let ready = self.calls[i]
-                .deps
+            let ready = self.deps[i]
                 .iter()
-                .filter(|&&d| self.runs[d])
-                .map(|&d| finish[d])
+                .map(|&d| d as usize)
+                .filter(|&d| self.runs[d])
+                .map(|d| finish[d])
                 .fold(0.0, f64::max);
             finish[i] = ready + if self.runs[i] { durations[i] } else { 0.0 };
         }
@@ -145,8 +145,9 @@ impl Plan {
         for &i in self.order.iter().rev() {
             let after = self.successors[i]
                 .iter()
-                .filter(|&&s| self.runs[s])
-                .map(|&s| tail[s])
+                .map(|&s| s as usize)
+                .filter(|&s| self.runs[s])
+                .map(|s| tail[s])
                 .fold(0.0, f64::max);
             tail[i] = if self.runs[i] { durations[i] } else { 0.0 } + after;
         }

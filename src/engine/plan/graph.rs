@@ -1,42 +1,42 @@
 //! The dependency graph's order: Kahn's algorithm, and a cycle described in one line.
 
 /// Kahn's algorithm. On a cycle, returns one cycle as call indices, first repeated at the end.
-use super::PlanCall;
+use super::CallLists;
 
 pub(super) fn topological_order(
-    calls: &[PlanCall],
-    successors: &[Vec<usize>],
+    deps: &CallLists,
+    successors: &CallLists,
 ) -> Result<Vec<usize>, Vec<usize>> {
-    let mut indegree: Vec<usize> = calls.iter().map(|c| c.deps.len()).collect();
-    let mut order: Vec<usize> = (0..calls.len()).filter(|&i| indegree[i] == 0).collect();
+    let n = deps.len();
+    let mut indegree: Vec<usize> = (0..n).map(|i| deps[i].len()).collect();
+    let mut order: Vec<usize> = (0..n).filter(|&i| indegree[i] == 0).collect();
     let mut head = 0;
     while head < order.len() {
         let i = order[head];
         head += 1;
         for &s in &successors[i] {
+            let s = s as usize;
             indegree[s] -= 1;
             if indegree[s] == 0 {
                 order.push(s);
             }
         }
     }
-    if order.len() == calls.len() {
+    if order.len() == n {
         return Ok(order);
     }
     // Every call left has a dependency that is also left: walk those until one repeats.
-    let start = (0..calls.len())
-        .find(|&i| indegree[i] > 0)
-        .expect("a call is left");
-    let mut seen = vec![usize::MAX; calls.len()];
+    let start = (0..n).find(|&i| indegree[i] > 0).expect("a call is left");
+    let mut seen = vec![usize::MAX; n];
     let mut path = Vec::new();
     let mut at = start;
     while seen[at] == usize::MAX {
         seen[at] = path.len();
         path.push(at);
-        at = *calls[at]
-            .deps
+        at = deps[at]
             .iter()
-            .find(|&&d| indegree[d] > 0)
+            .map(|&d| d as usize)
+            .find(|&d| indegree[d] > 0)
             .expect("a call in a cycle has a dependency in it");
     }
     let mut cycle = path.split_off(seen[at]);

@@ -4,6 +4,7 @@
 mod attempts;
 mod bounds;
 mod graph;
+mod lists;
 mod validate;
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use super::scenario::{self, OnError, Scenario, ScenarioSource};
 use super::strategy::{self, Bounds, Strategy};
 pub use attempts::{PlannedAttempt, attempt_plan, plain_duration, timed_out};
 use graph::{describe_cycle, topological_order};
+pub use lists::CallLists;
 pub(crate) use validate::median_ms;
 use validate::{attempts_of, effect_of, model_turns_of, rate_limit_of, valid_id};
 
@@ -68,8 +70,6 @@ pub struct PlanCall {
     pub timeout_ms: Option<f64>,
     /// Retries after a failed attempt.
     pub retries: Retries,
-    /// Indices of the calls it waits for.
-    pub deps: Vec<usize>,
     /// A model call: the turn strategies take its latency as a model turn instead of running it.
     pub model: bool,
 }
@@ -110,8 +110,11 @@ pub struct Plan {
     pub scenario: Arc<Scenario>,
     /// The calls, in file order.
     pub calls: Vec<PlanCall>,
+    /// For each call, the calls it waits for (each once, in the order its `depends_on` names
+    /// them).
+    pub deps: CallLists,
     /// For each call, the calls that depend on it.
-    pub successors: Vec<Vec<usize>>,
+    pub successors: CallLists,
     /// For each call, its level: 0 with no dependencies, else 1 + the deepest dependency's.
     pub level: Vec<usize>,
     /// The calls of each level, in file order.
@@ -186,6 +189,14 @@ impl Plan {
                 .error("`calls` is empty: a batch needs at least one call")
                 .at(source.place_of_key("calls"))
                 .hint("add calls such as {\"id\": \"fetch_1\", \"latency_ms\": 500}"));
+        }
+        // The plan's lists hold 32-bit indices (see `CallLists`).
+        let entries: usize = scenario.calls.iter().map(|c| c.depends_on.len()).sum();
+        if scenario.calls.len().max(entries) > u32::MAX as usize {
+            return Err(source
+                .error("more calls or dependencies than fanout can plan (at most 4,294,967,295)")
+                .at(source.place_of_key("calls"))
+                .hint("split the batch into smaller scenarios"));
         }
         if scenario.name.trim().is_empty() {
             return Err(source
@@ -263,7 +274,6 @@ impl Plan {
                 fail_attempts: spec.fail_attempts,
                 timeout_ms,
                 retries,
-                deps: Vec::with_capacity(spec.depends_on.len()),
                 model: spec.model,
             };
             // Each number is in range, but doubling backoffs over many retries add up.
@@ -286,6 +296,7 @@ impl Plan {
         // `added[d] == i` once call `i` lists `d`: drops repeated dependencies in O(E), where a
         // `contains` per dependency would be quadratic in a long depends_on.
         let mut added = vec![usize::MAX; scenario.calls.len()];
+        let mut deps = CallLists::new();
         // The call each `depends_on` entry names, in file order, to share its id below.
         let mut named: Vec<usize> = Vec::new();
         for (i, spec) in scenario.calls.iter().enumerate() {
@@ -307,10 +318,12 @@ impl Plan {
                 named.push(d);
                 if added[d] != i {
                     added[d] = i;
-                    calls[i].deps.push(d);
+                    deps.push(d);
                 }
             }
+            deps.end_list();
         }
+        deps.shrink_to_fit();
 
         let strategies = match &scenario.strategies {
             None => vec![Strategy::Sequential, Strategy::Parallel],
@@ -336,13 +349,8 @@ impl Plan {
             }
         };
 
-        let mut successors = vec![Vec::new(); calls.len()];
-        for (i, c) in calls.iter().enumerate() {
-            for &d in &c.deps {
-                successors[d].push(i);
-            }
-        }
-        let order = topological_order(&calls, &successors).map_err(|cycle| {
+        let successors = deps.reversed(calls.len());
+        let order = topological_order(&deps, &successors).map_err(|cycle| {
             let ids: Vec<&str> = cycle.iter().map(|&i| &*calls[i].id).collect();
             at_call(cycle[0], describe_cycle(&ids))
                 .hint("each call in the cycle waits for the next, so none can start; remove one of these depends_on")
@@ -353,9 +361,9 @@ impl Plan {
         let mut level = vec![0usize; calls.len()];
         let mut runs = vec![true; calls.len()];
         for &i in &order {
-            let c = &calls[i];
-            level[i] = c.deps.iter().map(|&d| level[d] + 1).max().unwrap_or(0);
-            runs[i] = c.deps.iter().all(|&d| runs[d] && !nominal[d].1);
+            let deps = deps[i].iter().map(|&d| d as usize);
+            level[i] = deps.clone().map(|d| level[d] + 1).max().unwrap_or(0);
+            runs[i] = deps.clone().all(|d| runs[d] && !nominal[d].1);
         }
         let depth = level.iter().copied().max().unwrap_or(0) + 1;
         let mut levels = vec![Vec::new(); depth];
@@ -398,6 +406,7 @@ impl Plan {
             label: label.to_string(),
             scenario,
             calls,
+            deps,
             successors,
             level,
             levels,
@@ -421,7 +430,7 @@ impl Plan {
         for &i in plan.order.iter().rev() {
             let after = plan.successors[i]
                 .iter()
-                .map(|&s| remaining[s])
+                .map(|&s| remaining[s as usize])
                 .fold(0.0, f64::max);
             remaining[i] = durations[i] + after;
         }
@@ -431,9 +440,9 @@ impl Plan {
 
     /// Whether any call's URL needs fanout's local server (`{local}`).
     pub fn uses_local(&self) -> bool {
-        self.calls.iter().any(
-            |c| matches!(&c.effect, Effect::Http(h) if h.url.contains(LOCAL_PLACEHOLDER)),
-        )
+        self.calls
+            .iter()
+            .any(|c| matches!(&c.effect, Effect::Http(h) if h.url.contains(LOCAL_PLACEHOLDER)))
     }
 }
 

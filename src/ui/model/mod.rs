@@ -152,7 +152,7 @@ impl ViewModel {
         let (calls, critical) = match keep {
             None => (
                 (0..plan.calls.len())
-                    .map(|i| info(i, plan.calls[i].deps.clone()))
+                    .map(|i| info(i, plan.deps[i].iter().map(|&d| d as usize).collect()))
                     .collect(),
                 critical,
             ),
@@ -161,10 +161,9 @@ impl ViewModel {
             Some(keep) => (
                 keep.iter()
                     .map(|&i| {
-                        let deps = plan.calls[i]
-                            .deps
+                        let deps = plan.deps[i]
                             .iter()
-                            .filter_map(|d| keep.binary_search(d).ok())
+                            .filter_map(|&d| keep.binary_search(&(d as usize)).ok())
                             .collect();
                         info(i, deps)
                     })
