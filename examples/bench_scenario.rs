@@ -79,7 +79,7 @@ fn engine(args: &[String]) -> Result<(), String> {
     let t = Instant::now();
     let plan = Arc::new(Plan::from_source(&source).map_err(|e| e.to_string())?);
     let planned = t.elapsed();
-    let edges: usize = plan.calls.iter().map(|c| c.deps.len()).sum();
+    let edges = plan.deps.entries();
     let opts = RunOptions {
         strategies: FOUR.iter().map(|s| strategy(s)).collect(),
         speed: 1.0,

@@ -62,9 +62,9 @@ fn assert_calls(imported: &Imported, want: &[Want]) -> Plan {
         .iter()
         .map(|c| {
             (
-                c.id.as_str(),
+                &*c.id,
                 c.tool.as_deref().unwrap_or(""),
-                c.depends_on.iter().map(String::as_str).collect(),
+                c.depends_on.iter().map(|d| &**d).collect(),
                 c.latency_ms.unwrap(),
             )
         })

@@ -357,7 +357,7 @@ fn check_record(path: &Path) {
         .scenario
         .calls
         .iter()
-        .map(|c| c.depends_on.clone())
+        .map(|c| c.depends_on.iter().map(|d| d.to_string()).collect())
         .collect();
     assert_eq!(deps[1], ["chat"]);
     assert_eq!(deps[4], ["get_weather", "search_flights", "search_hotels"]);

@@ -376,7 +376,7 @@ mod tests {
             .scenario
             .calls
             .iter()
-            .map(|c| c.id.as_str())
+            .map(|c| &*c.id)
             .collect();
         assert_eq!(ids, ["chat", "slow"]);
         assert_eq!(live.running, [1]);

@@ -323,7 +323,7 @@ mod tests {
 
     fn call(id: &str, deps: &[&str]) -> CallSpec {
         CallSpec {
-            depends_on: deps.iter().map(|d| d.to_string()).collect(),
+            depends_on: deps.iter().map(|&d| d.into()).collect(),
             ..CallSpec::simulated(id.to_string(), 1.0)
         }
     }
