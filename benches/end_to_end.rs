@@ -89,7 +89,7 @@ fn part_run_virtual_4_lanes(bencher: Bencher) {
 
 /// A million calls, 2,999,994 edges (the second size): the whole headless run in
 /// process, as `fanout run FILE --clock virtual --headless` does it: parse + plan, four lanes,
-/// the view model, the final frame and the table. Target through the CLI: < 4 s, < 1 GB.
+/// the final frame's view model, the frame and the table. Target through the CLI: < 4 s, < 1 GB.
 static JSON_1M: LazyLock<String> =
     LazyLock::new(|| Shape::dag(1_000_000, Latency::Uniform(1, 1000)).json());
 
@@ -101,7 +101,7 @@ fn headless(bencher: Bencher, calls: &str) {
     let opts = four_lanes();
     bencher.bench(|| {
         let (plan, record) = plan_and_run(json, &opts);
-        let model = fanout::ui::model::ViewModel::from_record(&record, &plan);
+        let model = fanout::ui::model::ViewModel::for_final_frame(&record, &plan);
         let frame = fanout::ui::view::final_frame(&model, 100);
         frame.len() + fanout::report::table(&record).len()
     });

@@ -63,17 +63,24 @@ fn frame_200x60(bencher: Bencher, at: f64) {
 /// The four-lane virtual record of the 100,000-call, 299,994-edge graph (latencies 1..=1000 ms).
 static BIG: LazyLock<(Record, Arc<Plan>)> = LazyLock::new(common::big_record);
 
-/// `ViewModel::from_record` of the 4 × 100,000-call record (the headless and replay path).
+/// `ViewModel::from_record` of the 4 × 100,000-call record (the replay path).
 #[divan::bench(sample_count = 5, sample_size = 1)]
 fn view_model_from_record_100k(bencher: Bencher) {
     let (record, plan) = &*BIG;
     bencher.bench(|| ViewModel::from_record(record, plan).lanes.len());
 }
 
+/// `ViewModel::for_final_frame` of that record (the headless path: the calls a frame shows).
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn view_model_for_final_frame_100k(bencher: Bencher) {
+    let (record, plan) = &*BIG;
+    bencher.bench(|| ViewModel::for_final_frame(record, plan).lanes.len());
+}
+
 /// `view::final_frame` at 100 columns (the text `--headless` prints) of that model.
 #[divan::bench(sample_count = 5, sample_size = 1)]
 fn final_frame_100k(bencher: Bencher) {
     let (record, plan) = &*BIG;
-    let model = ViewModel::from_record(record, plan);
+    let model = ViewModel::for_final_frame(record, plan);
     bencher.bench(|| final_frame(&model, 100).len());
 }
