@@ -100,10 +100,13 @@ pub fn verdict(record: &Record) -> Option<String> {
     figures::headline(record)
 }
 
-/// The comparison: a header and one row per lane; which columns read left to right.
-fn rows(record: &Record) -> (Vec<&'static str>, Vec<Vec<String>>, Vec<bool>) {
+/// The comparison: a header and one row per lane (of the record's `figures`); which columns
+/// read left to right.
+fn rows(
+    record: &Record,
+    figures: &[figures::LaneFigures],
+) -> (Vec<&'static str>, Vec<Vec<String>>, Vec<bool>) {
     let repeated = record.runs.len() > 1;
-    let figures = figures::lanes(record);
     let predicted = figures.iter().any(|f| f.overhead_ms.is_some());
     let mut header = vec!["lane", "wall"];
     if repeated {
@@ -121,7 +124,7 @@ fn rows(record: &Record) -> (Vec<&'static str>, Vec<Vec<String>>, Vec<bool>) {
     let rows = record
         .lanes
         .iter()
-        .zip(&figures)
+        .zip(figures)
         .map(|(l, f)| {
             let st = f.wall;
             let mut row = vec![escape_control(&l.strategy.to_string()).into_owned()];
@@ -159,9 +162,14 @@ fn rows(record: &Record) -> (Vec<&'static str>, Vec<Vec<String>>, Vec<bool>) {
 
 /// One line per lane above its bound, saying why: `waves +3.500 s: wave barriers`.
 pub fn why_lines(record: &Record) -> Vec<String> {
-    figures::lanes(record)
-        .into_iter()
-        .filter_map(|f| Some(format!("{} {}", f.label, f.why?)))
+    why_lines_of(&figures::lanes(record))
+}
+
+/// [`why_lines`] of figures already worked out.
+fn why_lines_of(figures: &[figures::LaneFigures]) -> Vec<String> {
+    figures
+        .iter()
+        .filter_map(|f| Some(format!("{} {}", f.label, f.why.as_ref()?)))
         .collect()
 }
 
@@ -203,13 +211,16 @@ pub fn failures(record: &Record) -> Vec<String> {
 
 /// The comparison table with a headline, the failures and a verdict.
 pub fn table(record: &Record) -> String {
-    let (header, rows, left) = rows(record);
+    // Worked out once for the rows, the reasons and the verdict: each pass reads every call of
+    // every lane.
+    let figures = figures::lanes(record);
+    let (header, rows, left) = rows(record, &figures);
     let mut out = headline(record);
     out.push_str("\n\n");
     let mut all = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
     all.extend(rows);
     out.push_str(&columns::columns(&all, &left, "", 3, true));
-    for block in [failures(record), why_lines(record)] {
+    for block in [failures(record), why_lines_of(&figures)] {
         if !block.is_empty() {
             out.push('\n');
             for f in block {
@@ -218,7 +229,7 @@ pub fn table(record: &Record) -> String {
             }
         }
     }
-    if let Some(v) = verdict(record) {
+    if let Some(v) = figures::headline_of(record, &figures) {
         out.push('\n');
         out.push_str(&v);
         out.push('\n');
@@ -233,7 +244,8 @@ pub fn markdown(record: &Record) -> String {
         out.push_str(l);
         out.push_str("\n\n");
     }
-    let (header, rows, left) = rows(record);
+    let figures = figures::lanes(record);
+    let (header, rows, left) = rows(record, &figures);
     out.push_str(&format!("| {} |\n", header.join(" | ")));
     let align: Vec<&str> = left
         .iter()
@@ -244,7 +256,7 @@ pub fn markdown(record: &Record) -> String {
         let row: Vec<_> = row.iter().map(|c| escape_markdown_cell(c)).collect();
         out.push_str(&format!("| {} |\n", row.join(" | ")));
     }
-    for block in [failures(record), why_lines(record)] {
+    for block in [failures(record), why_lines_of(&figures)] {
         if !block.is_empty() {
             out.push('\n');
             for f in block {
@@ -252,7 +264,7 @@ pub fn markdown(record: &Record) -> String {
             }
         }
     }
-    if let Some(v) = verdict(record) {
+    if let Some(v) = figures::headline_of(record, &figures) {
         out.push_str(&format!("\n{v}\n"));
     }
     out
