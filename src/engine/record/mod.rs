@@ -260,22 +260,29 @@ impl Record {
         lanes: Vec<LaneResult>,
     ) -> Record {
         let cores = cores();
-        // Simulated and CPU calls count what they are known to take; real I/O counts the least
-        // it took in any lane, so that no lane can beat the bound with a lucky fast call.
-        let durations: Vec<f64> = plan
-            .calls
-            .iter()
-            .enumerate()
-            .map(|(i, c)| match c.effect.nominal_ms() {
-                Some(_) => c.expected(speed).0,
-                None => lanes
-                    .iter()
-                    .filter_map(|l| l.calls.get(i)?.duration_ms())
-                    .fold(None, |m: Option<f64>, d| Some(m.map_or(d, |m| m.min(d))))
-                    .unwrap_or(0.0),
-            })
-            .collect();
-        let bounds = plan.bounds_from(&durations, speed);
+        // At speed 1 with nothing measured the bounds are the plan's own (the same function of
+        // the same durations). Otherwise simulated and CPU calls count what they are known to
+        // take, and real I/O the least it took in any lane, so that no lane can beat the bound
+        // with a lucky fast call.
+        let measured = plan.calls.iter().any(|c| c.effect.nominal_ms().is_none());
+        let bounds = if speed == 1.0 && !measured {
+            plan.bounds
+        } else {
+            let durations: Vec<f64> = plan
+                .calls
+                .iter()
+                .enumerate()
+                .map(|(i, c)| match c.effect.nominal_ms() {
+                    Some(_) => c.expected(speed).0,
+                    None => lanes
+                        .iter()
+                        .filter_map(|l| l.calls.get(i)?.duration_ms())
+                        .fold(None, |m: Option<f64>, d| Some(m.map_or(d, |m| m.min(d))))
+                        .unwrap_or(0.0),
+                })
+                .collect();
+            plan.bounds_from(&durations, speed)
+        };
         let draws = plan
             .calls
             .iter()

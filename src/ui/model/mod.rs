@@ -126,8 +126,15 @@ impl ViewModel {
         critical: Vec<bool>,
         keep: Option<&[usize]>,
     ) -> ViewModel {
-        let bounds = plan.bounds_from(durations, speed);
-        let waves_ms = plan.waves_from(durations);
+        // At speed 1 these are the plan's own (the same function of the same durations).
+        let (bounds, waves_ms) = if speed == 1.0 {
+            (plan.bounds, plan.waves_ms)
+        } else {
+            (
+                plan.bounds_from(durations, speed),
+                plan.waves_from(durations),
+            )
+        };
         let cores = cores();
         let shown = keep.map_or(plan.calls.len(), <[usize]>::len);
         let lanes = strategies
