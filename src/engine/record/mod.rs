@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 mod call;
 mod fields;
 mod load;
+mod read;
 
 pub use call::{Attempt, CallMore, CallRecord, CallStatus, boxed_unless_empty};
 
