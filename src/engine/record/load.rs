@@ -27,6 +27,7 @@ impl Record {
     /// streamed read reads the file again whole, and the same steps on its text say what is
     /// wrong and where (a bad record costs a second read; a good one costs no copy).
     pub fn load(path: &Path) -> Result<(Record, Arc<Plan>), InputError> {
+        let _lending = super::ids::Lending::start();
         if let Some(loaded) = Record::load_streamed(path) {
             return Ok(loaded);
         }
