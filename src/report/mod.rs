@@ -52,7 +52,12 @@ pub use figures::{Stats, duration, lane_stats, percent, ratio, speedup};
 
 /// `5 ok, 1 error, 2 skipped, 3 cancelled`.
 pub fn outcome_counts(lane: &LaneRecord) -> String {
-    let count = |s| lane.calls.iter().filter(|c| c.status == s).count();
+    // One pass over the calls, not one per status: a lane may hold a million.
+    let mut counts = [0usize; 4];
+    for c in &lane.calls {
+        counts[c.status as usize] += 1;
+    }
+    let count = |s: CallStatus| counts[s as usize];
     let mut parts = vec![format!("{} ok", count(CallStatus::Ok))];
     for (s, name) in [
         (CallStatus::Error, "error"),
