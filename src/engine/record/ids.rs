@@ -5,6 +5,9 @@
 //! A record that does not match is read as it always was, and [`super::Record::load`]'s checks
 //! refuse it as before.
 //!
+//! While it reads the lanes, the scenario can also be planned on another thread
+//! ([`plan_aside`]): the plan needs only the scenario, which comes first in a record.
+//!
 //! Only while [`Lending`] lives (in [`super::Record::load`]); any other reading of a record is
 //! unchanged.
 
@@ -15,13 +18,20 @@ use std::sync::Arc;
 use serde::de::{Deserialize, Deserializer, SeqAccess, Visitor};
 
 use super::CallRecord;
-use crate::engine::scenario::Scenario;
+use crate::engine::error::InputError;
+use crate::engine::plan::Plan;
+use crate::engine::scenario::{Scenario, ScenarioSource};
+
+type Planning = std::thread::JoinHandle<Result<Plan, InputError>>;
 
 #[derive(Default)]
 struct Ids {
     ids: Vec<Arc<str>>,
     /// The place in its lane of the call record being read.
     next: usize,
+    /// Plan the scenario with this source as soon as it is read.
+    plan_with: Option<ScenarioSource>,
+    planning: Option<Planning>,
 }
 
 thread_local! {
@@ -38,6 +48,22 @@ impl Lending {
     }
 }
 
+/// Plans the scenario of the record about to be read on another thread as soon as it is read,
+/// with `source` (whose text is empty: a failed plan is done again on the text).
+pub(super) fn plan_aside(source: ScenarioSource) {
+    LENT.with(|l| {
+        if let Some(lent) = l.borrow_mut().as_mut() {
+            lent.plan_with = Some(source);
+        }
+    });
+}
+
+/// The plan [`plan_aside`] asked for, once done; `None` if none was made.
+pub(super) fn planned() -> Option<Result<Plan, InputError>> {
+    let planning = LENT.with(|l| l.borrow_mut().as_mut()?.planning.take())?;
+    planning.join().ok()
+}
+
 impl Drop for Lending {
     fn drop(&mut self) {
         LENT.with(|l| *l.borrow_mut() = None);
@@ -46,7 +72,7 @@ impl Drop for Lending {
 
 /// `Record.scenario`: the scenario, whose ids are then lent (when lending).
 pub(super) fn scenario<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<Scenario>, D::Error> {
-    let scenario = Arc::<Scenario>::deserialize(d)?;
+    let mut scenario = Arc::<Scenario>::deserialize(d)?;
     LENT.with(|l| {
         if let Some(lent) = l.borrow_mut().as_mut() {
             lent.ids = scenario
@@ -54,6 +80,19 @@ pub(super) fn scenario<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<Scenario>,
                 .iter()
                 .map(|c| Arc::from(c.id.as_str()))
                 .collect();
+            if let Some(source) = lent.plan_with.take() {
+                // What `Plan::new` would shrink, had it the only reference.
+                if let Some(s) = Arc::get_mut(&mut scenario) {
+                    s.calls.shrink_to_fit();
+                    for c in &mut s.calls {
+                        c.depends_on.shrink_to_fit();
+                    }
+                }
+                let shared = scenario.clone();
+                lent.planning = std::thread::Builder::new()
+                    .spawn(move || Plan::new(shared, &source))
+                    .ok();
+            }
         }
     });
     Ok(scenario)

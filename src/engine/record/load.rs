@@ -27,26 +27,36 @@ impl Record {
     /// streamed read reads the file again whole, and the same steps on its text say what is
     /// wrong and where (a bad record costs a second read; a good one costs no copy).
     pub fn load(path: &Path) -> Result<(Record, Arc<Plan>), InputError> {
-        let _lending = super::ids::Lending::start();
+        let lending = super::ids::Lending::start();
         if let Some(loaded) = Record::load_streamed(path) {
             return Ok(loaded);
         }
+        // Afresh: nothing of the streamed read is used.
+        drop(lending);
+        let _lending = super::ids::Lending::start();
         let label = path.display().to_string();
         let text = read_input_capped(path, RECORD_INPUT, DEFAULT_MAX_RECORD_BYTES)?;
         let record: Record = parse_json(&label, &text).map_err(|e| which_lane(e, &label, &text))?;
-        Record::finish(record, source(path, text))
+        Record::finish(record, source(path, text), None)
     }
 
-    /// Plans the embedded scenario and checks the record against it: the steps after parsing,
-    /// with `source.text` to place errors (empty when streamed: errors are then found again).
+    /// Plans the embedded scenario (unless `planned` has it already) and checks the record
+    /// against it: the steps after parsing, with `source.text` to place errors (empty when
+    /// streamed: errors are then found again).
     pub(super) fn finish(
         mut record: Record,
         source: ScenarioSource,
+        planned: Option<Result<Plan, InputError>>,
     ) -> Result<(Record, Arc<Plan>), InputError> {
-        if let Some(s) = Arc::get_mut(&mut record.scenario) {
-            s.calls.shrink_to_fit();
-        }
-        let plan = Plan::new(record.scenario.clone(), &source)?;
+        let plan = match planned {
+            Some(plan) => plan?,
+            None => {
+                if let Some(s) = Arc::get_mut(&mut record.scenario) {
+                    s.calls.shrink_to_fit();
+                }
+                Plan::new(record.scenario.clone(), &source)?
+            }
+        };
         record.check(&source.label, &source.text, &plan)?;
         record.align_runs();
         record.share_ids(&plan);

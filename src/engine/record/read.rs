@@ -30,8 +30,9 @@ impl Record {
         // By value: `io::Bytes` reads a `BufReader` byte by byte from its buffer, but through a
         // `&mut` it makes a `read` call for every byte (`report` of a million calls took 1.5×
         // as long).
+        super::ids::plan_aside(source(path, String::new()));
         let record: Record = serde_json::from_reader(reader).ok()?;
-        Record::finish(record, source(path, String::new())).ok()
+        Record::finish(record, source(path, String::new()), super::ids::planned()).ok()
     }
 }
 
@@ -78,7 +79,7 @@ mod tests {
             std::fs::write(&path, &text).unwrap();
             let (streamed, plan) = Record::load_streamed(&path).expect("a good record streams");
             let parsed: Record = parse_json("r.json", &text).unwrap();
-            let (whole, _) = Record::finish(parsed, source(&path, text)).unwrap();
+            let (whole, _) = Record::finish(parsed, source(&path, text), None).unwrap();
             assert_eq!(streamed, whole);
             assert_eq!(streamed, r);
             assert_eq!(plan.calls.len(), r.scenario.calls.len());
