@@ -22,7 +22,7 @@ pub const DEFAULT_MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
 /// fanout's own output and grow with the run: one of 4 lanes × 100k calls is 47 MiB (77 MiB in
 /// the fully pretty layout of earlier versions), of 4 × 1M calls 483 MiB (780 MiB). They are
 /// read as a stream, never held as text, so the cap bounds what the parsed record may take
-/// (about 1.5× the file), not a copy of the file.
+/// (about twice the file: 1.03 GB of heap for the 483 MiB one), not a copy of the file.
 pub const DEFAULT_MAX_RECORD_BYTES: u64 = 1 << 30;
 
 /// The environment variable that raises (or lowers) the size cap, in bytes: for every kind of
