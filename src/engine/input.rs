@@ -1,14 +1,15 @@
 //! Reading inputs and writing outputs safely: the one place fanout opens a file it was given.
 //!
-//! - [`read_input`]: only a regular file, at most [`max_input_bytes`] (64 MiB unless
-//!   `FANOUT_MAX_INPUT_BYTES` says otherwise), read through a bounded reader, so `/dev/zero`, a
-//!   FIFO or a huge sparse file fails at once instead of hanging or filling memory;
+//! - [`read_input`]: only a regular file, at most [`max_input_bytes`] (64 MiB, 1 GiB for
+//!   fanout's own records, unless `FANOUT_MAX_INPUT_BYTES` says otherwise), read through a
+//!   bounded reader, so `/dev/zero`, a FIFO or a huge sparse file fails at once instead of
+//!   hanging or filling memory; [`open_input`] is the same file as a bounded stream;
 //! - [`write_output`]: never over one of the run's inputs (compared by device and inode, so a
 //!   symlink or hard link is caught too), and atomically: a temporary file in the same folder,
 //!   then a rename, so a failed write never leaves half a file.
 
 use std::fs::{File, Metadata, OpenOptions};
-use std::io::{BufWriter, Read, Write};
+use std::io::{BufWriter, Read, Take, Write};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -17,14 +18,27 @@ use super::error::InputError;
 /// The default size cap of an input file: 64 MiB.
 pub const DEFAULT_MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
 
-/// The environment variable that raises (or lowers) the size cap, in bytes.
+/// The default size cap of a run record fanout wrote (`report`, `replay`): 1 GiB. Records are
+/// fanout's own output and grow with the run: one of 4 lanes × 100k calls is 47 MiB (77 MiB in
+/// the fully pretty layout of earlier versions), of 4 × 1M calls 483 MiB (780 MiB). They are
+/// read as a stream, never held as text, so the cap bounds what the parsed record may take
+/// (about twice the file: 1.03 GB of heap for the 483 MiB one), not a copy of the file.
+pub const DEFAULT_MAX_RECORD_BYTES: u64 = 1 << 30;
+
+/// The environment variable that raises (or lowers) the size cap, in bytes: for every kind of
+/// input, records included.
 pub const MAX_INPUT_ENV: &str = "FANOUT_MAX_INPUT_BYTES";
 
 /// The size cap of an input file: `FANOUT_MAX_INPUT_BYTES` if set to a whole number of bytes
 /// (at least 1), else [`DEFAULT_MAX_INPUT_BYTES`].
 pub fn max_input_bytes() -> Result<u64, InputError> {
+    max_input_bytes_or(DEFAULT_MAX_INPUT_BYTES)
+}
+
+/// [`max_input_bytes`] with another default ([`DEFAULT_MAX_RECORD_BYTES`] for records).
+pub fn max_input_bytes_or(default: u64) -> Result<u64, InputError> {
     match std::env::var(MAX_INPUT_ENV) {
-        Err(_) => Ok(DEFAULT_MAX_INPUT_BYTES),
+        Err(_) => Ok(default),
         Ok(v) => match v.trim().parse::<u64>() {
             Ok(n) if n > 0 => Ok(n),
             _ => Err(InputError::new(
@@ -32,7 +46,7 @@ pub fn max_input_bytes() -> Result<u64, InputError> {
                 format!("`{v}` is not a size in bytes"),
             )
             .hint(format!(
-                "set it to a whole number of bytes, e.g. {MAX_INPUT_ENV}=268435456 for 256 MiB, or unset it for the default 64 MiB"
+                "set it to a whole number of bytes, e.g. {MAX_INPUT_ENV}=268435456 for 256 MiB, or unset it for the defaults (64 MiB, 1 GiB for a record)"
             ))),
         },
     }
@@ -86,8 +100,90 @@ fn special_kind(meta: &Metadata) -> &'static str {
 /// Reads a whole input file as UTF-8 text: a regular file of at most [`max_input_bytes`].
 /// Errors name the file and the fix; none blocks (a FIFO is opened non-blocking and refused).
 pub fn read_input(path: &Path, kind: InputKind<'_>) -> Result<String, InputError> {
+    read_input_capped(path, kind, DEFAULT_MAX_INPUT_BYTES)
+}
+
+/// [`read_input`] with another default cap (`FANOUT_MAX_INPUT_BYTES` still decides when set).
+pub fn read_input_capped(
+    path: &Path,
+    kind: InputKind<'_>,
+    default_cap: u64,
+) -> Result<String, InputError> {
+    let mut input = open_input(path, kind, default_cap)?;
+    let mut bytes = Vec::with_capacity(input.size as usize);
+    let read = input.read_to_end(&mut bytes);
+    input.check_size()?;
+    read.map_err(|e| InputError::new(&input.label, format!("cannot read: {e}")))?;
+    String::from_utf8(bytes).map_err(|_| {
+        InputError::new(&input.label, "cannot read: the file is not UTF-8 text")
+            .hint(kind.utf8_hint)
+    })
+}
+
+/// An input file opened for reading: a regular file, read through a bound of one byte more
+/// than the cap, so that a file that grows while it is read is never read further.
+#[derive(Debug)]
+pub struct BoundedInput {
+    label: String,
+    cap: u64,
+    size: u64,
+    file: Take<File>,
+}
+
+/// Reading past the cap is an error ([`std::io::ErrorKind::FileTooLarge`]): a parser reading
+/// the stream stops there, and [`Self::check_size`] says what happened.
+impl Read for BoundedInput {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(buf)?;
+        if self.file.limit() == 0 {
+            return Err(std::io::ErrorKind::FileTooLarge.into());
+        }
+        Ok(n)
+    }
+}
+
+impl BoundedInput {
+    /// The file's size when it was opened.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Fails if more than the cap has been read (the file grew past it while read).
+    pub fn check_size(&self) -> Result<(), InputError> {
+        if self.file.limit() == 0 {
+            return Err(too_large(
+                &self.label,
+                &format!("more than {}", fmt_bytes(self.cap)),
+                self.cap,
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn too_large(label: &str, size: &str, cap: u64) -> InputError {
+    InputError::new(
+        label,
+        format!(
+            "is {size}, larger than the {} an input may be",
+            fmt_bytes(cap)
+        ),
+    )
+    .hint(format!(
+        "check that this is the right file; to read larger files set {MAX_INPUT_ENV} to a size in bytes"
+    ))
+}
+
+/// Opens an input file for reading as a stream, with every check of [`read_input`] but UTF-8
+/// (the reader's to make): a regular file of at most the cap (`FANOUT_MAX_INPUT_BYTES`, else
+/// `default_cap`), opened without blocking.
+pub fn open_input(
+    path: &Path,
+    kind: InputKind<'_>,
+    default_cap: u64,
+) -> Result<BoundedInput, InputError> {
     let label = path.display().to_string();
-    let cap = max_input_bytes()?;
+    let cap = max_input_bytes_or(default_cap)?;
     let not_regular = |meta: &Metadata| {
         InputError::new(
             &label,
@@ -133,32 +229,16 @@ pub fn read_input(path: &Path, kind: InputKind<'_>) -> Result<String, InputError
     if !meta.is_file() {
         return Err(not_regular(&meta));
     }
-    let too_large = |size: String| {
-        InputError::new(
-            &label,
-            format!(
-                "is {size}, larger than the {} an input may be",
-                fmt_bytes(cap)
-            ),
-        )
-        .hint(format!(
-            "check that this is the right file; to read larger files set {MAX_INPUT_ENV} to a size in bytes"
-        ))
-    };
     if meta.len() > cap {
-        return Err(too_large(fmt_bytes(meta.len())));
+        return Err(too_large(&label, &fmt_bytes(meta.len()), cap));
     }
-    // Bounded even if the file grows while it is read.
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
     clear_nonblocking(&file);
-    file.take(cap + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| InputError::new(&label, format!("cannot read: {e}")))?;
-    if bytes.len() as u64 > cap {
-        return Err(too_large(format!("more than {}", fmt_bytes(cap))));
-    }
-    String::from_utf8(bytes).map_err(|_| {
-        InputError::new(&label, "cannot read: the file is not UTF-8 text").hint(kind.utf8_hint)
+    Ok(BoundedInput {
+        label,
+        cap,
+        size: meta.len(),
+        // Bounded even if the file grows while it is read.
+        file: file.take(cap + 1),
     })
 }
 

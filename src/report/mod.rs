@@ -14,6 +14,7 @@ pub mod chrome_trace;
 pub mod columns;
 pub mod csv;
 pub mod figures;
+pub mod json_layout;
 pub mod runs;
 pub mod svg;
 pub mod sweep;
@@ -270,7 +271,7 @@ pub fn markdown(record: &Record) -> String {
     out
 }
 
-/// The record as pretty JSON (what `--record` writes).
+/// The record as JSON (what `--record` writes): pretty, one call per line ([`json_layout`]).
 pub fn json(record: &Record) -> String {
     let mut out = Vec::new();
     write_json(record, &mut out).expect("a record always serializes");
@@ -279,6 +280,6 @@ pub fn json(record: &Record) -> String {
 
 /// [`json`] streamed to `out`, for records too big to hold twice (`--record`, `--json`).
 pub fn write_json(record: &Record, out: &mut impl std::io::Write) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, record)?;
+    json_layout::to_writer(&mut *out, record)?;
     out.write_all(b"\n")
 }

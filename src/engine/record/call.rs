@@ -81,6 +81,7 @@ pub fn boxed_unless_empty<T: Default + PartialEq>(more: T) -> Option<Box<T>> {
 #[derive(Serialize, Deserialize)]
 #[serde(remote = "Self", deny_unknown_fields)]
 struct CallRecordIn {
+    #[serde(deserialize_with = "super::ids::id")]
     id: Arc<str>,
     status: CallStatus,
     start_ms: Option<f64>,

@@ -4,12 +4,14 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use super::read::{RECORD_INPUT, source};
 use super::{CallStatus, LaneLabel, LaneRecord, Record, UNKNOWN_LANE};
 use crate::engine::error::InputError;
+use crate::engine::input::{DEFAULT_MAX_RECORD_BYTES, read_input_capped};
 use crate::engine::json::locate::{Step, dotted, line_col, locate, nth_line_start, scan_prefix};
-use crate::engine::json::{FileKind, parse_json};
+use crate::engine::json::parse_json;
 use crate::engine::plan::Plan;
-use crate::engine::scenario::read_file;
+use crate::engine::scenario::ScenarioSource;
 use crate::engine::strategy::Strategy;
 
 impl Record {
@@ -19,16 +21,42 @@ impl Record {
     ///
     /// The lanes of every repeated run (`runs`) are put in the order of `lanes`, so anything
     /// that aggregates runs by position compares the same strategy.
+    ///
+    /// A good record is read as a stream and its text never held: the text of a million-call
+    /// record is half a gigabyte, needed only to place an error. So any failure of the
+    /// streamed read reads the file again whole, and the same steps on its text say what is
+    /// wrong and where (a bad record costs a second read; a good one costs no copy).
     pub fn load(path: &Path) -> Result<(Record, Arc<Plan>), InputError> {
-        let mut source = read_file(path, FileKind::Record)?;
-        let mut record: Record = parse_json(&source.label, &source.text)
-            .map_err(|e| which_lane(e, &source.label, &source.text))?;
-        if let Some(s) = Arc::get_mut(&mut record.scenario) {
-            s.calls.shrink_to_fit();
+        let lending = super::ids::Lending::start();
+        if let Some(loaded) = Record::load_streamed(path) {
+            return Ok(loaded);
         }
-        // The embedded scenario's errors name the record file and place themselves in it.
-        source.embedded = true;
-        let plan = Plan::new(record.scenario.clone(), &source)?;
+        // Afresh: nothing of the streamed read is used.
+        drop(lending);
+        let _lending = super::ids::Lending::start();
+        let label = path.display().to_string();
+        let text = read_input_capped(path, RECORD_INPUT, DEFAULT_MAX_RECORD_BYTES)?;
+        let record: Record = parse_json(&label, &text).map_err(|e| which_lane(e, &label, &text))?;
+        Record::finish(record, source(path, text), None)
+    }
+
+    /// Plans the embedded scenario (unless `planned` has it already) and checks the record
+    /// against it: the steps after parsing, with `source.text` to place errors (empty when
+    /// streamed: errors are then found again).
+    pub(super) fn finish(
+        mut record: Record,
+        source: ScenarioSource,
+        planned: Option<Result<Plan, InputError>>,
+    ) -> Result<(Record, Arc<Plan>), InputError> {
+        let plan = match planned {
+            Some(plan) => plan?,
+            None => {
+                if let Some(s) = Arc::get_mut(&mut record.scenario) {
+                    s.calls.shrink_to_fit();
+                }
+                Plan::new(record.scenario.clone(), &source)?
+            }
+        };
         record.check(&source.label, &source.text, &plan)?;
         record.align_runs();
         record.share_ids(&plan);

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 mod call;
 mod fields;
+mod ids;
 mod load;
+mod read;
 
 pub use call::{Attempt, CallMore, CallRecord, CallStatus, boxed_unless_empty};
 
@@ -66,6 +68,7 @@ pub struct LaneRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predicted_ms: Option<f64>,
     /// One entry per call, in file order.
+    #[serde(deserialize_with = "ids::calls")]
     pub calls: Vec<CallRecord>,
     /// The model's turns, in order (`one-per-turn` and `turn-batched` lanes).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -225,6 +228,7 @@ pub struct Record {
     #[serde(default)]
     pub clock: Clock,
     /// The scenario as run (the plan's own, shared).
+    #[serde(deserialize_with = "ids::scenario")]
     pub scenario: Arc<Scenario>,
     /// Sum of work and critical path: nominal ÷ speed for simulated calls, measured (the median
     /// over lanes) for real I/O.
