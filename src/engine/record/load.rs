@@ -137,7 +137,7 @@ impl Record {
         }
         let ids: std::collections::HashSet<&str> = plan.calls.iter().map(|c| &*c.id).collect();
         for (id, &ms) in &self.draws {
-            let path = [Key("draws"), Key(&**id)];
+            let path = [Key("draws"), Key(id)];
             if !ids.contains(&**id) {
                 return Err(fail(
                     &path,
