@@ -26,12 +26,15 @@ type Planning = std::thread::JoinHandle<Result<Plan, InputError>>;
 
 #[derive(Default)]
 struct Ids {
-    ids: Vec<Arc<str>>,
+    ids: Arc<Vec<Arc<str>>>,
     /// The place in its lane of the call record being read.
     next: usize,
     /// Plan the scenario with this source as soon as it is read.
     plan_with: Option<ScenarioSource>,
     planning: Option<Planning>,
+    /// Cutting: the text's start, and where each lane's `calls` list lies in it (left to be
+    /// parsed on other threads; the lane gets an empty list meanwhile).
+    cut: Option<(usize, Vec<(usize, usize)>)>,
 }
 
 thread_local! {
@@ -46,6 +49,38 @@ impl Lending {
         LENT.with(|l| *l.borrow_mut() = Some(Ids::default()));
         Lending(())
     }
+
+    /// Lends `ids` (a lane's calls read on a thread of their own).
+    pub(super) fn of(ids: Arc<Vec<Arc<str>>>) -> Lending {
+        LENT.with(|l| {
+            *l.borrow_mut() = Some(Ids {
+                ids,
+                ..Ids::default()
+            })
+        });
+        Lending(())
+    }
+}
+
+/// Leaves every lane's `calls` list of the record about to be read from `text` unread, noting
+/// where it lies (see [`cut_lists`]). Only for a read from a string: the lists are borrowed.
+pub(super) fn cut_from(text: &str) {
+    LENT.with(|l| {
+        if let Some(lent) = l.borrow_mut().as_mut() {
+            lent.cut = Some((text.as_ptr() as usize, Vec::new()));
+        }
+    });
+}
+
+/// Where the lists [`cut_from`] left lie in the text (byte ranges, in the order read), and the
+/// ids lent with them.
+pub(super) fn cut_lists() -> Option<(Vec<(usize, usize)>, Arc<Vec<Arc<str>>>)> {
+    LENT.with(|l| {
+        let mut l = l.borrow_mut();
+        let lent = l.as_mut()?;
+        let (_, ranges) = lent.cut.take()?;
+        Some((ranges, lent.ids.clone()))
+    })
 }
 
 /// Plans the scenario of the record about to be read on another thread as soon as it is read,
@@ -75,7 +110,7 @@ pub(super) fn scenario<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<Scenario>,
     let mut scenario = Arc::<Scenario>::deserialize(d)?;
     LENT.with(|l| {
         if let Some(lent) = l.borrow_mut().as_mut() {
-            lent.ids = scenario.calls.iter().map(|c| c.id.clone()).collect();
+            lent.ids = Arc::new(scenario.calls.iter().map(|c| c.id.clone()).collect());
             if let Some(source) = lent.plan_with.take() {
                 // What `Plan::new` would shrink, had it the only reference.
                 if let Some(s) = Arc::get_mut(&mut scenario) {
@@ -97,6 +132,17 @@ pub(super) fn scenario<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<Scenario>,
 /// `LaneRecord.calls`: a list of call records, made at the scenario's size and told each
 /// record's place (when lending).
 pub(super) fn calls<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<CallRecord>, D::Error> {
+    let base = LENT.with(|l| l.borrow().as_ref()?.cut.as_ref().map(|c| c.0));
+    if let Some(base) = base {
+        let raw = <&serde_json::value::RawValue>::deserialize(d)?;
+        let start = raw.get().as_ptr() as usize - base;
+        LENT.with(|l| {
+            if let Some((_, ranges)) = l.borrow_mut().as_mut().and_then(|lent| lent.cut.as_mut()) {
+                ranges.push((start, start + raw.get().len()));
+            }
+        });
+        return Ok(Vec::new());
+    }
     struct Calls;
     impl<'de> Visitor<'de> for Calls {
         type Value = Vec<CallRecord>;
