@@ -50,7 +50,10 @@ impl Record {
                     })
                 })
                 .collect();
-            readers.into_iter().map(|r| r.join().ok().flatten()).collect()
+            readers
+                .into_iter()
+                .map(|r| r.join().ok().flatten())
+                .collect()
         });
         drop(text);
         for (lane, calls) in record.lanes.iter_mut().zip(lists) {
@@ -128,6 +131,49 @@ mod tests {
     }
 
     /// A damaged record does not stream; its error is found again in the text and placed.
+    /// The read that parses each lane on a thread of its own gives the same record in every
+    /// layout; a record of several runs is left to the streamed read, and loads as before.
+    #[test]
+    fn a_record_read_lane_by_lane_is_the_record_its_text_holds() {
+        let r = record();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.json");
+        for text in [
+            crate::report::json(&r),
+            serde_json::to_string_pretty(&r).unwrap(),
+            serde_json::to_string(&r).unwrap(),
+            format!("\u{feff}{}", serde_json::to_string(&r).unwrap()),
+        ] {
+            std::fs::write(&path, &text).unwrap();
+            let _lending = super::super::ids::Lending::start();
+            let (cut, plan) = Record::load_cut(&path).expect("a one-run record is cut");
+            assert_eq!(cut, r);
+            assert_eq!(plan.calls.len(), r.scenario.calls.len());
+            assert!(cut.lanes.iter().all(|l| {
+                l.calls
+                    .iter()
+                    .zip(&plan.calls)
+                    .all(|(c, p)| Arc::ptr_eq(&c.id, &p.id))
+            }));
+        }
+        let runs = crate::report::runs::gather(vec![r.clone(), r.clone()]).unwrap();
+        std::fs::write(&path, crate::report::json(&runs)).unwrap();
+        {
+            let _lending = super::super::ids::Lending::start();
+            assert!(Record::load_cut(&path).is_none());
+        }
+        let (loaded, _) = Record::load(&path).unwrap();
+        assert_eq!(loaded, runs);
+        // A damaged lane is not cut: the streamed read, then the text, say what is wrong.
+        let text = crate::report::json(&r).replacen(r#""status": "ok""#, r#""status": "fine""#, 1);
+        std::fs::write(&path, text).unwrap();
+        {
+            let _lending = super::super::ids::Lending::start();
+            assert!(Record::load_cut(&path).is_none());
+        }
+        assert!(Record::load(&path).is_err());
+    }
+
     #[test]
     fn a_damaged_record_is_placed_from_its_text() {
         let text =
