@@ -24,9 +24,12 @@ use crate::engine::scenario::{Scenario, ScenarioSource};
 
 type Planning = std::thread::JoinHandle<Result<Plan, InputError>>;
 
+/// The scenario's ids, in file order, shared by the threads that read a record's lanes.
+pub(super) type SharedIds = Arc<Vec<Arc<str>>>;
+
 #[derive(Default)]
 struct Ids {
-    ids: Arc<Vec<Arc<str>>>,
+    ids: SharedIds,
     /// The place in its lane of the call record being read.
     next: usize,
     /// Plan the scenario with this source as soon as it is read.
@@ -51,7 +54,7 @@ impl Lending {
     }
 
     /// Lends `ids` (a lane's calls read on a thread of their own).
-    pub(super) fn of(ids: Arc<Vec<Arc<str>>>) -> Lending {
+    pub(super) fn of(ids: SharedIds) -> Lending {
         LENT.with(|l| {
             *l.borrow_mut() = Some(Ids {
                 ids,
@@ -74,7 +77,7 @@ pub(super) fn cut_from(text: &str) {
 
 /// Where the lists [`cut_from`] left lie in the text (byte ranges, in the order read), and the
 /// ids lent with them.
-pub(super) fn cut_lists() -> Option<(Vec<(usize, usize)>, Arc<Vec<Arc<str>>>)> {
+pub(super) fn cut_lists() -> Option<(Vec<(usize, usize)>, SharedIds)> {
     LENT.with(|l| {
         let mut l = l.borrow_mut();
         let lent = l.as_mut()?;
