@@ -20,9 +20,9 @@ pub const DEFAULT_MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The default size cap of a run record fanout wrote (`report`, `replay`): 1 GiB. Records are
 /// fanout's own output and grow with the run: one of 4 lanes × 100k calls is 47 MiB (77 MiB in
-/// the fully pretty layout of earlier versions), of 4 × 1M calls 483 MiB (780 MiB). They are
-/// read as a stream, never held as text, so the cap bounds what the parsed record may take
-/// (about twice the file: 1.03 GB of heap for the 483 MiB one), not a copy of the file.
+/// the fully pretty layout of earlier versions), of 4 × 1M calls 483 MiB (780 MiB). A record of
+/// one run is read whole (its text beside the parsed lanes while they are read: 1.4 GB at the
+/// peak for the 483 MiB one), a record of several runs as a stream; the cap bounds both.
 pub const DEFAULT_MAX_RECORD_BYTES: u64 = 1 << 30;
 
 /// The environment variable that raises (or lowers) the size cap, in bytes: for every kind of

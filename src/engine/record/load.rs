@@ -22,10 +22,12 @@ impl Record {
     /// The lanes of every repeated run (`runs`) are put in the order of `lanes`, so anything
     /// that aggregates runs by position compares the same strategy.
     ///
-    /// A good record is read as a stream and its text never held: the text of a million-call
-    /// record is half a gigabyte, needed only to place an error. So any failure of the
-    /// streamed read reads the file again whole, and the same steps on its text say what is
-    /// wrong and where (a bad record costs a second read; a good one costs no copy).
+    /// Three reads, each taken only if the one before fails: a record of one run is read whole
+    /// and its lanes parsed each on a thread of its own (`Record::load_cut`: the fastest, a
+    /// million-call record's lanes are most of its text); a record of several runs is read as
+    /// a stream, its text never held (`Record::load_streamed`); and a record either of those
+    /// refused is read whole once more, for the same steps on its text to say what is wrong
+    /// and where (the placing the other two cannot do).
     pub fn load(path: &Path) -> Result<(Record, Arc<Plan>), InputError> {
         let lending = super::ids::Lending::start();
         if let Some(loaded) = Record::load_cut(path) {
