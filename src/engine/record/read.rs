@@ -107,19 +107,24 @@ mod tests {
         run_virtual(&plan, &RunOptions::for_plan(&plan))
     }
 
-    /// The streamed read gives what parsing the whole text gives, in any layout a record may
-    /// have: this fanout's, fully pretty (earlier versions), compact, after a byte-order mark.
+    /// Every layout a record may have: this fanout's, fully pretty (earlier versions),
+    /// compact, after a byte-order mark.
+    fn layouts(r: &Record) -> [String; 4] {
+        [
+            crate::report::json(r),
+            serde_json::to_string_pretty(r).unwrap(),
+            serde_json::to_string(r).unwrap(),
+            format!("\u{feff}{}", serde_json::to_string(r).unwrap()),
+        ]
+    }
+
+    /// The streamed read gives what parsing the whole text gives, in every layout.
     #[test]
     fn a_streamed_record_is_the_record_its_text_holds() {
         let r = record();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.json");
-        for text in [
-            crate::report::json(&r),
-            serde_json::to_string_pretty(&r).unwrap(),
-            serde_json::to_string(&r).unwrap(),
-            format!("\u{feff}{}", serde_json::to_string(&r).unwrap()),
-        ] {
+        for text in layouts(&r) {
             std::fs::write(&path, &text).unwrap();
             let (streamed, plan) = Record::load_streamed(&path).expect("a good record streams");
             let parsed: Record = parse_json("r.json", &text).unwrap();
@@ -130,7 +135,6 @@ mod tests {
         }
     }
 
-    /// A damaged record does not stream; its error is found again in the text and placed.
     /// The read that parses each lane on a thread of its own gives the same record in every
     /// layout; a record of several runs is left to the streamed read, and loads as before.
     #[test]
@@ -138,12 +142,7 @@ mod tests {
         let r = record();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.json");
-        for text in [
-            crate::report::json(&r),
-            serde_json::to_string_pretty(&r).unwrap(),
-            serde_json::to_string(&r).unwrap(),
-            format!("\u{feff}{}", serde_json::to_string(&r).unwrap()),
-        ] {
+        for text in layouts(&r) {
             std::fs::write(&path, &text).unwrap();
             let _lending = super::super::ids::Lending::start();
             let (cut, plan) = Record::load_cut(&path).expect("a one-run record is cut");
@@ -174,6 +173,7 @@ mod tests {
         assert!(Record::load(&path).is_err());
     }
 
+    /// A damaged record does not stream; its error is found again in the text and placed.
     #[test]
     fn a_damaged_record_is_placed_from_its_text() {
         let text =
