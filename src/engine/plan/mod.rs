@@ -168,12 +168,8 @@ impl Plan {
         source: &ScenarioSource,
     ) -> Result<Plan, InputError> {
         let mut scenario = scenario.into();
-        // serde grows the lists as it reads; a 100k-call plan keeps them for its whole life.
         if let Some(s) = Arc::get_mut(&mut scenario) {
-            s.calls.shrink_to_fit();
-            for c in &mut s.calls {
-                c.depends_on.shrink_to_fit();
-            }
+            s.shrink_to_fit();
         }
         let label = source.label.as_str();
         // Calls are placed by index, not by searching for their id: exact for a repeated id, and

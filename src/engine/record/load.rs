@@ -59,7 +59,7 @@ impl Record {
             Some(plan) => plan?,
             None => {
                 if let Some(s) = Arc::get_mut(&mut record.scenario) {
-                    s.calls.shrink_to_fit();
+                    s.shrink_to_fit();
                 }
                 Plan::new(record.scenario.clone(), &source)?
             }
@@ -277,7 +277,6 @@ fn check_lanes(
     fail: &dyn Fn(&[Step<'_>], String) -> InputError,
 ) -> Result<(), InputError> {
     use Step::{Index, Key};
-    let expected: Vec<&str> = plan.calls.iter().map(|c| &*c.id).collect();
     let mut seen: Vec<LaneLabel> = Vec::with_capacity(lanes.len());
     for (k, lane) in lanes.iter().enumerate() {
         let path = |rest: &[Step<'static>]| -> Vec<Step<'static>> {
@@ -314,12 +313,9 @@ fn check_lanes(
                 .iter()
                 .zip(&plan.calls)
                 .all(|(c, p)| Arc::ptr_eq(&c.id, &p.id) || c.id == p.id);
-        let ids: Vec<&str> = if same {
-            Vec::new()
-        } else {
-            lane.calls.iter().map(|c| &*c.id).collect()
-        };
-        if !same && ids != expected {
+        if !same {
+            let ids: Vec<&str> = lane.calls.iter().map(|c| &*c.id).collect();
+            let expected: Vec<&str> = plan.calls.iter().map(|c| &*c.id).collect();
             let (detail, place) = match ids.iter().zip(&expected).position(|(a, b)| a != b) {
                 Some(j) => (
                     format!(

@@ -174,6 +174,17 @@ pub struct CallSpec {
     pub model: bool,
 }
 
+impl Scenario {
+    /// Gives back the spare capacity serde leaves in the lists it grows as it reads (the calls,
+    /// each call's `depends_on`): a million-call scenario keeps them as long as its plan lives.
+    pub fn shrink_to_fit(&mut self) {
+        self.calls.shrink_to_fit();
+        for c in &mut self.calls {
+            c.depends_on.shrink_to_fit();
+        }
+    }
+}
+
 fn is_false(b: &bool) -> bool {
     !*b
 }
