@@ -47,14 +47,20 @@ short() { # RECORD
 cpu() { # COMMAND...
     python3 - "$@" <<'PY'
 import resource, subprocess, sys, time
+# What this process's children used before (a pyenv shim's, carried over its exec) is not ours.
+r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
 t = time.monotonic()
 subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
 e = time.monotonic() - t
 r = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(f"user {r.ru_utime * 1000:.1f} ms + sys {r.ru_stime * 1000:.1f} ms over {e:.2f} s elapsed "
-      f"({(r.ru_utime + r.ru_stime) / e * 100:.2f} % of a core)")
+user, system = r.ru_utime - r0.ru_utime, r.ru_stime - r0.ru_stime
+print(f"user {user * 1000:.1f} ms + sys {system * 1000:.1f} ms over {e:.2f} s elapsed "
+      f"({(user + system) / e * 100:.2f} % of a core)")
 PY
 }
+
+# Ticks (1/100 s) the hypervisor gave this VM's vCPUs to others (steal, /proc/stat), so far.
+steal() { awk '/^cpu /{print $9}' /proc/stat; }
 
 fidelity() {
     "$GEN" gen "$OUT/par1000x100.json" --calls 1000 --deps 0 --latency fixed:100 --strategies parallel
@@ -63,15 +69,21 @@ fidelity() {
     jq -n '{name: "lognormal-60", seed: 7, strategies: ["sequential"],
         calls: [range(60) | {id: "c\(.)", latency: {dist: "lognormal", median_ms: 20, p99_ms: 100}}]}' \
         >"$OUT/lognormal60.json"
+    s0=$(steal)
     "$F" run "$OUT/par1000x100.json" --headless --runs "$RUNS" --record "$OUT/fid_par.json" >/dev/null
+    fid_par_steal=$(($(steal) - s0))
+    s0=$(steal)
     "$F" run "$OUT/seq100x20.json" --headless --runs "$RUNS" --record "$OUT/fid_seq.json" >/dev/null
+    fid_seq_steal=$(($(steal) - s0))
+    s0=$(steal)
     "$F" run "$OUT/lognormal60.json" --headless --runs "$RUNS" --record "$OUT/fid_logn.json" >/dev/null
+    fid_logn_steal=$(($(steal) - s0))
     echo "== parallel, 1,000 × 100 ms: wall ÷ critical path (target ≤ 1.01): $(ratio "$OUT/fid_par.json" parallel lower_bound_ms)"
-    echo "   $(short "$OUT/fid_par.json")"
+    echo "   $(short "$OUT/fid_par.json"); steal $fid_par_steal ticks"
     echo "== sequential, 100 × 20 ms: wall ÷ sum (target ≤ 1.01): $(ratio "$OUT/fid_seq.json" sequential lower_bound_ms)"
-    echo "   $(short "$OUT/fid_seq.json")"
+    echo "   $(short "$OUT/fid_seq.json"); steal $fid_seq_steal ticks"
     echo "== sequential, 60 lognormal draws (median 20 ms): wall ÷ predicted: $(ratio "$OUT/fid_logn.json" sequential predicted_ms)"
-    echo "   $(short "$OUT/fid_logn.json")"
+    echo "   $(short "$OUT/fid_logn.json"); steal $fid_logn_steal ticks"
     echo "== CPU of one run: sequential 100 × 20 ms: $(cpu "$F" run "$OUT/seq100x20.json" --headless)"
     echo "   parallel 1,000 × 100 ms: $(cpu "$F" run "$OUT/par1000x100.json" --headless)"
     echo "   sequential + parallel, 10 × 1 s (mostly waiting): $(cpu "$F" run latency-10x1s --headless)"
