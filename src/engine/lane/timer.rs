@@ -72,8 +72,25 @@ impl Timer {
             self.lateness
                 .learn(std::time::Instant::now().saturating_duration_since(fires));
         }
-        while std::time::Instant::now() < deadline {
+        let mut last = std::time::Instant::now();
+        if last >= deadline {
+            return;
+        }
+        let mut switches = Switches::now();
+        while last < deadline {
             tokio::task::yield_now().await;
+            let now = std::time::Instant::now();
+            if now - last > Lateness::PREEMPTED {
+                // The CPU was taken away: by another task of this machine (then this thread's
+                // involuntary switches went up), or by the hypervisor (steal, which resting
+                // would not help).
+                let after = Switches::now();
+                if after.more_than(&switches) {
+                    self.lateness.preempted(now);
+                }
+                switches = after;
+            }
+            last = now;
         }
     }
 
@@ -120,13 +137,44 @@ impl Timer {
 /// settles where 1 in 10 is later). The lane stays awake that long, plus a margin, before each
 /// deadline: long enough that most wake-ups come before it, and no longer than
 /// [`Lateness::MOST`], so a loaded machine's long stalls do not turn into long spins.
+///
+/// Staying awake pays only on an idle machine, whose vCPUs halt between wake-ups. On a busy
+/// one the wake-up is prompt anyway, and a lane that keeps the CPU is preempted at the next
+/// scheduler tick (4 ms late, where the wait alone would have been a tenth of that). So when
+/// a lane loses the CPU to another task while awake, every lane sleeps to its deadlines alone
+/// for [`Lateness::REST`] (the machine is busy, not the lane: later lanes and runs rest too).
 #[cfg(target_os = "linux")]
 #[derive(Debug)]
 pub(super) struct Lateness {
-    /// The estimate, in nanoseconds (an atomic because the lane's state is shared between its
+    /// The estimate, in nanoseconds (atomics because the lane's state is shared between its
     /// tasks; only the lane's loop uses its timer).
     p90_ns: std::sync::atomic::AtomicU64,
+    /// Until when lanes sleep to their deadlines alone: the process's ([`RESTING`]).
+    rest: &'static Rest,
 }
+
+/// No lane stays awake before `until_ns` after `origin`: one was preempted while awake.
+#[cfg(target_os = "linux")]
+#[derive(Debug)]
+pub(super) struct Rest {
+    origin: std::time::Instant,
+    until_ns: std::sync::atomic::AtomicU64,
+}
+
+#[cfg(target_os = "linux")]
+impl Rest {
+    fn new(origin: std::time::Instant) -> Rest {
+        Rest {
+            origin,
+            until_ns: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+}
+
+/// The process's rest, shared by every lane.
+#[cfg(target_os = "linux")]
+static RESTING: std::sync::LazyLock<Rest> =
+    std::sync::LazyLock::new(|| Rest::new(std::time::Instant::now()));
 
 #[cfg(target_os = "linux")]
 impl Lateness {
@@ -134,9 +182,16 @@ impl Lateness {
     const STEP_NS: u64 = 5_000;
     const MARGIN_NS: u64 = 50_000;
     const MOST: std::time::Duration = std::time::Duration::from_millis(1);
+    /// A look at the clock this long after the last one, while awake: the CPU was taken away.
+    const PREEMPTED: std::time::Duration = std::time::Duration::from_micros(250);
+    const REST: std::time::Duration = std::time::Duration::from_secs(10);
 
-    /// How long before a deadline the lane wakes.
+    /// How long before a deadline the lane wakes: 0 while it rests.
     pub(super) fn awake(&self) -> std::time::Duration {
+        let since = self.rest.origin.elapsed().as_nanos() as u64;
+        if since < self.rest.until_ns.load(Ordering::Relaxed) {
+            return std::time::Duration::ZERO;
+        }
         let ns = self.p90_ns.load(Ordering::Relaxed) + Self::MARGIN_NS;
         std::time::Duration::from_nanos(ns).min(Self::MOST)
     }
@@ -152,6 +207,34 @@ impl Lateness {
         };
         self.p90_ns.store(next, Ordering::Relaxed);
     }
+
+    /// The lane lost the CPU while awake (seen at `now`): it rests for [`Lateness::REST`].
+    pub(super) fn preempted(&self, now: std::time::Instant) {
+        let until = now.saturating_duration_since(self.rest.origin) + Self::REST;
+        self.rest
+            .until_ns
+            .store(until.as_nanos() as u64, Ordering::Relaxed);
+    }
+}
+
+/// How many times the kernel has taken the CPU from this thread for another task (involuntary
+/// context switches), and which thread that was: a task may move between tokio's workers.
+#[cfg(target_os = "linux")]
+struct Switches(std::thread::ThreadId, Option<libc::c_long>);
+
+#[cfg(target_os = "linux")]
+impl Switches {
+    fn now() -> Switches {
+        // SAFETY: getrusage fills the struct it is given; zeroed is a valid `rusage`.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let ok = unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) } == 0;
+        Switches(std::thread::current().id(), ok.then_some(usage.ru_nivcsw))
+    }
+
+    /// Whether this count is of the same thread as `before`, and higher.
+    fn more_than(&self, before: &Switches) -> bool {
+        self.0 == before.0 && matches!((self.1, before.1), (Some(a), Some(b)) if a > b)
+    }
 }
 
 #[cfg(target_os = "linux")]
@@ -159,22 +242,8 @@ impl Default for Lateness {
     fn default() -> Lateness {
         Lateness {
             p90_ns: std::sync::atomic::AtomicU64::new(Self::START_NS),
+            rest: &RESTING,
         }
-    }
-}
-
-/// Elsewhere there is no precise timer yet: lanes use tokio's.
-#[cfg(not(target_os = "linux"))]
-pub(super) struct Timer;
-
-#[cfg(not(target_os = "linux"))]
-impl Timer {
-    pub(super) fn new() -> Option<Timer> {
-        None
-    }
-
-    pub(super) async fn sleep_until(&self, deadline: Instant) {
-        tokio::time::sleep_until(deadline).await;
     }
 }
 
@@ -206,6 +275,23 @@ mod tests {
         // A machine whose wake-ups are punctual: the estimate falls to nothing and the lane
         // stays awake only for the margin.
         assert_eq!(settle(0, 0, 2_000), Duration::from_micros(50));
+    }
+
+    #[test]
+    fn a_lane_preempted_while_awake_sleeps_to_its_deadlines_alone_for_a_while() {
+        let now = std::time::Instant::now();
+        let l = Lateness {
+            rest: Box::leak(Box::new(super::Rest::new(
+                now.checked_sub(Duration::from_secs(60)).unwrap(),
+            ))),
+            ..Lateness::default()
+        };
+        assert!(l.awake() > Duration::ZERO);
+        // Preempted 10 s ago and more, rested: awake again.
+        l.preempted(l.rest.origin);
+        assert!(l.awake() > Duration::ZERO);
+        l.preempted(now);
+        assert_eq!(l.awake(), Duration::ZERO);
     }
 
     #[test]
