@@ -129,6 +129,15 @@ pub(super) fn scenario<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<Scenario>,
     Ok(scenario)
 }
 
+/// Lends the `place`-th id to the call record read next (one read on its own).
+pub(super) fn lend_place(place: usize) {
+    LENT.with(|l| {
+        if let Some(lent) = l.borrow_mut().as_mut() {
+            lent.next = place;
+        }
+    });
+}
+
 /// `LaneRecord.calls`: a list of call records, made at the scenario's size and told each
 /// record's place (when lending).
 pub(super) fn calls<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<CallRecord>, D::Error> {
@@ -154,12 +163,7 @@ pub(super) fn calls<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<CallRecord>, 
             let size = LENT.with(|l| l.borrow().as_ref().map_or(0, |lent| lent.ids.len()));
             let mut calls = Vec::with_capacity(size);
             loop {
-                let place = calls.len();
-                LENT.with(|l| {
-                    if let Some(lent) = l.borrow_mut().as_mut() {
-                        lent.next = place;
-                    }
-                });
+                lend_place(calls.len());
                 match seq.next_element()? {
                     Some(c) => calls.push(c),
                     None => return Ok(calls),

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 mod call;
 mod fields;
 mod ids;
+mod lane_text;
 mod load;
 mod read;
 

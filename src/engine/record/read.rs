@@ -45,8 +45,9 @@ impl Record {
                     let ids = ids.clone();
                     let part = &body[from..to];
                     s.spawn(move || {
-                        let _lending = super::ids::Lending::of(ids);
-                        serde_json::from_str::<LaneCalls>(part).ok().map(|l| l.0)
+                        let _lending = super::ids::Lending::of(ids.clone());
+                        super::lane_text::calls(part, &ids)
+                            .or_else(|| serde_json::from_str::<LaneCalls>(part).ok().map(|l| l.0))
                     })
                 })
                 .collect();
