@@ -22,7 +22,7 @@ pub struct Arrangement {
     pub strip: bool,
     /// The comparison table under the axis (else its figures are only in the lane titles).
     pub table: bool,
-    /// Text rows of calls per lane.
+    /// Text rows of calls per lane (a lane's `model` row comes on top).
     pub rows: usize,
     /// Rows of the lesson panel.
     pub lesson_rows: usize,
@@ -36,9 +36,9 @@ impl Arrangement {
         self.rows * if self.pair { 2 } else { 1 }
     }
 
-    /// Rows one lane takes: its title, its calls, its strip.
-    pub fn lane_height(&self) -> usize {
-        1 + self.rows + usize::from(self.strip)
+    /// Rows a lane takes: its title, its `model` row if it has one, its calls, its strip.
+    pub fn lane_height(&self, turn_row: bool) -> usize {
+        1 + usize::from(turn_row) + self.rows + usize::from(self.strip)
     }
 }
 
@@ -114,7 +114,7 @@ pub fn arrange(model: &ViewModel, chrome: &Chrome, width: u16, height: u16) -> O
         if table && beside < LESSON_BESIDE && model.lesson.is_some() {
             continue;
         }
-        let rows = if pair { calls.div_ceil(2) } else { calls } + usize::from(model.turn_row());
+        let rows = if pair { calls.div_ceil(2) } else { calls };
         let lesson = if table {
             lesson_lines(model, beside)
         } else {
@@ -127,7 +127,7 @@ pub fn arrange(model: &ViewModel, chrome: &Chrome, width: u16, height: u16) -> O
             lesson_min
         };
         let fixed = 1 + usize::from(desc) + 1 + footer + notes + bottom;
-        let need = fixed + n * (1 + rows + usize::from(strip));
+        let need = fixed + n * (1 + rows + usize::from(strip)) + model.turn_rows();
         if need <= height {
             let spare = height - need;
             let lesson_rows = if table {
@@ -148,10 +148,10 @@ pub fn arrange(model: &ViewModel, chrome: &Chrome, width: u16, height: u16) -> O
     }
     // Nothing shows every call: two per row, as many rows as there are, what matters first.
     let lesson_min = full_lesson.min(1);
-    let fixed = 1 + 1 + footer + notes + lesson_min;
+    let fixed = 1 + 1 + footer + notes + lesson_min + model.turn_rows();
     let rows = (height.saturating_sub(fixed) / n).checked_sub(1)?;
     // Fewer than three rows a lane shows too little to read as a race: say the screen is small.
-    if rows < 3 {
+    if rows + usize::from(model.turn_rows() > 0) < 3 {
         return None;
     }
     let left = height.saturating_sub(fixed + n * (rows + 1));

@@ -30,7 +30,7 @@ pub fn draw(frame: &mut Frame, model: &ViewModel, chrome: &Chrome, theme: Theme)
 /// The height a headless frame needs to show every lane with `rows` call rows each.
 pub fn height_for(model: &ViewModel, rows: usize) -> u16 {
     let n = model.lanes.len();
-    (3 + n * (rows + 2)) as u16
+    (3 + n * (rows + 2) + model.turn_rows()) as u16
 }
 
 /// Renders the screen into a buffer.
@@ -53,8 +53,9 @@ pub fn render(model: &ViewModel, chrome: &Chrome, theme: Theme, area: Rect, buf:
     header::draw(&ctx, Rect::new(area.x, y, area.width, header_h), buf);
     y += header_h;
 
-    let lane_h = arr.lane_height() as u16;
-    let lanes_area = Rect::new(area.x, y, area.width, lane_h * model.lanes.len() as u16);
+    let lane_h = |k: usize| arr.lane_height(model.turn_row(k)) as u16;
+    let lanes_h: u16 = (0..model.lanes.len()).map(lane_h).sum();
+    let lanes_area = Rect::new(area.x, y, area.width, lanes_h);
     let geo = Geometry::new(model, lanes_area, arr.pair);
     let peak = if arr.strip {
         (0..model.lanes.len())
@@ -69,9 +70,9 @@ pub fn render(model: &ViewModel, chrome: &Chrome, theme: Theme, area: Rect, buf:
         0.0
     };
     for k in 0..model.lanes.len() {
-        let lane_area = Rect::new(area.x, y, area.width, lane_h);
+        let lane_area = Rect::new(area.x, y, area.width, lane_h(k));
         lane::draw(&ctx, k, lane_area, &geo, &arr, peak, buf);
-        y += lane_h;
+        y += lane_h(k);
     }
     axis::draw(&geo, Rect::new(area.x, y, area.width, 1), theme, buf);
     y += 1;

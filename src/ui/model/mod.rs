@@ -68,9 +68,6 @@ pub struct ViewModel {
     pub headline: Option<String>,
     /// Whether every call is simulated, so that every time scales with the speed.
     pub all_simulated: bool,
-    /// Some calls are the model's (an imported trace's chats): lanes that do not count turns
-    /// run them as calls.
-    pub model_calls: bool,
     /// A prediction of an edited batch on the virtual clock, not a run.
     pub what_if: bool,
 }
@@ -200,15 +197,21 @@ impl ViewModel {
             figures: None,
             headline: None,
             all_simulated: plan.calls.iter().all(|c| c.effect.is_simulated()),
-            model_calls: plan.calls.iter().any(|c| c.model),
             what_if: false,
         }
     }
 
-    /// Whether the lanes have a `model` row above their calls: some lane counts the model's turns
-    /// (decided by strategy, so the layout does not move when the first turn ends).
-    pub fn turn_row(&self) -> bool {
-        self.lanes.iter().any(|l| l.strategy.uses_turns())
+    /// Whether lane `k` has a `model` row above its calls: it counts the model's turns (decided
+    /// by strategy, so the layout does not move when the first turn ends). The other lanes run
+    /// the model's calls as calls and spend no row on it: at 100 × 30 that row was the one that
+    /// left a call of every lane off the screen.
+    pub fn turn_row(&self, k: usize) -> bool {
+        self.lanes.get(k).is_some_and(|l| l.strategy.uses_turns())
+    }
+
+    /// How many lanes have a `model` row.
+    pub fn turn_rows(&self) -> usize {
+        (0..self.lanes.len()).filter(|&k| self.turn_row(k)).count()
     }
 
     /// The lesson as the screen says it: at the run's speed where every time scales with it; where

@@ -55,33 +55,17 @@ fn draw_bar(buf: &mut Buffer, geo: &Geometry, y: u16, s: f64, e: f64, style: Sty
     after
 }
 
-/// Lane `k`'s `model` row at `y`: each model turn that has ended as a bar of `▒` (its own mark
-/// and colour). A lane that does not count turns says so in the row (dimmed), so an empty row
-/// is not read as turns that took no time.
+/// Lane `k`'s `model` row at `y` (a lane that counts turns): each model turn that has ended as a
+/// bar of `▒` (its own mark and colour).
 pub(super) fn draw_turns(ctx: &Ctx<'_>, k: usize, y: u16, geo: &Geometry, buf: &mut Buffer) {
     let lane = &ctx.model.lanes[k];
-    let counted = lane.strategy.uses_turns();
-    let style = if counted {
-        ctx.theme.model_turn()
-    } else {
-        ctx.theme.dim()
-    };
+    let style = ctx.theme.model_turn();
     buf.set_string(
         geo.label_x,
         y,
         ellipsize("model", geo.label_w as usize),
         style,
     );
-    if !counted {
-        let note = if ctx.model.model_calls {
-            "turns not counted: the model's calls run as calls"
-        } else {
-            "turns not counted: the tools alone"
-        };
-        let note = ellipsize(note, geo.bar_w as usize);
-        buf.set_string(geo.bar_x, y, note, style);
-        return;
-    }
     let shown = lane.time_at(ctx.model.now_ms);
     for &(start, end) in &lane.turns {
         if shown.is_some_and(|t| start >= t) {

@@ -100,10 +100,10 @@ pub fn draw(
             ..border::PLAIN
         }
     };
-    // A `model` row above the calls where some lane counts the model's turns.
+    // A `model` row above the calls where the lane counts the model's turns.
     let per_row = if arr.pair { 2 } else { 1 };
-    let model_row = usize::from(model.turn_row() && arr.rows > 1);
-    let (shown, hidden) = shown_calls(ctx, k, arr.capacity() - model_row * per_row);
+    let model_row = usize::from(model.turn_row(k));
+    let (shown, hidden) = shown_calls(ctx, k, arr.capacity());
     let selected = ctx.chrome.selected == Some(k);
     let what_if = if model.what_if { " · what-if" } else { "" };
     let mut name = format!(" {}{what_if} ", lane.label);
