@@ -269,7 +269,7 @@ pub(super) fn draw_call(
             }
         }
         CallState::Skipped { reason } => {
-            let at = timing.skipped().as_ref().map_or(0.0, |s| s.0);
+            let at = timing.skipped().map_or(0.0, |s| s.0);
             fit_at(
                 buf,
                 geo.column(at),
