@@ -339,6 +339,51 @@ fn record_parser_on_mutated_records_and_random_text() {
     });
 }
 
+/// Byte edits of a record in fanout's own layout, whose plain call lines the lane-by-lane read
+/// matches byte by byte instead of asking serde: whatever loads is what serde reads from the same
+/// text, and anything else is a clean error.
+#[test]
+fn a_record_in_fanouts_layout_reads_as_serde_reads_it_however_edited() {
+    let plan = std::sync::Arc::new(Plan::load("one-failing-call").unwrap());
+    let mut opts = RunOptions::for_plan(&plan);
+    opts.strategies = vec![Lane::Sequential, Lane::Parallel, Lane::Pool(2)];
+    let text = fanout::report::json(&run_virtual(&plan, &opts));
+    // Where the lanes' call lines are: edits land there three times in four.
+    let lanes = text.find(r#""lanes": ["#).unwrap();
+    let len = text.len();
+    const BYTES: &[u8] = b"0123456789.eE-+\" ,:[]{}\n\\xnul";
+    let edit = (
+        prop_oneof![3 => lanes..len, 1 => 0..len],
+        0..3u8,
+        proptest::sample::select(BYTES),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.json");
+    fuzz(proptest::collection::vec(edit, 1..4), |edits| {
+        let mut bytes = text.clone().into_bytes();
+        for &(at, op, b) in &edits {
+            let at = at.min(bytes.len().saturating_sub(1));
+            match op {
+                0 => bytes[at] = b,
+                1 => bytes.insert(at, b),
+                _ => {
+                    bytes.remove(at);
+                }
+            }
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        match timed("record", || Record::load(&path))? {
+            Ok((loaded, _)) => {
+                let text = String::from_utf8(bytes).expect("a record that loads is UTF-8");
+                let plain: Record = serde_json::from_str(&text).expect("serde reads it too");
+                prop_assert_eq!(loaded, plain);
+                Ok(())
+            }
+            Err(e) => clean(&e),
+        }
+    });
+}
+
 fn sample(name: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scenarios/imports")
