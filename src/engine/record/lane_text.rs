@@ -17,9 +17,25 @@ use std::sync::Arc;
 use super::ids::SharedIds;
 use super::{CallRecord, CallStatus};
 
-/// The call records of the list `text` (`[` … `]`), the `k`-th sharing `ids[k]` when it has
-/// that id; `None` when serde should read the whole list.
-pub(super) fn calls(text: &str, ids: &SharedIds) -> Option<Vec<CallRecord>> {
+/// A lane's list of call records, `text` (`[` … `]`), read on this thread with `ids` lent: the
+/// `k`-th record shares `ids[k]` when it has that id. `None` when it is not such a list.
+pub(super) fn read(text: &str, ids: &SharedIds) -> Option<Vec<CallRecord>> {
+    let _lending = super::ids::Lending::of(ids.clone());
+    calls(text, ids).or_else(|| by_serde(text))
+}
+
+/// A lane's list of call records alone, read as `LaneRecord.calls` is.
+#[derive(serde::Deserialize)]
+struct LaneCalls(#[serde(deserialize_with = "super::ids::calls")] Vec<CallRecord>);
+
+/// The list read by serde alone (with the ids lent by the caller).
+fn by_serde(text: &str) -> Option<Vec<CallRecord>> {
+    serde_json::from_str::<LaneCalls>(text).ok().map(|l| l.0)
+}
+
+/// The list read here, the plain call records by their bytes, the rest one by one by serde;
+/// `None` when serde should read the whole list.
+fn calls(text: &str, ids: &SharedIds) -> Option<Vec<CallRecord>> {
     let bytes = text.as_bytes();
     let mut at = skip_space(bytes, 0);
     if bytes.get(at) != Some(&b'[') {
@@ -32,7 +48,7 @@ pub(super) fn calls(text: &str, ids: &SharedIds) -> Option<Vec<CallRecord>> {
     }
     loop {
         let place = calls.len();
-        let (call, end) = match plain_call(bytes, at, ids.get(place)) {
+        let (call, end) = match plain_call(text, at, ids.get(place)) {
             Some(read) => read,
             None => one_by_serde(text, at, place)?,
         };
@@ -57,22 +73,22 @@ fn skip_space(bytes: &[u8], mut at: usize) -> usize {
 }
 
 /// The call record at `at` if it is a plain successful call in fanout's own spacing, and where
-/// it ends.
-fn plain_call(bytes: &[u8], at: usize, lent: Option<&Arc<str>>) -> Option<(CallRecord, usize)> {
+/// it ends. Every place cut at is an ASCII byte of the text, so the pieces are `str`s as they
+/// stand.
+fn plain_call(text: &str, at: usize, lent: Option<&Arc<str>>) -> Option<(CallRecord, usize)> {
+    let bytes = text.as_bytes();
     let at = literal(bytes, at, br#"{"id": ""#)?;
     let id_end = at + bytes[at..].iter().position(|&b| b == b'"')?;
-    let id = &bytes[at..id_end];
+    let id = &text[at..id_end];
     // An escape or a control character: serde's to read or refuse.
-    if id.iter().any(|&b| b == b'\\' || b < 0x20) {
+    if id.bytes().any(|b| b == b'\\' || b < 0x20) {
         return None;
     }
     let at = literal(bytes, id_end, br#"", "status": "ok", "start_ms": "#)?;
-    let (start, at) = number(bytes, at)?;
+    let (start, at) = number(text, at)?;
     let at = literal(bytes, at, br#", "end_ms": "#)?;
-    let (end, at) = number(bytes, at)?;
+    let (end, at) = number(text, at)?;
     let at = literal(bytes, at, br#", "error": null}"#)?;
-    // The bytes between two quotes of a `&str`, with no escape: a whole string.
-    let id = std::str::from_utf8(id).ok()?;
     let id = match lent {
         Some(lent) if &**lent == id => lent.clone(),
         _ => Arc::from(id),
@@ -96,7 +112,8 @@ fn literal(bytes: &[u8], at: usize, lit: &[u8]) -> Option<usize> {
 /// it ends. Within those, serde_json's reading (the digits as an integer, then one division by
 /// a power of ten, both exact) is correctly rounded, as Rust's own parse is: the two agree. Any
 /// other number is serde's to read.
-fn number(bytes: &[u8], at: usize) -> Option<(f64, usize)> {
+fn number(text: &str, at: usize) -> Option<(f64, usize)> {
+    let bytes = text.as_bytes();
     let digits = |from: usize| {
         from + bytes[from..]
             .iter()
@@ -118,8 +135,7 @@ fn number(bytes: &[u8], at: usize) -> Option<(f64, usize)> {
     if matches!(bytes.get(end), Some(b'e' | b'E')) || end - at - usize::from(end > int_end) > 15 {
         return None;
     }
-    let text = std::str::from_utf8(&bytes[at..end]).ok()?;
-    Some((text.parse().ok()?, end))
+    Some((text[at..end].parse().ok()?, end))
 }
 
 /// The call record at `at` read by serde (its id lent as the `place`-th), and where it ends.
@@ -137,15 +153,14 @@ mod tests {
     use crate::engine::plan::Plan;
     use crate::engine::virtual_clock::run_virtual;
 
-    /// What serde reads from `text`, lending `ids` as the lane-by-lane read does.
-    fn by_serde(text: &str, ids: &SharedIds) -> Option<Vec<CallRecord>> {
-        #[derive(serde::Deserialize)]
-        struct List(#[serde(deserialize_with = "super::super::ids::calls")] Vec<CallRecord>);
+    /// What serde alone reads from `text`, lending `ids` as the lane-by-lane read does.
+    fn serde_reads(text: &str, ids: &SharedIds) -> Option<Vec<CallRecord>> {
         let _lending = super::super::ids::Lending::of(ids.clone());
-        serde_json::from_str::<List>(text).ok().map(|l| l.0)
+        by_serde(text)
     }
 
-    fn read(text: &str, ids: &SharedIds) -> Option<Vec<CallRecord>> {
+    /// What is read here, without falling back on serde for the whole list.
+    fn read_here(text: &str, ids: &SharedIds) -> Option<Vec<CallRecord>> {
         let _lending = super::super::ids::Lending::of(ids.clone());
         calls(text, ids)
     }
@@ -178,8 +193,8 @@ mod tests {
         for &(name, _) in crate::engine::scenario::BUILTINS {
             let (lanes, ids) = lanes_of(name);
             for text in lanes {
-                let fast = read(&text, &ids).expect(name);
-                assert_eq!(Some(&fast), by_serde(&text, &ids).as_ref(), "{name}");
+                let fast = read_here(&text, &ids).expect(name);
+                assert_eq!(Some(&fast), serde_reads(&text, &ids).as_ref(), "{name}");
                 for (c, id) in fast.iter().zip(ids.iter()) {
                     assert!(Arc::ptr_eq(&c.id, id), "{name}: {}", c.id);
                 }
@@ -196,7 +211,8 @@ mod tests {
             )
         };
         let same = |text: &str| {
-            let want = by_serde(text, &ids);
+            let want = serde_reads(text, &ids);
+            assert_eq!(read_here(text, &ids), want, "{text}");
             assert_eq!(read(text, &ids), want, "{text}");
             want
         };

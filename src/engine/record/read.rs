@@ -17,10 +17,6 @@ pub(super) const RECORD_INPUT: InputKind<'static> = InputKind {
     utf8_hint: "a record is a JSON text file; save it as UTF-8",
 };
 
-/// A lane's list of call records alone, read as `LaneRecord.calls` is.
-#[derive(serde::Deserialize)]
-struct LaneCalls(#[serde(deserialize_with = "super::ids::calls")] Vec<CallRecord>);
-
 impl Record {
     /// The fast read of [`Record::load`], for a record of one run: the text is read whole, the
     /// record parsed without its lanes' call lists, which are then parsed each on a thread of
@@ -42,13 +38,9 @@ impl Record {
             let readers: Vec<_> = ranges
                 .iter()
                 .map(|&(from, to)| {
-                    let ids = ids.clone();
+                    let ids = &ids;
                     let part = &body[from..to];
-                    s.spawn(move || {
-                        let _lending = super::ids::Lending::of(ids.clone());
-                        super::lane_text::calls(part, &ids)
-                            .or_else(|| serde_json::from_str::<LaneCalls>(part).ok().map(|l| l.0))
-                    })
+                    s.spawn(move || super::lane_text::read(part, ids))
                 })
                 .collect();
             readers
