@@ -91,6 +91,7 @@ pub fn notes(model: &ViewModel, width: u16) -> Vec<(String, bool)> {
 pub fn arrange(model: &ViewModel, chrome: &Chrome, width: u16, height: u16) -> Option<Arrangement> {
     let n = model.lanes.len().max(1);
     let calls = model.call_count.max(1);
+    let turn_rows = model.turn_rows();
     let height = height as usize;
     let live = !chrome.headless;
     let footer = usize::from(live);
@@ -127,7 +128,7 @@ pub fn arrange(model: &ViewModel, chrome: &Chrome, width: u16, height: u16) -> O
             lesson_min
         };
         let fixed = 1 + usize::from(desc) + 1 + footer + notes + bottom;
-        let need = fixed + n * (1 + rows + usize::from(strip)) + model.turn_rows();
+        let need = fixed + n * (1 + rows + usize::from(strip)) + turn_rows;
         if need <= height {
             let spare = height - need;
             let lesson_rows = if table {
@@ -148,10 +149,10 @@ pub fn arrange(model: &ViewModel, chrome: &Chrome, width: u16, height: u16) -> O
     }
     // Nothing shows every call: two per row, as many rows as there are, what matters first.
     let lesson_min = full_lesson.min(1);
-    let fixed = 1 + 1 + footer + notes + lesson_min + model.turn_rows();
+    let fixed = 1 + 1 + footer + notes + lesson_min + turn_rows;
     let rows = (height.saturating_sub(fixed) / n).checked_sub(1)?;
     // Fewer than three rows a lane shows too little to read as a race: say the screen is small.
-    if rows + usize::from(model.turn_rows() > 0) < 3 {
+    if rows + usize::from(turn_rows > 0) < 3 {
         return None;
     }
     let left = height.saturating_sub(fixed + n * (rows + 1));

@@ -208,7 +208,8 @@ impl Lateness {
         self.p90_ns.store(next, Ordering::Relaxed);
     }
 
-    /// The lane lost the CPU while awake (seen at `now`): it rests for [`Lateness::REST`].
+    /// A lane lost the CPU to another task while awake (seen at `now`): every lane rests for
+    /// [`Lateness::REST`].
     pub(super) fn preempted(&self, now: std::time::Instant) {
         let until = now.saturating_duration_since(self.rest.origin) + Self::REST;
         self.rest
